@@ -1,0 +1,129 @@
+/** The read side of the AWS APIs that identification uses, over the SDK clients. */
+import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import {
+  DescribePodIdentityAssociationCommand,
+  EKSClient,
+  ListPodIdentityAssociationsCommand,
+} from '@aws-sdk/client-eks';
+import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+
+export type AwsClients = { ec2: EC2Client; autoScaling: AutoScalingClient; iam: IAMClient; eks: EKSClient };
+
+/** SDK clients from the environment's region and credential chain, made once per Lambda container. */
+export function awsClients(): AwsClients {
+  return {
+    ec2: new EC2Client({}),
+    autoScaling: new AutoScalingClient({}),
+    iam: new IAMClient({}),
+    eks: new EKSClient({}),
+  };
+}
+
+export type InstanceDescription = {
+  instanceId: string;
+  state: string;
+  privateDnsName: string | null;
+  tags: { key: string; value: string }[];
+  instanceProfileArn: string | null;
+  volumes: { volumeId: string; deviceName: string | null }[];
+};
+
+export type RoleRef = { name: string; arn: string };
+
+function describe(instance: Instance): InstanceDescription {
+  return {
+    instanceId: instance.InstanceId ?? '',
+    state: instance.State?.Name ?? 'unknown',
+    privateDnsName: instance.PrivateDnsName || null,
+    tags: (instance.Tags ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' })),
+    instanceProfileArn: instance.IamInstanceProfile?.Arn ?? null,
+    volumes: (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
+      mapping.Ebs?.VolumeId
+        ? [{ volumeId: mapping.Ebs.VolumeId, deviceName: mapping.DeviceName ?? null }]
+        : [],
+    ),
+  };
+}
+
+/** An ARN's resource name: the part after the last `/` (instance profiles and roles may have a path). */
+export const nameFromArn = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
+
+const AUTO_SCALING_BATCH = 50;
+
+export class AwsReader {
+  constructor(private readonly clients: AwsClients) {}
+
+  /**
+   * Instances by id. A filter (not `InstanceIds`) so that an id that no longer exists is simply absent
+   * from the answer instead of failing the whole call with InvalidInstanceID.NotFound.
+   */
+  async describeInstances(instanceIds: readonly string[]): Promise<InstanceDescription[]> {
+    if (instanceIds.length === 0) return [];
+    const found: InstanceDescription[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.clients.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [{ Name: 'instance-id', Values: [...instanceIds] }],
+          NextToken,
+        }),
+      );
+      for (const reservation of page.Reservations ?? [])
+        found.push(...(reservation.Instances ?? []).map(describe));
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  /** The Auto Scaling group of each instance that is in one. */
+  async autoScalingGroups(instanceIds: readonly string[]): Promise<Map<string, string>> {
+    const groups = new Map<string, string>();
+    for (let start = 0; start < instanceIds.length; start += AUTO_SCALING_BATCH) {
+      const batch = instanceIds.slice(start, start + AUTO_SCALING_BATCH);
+      const answer = await this.clients.autoScaling.send(
+        new DescribeAutoScalingInstancesCommand({ InstanceIds: batch, MaxRecords: AUTO_SCALING_BATCH }),
+      );
+      for (const entry of answer.AutoScalingInstances ?? []) {
+        if (entry.InstanceId && entry.AutoScalingGroupName)
+          groups.set(entry.InstanceId, entry.AutoScalingGroupName);
+      }
+    }
+    return groups;
+  }
+
+  /** The role in an instance profile, or null when the profile no longer exists or holds no role. */
+  async instanceProfileRole(instanceProfileArn: string): Promise<RoleRef | null> {
+    try {
+      const { InstanceProfile } = await this.clients.iam.send(
+        new GetInstanceProfileCommand({ InstanceProfileName: nameFromArn(instanceProfileArn) }),
+      );
+      const role = InstanceProfile?.Roles?.[0];
+      return role?.RoleName && role.Arn ? { name: role.RoleName, arn: role.Arn } : null;
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+  }
+
+  /** Roles given to a service account through EKS Pod Identity associations. */
+  async podIdentityRoles(clusterName: string, namespace: string, serviceAccount: string): Promise<RoleRef[]> {
+    const roles: RoleRef[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.clients.eks.send(
+        new ListPodIdentityAssociationsCommand({ clusterName, namespace, serviceAccount, nextToken }),
+      );
+      for (const summary of page.associations ?? []) {
+        if (!summary.associationId) continue;
+        const { association } = await this.clients.eks.send(
+          new DescribePodIdentityAssociationCommand({ clusterName, associationId: summary.associationId }),
+        );
+        if (association?.roleArn)
+          roles.push({ name: nameFromArn(association.roleArn), arn: association.roleArn });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return roles;
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Kubernetes API access: typed API clients for one cluster, built in code (no kubeconfig file in Lambda),
+ * and a narrow reader over them that turns 404 into "not found" and pages through lists.
+ */
+import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
+import {
+  ApiException,
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  NetworkingV1Api,
+  type V1Job,
+  type V1LabelSelector,
+  type V1Node,
+  type V1Pod,
+  type V1ReplicaSet,
+  type V1ServiceAccount,
+} from '@kubernetes/client-node';
+import type { WorkloadKind } from '../core/workload.js';
+import { eksToken } from './eks-token.js';
+
+export type KubernetesApis = {
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  batch: BatchV1Api;
+  networking: NetworkingV1Api;
+};
+
+export function apisFromKubeConfig(config: KubeConfig): KubernetesApis {
+  return {
+    core: config.makeApiClient(CoreV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    batch: config.makeApiClient(BatchV1Api),
+    networking: config.makeApiClient(NetworkingV1Api),
+  };
+}
+
+/** Tokens last 15 minutes; a warm Lambda renews them well before that. */
+const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
+
+/**
+ * Reaches EKS clusters by name: endpoint and CA from DescribeCluster (cached for the life of the Lambda
+ * container), a fresh token from the function's own credentials when the cached one is ten minutes old.
+ */
+export class EksClusters {
+  private readonly connections = new Map<string, { apis: KubernetesApis; madeAt: number }>();
+  private readonly endpoints = new Map<string, { server: string; caData: string | undefined }>();
+
+  constructor(
+    private readonly eks: EKSClient,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async apis(clusterName: string): Promise<KubernetesApis> {
+    const cached = this.connections.get(clusterName);
+    if (cached && this.now() - cached.madeAt < TOKEN_LIFETIME_MS) return cached.apis;
+    const endpoint = await this.endpoint(clusterName);
+    const token = await eksToken({
+      clusterName,
+      region: await this.eks.config.region(),
+      credentials: this.eks.config.credentials,
+    });
+    const config = new KubeConfig();
+    config.loadFromClusterAndUser(
+      { name: clusterName, server: endpoint.server, caData: endpoint.caData, skipTLSVerify: false },
+      { name: 'guardduty-responder', token },
+    );
+    const apis = apisFromKubeConfig(config);
+    this.connections.set(clusterName, { apis, madeAt: this.now() });
+    return apis;
+  }
+
+  private async endpoint(clusterName: string): Promise<{ server: string; caData: string | undefined }> {
+    const known = this.endpoints.get(clusterName);
+    if (known) return known;
+    const { cluster } = await this.eks.send(new DescribeClusterCommand({ name: clusterName }));
+    if (!cluster?.endpoint)
+      throw new Error(`EKS cluster ${clusterName} has no API endpoint (status ${cluster?.status})`);
+    const endpoint = { server: cluster.endpoint, caData: cluster.certificateAuthority?.data };
+    this.endpoints.set(clusterName, endpoint);
+    return endpoint;
+  }
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
+}
+
+async function orNull<T>(request: Promise<T>): Promise<T | null> {
+  try {
+    return await request;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+}
+
+type Page<T> = { items: T[]; metadata?: { _continue?: string } };
+const PAGE_SIZE = 500;
+
+async function allPages<T>(fetchPage: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+  const items: T[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await fetchPage(cont);
+    items.push(...page.items);
+    cont = page.metadata?._continue || undefined;
+  } while (cont);
+  return items;
+}
+
+export type Controller = {
+  kind: Exclude<WorkloadKind, 'Pod'>;
+  name: string;
+  namespace: string;
+  uid: string;
+  /** `spec.selector` (null for a CronJob, whose Jobs carry their own). */
+  selector: V1LabelSelector | null;
+};
+
+export type PodQuery = { labelSelector?: string; fieldSelector?: string };
+
+/** The read side of the Kubernetes API that identification uses. */
+export class KubernetesReader {
+  constructor(private readonly apis: KubernetesApis) {}
+
+  readPod(namespace: string, name: string): Promise<V1Pod | null> {
+    return orNull(this.apis.core.readNamespacedPod({ namespace, name }));
+  }
+
+  /** Pods in one namespace, or in all namespaces when `namespace` is null (only with a field selector). */
+  listPods(namespace: string | null, query: PodQuery): Promise<V1Pod[]> {
+    return allPages((cont) =>
+      namespace === null
+        ? this.apis.core.listPodForAllNamespaces({ ...query, limit: PAGE_SIZE, _continue: cont })
+        : this.apis.core.listNamespacedPod({ namespace, ...query, limit: PAGE_SIZE, _continue: cont }),
+    );
+  }
+
+  readServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | null> {
+    return orNull(this.apis.core.readNamespacedServiceAccount({ namespace, name }));
+  }
+
+  readNode(name: string): Promise<V1Node | null> {
+    return orNull(this.apis.core.readNode({ name }));
+  }
+
+  listNodes(): Promise<V1Node[]> {
+    return allPages((cont) => this.apis.core.listNode({ limit: PAGE_SIZE, _continue: cont }));
+  }
+
+  listReplicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]> {
+    return allPages((cont) =>
+      this.apis.apps.listNamespacedReplicaSet({
+        namespace,
+        labelSelector,
+        limit: PAGE_SIZE,
+        _continue: cont,
+      }),
+    );
+  }
+
+  listJobs(namespace: string): Promise<V1Job[]> {
+    return allPages((cont) =>
+      this.apis.batch.listNamespacedJob({ namespace, limit: PAGE_SIZE, _continue: cont }),
+    );
+  }
+
+  async readController(
+    kind: Controller['kind'],
+    namespace: string,
+    name: string,
+  ): Promise<Controller | null> {
+    const params = { namespace, name };
+    type Read = Promise<{ metadata?: { uid?: string }; selector?: V1LabelSelector }>;
+    const withSelector = (
+      read: Promise<{ metadata?: { uid?: string }; spec?: { selector?: V1LabelSelector } }>,
+    ): Read => read.then((object) => ({ metadata: object.metadata, selector: object.spec?.selector }));
+    const reads: Record<Controller['kind'], () => Read> = {
+      Deployment: () => withSelector(this.apis.apps.readNamespacedDeployment(params)),
+      ReplicaSet: () => withSelector(this.apis.apps.readNamespacedReplicaSet(params)),
+      StatefulSet: () => withSelector(this.apis.apps.readNamespacedStatefulSet(params)),
+      DaemonSet: () => withSelector(this.apis.apps.readNamespacedDaemonSet(params)),
+      Job: () => withSelector(this.apis.batch.readNamespacedJob(params)),
+      CronJob: () =>
+        this.apis.batch.readNamespacedCronJob(params).then((job) => ({ metadata: job.metadata })),
+      ReplicationController: () =>
+        this.apis.core
+          .readNamespacedReplicationController(params)
+          .then((rc) => ({ metadata: rc.metadata, selector: { matchLabels: rc.spec?.selector } })),
+    };
+    const object = await orNull(reads[kind]());
+    if (!object) return null;
+    return { kind, name, namespace, uid: object.metadata?.uid ?? '', selector: object.selector ?? null };
+  }
+}

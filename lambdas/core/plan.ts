@@ -1,0 +1,119 @@
+/** From a finding to a response plan: what it points at and, per action, whether to run it and why not. */
+import { type ActionName, KUBERNETES_ACTIONS } from './actions.js';
+import { type Finding, isSampleFinding } from './finding.js';
+import { ruleFor } from './playbook.js';
+import type { ResponderSettings } from './settings.js';
+import { type SeverityLabel, severityLabel } from './severity.js';
+import { namesKubernetesWorkload, type Targets, targetsOf } from './targets.js';
+
+export type ActionDecision = 'planned' | 'held-back' | 'not-applicable';
+
+export type PlannedAction = { action: ActionName; decision: ActionDecision; reason: string | null };
+
+export type FindingSummary = {
+  id: string;
+  arn: string;
+  type: string;
+  severity: number;
+  severityLabel: SeverityLabel;
+  title: string;
+  accountId: string;
+  region: string;
+  resourceType: string;
+  createdAt: string;
+  updatedAt: string;
+  count: number;
+};
+
+export type ResponsePlan = {
+  finding: FindingSummary;
+  sample: boolean;
+  /** The playbook rule that chose the actions. */
+  rule: string;
+  targets: Targets;
+  actions: PlannedAction[];
+};
+
+/** Where the responder itself runs: it acts only on findings from its own account and region. */
+export type ResponderLocation = { accountId: string; region: string };
+
+function summarize(finding: Finding): FindingSummary {
+  return {
+    id: finding.id,
+    arn: finding.arn,
+    type: finding.type,
+    severity: finding.severity,
+    severityLabel: severityLabel(finding.severity),
+    title: finding.title,
+    accountId: finding.accountId,
+    region: finding.region,
+    resourceType: finding.resource.resourceType,
+    createdAt: finding.createdAt,
+    updatedAt: finding.updatedAt,
+    count: finding.service.count ?? 1,
+  };
+}
+
+function hasTargetsFor(action: ActionName, targets: Targets): boolean {
+  const workload = namesKubernetesWorkload(targets);
+  const instances = targets.instanceIds.length > 0;
+  switch (action) {
+    case 'isolate-pods':
+      return workload;
+    case 'cordon-nodes':
+    case 'protect-instances':
+    case 'snapshot-volumes':
+      return workload || instances;
+    case 'revoke-iam':
+      return workload || instances || targets.roleName !== null;
+  }
+}
+
+function decide(
+  action: ActionName,
+  targets: Targets,
+  context: { settings: ResponderSettings; sample: boolean; foreign: string | null },
+): PlannedAction {
+  const held = (reason: string): PlannedAction => ({ action, decision: 'held-back', reason });
+  if (!context.settings.enabledActions.includes(action))
+    return held('disabled in the responder configuration');
+  if (!hasTargetsFor(action, targets)) {
+    return { action, decision: 'not-applicable', reason: 'the finding names nothing this action applies to' };
+  }
+  if (context.foreign) return held(context.foreign);
+  if (context.sample && !context.settings.actOnSampleFindings) {
+    return held('GuardDuty sample finding: planned and reported, nothing is changed');
+  }
+  if (
+    KUBERNETES_ACTIONS.includes(action) &&
+    targets.cluster !== null &&
+    !context.settings.clusters.includes(targets.cluster)
+  ) {
+    return held(`cluster ${targets.cluster} is not one the responder may act on`);
+  }
+  return { action, decision: 'planned', reason: null };
+}
+
+export function planResponse(
+  finding: Finding,
+  settings: ResponderSettings,
+  location: ResponderLocation,
+): ResponsePlan {
+  const targets = targetsOf(finding);
+  const rule = ruleFor(settings.playbook, finding.type);
+  const sample = isSampleFinding(finding);
+  const foreign =
+    finding.accountId !== location.accountId || finding.region !== location.region
+      ? `the finding is for account ${finding.accountId} in ${finding.region}; this responder acts in account ${location.accountId} in ${location.region}`
+      : null;
+  return {
+    finding: summarize(finding),
+    sample,
+    rule: rule.name,
+    targets,
+    actions: rule.actions.map((action) => decide(action, targets, { settings, sample, foreign })),
+  };
+}
+
+export const plannedActions = (plan: ResponsePlan): ActionName[] =>
+  plan.actions.filter((entry) => entry.decision === 'planned').map((entry) => entry.action);

@@ -1,0 +1,62 @@
+/**
+ * The playbook: which containment actions a finding type gets. It is data: the deployer can replace it in
+ * `cdk.json`. Rules are tried in order; the first whose patterns match the finding type wins. A pattern is
+ * a finding type in which `*` stands for any run of characters.
+ */
+import { z } from 'zod';
+import { ACTIONS } from './actions.js';
+
+export const PlaybookRuleSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  match: z.array(z.string().min(1)).min(1),
+  actions: z.array(z.enum(ACTIONS)),
+});
+export const PlaybookSchema = z
+  .array(PlaybookRuleSchema)
+  .min(1)
+  .refine((rules) => rules.some((rule) => rule.match.includes('*')), {
+    message: 'the playbook needs a last rule matching "*" so that every finding type has a rule',
+  });
+
+export type PlaybookRule = z.infer<typeof PlaybookRuleSchema>;
+export type Playbook = z.infer<typeof PlaybookSchema>;
+
+export const DEFAULT_PLAYBOOK: Playbook = [
+  {
+    name: 'workload-or-host-compromise',
+    description: 'Code running in a pod or on a host is compromised: contain it and keep the evidence.',
+    match: [
+      'Execution:*',
+      'Persistence:*',
+      'PrivilegeEscalation:*',
+      'CryptoCurrency:*',
+      'DefenseEvasion:*',
+      'Backdoor:*',
+      'Trojan:*',
+      'Impact:*',
+      'UnauthorizedAccess:EC2/*',
+    ],
+    actions: [...ACTIONS],
+  },
+  {
+    name: 'report-only',
+    description: 'Policy, discovery and other findings: identify what is involved and notify.',
+    match: ['*'],
+    actions: [],
+  },
+];
+
+function patternToRegExp(pattern: string): RegExp {
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/!]/g, '\\$&'));
+  return new RegExp(`^${escaped.join('.*')}$`);
+}
+
+export function ruleFor(playbook: Playbook, findingType: string): PlaybookRule {
+  const rule = playbook.find((candidate) =>
+    candidate.match.some((p) => patternToRegExp(p).test(findingType)),
+  );
+  // PlaybookSchema guarantees a catch-all rule; a playbook built in code without one is a programming error.
+  if (!rule) throw new Error(`the playbook has no rule for finding type ${findingType}`);
+  return rule;
+}

@@ -1,0 +1,425 @@
+/**
+ * Identification: resolve a plan's targets against the cluster and the account. The four ways the EKS
+ * incident-response practice names (pod name, workload, service account, image), then pods → nodes →
+ * EC2 instances → Auto Scaling groups, instance-profile roles and EBS volumes, and each pod's own IAM
+ * role (IRSA annotation or EKS Pod Identity). EC2 findings start from the instance and, when it is a node
+ * of a cluster the responder may act on, find its node and the pods on it.
+ * Whatever is gone is reported in `notFound`; a failing lookup is reported in `errors`, never thrown.
+ */
+import type { V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
+import type { AwsReader, InstanceDescription, RoleRef } from '../clients/aws.js';
+import type { Controller, KubernetesReader } from '../clients/kubernetes.js';
+import type { ResponsePlan } from '../core/plan.js';
+import {
+  instanceIdFromProviderId,
+  isKubernetesName,
+  labelSelectorQuery,
+  normalizeImage,
+} from '../core/selectors.js';
+import { clusterFromInstanceTags, type Targets } from '../core/targets.js';
+
+export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
+
+export type IdentifiedPod = {
+  name: string;
+  namespace: string;
+  uid: string;
+  nodeName: string | null;
+  serviceAccount: string | null;
+  hostNetwork: boolean;
+  phase: string;
+  labels: Record<string, string>;
+  images: string[];
+  owner: { kind: string; name: string } | null;
+};
+
+export type IdentifiedNode = {
+  name: string;
+  providerId: string | null;
+  instanceId: string | null;
+  unschedulable: boolean;
+  karpenter: boolean;
+};
+
+export type IdentifiedInstance = {
+  instanceId: string;
+  state: string;
+  nodeName: string | null;
+  cluster: string | null;
+  autoScalingGroup: string | null;
+  karpenter: boolean;
+  instanceProfileArn: string | null;
+  role: RoleRef | null;
+  volumes: { volumeId: string; deviceName: string | null }[];
+};
+
+export type RoleSource = 'irsa' | 'pod-identity' | 'instance-profile' | 'access-key';
+export type IdentifiedRole = { name: string; arn: string | null; sources: RoleSource[]; usedBy: string[] };
+
+export type NotFound = {
+  kind: 'pod' | 'workload' | 'service-account' | 'node' | 'instance' | 'instance-profile' | 'namespace';
+  name: string;
+  detail: string;
+};
+
+export type Identification = {
+  cluster: { name: string; managed: boolean; reachable: boolean } | null;
+  matchedBy: MatchedBy | null;
+  workload: { kind: Controller['kind']; name: string; namespace: string; uid: string } | null;
+  /** The pods the finding is about: what isolation acts on. */
+  pods: IdentifiedPod[];
+  /** Other pods on a node named by an EC2 finding: reported, not isolated. */
+  podsOnNodes: { name: string; namespace: string; nodeName: string }[];
+  nodes: IdentifiedNode[];
+  instances: IdentifiedInstance[];
+  roles: IdentifiedRole[];
+  notFound: NotFound[];
+  errors: { step: string; message: string }[];
+};
+
+export type IdentifyPorts = {
+  /** The cluster's API, for a cluster the responder may act on. */
+  kubernetes: (clusterName: string) => Promise<KubernetesReader>;
+  aws: AwsReader;
+};
+
+const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
+const KARPENTER_KEYS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name', 'karpenter.sh/managed-by'];
+
+export const messageOf = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+
+const ownedBy =
+  (uids: ReadonlySet<string>) => (object: { metadata?: { ownerReferences?: V1OwnerReference[] } }) =>
+    (object.metadata?.ownerReferences ?? []).some((owner) => uids.has(owner.uid));
+
+function podFacts(pod: V1Pod): IdentifiedPod {
+  const controller = pod.metadata?.ownerReferences?.find((owner) => owner.controller) ?? null;
+  return {
+    name: pod.metadata?.name ?? '',
+    namespace: pod.metadata?.namespace ?? '',
+    uid: pod.metadata?.uid ?? '',
+    nodeName: pod.spec?.nodeName ?? null,
+    serviceAccount: pod.spec?.serviceAccountName ?? null,
+    hostNetwork: pod.spec?.hostNetwork === true,
+    phase: pod.status?.phase ?? 'Unknown',
+    labels: pod.metadata?.labels ?? {},
+    images: [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].flatMap((c) =>
+      c.image ? [c.image] : [],
+    ),
+    owner: controller ? { kind: controller.kind, name: controller.name } : null,
+  };
+}
+
+function nodeFacts(node: V1Node): IdentifiedNode {
+  const providerId = node.spec?.providerID ?? null;
+  const labels = node.metadata?.labels ?? {};
+  return {
+    name: node.metadata?.name ?? '',
+    providerId,
+    instanceId: instanceIdFromProviderId(providerId),
+    unschedulable: node.spec?.unschedulable === true,
+    karpenter: KARPENTER_KEYS.some((key) => key in labels),
+  };
+}
+
+/** Collects the identification while the lookups run; each lookup adds to it and records its own failure. */
+class Findings {
+  readonly result: Identification = {
+    cluster: null,
+    matchedBy: null,
+    workload: null,
+    pods: [],
+    podsOnNodes: [],
+    nodes: [],
+    instances: [],
+    roles: [],
+    notFound: [],
+    errors: [],
+  };
+
+  missing(kind: NotFound['kind'], name: string, detail: string): void {
+    this.result.notFound.push({ kind, name, detail });
+  }
+
+  async attempt(step: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.result.errors.push({ step, message: messageOf(error) });
+    }
+  }
+
+  addPods(pods: V1Pod[]): void {
+    for (const pod of pods) {
+      const facts = podFacts(pod);
+      if (!this.result.pods.some((known) => known.uid === facts.uid)) this.result.pods.push(facts);
+    }
+  }
+
+  addNode(node: V1Node): void {
+    const facts = nodeFacts(node);
+    if (!this.result.nodes.some((known) => known.name === facts.name)) this.result.nodes.push(facts);
+  }
+
+  addRole(role: RoleRef | { name: string; arn: null }, source: RoleSource, user: string): void {
+    const known = this.result.roles.find((r) => (role.arn ? r.arn === role.arn : r.name === role.name));
+    if (!known) {
+      this.result.roles.push({ name: role.name, arn: role.arn, sources: [source], usedBy: [user] });
+      return;
+    }
+    if (!known.sources.includes(source)) known.sources.push(source);
+    if (!known.usedBy.includes(user)) known.usedBy.push(user);
+  }
+}
+
+async function podsOfController(kube: KubernetesReader, controller: Controller): Promise<V1Pod[]> {
+  const { namespace } = controller;
+  if (controller.kind === 'CronJob') {
+    const jobs = (await kube.listJobs(namespace)).filter(ownedBy(new Set([controller.uid])));
+    const pods: V1Pod[] = [];
+    for (const job of jobs) {
+      if (!job.spec?.selector || !job.metadata?.uid) continue;
+      const jobPods = await kube.listPods(namespace, {
+        labelSelector: labelSelectorQuery(job.spec.selector),
+      });
+      pods.push(...jobPods.filter(ownedBy(new Set([job.metadata.uid]))));
+    }
+    return pods;
+  }
+  if (!controller.selector)
+    throw new Error(`${controller.kind} ${namespace}/${controller.name} has no selector`);
+  const labelSelector = labelSelectorQuery(controller.selector);
+  let owners = new Set([controller.uid]);
+  if (controller.kind === 'Deployment') {
+    // A Deployment's pods belong to its ReplicaSets; the selector alone could also match another owner's pods.
+    const replicaSets = (await kube.listReplicaSets(namespace, labelSelector)).filter(ownedBy(owners));
+    owners = new Set(replicaSets.flatMap((rs) => (rs.metadata?.uid ? [rs.metadata.uid] : [])));
+    if (owners.size === 0) return [];
+  }
+  return (await kube.listPods(namespace, { labelSelector })).filter(ownedBy(owners));
+}
+
+async function resolvePods(kube: KubernetesReader, targets: Targets, found: Findings): Promise<void> {
+  const namespace = targets.namespace;
+  const result = found.result;
+  if (namespace === null) {
+    found.missing(
+      'namespace',
+      '(none)',
+      'the finding names no namespace, so its workload cannot be looked up',
+    );
+    return;
+  }
+  if (!isKubernetesName(namespace)) {
+    found.missing('namespace', namespace, 'not a valid Kubernetes namespace name');
+    return;
+  }
+  if (targets.pods.length > 0) {
+    result.matchedBy = 'pod';
+    for (const name of targets.pods) {
+      const pod = isKubernetesName(name) ? await kube.readPod(namespace, name) : null;
+      if (pod) found.addPods([pod]);
+      else found.missing('pod', `${namespace}/${name}`, 'no such pod (already deleted, or not a valid name)');
+    }
+  } else if (targets.workload) {
+    result.matchedBy = 'workload';
+    const { kind, name } = targets.workload;
+    const controller = isKubernetesName(name) ? await kube.readController(kind, namespace, name) : null;
+    if (!controller) {
+      found.missing('workload', `${kind} ${namespace}/${name}`, 'no such workload');
+      return;
+    }
+    result.workload = { kind, name, namespace, uid: controller.uid };
+    const pods = await podsOfController(kube, controller);
+    if (pods.length === 0) found.missing('pod', `${kind} ${namespace}/${name}`, 'the workload has no pods');
+    found.addPods(pods);
+  } else if (targets.serviceAccount) {
+    result.matchedBy = 'service-account';
+    const account = targets.serviceAccount;
+    const pods = isKubernetesName(account)
+      ? await kube.listPods(namespace, { fieldSelector: `spec.serviceAccountName=${account}` })
+      : [];
+    if (pods.length === 0)
+      found.missing('pod', `${namespace}/${account}`, 'no pod runs as this service account');
+    found.addPods(pods);
+  } else if (targets.images.length > 0) {
+    result.matchedBy = 'image';
+    // No server-side selector exists for images: list the finding's namespace (never the whole cluster).
+    const wanted = new Set(targets.images.map(normalizeImage));
+    const pods = (await kube.listPods(namespace, {})).filter((pod) =>
+      podFacts(pod).images.some((image) => wanted.has(normalizeImage(image))),
+    );
+    if (pods.length === 0)
+      found.missing('pod', `${namespace} (${targets.images.join(', ')})`, 'no pod runs this image');
+    found.addPods(pods);
+  }
+}
+
+async function nodeOfInstance(kube: KubernetesReader, instance: InstanceDescription): Promise<V1Node | null> {
+  const isIt = (node: V1Node | null) =>
+    instanceIdFromProviderId(node?.spec?.providerID) === instance.instanceId;
+  // EKS names nodes after the instance's private DNS name unless the subnet uses resource-based names.
+  const byName = instance.privateDnsName ? await kube.readNode(instance.privateDnsName) : null;
+  if (isIt(byName)) return byName;
+  return (await kube.listNodes()).find(isIt) ?? null;
+}
+
+async function resolveCluster(
+  kube: KubernetesReader,
+  plan: ResponsePlan,
+  nodeInstances: InstanceDescription[],
+  aws: AwsReader,
+  found: Findings,
+): Promise<void> {
+  const result = found.result;
+  await resolvePods(kube, plan.targets, found);
+  if (result.cluster) result.cluster.reachable = true;
+
+  for (const nodeName of new Set(result.pods.flatMap((pod) => (pod.nodeName ? [pod.nodeName] : [])))) {
+    const node = await kube.readNode(nodeName);
+    if (node) found.addNode(node);
+    else found.missing('node', nodeName, 'no such node (scaled in or replaced)');
+  }
+
+  for (const instance of nodeInstances) {
+    if (result.nodes.some((node) => node.instanceId === instance.instanceId)) continue;
+    const node = await nodeOfInstance(kube, instance);
+    if (!node) {
+      found.missing(
+        'node',
+        instance.instanceId,
+        'the instance is tagged as a node of this cluster but no node has it',
+      );
+      continue;
+    }
+    found.addNode(node);
+    if (result.matchedBy === null && node.metadata?.name) {
+      const onNode = await kube.listPods(null, { fieldSelector: `spec.nodeName=${node.metadata.name}` });
+      result.podsOnNodes.push(
+        ...onNode.map((pod) => ({
+          name: pod.metadata?.name ?? '',
+          namespace: pod.metadata?.namespace ?? '',
+          nodeName: node.metadata?.name ?? '',
+        })),
+      );
+    }
+  }
+
+  const clusterName = result.cluster?.name ?? '';
+  const accounts = new Set(
+    result.pods.flatMap((pod) => (pod.serviceAccount ? [`${pod.namespace}/${pod.serviceAccount}`] : [])),
+  );
+  for (const key of accounts) {
+    const [namespace = '', name = ''] = key.split('/');
+    const users = result.pods.filter((p) => p.namespace === namespace && p.serviceAccount === name);
+    const usedBy = (role: RoleRef | { name: string; arn: null }, source: 'irsa' | 'pod-identity') => {
+      for (const pod of users) found.addRole(role, source, `pod ${pod.namespace}/${pod.name}`);
+    };
+    await found.attempt(`service account ${key}`, async () => {
+      const account = await kube.readServiceAccount(namespace, name);
+      if (!account) return found.missing('service-account', key, 'no such service account');
+      const roleArn = account.metadata?.annotations?.[IRSA_ANNOTATION];
+      if (roleArn) usedBy({ name: roleArn.slice(roleArn.lastIndexOf('/') + 1), arn: roleArn }, 'irsa');
+    });
+    await found.attempt(`pod identity ${key}`, async () => {
+      for (const role of await aws.podIdentityRoles(clusterName, namespace, name))
+        usedBy(role, 'pod-identity');
+    });
+  }
+}
+
+async function resolveInstances(
+  aws: AwsReader,
+  findingInstanceIds: readonly string[],
+  described: Map<string, InstanceDescription>,
+  found: Findings,
+): Promise<void> {
+  const result = found.result;
+  const nodeInstanceIds = result.nodes.flatMap((node) => (node.instanceId ? [node.instanceId] : []));
+  const wanted = [...new Set([...findingInstanceIds, ...nodeInstanceIds])];
+  const toDescribe = nodeInstanceIds.filter((id) => !described.has(id));
+  for (const instance of await aws.describeInstances(toDescribe))
+    described.set(instance.instanceId, instance);
+
+  const live = wanted.filter((id) => described.get(id) && described.get(id)?.state !== 'terminated');
+  let groups = new Map<string, string>();
+  await found.attempt('auto scaling groups', async () => {
+    groups = await aws.autoScalingGroups(live);
+  });
+
+  const profileRoles = new Map<string, RoleRef | null>();
+  for (const instanceId of wanted) {
+    const instance = described.get(instanceId);
+    if (!instance) {
+      found.missing(
+        'instance',
+        instanceId,
+        'no such instance (terminated and gone, or never in this account)',
+      );
+      continue;
+    }
+    const profile = instance.instanceProfileArn;
+    if (profile && !profileRoles.has(profile)) {
+      await found.attempt(`instance profile ${profile}`, async () => {
+        const role = await aws.instanceProfileRole(profile);
+        profileRoles.set(profile, role);
+        if (!role)
+          found.missing('instance-profile', profile, 'no such instance profile, or it holds no role');
+      });
+    }
+    const role = profile ? (profileRoles.get(profile) ?? null) : null;
+    if (role) found.addRole(role, 'instance-profile', `instance ${instanceId}`);
+    const node = result.nodes.find((n) => n.instanceId === instanceId);
+    result.instances.push({
+      instanceId,
+      state: instance.state,
+      nodeName: node?.name ?? null,
+      cluster: clusterFromInstanceTags(instance.tags),
+      autoScalingGroup: groups.get(instanceId) ?? null,
+      karpenter: (node?.karpenter ?? false) || instance.tags.some((tag) => KARPENTER_KEYS.includes(tag.key)),
+      instanceProfileArn: profile,
+      role,
+      volumes: instance.volumes,
+    });
+  }
+}
+
+export async function identify(
+  plan: ResponsePlan,
+  clusters: readonly string[],
+  ports: IdentifyPorts,
+): Promise<Identification> {
+  const found = new Findings();
+  const result = found.result;
+  const { targets } = plan;
+
+  // The finding's own instances come first: for an EC2 finding their tags tell which cluster they serve.
+  const described = new Map<string, InstanceDescription>();
+  await found.attempt('describe instances', async () => {
+    for (const instance of await ports.aws.describeInstances(targets.instanceIds)) {
+      described.set(instance.instanceId, instance);
+    }
+  });
+  const taggedCluster =
+    [...described.values()].map((i) => clusterFromInstanceTags(i.tags)).find(Boolean) ?? null;
+  const clusterName = targets.cluster ?? taggedCluster;
+
+  if (clusterName) {
+    const managed = clusters.includes(clusterName);
+    result.cluster = { name: clusterName, managed, reachable: false };
+    if (managed) {
+      const nodeInstances = [...described.values()].filter(
+        (i) => clusterFromInstanceTags(i.tags) === clusterName,
+      );
+      await found.attempt(`kubernetes ${clusterName}`, async () =>
+        resolveCluster(await ports.kubernetes(clusterName), plan, nodeInstances, ports.aws, found),
+      );
+    }
+  }
+
+  await found.attempt('instances', () => resolveInstances(ports.aws, targets.instanceIds, described, found));
+  if (targets.roleName)
+    found.addRole({ name: targets.roleName, arn: null }, 'access-key', "the finding's access key");
+  return result;
+}

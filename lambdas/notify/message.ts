@@ -1,0 +1,162 @@
+/**
+ * The notification, composed from whatever the execution reached: the event, the plan and identification
+ * when identify ran, and the error of every step that failed. Pure: the handler only publishes it.
+ */
+import { z } from 'zod';
+import type { IdentifyOutput } from '../identify/handler.js';
+import type { Identification } from '../identify/identify.js';
+
+/** A step's output in the execution state, or the error its Catch put in the same place. */
+const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
+export type StepError = z.infer<typeof StepError>;
+
+export type Outcome = 'identified' | 'failed';
+
+export type Notification = {
+  subject: string;
+  message: string;
+  attributes: { severity: number | null; findingType: string; outcome: Outcome; sample: boolean };
+};
+
+/** Runtime findings carry attacker-controlled strings: no control characters, bounded length. */
+export function clean(value: unknown, max = 300): string {
+  const text = String(value ?? '')
+    .replace(/\p{Cc}+/gu, ' ')
+    .trim();
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+const list = (items: readonly string[], empty = 'none'): string =>
+  items.length > 0 ? items.join(', ') : empty;
+
+function describeIdentification(found: Identification): string[] {
+  const lines: string[] = [];
+  if (found.cluster) {
+    const state = found.cluster.managed
+      ? found.cluster.reachable
+        ? 'managed by the responder'
+        : 'managed by the responder, API not reached'
+      : 'not one the responder may act on: reported only';
+    lines.push(`Cluster: ${clean(found.cluster.name)} (${state})`);
+  }
+  if (found.workload)
+    lines.push(`Workload: ${found.workload.kind} ${found.workload.namespace}/${found.workload.name}`);
+  if (found.matchedBy) lines.push(`Pods found by: ${found.matchedBy}`);
+  lines.push(
+    `Pods (${found.pods.length}): ${list(
+      found.pods.map(
+        (pod) =>
+          `${pod.namespace}/${pod.name} on ${pod.nodeName ?? 'no node'}${pod.hostNetwork ? ' [hostNetwork]' : ''}`,
+      ),
+    )}`,
+  );
+  if (found.podsOnNodes.length > 0) {
+    lines.push(
+      `Other pods on the affected nodes (${found.podsOnNodes.length}): ${list(
+        found.podsOnNodes.map((pod) => `${pod.namespace}/${pod.name}`),
+      )}`,
+    );
+  }
+  lines.push(
+    `Nodes (${found.nodes.length}): ${list(
+      found.nodes.map(
+        (node) =>
+          `${node.name} (${node.instanceId ?? 'no EC2 instance'}${node.unschedulable ? ', already cordoned' : ''}${node.karpenter ? ', Karpenter' : ''})`,
+      ),
+    )}`,
+  );
+  lines.push(
+    `Instances (${found.instances.length}): ${list(
+      found.instances.map((instance) => {
+        const parts = [instance.state];
+        parts.push(
+          instance.autoScalingGroup
+            ? `Auto Scaling group ${instance.autoScalingGroup}`
+            : 'no Auto Scaling group',
+        );
+        if (instance.role) parts.push(`role ${instance.role.name}`);
+        parts.push(
+          `volumes ${list(instance.volumes.map((v) => `${v.volumeId}${v.deviceName ? ` (${v.deviceName})` : ''}`))}`,
+        );
+        return `${instance.instanceId} (${parts.join('; ')})`;
+      }),
+    )}`,
+  );
+  lines.push(
+    `IAM roles (${found.roles.length}): ${list(
+      found.roles.map(
+        (role) => `${role.arn ?? role.name} [${role.sources.join(', ')}] used by ${list(role.usedBy)}`,
+      ),
+    )}`,
+  );
+  for (const missing of found.notFound)
+    lines.push(`Not found: ${missing.kind} ${clean(missing.name)}: ${missing.detail}`);
+  for (const error of found.errors) lines.push(`Lookup failed: ${error.step}: ${clean(error.message)}`);
+  return lines;
+}
+
+type ExecutionState = { detail?: unknown; identify?: unknown };
+
+export function composeNotification(state: ExecutionState): Notification {
+  const identifyError = StepError.safeParse(state.identify);
+  const identified = !identifyError.success && state.identify ? (state.identify as IdentifyOutput) : null;
+  const detail = z
+    .looseObject({
+      type: z.string().catch('unknown'),
+      severity: z.number().nullable().catch(null),
+      id: z.string().catch(''),
+    })
+    .catch({ type: 'unknown', severity: null, id: '' })
+    .parse(state.detail);
+
+  const outcome: Outcome = identified ? 'identified' : 'failed';
+  const plan = identified?.plan;
+  const finding = plan?.finding;
+  const lines: string[] = [];
+  if (finding) {
+    lines.push(
+      `GuardDuty finding ${finding.type}`,
+      `Severity: ${finding.severityLabel} (${finding.severity})`,
+      `Title: ${clean(finding.title)}`,
+      `Account ${finding.accountId}, region ${finding.region}`,
+      `Finding id ${finding.id}, seen ${finding.count} time(s), updated ${finding.updatedAt}`,
+      `Console: https://console.aws.amazon.com/guardduty/home?region=${finding.region}#/findings?macros=current&fId=${finding.id}`,
+    );
+    if (plan.sample) lines.push('This is a GuardDuty sample finding.');
+    if (plan.targets.namespace) lines.push(`Namespace: ${clean(plan.targets.namespace)}`);
+    if (plan.targets.kubernetesUser) lines.push(`Kubernetes user: ${clean(plan.targets.kubernetesUser)}`);
+    for (const note of plan.targets.notes) lines.push(`Note: ${clean(note)}`);
+  } else {
+    lines.push(`GuardDuty finding ${clean(detail.type)} (${detail.id || 'no id'})`);
+  }
+  if (identified) {
+    lines.push('', 'What was found:', ...describeIdentification(identified.identification));
+    lines.push('', `Playbook rule: ${identified.plan.rule}`, 'Planned response:');
+    if (identified.plan.actions.length === 0) lines.push('  identify and notify only');
+    for (const action of identified.plan.actions) {
+      lines.push(`  ${action.action}: ${action.decision}${action.reason ? ` (${action.reason})` : ''}`);
+    }
+  }
+  if (identifyError.success) {
+    lines.push(
+      '',
+      `Identification failed: ${clean(identifyError.data.Error)}: ${clean(identifyError.data.Cause, 2000)}`,
+    );
+  }
+
+  const severity = finding?.severity ?? detail.severity;
+  const subject = clean(
+    `[guardduty-responder] ${outcome}: ${finding ? `${finding.severityLabel} ` : ''}${finding?.type ?? detail.type}`,
+    100,
+  ).replace(/[^\x20-\x7e]/g, '?');
+  return {
+    subject,
+    message: lines.join('\n'),
+    attributes: {
+      severity,
+      findingType: finding?.type ?? detail.type,
+      outcome,
+      sample: plan?.sample ?? false,
+    },
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The house Lambda construct: runtime, architecture, bundling, logging, tracing and role set once.
+ * Each function gets its own role holding only what its declaration in lambdas/permissions.ts names.
+ */
+import { fileURLToPath } from 'node:url';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { VpcPlacement } from '../bin/config.js';
+import { type FunctionName, type IamScope, NEEDS } from '../lambdas/permissions.js';
+import { acknowledge } from './nag.js';
+
+export type ResponseFunctionProps = {
+  /** The folder under lambdas/ whose handler.ts is the entry point, and the key of its declared needs. */
+  name: FunctionName;
+  description: string;
+  environment?: Record<string, string>;
+  clusters: readonly string[];
+  vpc: VpcPlacement | undefined;
+  logRetentionDays: number;
+  timeout?: Duration;
+};
+
+/** The wildcard resources a scope grants, as cdk-nag renders them in its finding ids. */
+function nagWildcards(scope: IamScope, clusters: readonly string[]): string[] {
+  const account = '<AWS::Partition>';
+  switch (scope) {
+    case 'pod-identity-associations':
+      return clusters.map(
+        (c) => `arn:${account}:eks:<AWS::Region>:<AWS::AccountId>:podidentityassociation/${c}/*`,
+      );
+    case 'instance-profiles':
+      return [`arn:${account}:iam::<AWS::AccountId>:instance-profile/*`];
+    default:
+      return [];
+  }
+}
+
+const LAMBDAS_DIR = fileURLToPath(new URL('../lambdas/', import.meta.url));
+const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export class ResponseFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ResponseFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `guardduty-responder ${props.name} function`,
+    });
+    logGroup.grantWrite(this.role);
+
+    const vpcPlacement = props.vpc ? this.placement(props.vpc) : {};
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: `${LAMBDAS_DIR}${props.name}/handler.ts`,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { POWERTOOLS_SERVICE_NAME: 'guardduty-responder', ...props.environment },
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        forceDockerBundling: false,
+        // Bundled CommonJS dependencies (the AWS SDK) still call require().
+        banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
+      },
+      ...vpcPlacement,
+    });
+
+    const needs = NEEDS[props.name].iam;
+    for (const need of needs) {
+      const resources = this.resources(need.scope, props.clusters);
+      if (resources.length === 0) continue; // no cluster configured: nothing to grant
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...need.actions], resources }));
+    }
+
+    acknowledge(
+      this,
+      'IAM5[Resource::*]',
+      [
+        'xray:PutTraceSegments and xray:PutTelemetryRecords (tracing) take no resource',
+        ...needs
+          .filter((need) => need.scope === 'any')
+          .map((need) => `${need.actions.join(', ')}: ${need.why}`),
+      ].join('; '),
+    );
+    for (const need of needs) {
+      for (const wildcard of nagWildcards(need.scope, props.clusters)) {
+        acknowledge(
+          this,
+          `IAM5[Resource::${wildcard}]`,
+          `${need.actions.join(', ')}: ${need.why}; the ids are only known during an incident`,
+        );
+      }
+    }
+  }
+
+  private placement(vpc: VpcPlacement) {
+    return {
+      vpc: ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+        vpcId: vpc.vpcId,
+        availabilityZones: vpc.subnets.map((subnet) => subnet.availabilityZone),
+      }),
+      vpcSubnets: {
+        subnets: vpc.subnets.map((subnet, index) =>
+          ec2.Subnet.fromSubnetAttributes(this, `Subnet${index}`, subnet),
+        ),
+      },
+      securityGroups: vpc.securityGroupIds.map((id, index) =>
+        ec2.SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${index}`, id),
+      ),
+    };
+  }
+
+  private resources(scope: IamScope, clusters: readonly string[]): string[] {
+    const stack = Stack.of(this);
+    const eks = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'eks', resource, resourceName });
+    switch (scope) {
+      case 'any':
+        return ['*'];
+      case 'clusters':
+        return clusters.map((cluster) => eks('cluster', cluster));
+      case 'pod-identity-associations':
+        return clusters.map((cluster) => eks('podidentityassociation', `${cluster}/*`));
+      case 'instance-profiles':
+        return [
+          stack.formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' }),
+        ];
+    }
+  }
+}
