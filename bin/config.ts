@@ -5,29 +5,18 @@
 import { z } from 'zod';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 
+export type { SeverityRange } from '../lambdas/core/settings.js';
+
 /** The retention periods CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-export const SeverityRangeSchema = z
-  .strictObject({
-    /** Lowest severity that starts a response (inclusive). */
-    atLeast: z.number().min(0).max(10).default(4),
-    /** Severities from here up do not start a response; null means no upper bound. */
-    below: z.number().gt(0).max(11).nullable().default(9),
-  })
-  .refine((range) => range.below === null || range.below > range.atLeast, {
-    message: 'severity.below must be greater than severity.atLeast',
-  });
-export type SeverityRange = z.infer<typeof SeverityRangeSchema>;
 
 export const ResponderConfigSchema = ResponderSettingsSchema.extend({
   stackName: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
     .default('GuardDutyResponder'),
-  severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
   notificationEmail: z.email().optional(),
   /** Run the Lambdas in these subnets, for clusters whose API endpoint is private. */
   vpc: z

@@ -20,6 +20,7 @@ export class ResponderStack extends Stack {
     });
     const { config } = props;
     const settings: ResponderSettings = {
+      severity: config.severity,
       clusters: config.clusters,
       enabledActions: config.enabledActions,
       actOnSampleFindings: config.actOnSampleFindings,

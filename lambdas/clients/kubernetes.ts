@@ -19,6 +19,7 @@ import {
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../core/workload.js';
 import { eksToken } from './eks-token.js';
+import { isTransientKubernetesError, retrying } from './retry.js';
 
 export type KubernetesApis = {
   core: CoreV1Api;
@@ -87,9 +88,10 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
-async function orNull<T>(request: Promise<T>): Promise<T | null> {
+/** Reads are retried on throttling and server errors; a 404 is an answer: null. */
+async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
   try {
-    return await request;
+    return await retrying(read, isTransientKubernetesError);
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -103,7 +105,8 @@ async function allPages<T>(fetchPage: (cont: string | undefined) => Promise<Page
   const items: T[] = [];
   let cont: string | undefined;
   do {
-    const page = await fetchPage(cont);
+    const token = cont;
+    const page = await retrying(() => fetchPage(token), isTransientKubernetesError);
     items.push(...page.items);
     cont = page.metadata?._continue || undefined;
   } while (cont);
@@ -126,7 +129,7 @@ export class KubernetesReader {
   constructor(private readonly apis: KubernetesApis) {}
 
   readPod(namespace: string, name: string): Promise<V1Pod | null> {
-    return orNull(this.apis.core.readNamespacedPod({ namespace, name }));
+    return orNull(() => this.apis.core.readNamespacedPod({ namespace, name }));
   }
 
   /** Pods in one namespace, or in all namespaces when `namespace` is null (only with a field selector). */
@@ -139,11 +142,11 @@ export class KubernetesReader {
   }
 
   readServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | null> {
-    return orNull(this.apis.core.readNamespacedServiceAccount({ namespace, name }));
+    return orNull(() => this.apis.core.readNamespacedServiceAccount({ namespace, name }));
   }
 
   readNode(name: string): Promise<V1Node | null> {
-    return orNull(this.apis.core.readNode({ name }));
+    return orNull(() => this.apis.core.readNode({ name }));
   }
 
   listNodes(): Promise<V1Node[]> {
@@ -190,7 +193,7 @@ export class KubernetesReader {
           .readNamespacedReplicationController(params)
           .then((rc) => ({ metadata: rc.metadata, selector: { matchLabels: rc.spec?.selector } })),
     };
-    const object = await orNull(reads[kind]());
+    const object = await orNull(reads[kind]);
     if (!object) return null;
     return { kind, name, namespace, uid: object.metadata?.uid ?? '', selector: object.selector ?? null };
   }

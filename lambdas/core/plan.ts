@@ -2,7 +2,7 @@
 import { type ActionName, KUBERNETES_ACTIONS } from './actions.js';
 import { type Finding, isSampleFinding } from './finding.js';
 import { ruleFor } from './playbook.js';
-import type { ResponderSettings } from './settings.js';
+import { describeSeverityRange, inSeverityRange, type ResponderSettings } from './settings.js';
 import { type SeverityLabel, severityLabel } from './severity.js';
 import { namesKubernetesWorkload, type Targets, targetsOf } from './targets.js';
 
@@ -61,6 +61,7 @@ function hasTargetsFor(action: ActionName, targets: Targets): boolean {
     case 'isolate-pods':
       return workload;
     case 'cordon-nodes':
+      return workload || (instances && targets.cluster !== null);
     case 'protect-instances':
     case 'snapshot-volumes':
       return workload || instances;
@@ -72,7 +73,7 @@ function hasTargetsFor(action: ActionName, targets: Targets): boolean {
 function decide(
   action: ActionName,
   targets: Targets,
-  context: { settings: ResponderSettings; sample: boolean; foreign: string | null },
+  context: { settings: ResponderSettings; severity: number; sample: boolean; foreign: string | null },
 ): PlannedAction {
   const held = (reason: string): PlannedAction => ({ action, decision: 'held-back', reason });
   if (!context.settings.enabledActions.includes(action))
@@ -80,9 +81,14 @@ function decide(
   if (!hasTargetsFor(action, targets)) {
     return { action, decision: 'not-applicable', reason: 'the finding names nothing this action applies to' };
   }
-  if (context.foreign) return held(context.foreign);
   if (context.sample && !context.settings.actOnSampleFindings) {
     return held('GuardDuty sample finding: planned and reported, nothing is changed');
+  }
+  if (context.foreign) return held(context.foreign);
+  if (!inSeverityRange(context.severity, context.settings.severity)) {
+    return held(
+      `severity ${context.severity} is outside the responder's range (${describeSeverityRange(context.settings.severity)})`,
+    );
   }
   if (
     KUBERNETES_ACTIONS.includes(action) &&
@@ -111,7 +117,9 @@ export function planResponse(
     sample,
     rule: rule.name,
     targets,
-    actions: rule.actions.map((action) => decide(action, targets, { settings, sample, foreign })),
+    actions: rule.actions.map((action) =>
+      decide(action, targets, { settings, severity: finding.severity, sample, foreign }),
+    ),
   };
 }
 

@@ -6,7 +6,29 @@ import { z } from 'zod';
 import { ACTIONS } from './actions.js';
 import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
 
+export const SeverityRangeSchema = z
+  .strictObject({
+    /** Lowest severity that starts a response (inclusive). */
+    atLeast: z.number().min(0).max(10).default(4),
+    /** Severities from here up do not start a response; null means no upper bound. */
+    below: z.number().gt(0).max(11).nullable().default(9),
+  })
+  .refine((range) => range.below === null || range.below > range.atLeast, {
+    message: 'severity.below must be greater than severity.atLeast',
+  });
+export type SeverityRange = z.infer<typeof SeverityRangeSchema>;
+
+export const inSeverityRange = (severity: number, range: SeverityRange): boolean =>
+  severity >= range.atLeast && (range.below === null || severity < range.below);
+
+export const describeSeverityRange = (range: SeverityRange): string =>
+  range.below === null
+    ? `${range.atLeast} and above`
+    : `${range.atLeast} up to but not including ${range.below}`;
+
 export const ResponderSettingsSchema = z.strictObject({
+  /** Findings in this range start a response (the EventBridge rule); others are reported only. */
+  severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
   /** EKS clusters the responder may act on; findings on other clusters are identified and reported only. */
   clusters: z.array(z.string().min(1)).default([]),
   enabledActions: z.array(z.enum(ACTIONS)).default([...ACTIONS]),

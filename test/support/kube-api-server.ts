@@ -1,0 +1,614 @@
+/**
+ * A local HTTP server that behaves like the Kubernetes API for the resources the responder uses: real
+ * paths, label and field selectors (400 for unsupported fields), pagination with limit/continue,
+ * Status bodies with 404/409/415/422 codes, and merge, strategic-merge and JSON patches by content type.
+ * It records every request so tests can assert exactly what was sent.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * The server speaks TLS, as an EKS endpoint does, with a certificate for 127.0.0.1 issued by a test CA
+ * (tls/, valid until 2125; the CA's key was discarded). Clients trust it through the CA bundle that
+ * DescribeCluster returns, exactly as in production.
+ */
+const TLS_DIR = new URL('./tls/', import.meta.url);
+export const TEST_CA_PEM = readFileSync(new URL('ca.crt', TLS_DIR), 'utf8');
+
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+    resourceVersion?: string;
+    creationTimestamp?: string;
+    [key: string]: unknown;
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [key: string]: unknown;
+};
+
+export type RecordedRequest = {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string | null;
+  body: unknown;
+  status: number;
+};
+
+type ResourceType = { group: string; version: string; kind: string; namespaced: boolean; fields: string[] };
+
+const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
+const POD_FIELDS = [
+  ...COMMON_FIELDS,
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'spec.restartPolicy',
+  'spec.schedulerName',
+  'spec.hostNetwork',
+  'status.phase',
+  'status.podIP',
+  'status.nominatedNodeName',
+];
+
+export const RESOURCES: Record<string, ResourceType> = {
+  pods: { group: '', version: 'v1', kind: 'Pod', namespaced: true, fields: POD_FIELDS },
+  nodes: {
+    group: '',
+    version: 'v1',
+    kind: 'Node',
+    namespaced: false,
+    fields: [...COMMON_FIELDS, 'spec.unschedulable'],
+  },
+  namespaces: {
+    group: '',
+    version: 'v1',
+    kind: 'Namespace',
+    namespaced: false,
+    fields: [...COMMON_FIELDS, 'status.phase'],
+  },
+  serviceaccounts: {
+    group: '',
+    version: 'v1',
+    kind: 'ServiceAccount',
+    namespaced: true,
+    fields: COMMON_FIELDS,
+  },
+  replicationcontrollers: {
+    group: '',
+    version: 'v1',
+    kind: 'ReplicationController',
+    namespaced: true,
+    fields: COMMON_FIELDS,
+  },
+  deployments: { group: 'apps', version: 'v1', kind: 'Deployment', namespaced: true, fields: COMMON_FIELDS },
+  replicasets: { group: 'apps', version: 'v1', kind: 'ReplicaSet', namespaced: true, fields: COMMON_FIELDS },
+  statefulsets: {
+    group: 'apps',
+    version: 'v1',
+    kind: 'StatefulSet',
+    namespaced: true,
+    fields: COMMON_FIELDS,
+  },
+  daemonsets: { group: 'apps', version: 'v1', kind: 'DaemonSet', namespaced: true, fields: COMMON_FIELDS },
+  jobs: {
+    group: 'batch',
+    version: 'v1',
+    kind: 'Job',
+    namespaced: true,
+    fields: [...COMMON_FIELDS, 'status.successful'],
+  },
+  cronjobs: { group: 'batch', version: 'v1', kind: 'CronJob', namespaced: true, fields: COMMON_FIELDS },
+  networkpolicies: {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    kind: 'NetworkPolicy',
+    namespaced: true,
+    fields: COMMON_FIELDS,
+  },
+};
+
+class HttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------- selectors
+
+type Requirement = (labels: Record<string, string>) => boolean;
+
+/** Splits on commas that are not inside parentheses. */
+function splitTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of selector) {
+    if (char === '(') depth++;
+    if (char === ')') depth--;
+    if (char === ',' && depth === 0) {
+      terms.push(current);
+      current = '';
+    } else current += char;
+  }
+  terms.push(current);
+  return terms.map((term) => term.trim()).filter((term) => term.length > 0);
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+function checkKey(key: string): string {
+  if (!LABEL_KEY.test(key))
+    throw new HttpError(400, 'BadRequest', `unable to parse requirement: invalid label key "${key}"`);
+  return key;
+}
+function checkValue(value: string): string {
+  if (!LABEL_VALUE.test(value) || value.length > 63) {
+    throw new HttpError(400, 'BadRequest', `unable to parse requirement: invalid label value: "${value}"`);
+  }
+  return value;
+}
+
+export function parseLabelSelector(selector: string): Requirement[] {
+  return splitTerms(selector).map((term): Requirement => {
+    const setMatch = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+    if (setMatch) {
+      const key = checkKey(setMatch[1] ?? '');
+      const values = (setMatch[3] ?? '').split(',').map((v) => checkValue(v.trim()));
+      return setMatch[2] === 'in'
+        ? (labels) => key in labels && values.includes(labels[key] ?? '')
+        : (labels) => !(key in labels) || !values.includes(labels[key] ?? '');
+    }
+    const equality = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+    if (equality) {
+      const key = checkKey(equality[1] ?? '');
+      const value = checkValue(equality[3] ?? '');
+      return equality[2] === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value;
+    }
+    if (term.startsWith('!')) {
+      const key = checkKey(term.slice(1));
+      return (labels) => !(key in labels);
+    }
+    const key = checkKey(term);
+    return (labels) => key in labels;
+  });
+}
+
+function fieldValue(object: KubeObject, path: string): string {
+  let value: unknown = object;
+  for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+  if (value === undefined || value === null)
+    return path === 'spec.hostNetwork' || path === 'spec.unschedulable' ? 'false' : '';
+  return String(value);
+}
+
+function parseFieldSelector(selector: string, type: ResourceType): ((object: KubeObject) => boolean)[] {
+  return splitTerms(selector).map((term) => {
+    const match = /^([^!=]+)(==|=|!=)(.*)$/.exec(term);
+    if (!match) throw new HttpError(400, 'BadRequest', `invalid field selector: "${term}"`);
+    const [, field = '', operator, value = ''] = match;
+    if (!type.fields.includes(field)) {
+      throw new HttpError(400, 'BadRequest', `field label not supported: ${field}`);
+    }
+    return operator === '!=' ? (o) => fieldValue(o, field) !== value : (o) => fieldValue(o, field) === value;
+  });
+}
+
+// ---------------------------------------------------------------- patches
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const result: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
+}
+
+function pointerParts(pointer: string): string[] {
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) throw new HttpError(422, 'Invalid', `invalid JSON pointer ${pointer}`);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function jsonPatch(target: KubeObject, operations: unknown): KubeObject {
+  if (!Array.isArray(operations)) throw new HttpError(400, 'BadRequest', 'a JSON patch must be an array');
+  const document = structuredClone(target) as unknown as Record<string, unknown>;
+  for (const operation of operations as { op: string; path: string; value?: unknown }[]) {
+    const parts = pointerParts(operation.path);
+    const last = parts.pop();
+    let parent: Record<string, unknown> = document;
+    for (const part of parts) {
+      const next = parent[part];
+      if (typeof next !== 'object' || next === null) {
+        throw new HttpError(422, 'Invalid', `doc is missing path: ${operation.path}`);
+      }
+      parent = next as Record<string, unknown>;
+    }
+    if (last === undefined) throw new HttpError(422, 'Invalid', 'cannot patch the document root');
+    switch (operation.op) {
+      case 'add':
+      case 'replace':
+        if (operation.op === 'replace' && !(last in parent)) {
+          throw new HttpError(
+            422,
+            'Invalid',
+            `replace operation does not apply: doc is missing key: ${operation.path}`,
+          );
+        }
+        parent[last] = operation.value;
+        break;
+      case 'remove':
+        if (!(last in parent)) {
+          throw new HttpError(
+            422,
+            'Invalid',
+            `remove operation does not apply: doc is missing path: ${operation.path}`,
+          );
+        }
+        delete parent[last];
+        break;
+      case 'test':
+        if (JSON.stringify(parent[last]) !== JSON.stringify(operation.value)) {
+          throw new HttpError(422, 'Invalid', `testing value ${operation.path} failed`);
+        }
+        break;
+      default:
+        throw new HttpError(400, 'BadRequest', `unsupported JSON patch operation ${operation.op}`);
+    }
+  }
+  return document as unknown as KubeObject;
+}
+
+// ---------------------------------------------------------------- server
+
+type Route = { resource: string; type: ResourceType; namespace: string | null; name: string | null };
+
+function route(pathname: string): Route {
+  const parts = pathname.split('/').filter(Boolean);
+  let rest: string[];
+  let group: string;
+  if (parts[0] === 'api' && parts[1] === 'v1') {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 3) {
+    group = parts[1] ?? '';
+    rest = parts.slice(3);
+  } else {
+    throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  let namespace: string | null = null;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1] ?? null;
+    rest = rest.slice(2);
+  }
+  const [resource = '', name = null, ...subresource] = rest;
+  const type = RESOURCES[resource];
+  if (!type || type.group !== group || subresource.length > 0 || (namespace !== null && !type.namespaced)) {
+    throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+  return { resource, type, namespace, name };
+}
+
+export type Fault = { method?: string; path?: RegExp; status: number; times: number };
+
+export class KubeApiServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly objects = new Map<string, KubeObject>();
+  private readonly faults: Fault[] = [];
+  private server: Server | undefined;
+  private version = 1000;
+  url = '';
+
+  constructor(private readonly acceptToken: (token: string) => boolean = (token) => token.length > 0) {}
+
+  private key(resource: string, namespace: string | null | undefined, name: string): string {
+    return `${resource}/${namespace ?? ''}/${name}`;
+  }
+
+  /** Puts an object in the store, as if created earlier (no request recorded). */
+  add(resource: string, object: KubeObject): KubeObject {
+    const type = RESOURCES[resource];
+    if (!type) throw new Error(`unknown resource ${resource}`);
+    const stored = this.stamp(resource, structuredClone(object));
+    this.objects.set(this.key(resource, stored.metadata.namespace, stored.metadata.name), stored);
+    return stored;
+  }
+
+  get(resource: string, namespace: string | null, name: string): KubeObject | undefined {
+    const object = this.objects.get(this.key(resource, namespace, name));
+    return object ? structuredClone(object) : undefined;
+  }
+
+  list(resource: string, namespace?: string): KubeObject[] {
+    return [...this.objects.entries()]
+      .filter(([key]) =>
+        key.startsWith(namespace === undefined ? `${resource}/` : `${resource}/${namespace}/`),
+      )
+      .map(([, object]) => structuredClone(object));
+  }
+
+  remove(resource: string, namespace: string | null, name: string): void {
+    this.objects.delete(this.key(resource, namespace, name));
+  }
+
+  /** The next `times` requests matching method and path get `status` instead of an answer. */
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  private stamp(resource: string, object: KubeObject): KubeObject {
+    const type = RESOURCES[resource] as ResourceType;
+    object.apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
+    object.kind = type.kind;
+    object.metadata.uid ??= randomUUID();
+    object.metadata.creationTimestamp ??= new Date(0).toISOString();
+    object.metadata.resourceVersion = String(++this.version);
+    return object;
+  }
+
+  async start(): Promise<string> {
+    const tls = {
+      key: readFileSync(new URL('server.key', TLS_DIR)),
+      cert: readFileSync(new URL('server.crt', TLS_DIR)),
+    };
+    this.server = createServer(tls, (request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        this.reply(response, request, null, null, 500, this.status(500, 'InternalError', String(error)));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.server?.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private status(code: number, reason: string, message: string, details?: Record<string, unknown>) {
+    return {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      details,
+      code,
+    };
+  }
+
+  private reply(
+    response: ServerResponse,
+    request: IncomingMessage,
+    url: URL | null,
+    body: unknown,
+    code: number,
+    payload: unknown,
+  ): void {
+    this.requests.push({
+      method: request.method ?? '',
+      path: url?.pathname ?? request.url ?? '',
+      query: url ? Object.fromEntries(url.searchParams) : {},
+      contentType: request.headers['content-type'] ?? null,
+      body,
+      status: code,
+    });
+    response.writeHead(code, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(payload));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = raw;
+    try {
+      body = raw ? JSON.parse(raw) : null;
+    } catch {
+      // kept as text; the handler answers 400 where JSON was needed
+    }
+    const method = request.method ?? 'GET';
+    const fault = this.faults.find(
+      (f) => f.times > 0 && (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname)),
+    );
+    if (fault) {
+      fault.times--;
+      const reason = fault.status === 429 ? 'TooManyRequests' : 'InternalError';
+      this.reply(
+        response,
+        request,
+        url,
+        body,
+        fault.status,
+        this.status(fault.status, reason, `injected ${fault.status}`),
+      );
+      return;
+    }
+    const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+    if (!token || !this.acceptToken(token)) {
+      this.reply(response, request, url, body, 401, this.status(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    try {
+      const [code, payload] = this.dispatch(method, url, request.headers['content-type'] ?? '', body);
+      this.reply(response, request, url, body, code, payload);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      this.reply(
+        response,
+        request,
+        url,
+        body,
+        error.code,
+        this.status(error.code, error.reason, error.message, error.details),
+      );
+    }
+  }
+
+  private dispatch(method: string, url: URL, contentType: string, body: unknown): [number, unknown] {
+    const target = route(url.pathname);
+    const { resource, type, namespace, name } = target;
+    const notFound = (n: string) =>
+      new HttpError(404, 'NotFound', `${resource} "${n}" not found`, {
+        name: n,
+        group: type.group,
+        kind: resource,
+      });
+
+    if (name === null) {
+      if (method === 'GET') return [200, this.listObjects(target, url.searchParams)];
+      if (method === 'POST') return [201, this.create(target, body)];
+      throw new HttpError(405, 'MethodNotAllowed', `method ${method} not allowed on a collection`);
+    }
+    const key = this.key(resource, namespace, name);
+    const existing = this.objects.get(key);
+    if (method === 'GET') {
+      if (!existing) throw notFound(name);
+      return [200, existing];
+    }
+    if (method === 'DELETE') {
+      if (!existing) throw notFound(name);
+      this.objects.delete(key);
+      return [200, existing];
+    }
+    if (method === 'PATCH') {
+      if (!existing) throw notFound(name);
+      const mediaType = contentType.split(';')[0]?.trim();
+      let patched: KubeObject;
+      if (
+        mediaType === 'application/merge-patch+json' ||
+        mediaType === 'application/strategic-merge-patch+json'
+      ) {
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+          throw new HttpError(400, 'BadRequest', 'the patch body must be a JSON object');
+        }
+        patched = mergePatch(existing, body) as KubeObject;
+      } else if (mediaType === 'application/json-patch+json') {
+        patched = jsonPatch(existing, body);
+      } else {
+        throw new HttpError(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`,
+        );
+      }
+      if (patched.metadata?.name !== name)
+        throw new HttpError(422, 'Invalid', 'metadata.name cannot be changed');
+      const stored = this.stamp(resource, patched);
+      this.objects.set(key, stored);
+      return [200, stored];
+    }
+    if (method === 'PUT') {
+      if (!existing) throw notFound(name);
+      const replacement = body as KubeObject;
+      if (
+        replacement?.metadata?.resourceVersion &&
+        replacement.metadata.resourceVersion !== existing.metadata.resourceVersion
+      ) {
+        throw new HttpError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        );
+      }
+      const stored = this.stamp(resource, {
+        ...replacement,
+        metadata: { ...replacement.metadata, uid: existing.metadata.uid },
+      });
+      this.objects.set(key, stored);
+      return [200, stored];
+    }
+    throw new HttpError(405, 'MethodNotAllowed', `method ${method} not allowed`);
+  }
+
+  private create(target: Route, body: unknown): KubeObject {
+    const object = body as KubeObject | null;
+    const name = object?.metadata?.name;
+    if (!name)
+      throw new HttpError(422, 'Invalid', `${target.type.kind} is invalid: metadata.name: Required value`);
+    if (target.namespace && object.metadata.namespace && object.metadata.namespace !== target.namespace) {
+      throw new HttpError(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    }
+    const key = this.key(target.resource, target.namespace, name);
+    if (this.objects.has(key)) {
+      throw new HttpError(
+        409,
+        'AlreadyExists',
+        `${target.resource}${target.type.group ? `.${target.type.group}` : ''} "${name}" already exists`,
+        {
+          name,
+          group: target.type.group,
+          kind: target.resource,
+        },
+      );
+    }
+    const stored = this.stamp(target.resource, {
+      ...structuredClone(object),
+      metadata: { ...object.metadata, namespace: target.namespace ?? undefined },
+    });
+    this.objects.set(key, stored);
+    return stored;
+  }
+
+  private listObjects(target: Route, query: URLSearchParams) {
+    const labelRequirements = parseLabelSelector(query.get('labelSelector') ?? '');
+    const fieldRequirements = parseFieldSelector(query.get('fieldSelector') ?? '', target.type);
+    const matching = [...this.objects.entries()]
+      .filter(([key]) =>
+        key.startsWith(`${target.resource}/${target.namespace === null ? '' : `${target.namespace}/`}`),
+      )
+      .map(([, object]) => object)
+      .filter((object) => labelRequirements.every((matches) => matches(object.metadata.labels ?? {})))
+      .filter((object) => fieldRequirements.every((matches) => matches(object)))
+      .sort((a, b) =>
+        `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+        ),
+      );
+    const offset = query.get('continue')
+      ? Number(Buffer.from(query.get('continue') ?? '', 'base64').toString())
+      : 0;
+    const limit = Number(query.get('limit') ?? 0) || matching.length;
+    const page = matching.slice(offset, offset + limit);
+    const next =
+      offset + limit < matching.length ? Buffer.from(String(offset + limit)).toString('base64') : undefined;
+    return {
+      kind: `${target.type.kind}List`,
+      apiVersion: target.type.group ? `${target.type.group}/${target.type.version}` : target.type.version,
+      metadata: { resourceVersion: String(this.version), ...(next ? { continue: next } : {}) },
+      items: page,
+    };
+  }
+}
