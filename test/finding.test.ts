@@ -31,9 +31,7 @@ describe('parseFindingEvent', () => {
     raw.detail.service.runtimeDetails.process.futureField = { kept: true };
     raw.detail.associatedAttackSequenceArn = 'arn:aws:guardduty:us-east-1:111122223333:detector/x/finding/y';
     const event = parseFindingEvent(raw);
-    expect((event.detail.service.runtimeDetails?.process as Record<string, unknown>).futureField).toEqual({
-      kept: true,
-    });
+    expect(event.detail.service.runtimeDetails?.process).toMatchObject({ futureField: { kept: true } });
     expect(event.detail.associatedAttackSequenceArn).toBe(raw.detail.associatedAttackSequenceArn);
   });
 
