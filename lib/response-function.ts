@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { VpcPlacement } from '../bin/config.js';
 import { type FunctionName, type IamScope, NEEDS } from '../lambdas/permissions.js';
-import { acknowledge } from './nag.js';
+import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
   /** The folder under lambdas/ whose handler.ts is the entry point, and the key of its declared needs. */
@@ -24,21 +24,6 @@ export type ResponseFunctionProps = {
   logRetentionDays: number;
   timeout?: Duration;
 };
-
-/** The wildcard resources a scope grants, as cdk-nag renders them in its finding ids. */
-function nagWildcards(scope: IamScope, clusters: readonly string[]): string[] {
-  const account = '<AWS::Partition>';
-  switch (scope) {
-    case 'pod-identity-associations':
-      return clusters.map(
-        (c) => `arn:${account}:eks:<AWS::Region>:<AWS::AccountId>:podidentityassociation/${c}/*`,
-      );
-    case 'instance-profiles':
-      return [`arn:${account}:iam::<AWS::AccountId>:instance-profile/*`];
-    default:
-      return [];
-  }
-}
 
 const LAMBDAS_DIR = fileURLToPath(new URL('../lambdas/', import.meta.url));
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -80,12 +65,15 @@ export class ResponseFunction extends Construct {
         minify: true,
         sourceMap: true,
         forceDockerBundling: false,
+        // The pinned SDK goes into the bundle rather than whatever version the runtime ships.
+        externalModules: [],
         // Bundled CommonJS dependencies (the AWS SDK) still call require().
         banner: "import{createRequire}from'module';const require=createRequire(import.meta.url);",
       },
       ...vpcPlacement,
     });
 
+    if (props.vpc) this.grantNetworkInterfaces(props.vpc);
     const needs = NEEDS[props.name].iam;
     for (const need of needs) {
       const resources = this.resources(need.scope, props.clusters);
@@ -98,13 +86,20 @@ export class ResponseFunction extends Construct {
       'IAM5[Resource::*]',
       [
         'xray:PutTraceSegments and xray:PutTelemetryRecords (tracing) take no resource',
+        ...(props.vpc
+          ? ['ec2:DescribeNetworkInterfaces (VPC placement) supports no resource-level permissions']
+          : []),
         ...needs
           .filter((need) => need.scope === 'any')
           .map((need) => `${need.actions.join(', ')}: ${need.why}`),
       ].join('; '),
     );
-    for (const need of needs) {
-      for (const wildcard of nagWildcards(need.scope, props.clusters)) {
+    for (const need of needs.filter(
+      (n) => n.scope === 'pod-identity-associations' || n.scope === 'instance-profiles',
+    )) {
+      for (const wildcard of this.resources(need.scope, props.clusters).map((arn) =>
+        nagRendering(this, arn),
+      )) {
         acknowledge(
           this,
           `IAM5[Resource::${wildcard}]`,
@@ -112,6 +107,42 @@ export class ResponseFunction extends Construct {
         );
       }
     }
+  }
+
+  /** What Lambda needs to attach the function to the VPC: its network interfaces in these subnets only. */
+  private grantNetworkInterfaces(vpc: VpcPlacement): void {
+    const stack = Stack.of(this);
+    const ec2Arn = (resource: string, resourceName: string) =>
+      stack.formatArn({ service: 'ec2', resource, resourceName });
+    const interfaces = ec2Arn('network-interface', '*');
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [
+          interfaces,
+          ...vpc.subnets.map((subnet) => ec2Arn('subnet', subnet.subnetId)),
+          ...vpc.securityGroupIds.map((id) => ec2Arn('security-group', id)),
+        ],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        resources: [interfaces],
+      }),
+    );
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ec2:DescribeNetworkInterfaces'], resources: ['*'] }),
+    );
+    acknowledge(
+      this,
+      `IAM5[Resource::${nagRendering(this, interfaces)}]`,
+      'Lambda creates and deletes its own VPC network interfaces, whose ids are generated.',
+    );
   }
 
   private placement(vpc: VpcPlacement) {

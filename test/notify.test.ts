@@ -1,0 +1,122 @@
+/** The notification text and attributes, from identification output or from a failed execution. */
+import { describe, expect, it } from 'vitest';
+import { parseFindingEvent } from '../lambdas/core/finding.js';
+import { planResponse } from '../lambdas/core/plan.js';
+import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import type { Identification } from '../lambdas/identify/identify.js';
+import { clean, composeNotification } from '../lambdas/notify/message.js';
+import { loadEvent, RESPONDER } from './support/events.js';
+
+const settings = ResponderSettingsSchema.parse({ clusters: ['prod-eks'] });
+
+function identified(file: string, identification: Partial<Identification> = {}) {
+  const event = loadEvent(file);
+  const plan = planResponse(parseFindingEvent(event).detail, settings, RESPONDER);
+  const found: Identification = {
+    cluster: { name: 'prod-eks', managed: true, reachable: true },
+    matchedBy: 'workload',
+    workload: { kind: 'Deployment', name: 'payments-api', namespace: 'payments', uid: 'u1' },
+    pods: [],
+    podsOnNodes: [],
+    nodes: [],
+    instances: [],
+    roles: [],
+    notFound: [],
+    errors: [],
+    ...identification,
+  };
+  return { ...event, identify: { plan, identification: found } };
+}
+
+describe('composeNotification', () => {
+  it('says what the finding is, what was found and what the plan holds', () => {
+    const state = identified('eks-runtime-new-binary-executed.json', {
+      pods: [
+        {
+          name: 'payments-api-1',
+          namespace: 'payments',
+          uid: 'p1',
+          nodeName: 'ip-10-0-12-34.ec2.internal',
+          serviceAccount: 'payments-api',
+          hostNetwork: false,
+          phase: 'Running',
+          labels: {},
+          images: [],
+          owner: null,
+        },
+      ],
+      instances: [
+        {
+          instanceId: 'i-0f1e2d3c4b5a69788',
+          state: 'running',
+          nodeName: 'ip-10-0-12-34.ec2.internal',
+          cluster: 'prod-eks',
+          autoScalingGroup: 'eks-general',
+          karpenter: false,
+          instanceProfileArn: null,
+          role: { name: 'eks-node-role', arn: 'arn:aws:iam::111122223333:role/eks-node-role' },
+          volumes: [{ volumeId: 'vol-1', deviceName: '/dev/xvda' }],
+        },
+      ],
+      notFound: [
+        { kind: 'service-account', name: 'payments/payments-api', detail: 'no such service account' },
+      ],
+    });
+
+    const { subject, message, attributes } = composeNotification(state);
+
+    expect(subject).toBe('[guardduty-responder] identified: Medium Execution:Runtime/NewBinaryExecuted');
+    expect(attributes).toEqual({
+      severity: 5,
+      findingType: 'Execution:Runtime/NewBinaryExecuted',
+      outcome: 'identified',
+      sample: false,
+    });
+    const lines = message.split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      'GuardDuty finding Execution:Runtime/NewBinaryExecuted',
+      'Severity: Medium (5)',
+    ]);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'Account 111122223333, region us-east-1',
+        `Console: https://console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?macros=current&fId=${state.detail.id}`,
+        'Cluster: prod-eks (managed by the responder)',
+        'Workload: Deployment payments/payments-api',
+        'Pods (1): payments/payments-api-1 on ip-10-0-12-34.ec2.internal',
+        'Instances (1): i-0f1e2d3c4b5a69788 (running; Auto Scaling group eks-general; role eks-node-role; volumes vol-1 (/dev/xvda))',
+        'Not found: service-account payments/payments-api: no such service account',
+        'Playbook rule: workload-or-host-compromise',
+        '  isolate-pods: planned',
+      ]),
+    );
+  });
+
+  it('reports a failed identification with the error, from the raw event', () => {
+    const event = loadEvent('eks-audit-privileged-container.json');
+    const { subject, message, attributes } = composeNotification({
+      ...event,
+      identify: {
+        Error: 'FindingValidationError',
+        Cause: '{"errorMessage":"detail.severity: expected number"}',
+      },
+    });
+    expect(subject).toBe('[guardduty-responder] failed: PrivilegeEscalation:Kubernetes/PrivilegedContainer');
+    expect(attributes).toMatchObject({ outcome: 'failed', severity: 5 });
+    expect(message).toContain(
+      'Identification failed: FindingValidationError: {"errorMessage":"detail.severity: expected number"}',
+    );
+  });
+
+  it('still says something useful for input that is not an event at all', () => {
+    const { subject, attributes, message } = composeNotification({ identify: { Error: 'X', Cause: null } });
+    expect(subject).toBe('[guardduty-responder] failed: unknown');
+    expect(attributes).toEqual({ severity: null, findingType: 'unknown', outcome: 'failed', sample: false });
+    expect(message).toContain('Identification failed: X');
+  });
+
+  it('strips control characters from attacker-controlled text and bounds its length', () => {
+    expect(clean('evil\u001b[31m\nname\u0000')).toBe('evil [31m name');
+    expect(clean('x'.repeat(500), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});

@@ -1,0 +1,236 @@
+/** The synthesized stack: the named resources and policies, not resource counts. */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import { only, synthesize } from './support/synth.js';
+
+const { template, stack } = synthesize({
+  clusters: ['prod-eks', 'staging-eks'],
+  notificationEmail: 'soc@example.com',
+});
+const logicalIds = (type: string, props: Record<string, unknown> = {}) =>
+  Object.keys(template.findResources(type, props));
+
+function functionId(descriptionStart: string): string {
+  const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, r]) =>
+    String(r.Properties.Description).startsWith(descriptionStart),
+  ) ?? [''];
+  return id;
+}
+const identifyId = functionId('Plans the response');
+const notifyId = functionId('Publishes what');
+const roleOf = (fnId: string) =>
+  (template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'] as string[])[0] as string;
+const statementsOf = (roleId: string) =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+
+describe('finding intake', () => {
+  it('matches GuardDuty findings by source, detail-type and a numeric severity range', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { severity: [{ numeric: ['>=', 4, '<', 9] }] },
+      },
+      State: 'ENABLED',
+    });
+  });
+
+  it('targets the state machine with a retry policy and a dead-letter queue', () => {
+    const queue = only(template, 'AWS::SQS::Queue');
+    const machine = only(template, 'AWS::StepFunctions::StateMachine');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        {
+          Arn: { Ref: machine.id },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue.id, 'Arn'] } },
+          RoleArn: Match.anyValue(),
+        },
+      ],
+    });
+    expect(queue.resource.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('response workflow', () => {
+  it('is a Standard state machine with full logging and X-Ray', () => {
+    const logGroups = logicalIds('AWS::Logs::LogGroup');
+    const machine = only(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
+    expect(machine).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+    const destination = (
+      machine.LoggingConfiguration as {
+        Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': string[] } } }[];
+      }
+    ).Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    expect(logGroups).toContain(destination);
+  });
+});
+
+describe('functions', () => {
+  it('run on the newest Node.js runtime on arm64 with tracing and their own log group', () => {
+    for (const id of [identifyId, notifyId]) {
+      expect(template.toJSON().Resources[id].Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('pass the deployer settings to identify in the shape the Lambda parses', () => {
+    const env = template.toJSON().Resources[identifyId].Properties.Environment.Variables;
+    const settings = ResponderSettingsSchema.parse(JSON.parse(env.RESPONDER_SETTINGS));
+    expect(settings.clusters).toEqual(['prod-eks', 'staging-eks']);
+    expect(settings.severity).toEqual({ atLeast: 4, below: 9 });
+    expect(env.RESPONDER_ACCOUNT).toBe('111122223333');
+  });
+
+  it('grant identify only the reads it makes, scoped to the configured clusters', () => {
+    const statements = statementsOf(roleOf(identifyId)).map((s) => ({
+      actions: [s.Action].flat(),
+      resource: s.Resource,
+    }));
+    const actions = statements.flatMap((s) => s.actions).sort();
+    expect(actions).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'ec2:DescribeInstances',
+      'eks:DescribeCluster',
+      'eks:DescribePodIdentityAssociation',
+      'eks:ListPodIdentityAssociations',
+      'iam:GetInstanceProfile',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    const onClusters = statements.find((s) => s.actions.includes('eks:DescribeCluster'));
+    expect(JSON.stringify(onClusters?.resource)).toMatch(/:cluster\/prod-eks.*:cluster\/staging-eks/);
+    const onAssociations = statements.find((s) => s.actions.includes('eks:DescribePodIdentityAssociation'));
+    expect(JSON.stringify(onAssociations?.resource)).toContain(':podidentityassociation/prod-eks/*');
+    const unscoped = statements
+      .filter((s) => s.resource === '*')
+      .flatMap((s) => s.actions)
+      .sort();
+    expect(unscoped).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'ec2:DescribeInstances',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('grant notify publishing on the topic and use of its key, nothing else', () => {
+    const topic = only(template, 'AWS::SNS::Topic').id;
+    const key = only(template, 'AWS::KMS::Key').id;
+    const statements = statementsOf(roleOf(notifyId)).filter(
+      (s) => !/^(logs|xray):/.test([s.Action].flat()[0] ?? ''),
+    );
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topic } }),
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+      }),
+    ]);
+    expect(template.toJSON().Resources[notifyId].Properties.Environment.Variables.TOPIC_ARN).toEqual({
+      Ref: topic,
+    });
+  });
+});
+
+describe('notifications', () => {
+  it('encrypt the topic with a rotating KMS key, refuse plain HTTP and subscribe the e-mail', () => {
+    const key = only(template, 'AWS::KMS::Key');
+    expect(key.resource.Properties).toMatchObject({ EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] } });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'soc@example.com',
+    });
+  });
+});
+
+describe('cluster access', () => {
+  it('gives identify an access entry in each configured cluster, mapped to its RBAC group', () => {
+    const role = roleOf(identifyId);
+    for (const clusterName of ['prod-eks', 'staging-eks']) {
+      template.hasResourceProperties('AWS::EKS::AccessEntry', {
+        ClusterName: clusterName,
+        PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },
+        KubernetesGroups: ['guardduty-responder-identify'],
+        Type: 'STANDARD',
+      });
+    }
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(2);
+  });
+
+  it('creates no access entry and grants no cluster read when no cluster is configured', () => {
+    const { template: bare } = synthesize({ clusters: [] });
+    expect(bare.findResources('AWS::EKS::AccessEntry')).toEqual({});
+    expect(JSON.stringify(bare.findResources('AWS::IAM::Policy'))).not.toContain('eks:DescribeCluster');
+  });
+});
+
+describe('VPC placement', () => {
+  it('puts the functions in the given subnets and lets them manage their network interfaces there', () => {
+    const { template: placed } = synthesize({
+      clusters: ['prod-eks'],
+      vpc: {
+        vpcId: 'vpc-0a1b2c3d',
+        subnets: [{ subnetId: 'subnet-0a1b2c3d', availabilityZone: 'us-east-1a' }],
+        securityGroupIds: ['sg-0a1b2c3d'],
+      },
+    });
+    placed.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0a1b2c3d'], SecurityGroupIds: ['sg-0a1b2c3d'] },
+    });
+    const statements = JSON.stringify(placed.findResources('AWS::IAM::Policy'));
+    expect(statements).toContain(':ec2:us-east-1:111122223333:subnet/subnet-0a1b2c3d');
+    expect(statements).toContain(':ec2:us-east-1:111122223333:security-group/sg-0a1b2c3d');
+    expect(statements).toContain('"Action":"ec2:DescribeNetworkInterfaces","Effect":"Allow","Resource":"*"');
+  });
+});
+
+describe('outputs', () => {
+  it('name the state machine, the topic and the dead-letter queue', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'DeadLetterQueueUrl',
+      'StateMachineArn',
+      'TopicArn',
+    ]);
+    expect(stack.stackName).toBe('GuardDutyResponder');
+  });
+});
