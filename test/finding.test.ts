@@ -2,10 +2,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { FindingValidationError, isSampleFinding, parseFindingEvent } from '../lambdas/core/finding.js';
-import { loadEvent, SHARED_FINDINGS_DIR } from './support/events.js';
+import { loadEvent, PUBLISHED_DIR } from './support/events.js';
 
-const derived = `${SHARED_FINDINGS_DIR}derived-eventbridge/`;
-const publishedEvents = readdirSync(derived).filter((file) => file.endsWith('.json'));
+const publishedEvents = readdirSync(PUBLISHED_DIR).filter((file) => file.endsWith('.eventbridge.json'));
 
 function problemsOf(input: unknown): readonly string[] {
   try {
@@ -19,7 +18,7 @@ function problemsOf(input: unknown): readonly string[] {
 
 describe('parseFindingEvent', () => {
   it.each(publishedEvents)('parses the published finding %s', (file) => {
-    const raw = JSON.parse(readFileSync(`${derived}${file}`, 'utf8'));
+    const raw = JSON.parse(readFileSync(`${PUBLISHED_DIR}${file}`, 'utf8'));
     const event = parseFindingEvent(raw);
     expect(event.detail.id).toBe(raw.detail.id);
     expect(event.detail.type).toBe(raw.detail.type);
@@ -73,7 +72,7 @@ describe('parseFindingEvent', () => {
 
   it('rejects the PascalCase output of the CLI, which EventBridge never delivers', () => {
     const cli = JSON.parse(
-      readFileSync(`${SHARED_FINDINGS_DIR}eks-audit-privileged-container-cdk-blueprints.json`, 'utf8'),
+      readFileSync(`${PUBLISHED_DIR}eks-audit-privileged-container-cdk-blueprints.json`, 'utf8'),
     );
     const event = { ...loadEvent('eks-audit-privileged-container.json'), detail: cli.Findings[0] };
     expect(problemsOf(event)).toContain(

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const EVENTS_DIR = fileURLToPath(new URL('../../events/', import.meta.url));
-export const SHARED_FINDINGS_DIR = fileURLToPath(new URL('../../../shared/findings/', import.meta.url));
+export const PUBLISHED_DIR = fileURLToPath(new URL('../fixtures/published/', import.meta.url));
 
 export const eventFiles = (): string[] =>
   readdirSync(EVENTS_DIR)
