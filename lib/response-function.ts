@@ -15,7 +15,7 @@ import { type FunctionName, type IamScope, NEEDS } from '../lambdas/permissions.
 import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
-  /** The folder under lambdas/ whose handler.ts is the entry point, and the key of its declared needs. */
+  /** The entry point lambdas/handlers/<name>.ts, and the key of its declared needs. */
   name: FunctionName;
   description: string;
   environment?: Record<string, string>;
@@ -45,7 +45,7 @@ export class ResponseFunction extends Construct {
 
     const vpcPlacement = props.vpc ? this.placement(props.vpc) : {};
     this.function = new NodejsFunction(this, 'Function', {
-      entry: `${LAMBDAS_DIR}${props.name}/handler.ts`,
+      entry: `${LAMBDAS_DIR}handlers/${props.name}.ts`,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,

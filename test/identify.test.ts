@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
-import { type IdentifyOutput, identifyHandler } from '../lambdas/identify/handler.js';
+import { identifyHandler } from '../lambdas/handlers/identify.js';
+import type { IdentifyOutput } from '../lambdas/identify/identify.js';
 import { ACCOUNT, type FakeAccount, mockAccount, roleArn } from './support/aws-account.js';
 import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
@@ -81,11 +82,14 @@ describe('identify', () => {
       pod({ name: 'web-frontend-elsewhere', namespace: 'other', labels: { app: 'web-frontend' } }),
     );
     server.add('serviceaccounts', serviceAccount('shop', 'web', roleArn('web-irsa-role')));
+    server.add('serviceaccounts', serviceAccount('reporting', 'exporter', roleArn('web-irsa-role')));
+    server.add('serviceaccounts', serviceAccount('reporting', 'default'));
 
     const { identification } = await identifyEvent(loadEvent('eks-audit-privileged-container.json'), {
       instances: [
         nodeInstance('i-0aaa00000000000a1', 'ip-10-0-1-10.ec2.internal', 'vol-0a1'),
         nodeInstance('i-0aaa00000000000a2', 'ip-10-0-1-11.ec2.internal', 'vol-0a2'),
+        nodeInstance('i-0aaa00000000000a3', 'ip-10-0-1-12.ec2.internal', 'vol-0a3'),
       ],
       podIdentity: [
         { cluster: CLUSTER, namespace: 'shop', serviceAccount: 'web', roleName: 'web-pod-identity-role' },
@@ -114,26 +118,35 @@ describe('identify', () => {
         karpenter: false,
         instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/eks-general-node-profile`,
         role: { name: 'eks-node-role', arn: roleArn('eks-node-role') },
-        volumes: [{ volumeId: 'vol-0a1', deviceName: '/dev/xvda' }],
+        volumes: [{ volumeId: 'vol-0a1', deviceName: '/dev/xvda', deleteOnTermination: true }],
       },
       expect.objectContaining({
         instanceId: 'i-0aaa00000000000a2',
-        volumes: [{ volumeId: 'vol-0a2', deviceName: '/dev/xvda' }],
+        volumes: [{ volumeId: 'vol-0a2', deviceName: '/dev/xvda', deleteOnTermination: true }],
       }),
     ]);
+    const podUsers = pods.map((p) => `pod shop/${p.metadata.name}`).sort();
     expect(identification.roles).toEqual([
-      { name: 'web-irsa-role', arn: roleArn('web-irsa-role'), sources: ['irsa'], usedBy: expect.any(Array) },
+      {
+        name: 'web-irsa-role',
+        arn: roleArn('web-irsa-role'),
+        sources: ['irsa'],
+        usedBy: podUsers,
+        usedOutsideIncident: ['service account reporting/exporter'],
+      },
       {
         name: 'web-pod-identity-role',
         arn: roleArn('web-pod-identity-role'),
         sources: ['pod-identity'],
-        usedBy: expect.any(Array),
+        usedBy: podUsers,
+        usedOutsideIncident: [],
       },
       {
         name: 'eks-node-role',
         arn: roleArn('eks-node-role'),
         sources: ['instance-profile'],
         usedBy: ['instance i-0aaa00000000000a1', 'instance i-0aaa00000000000a2'],
+        usedOutsideIncident: ['instance i-0aaa00000000000a3'],
       },
     ]);
     expect(identification.notFound).toEqual([]);
@@ -252,7 +265,10 @@ describe('identify', () => {
     expect(identification.instances.map((i) => [i.instanceId, i.nodeName, i.autoScalingGroup])).toEqual([
       ['i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'eks-general'],
     ]);
-    expect(mocks?.ec2.calls()).toHaveLength(1);
+    const byId = mocks?.ec2
+      .calls()
+      .filter((call) => JSON.stringify(call.args[0].input).includes('"instance-id"'));
+    expect(byId).toHaveLength(1);
     expect(identification.roles.map((r) => r.name)).toEqual(['eks-node-role']);
   });
 
@@ -385,7 +401,7 @@ describe('identify', () => {
           instanceProfile: 'bastion-profile',
           volumes: [
             { volumeId: 'vol-root', deviceName: '/dev/xvda' },
-            { volumeId: 'vol-data', deviceName: '/dev/sdf' },
+            { volumeId: 'vol-data', deviceName: '/dev/sdf', deleteOnTermination: false },
           ],
         },
       ],
@@ -399,8 +415,8 @@ describe('identify', () => {
         nodeName: null,
         role: { name: 'bastion-role', arn: roleArn('bastion-role') },
         volumes: [
-          { volumeId: 'vol-root', deviceName: '/dev/xvda' },
-          { volumeId: 'vol-data', deviceName: '/dev/sdf' },
+          { volumeId: 'vol-root', deviceName: '/dev/xvda', deleteOnTermination: true },
+          { volumeId: 'vol-data', deviceName: '/dev/sdf', deleteOnTermination: false },
         ],
       }),
     ]);

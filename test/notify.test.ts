@@ -55,7 +55,7 @@ describe('composeNotification', () => {
           karpenter: false,
           instanceProfileArn: null,
           role: { name: 'eks-node-role', arn: 'arn:aws:iam::111122223333:role/eks-node-role' },
-          volumes: [{ volumeId: 'vol-1', deviceName: '/dev/xvda' }],
+          volumes: [{ volumeId: 'vol-1', deviceName: '/dev/xvda', deleteOnTermination: true }],
         },
       ],
       notFound: [

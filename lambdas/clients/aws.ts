@@ -20,13 +20,15 @@ export function awsClients(): AwsClients {
   };
 }
 
+export type AttachedVolume = { volumeId: string; deviceName: string | null; deleteOnTermination: boolean };
+
 export type InstanceDescription = {
   instanceId: string;
   state: string;
   privateDnsName: string | null;
   tags: { key: string; value: string }[];
   instanceProfileArn: string | null;
-  volumes: { volumeId: string; deviceName: string | null }[];
+  volumes: AttachedVolume[];
 };
 
 export type RoleRef = { name: string; arn: string };
@@ -38,11 +40,12 @@ function describe(instance: Instance): InstanceDescription {
     privateDnsName: instance.PrivateDnsName || null,
     tags: (instance.Tags ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' })),
     instanceProfileArn: instance.IamInstanceProfile?.Arn ?? null,
-    volumes: (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
-      mapping.Ebs?.VolumeId
-        ? [{ volumeId: mapping.Ebs.VolumeId, deviceName: mapping.DeviceName ?? null }]
-        : [],
-    ),
+    volumes: (instance.BlockDeviceMappings ?? []).flatMap((mapping) => {
+      const volumeId = mapping.Ebs?.VolumeId;
+      if (!volumeId) return [];
+      const deleteOnTermination = mapping.Ebs?.DeleteOnTermination === true;
+      return [{ volumeId, deviceName: mapping.DeviceName ?? null, deleteOnTermination }];
+    }),
   };
 }
 
@@ -76,6 +79,33 @@ export class AwsReader {
     return found;
   }
 
+  /** Instances, other than these, that run with the same instance profile (and so the same role). */
+  async otherInstancesWithProfile(
+    instanceProfileArn: string,
+    excluding: readonly string[],
+  ): Promise<string[]> {
+    const ids: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.clients.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'iam-instance-profile.arn', Values: [instanceProfileArn] },
+            { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+          ],
+          NextToken,
+        }),
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const instance of reservation.Instances ?? []) {
+          if (instance.InstanceId && !excluding.includes(instance.InstanceId)) ids.push(instance.InstanceId);
+        }
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return ids;
+  }
+
   /** The Auto Scaling group of each instance that is in one. */
   async autoScalingGroups(instanceIds: readonly string[]): Promise<Map<string, string>> {
     const groups = new Map<string, string>();
@@ -106,24 +136,39 @@ export class AwsReader {
     }
   }
 
-  /** Roles given to a service account through EKS Pod Identity associations. */
-  async podIdentityRoles(clusterName: string, namespace: string, serviceAccount: string): Promise<RoleRef[]> {
-    const roles: RoleRef[] = [];
+  /**
+   * EKS Pod Identity associations with their roles: of one service account, or of the whole cluster when
+   * none is given (to tell whether a role is shared by service accounts outside the incident).
+   */
+  async podIdentityAssociations(
+    clusterName: string,
+    serviceAccount?: { namespace: string; name: string },
+  ): Promise<{ namespace: string; serviceAccount: string; role: RoleRef }[]> {
+    const found: { namespace: string; serviceAccount: string; role: RoleRef }[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.clients.eks.send(
-        new ListPodIdentityAssociationsCommand({ clusterName, namespace, serviceAccount, nextToken }),
+        new ListPodIdentityAssociationsCommand({
+          clusterName,
+          namespace: serviceAccount?.namespace,
+          serviceAccount: serviceAccount?.name,
+          nextToken,
+        }),
       );
       for (const summary of page.associations ?? []) {
         if (!summary.associationId) continue;
         const { association } = await this.clients.eks.send(
           new DescribePodIdentityAssociationCommand({ clusterName, associationId: summary.associationId }),
         );
-        if (association?.roleArn)
-          roles.push({ name: nameFromArn(association.roleArn), arn: association.roleArn });
+        if (!association?.roleArn) continue;
+        found.push({
+          namespace: summary.namespace ?? '',
+          serviceAccount: summary.serviceAccount ?? '',
+          role: { name: nameFromArn(association.roleArn), arn: association.roleArn },
+        });
       }
       nextToken = page.nextToken;
     } while (nextToken);
-    return roles;
+    return found;
   }
 }

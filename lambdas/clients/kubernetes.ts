@@ -10,8 +10,11 @@ import {
   CoreV1Api,
   KubeConfig,
   NetworkingV1Api,
+  PatchStrategy,
+  setHeaderOptions,
   type V1Job,
   type V1LabelSelector,
+  type V1NetworkPolicy,
   type V1Node,
   type V1Pod,
   type V1ReplicaSet,
@@ -36,6 +39,8 @@ export function apisFromKubeConfig(config: KubeConfig): KubernetesApis {
     networking: config.makeApiClient(NetworkingV1Api),
   };
 }
+
+const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Tokens last 15 minutes; a warm Lambda renews them well before that. */
 const TOKEN_LIFETIME_MS = 10 * 60 * 1000;
@@ -124,8 +129,8 @@ export type Controller = {
 
 export type PodQuery = { labelSelector?: string; fieldSelector?: string };
 
-/** The read side of the Kubernetes API that identification uses. */
-export class KubernetesReader {
+/** The calls the responder makes to a cluster's API: reads for identification, patches for containment. */
+export class Kubernetes {
   constructor(private readonly apis: KubernetesApis) {}
 
   readPod(namespace: string, name: string): Promise<V1Pod | null> {
@@ -151,6 +156,12 @@ export class KubernetesReader {
 
   listNodes(): Promise<V1Node[]> {
     return allPages((cont) => this.apis.core.listNode({ limit: PAGE_SIZE, _continue: cont }));
+  }
+
+  listServiceAccounts(): Promise<V1ServiceAccount[]> {
+    return allPages((cont) =>
+      this.apis.core.listServiceAccountForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
+    );
   }
 
   listReplicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]> {
@@ -196,5 +207,57 @@ export class KubernetesReader {
     const object = await orNull(reads[kind]);
     if (!object) return null;
     return { kind, name, namespace, uid: object.metadata?.uid ?? '', selector: object.selector ?? null };
+  }
+
+  listNetworkPolicies(namespace: string): Promise<V1NetworkPolicy[]> {
+    return allPages((cont) =>
+      this.apis.networking.listNamespacedNetworkPolicy({ namespace, limit: PAGE_SIZE, _continue: cont }),
+    );
+  }
+
+  readNetworkPolicy(namespace: string, name: string): Promise<V1NetworkPolicy | null> {
+    return orNull(() => this.apis.networking.readNamespacedNetworkPolicy({ namespace, name }));
+  }
+
+  /** Creates the policy; null when one of that name already exists (409), so the caller reads it. */
+  async createNetworkPolicy(namespace: string, body: V1NetworkPolicy): Promise<V1NetworkPolicy | null> {
+    try {
+      return await retrying(
+        () => this.apis.networking.createNamespacedNetworkPolicy({ namespace, body }),
+        isTransientKubernetesError,
+      );
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return null;
+      throw error;
+    }
+  }
+
+  replaceNetworkPolicy(namespace: string, name: string, body: V1NetworkPolicy): Promise<V1NetworkPolicy> {
+    return retrying(
+      () => this.apis.networking.replaceNamespacedNetworkPolicy({ namespace, name, body }),
+      isTransientKubernetesError,
+    );
+  }
+
+  /**
+   * A JSON merge patch (RFC 7386) of a pod's labels: a null value removes the label. The client's default
+   * content type for an object body is JSON Patch, which the API server would reject for this body.
+   */
+  patchPodLabels(
+    namespace: string,
+    name: string,
+    labels: Record<string, string | null>,
+  ): Promise<V1Pod | null> {
+    return orNull(() =>
+      this.apis.core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, MERGE_PATCH),
+    );
+  }
+
+  /** A JSON merge patch of a node: `spec.unschedulable`, annotations. Null when the node is gone. */
+  patchNode(
+    name: string,
+    body: { spec?: { unschedulable?: boolean }; metadata?: { annotations?: Record<string, string | null> } },
+  ): Promise<V1Node | null> {
+    return orNull(() => this.apis.core.patchNode({ name, body }, MERGE_PATCH));
   }
 }

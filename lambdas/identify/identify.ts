@@ -7,8 +7,14 @@
  * Whatever is gone is reported in `notFound`; a failing lookup is reported in `errors`, never thrown.
  */
 import type { V1Node, V1OwnerReference, V1Pod } from '@kubernetes/client-node';
-import type { AwsReader, InstanceDescription, RoleRef } from '../clients/aws.js';
-import type { Controller, KubernetesReader } from '../clients/kubernetes.js';
+import {
+  type AttachedVolume,
+  type AwsReader,
+  type InstanceDescription,
+  nameFromArn,
+  type RoleRef,
+} from '../clients/aws.js';
+import type { Controller, Kubernetes } from '../clients/kubernetes.js';
 import type { ResponsePlan } from '../core/plan.js';
 import {
   instanceIdFromProviderId,
@@ -17,6 +23,7 @@ import {
   normalizeImage,
 } from '../core/selectors.js';
 import { clusterFromInstanceTags, type Targets } from '../core/targets.js';
+import { messageOf } from '../shared/errors.js';
 
 export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
 
@@ -50,11 +57,22 @@ export type IdentifiedInstance = {
   karpenter: boolean;
   instanceProfileArn: string | null;
   role: RoleRef | null;
-  volumes: { volumeId: string; deviceName: string | null }[];
+  volumes: AttachedVolume[];
 };
 
 export type RoleSource = 'irsa' | 'pod-identity' | 'instance-profile' | 'access-key';
-export type IdentifiedRole = { name: string; arn: string | null; sources: RoleSource[]; usedBy: string[] };
+export type IdentifiedRole = {
+  name: string;
+  arn: string | null;
+  sources: RoleSource[];
+  /** Pods and instances of the incident that use the role. */
+  usedBy: string[];
+  /**
+   * Who else uses it: other pods of the same service account, other service accounts (IRSA annotation or
+   * Pod Identity), other instances with the same instance profile. Null when that could not be told.
+   */
+  usedOutsideIncident: string[] | null;
+};
 
 export type NotFound = {
   kind: 'pod' | 'workload' | 'service-account' | 'node' | 'instance' | 'instance-profile' | 'namespace';
@@ -77,17 +95,17 @@ export type Identification = {
   errors: { step: string; message: string }[];
 };
 
+/** What the Identify step hands to the rest of the state machine. */
+export type IdentifyOutput = { plan: ResponsePlan; identification: Identification };
+
 export type IdentifyPorts = {
   /** The cluster's API, for a cluster the responder may act on. */
-  kubernetes: (clusterName: string) => Promise<KubernetesReader>;
+  kubernetes: (clusterName: string) => Promise<Kubernetes>;
   aws: AwsReader;
 };
 
 const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 const KARPENTER_KEYS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name', 'karpenter.sh/managed-by'];
-
-export const messageOf = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 const ownedBy =
   (uids: ReadonlySet<string>) => (object: { metadata?: { ownerReferences?: V1OwnerReference[] } }) =>
@@ -142,6 +160,13 @@ class Findings {
     this.result.notFound.push({ kind, name, detail });
   }
 
+  /** Records who else uses a role; `null` (could not be told) wins over any list. */
+  sharedWith(arn: string, users: string[] | null): void {
+    const role = this.result.roles.find((r) => r.arn === arn);
+    if (!role || role.usedOutsideIncident === null) return;
+    role.usedOutsideIncident = users === null ? null : [...new Set([...role.usedOutsideIncident, ...users])];
+  }
+
   async attempt(step: string, work: () => Promise<void>): Promise<void> {
     try {
       await work();
@@ -165,7 +190,13 @@ class Findings {
   addRole(role: RoleRef | { name: string; arn: null }, source: RoleSource, user: string): void {
     const known = this.result.roles.find((r) => (role.arn ? r.arn === role.arn : r.name === role.name));
     if (!known) {
-      this.result.roles.push({ name: role.name, arn: role.arn, sources: [source], usedBy: [user] });
+      this.result.roles.push({
+        name: role.name,
+        arn: role.arn,
+        sources: [source],
+        usedBy: [user],
+        usedOutsideIncident: [],
+      });
       return;
     }
     if (!known.sources.includes(source)) known.sources.push(source);
@@ -173,7 +204,7 @@ class Findings {
   }
 }
 
-async function podsOfController(kube: KubernetesReader, controller: Controller): Promise<V1Pod[]> {
+async function podsOfController(kube: Kubernetes, controller: Controller): Promise<V1Pod[]> {
   const { namespace } = controller;
   if (controller.kind === 'CronJob') {
     const jobs = (await kube.listJobs(namespace)).filter(ownedBy(new Set([controller.uid])));
@@ -200,7 +231,7 @@ async function podsOfController(kube: KubernetesReader, controller: Controller):
   return (await kube.listPods(namespace, { labelSelector })).filter(ownedBy(owners));
 }
 
-async function resolvePods(kube: KubernetesReader, targets: Targets, found: Findings): Promise<void> {
+async function resolvePods(kube: Kubernetes, targets: Targets, found: Findings): Promise<void> {
   const namespace = targets.namespace;
   const result = found.result;
   if (namespace === null) {
@@ -256,7 +287,7 @@ async function resolvePods(kube: KubernetesReader, targets: Targets, found: Find
   }
 }
 
-async function nodeOfInstance(kube: KubernetesReader, instance: InstanceDescription): Promise<V1Node | null> {
+async function nodeOfInstance(kube: Kubernetes, instance: InstanceDescription): Promise<V1Node | null> {
   const isIt = (node: V1Node | null) =>
     instanceIdFromProviderId(node?.spec?.providerID) === instance.instanceId;
   // EKS names nodes after the instance's private DNS name unless the subnet uses resource-based names.
@@ -266,7 +297,7 @@ async function nodeOfInstance(kube: KubernetesReader, instance: InstanceDescript
 }
 
 async function resolveCluster(
-  kube: KubernetesReader,
+  kube: Kubernetes,
   plan: ResponsePlan,
   nodeInstances: InstanceDescription[],
   aws: AwsReader,
@@ -307,26 +338,82 @@ async function resolveCluster(
   }
 
   const clusterName = result.cluster?.name ?? '';
+  const incidentPods = new Set(result.pods.map((pod) => pod.uid));
   const accounts = new Set(
     result.pods.flatMap((pod) => (pod.serviceAccount ? [`${pod.namespace}/${pod.serviceAccount}`] : [])),
   );
   for (const key of accounts) {
     const [namespace = '', name = ''] = key.split('/');
     const users = result.pods.filter((p) => p.namespace === namespace && p.serviceAccount === name);
-    const usedBy = (role: RoleRef | { name: string; arn: null }, source: 'irsa' | 'pod-identity') => {
+    const usedBy = (role: RoleRef, source: 'irsa' | 'pod-identity') => {
       for (const pod of users) found.addRole(role, source, `pod ${pod.namespace}/${pod.name}`);
     };
     await found.attempt(`service account ${key}`, async () => {
       const account = await kube.readServiceAccount(namespace, name);
       if (!account) return found.missing('service-account', key, 'no such service account');
       const roleArn = account.metadata?.annotations?.[IRSA_ANNOTATION];
-      if (roleArn) usedBy({ name: roleArn.slice(roleArn.lastIndexOf('/') + 1), arn: roleArn }, 'irsa');
+      if (roleArn) usedBy({ name: nameFromArn(roleArn), arn: roleArn }, 'irsa');
     });
     await found.attempt(`pod identity ${key}`, async () => {
-      for (const role of await aws.podIdentityRoles(clusterName, namespace, name))
+      for (const { role } of await aws.podIdentityAssociations(clusterName, { namespace, name })) {
         usedBy(role, 'pod-identity');
+      }
     });
   }
+  await podRoleSharing(kube, aws, clusterName, accounts, incidentPods, found);
+}
+
+/**
+ * Whether the pods' roles are used outside the incident: by other pods of the same service account, or
+ * by other service accounts (IRSA annotation anywhere in the cluster, or a Pod Identity association).
+ */
+async function podRoleSharing(
+  kube: Kubernetes,
+  aws: AwsReader,
+  clusterName: string,
+  incidentAccounts: ReadonlySet<string>,
+  incidentPods: ReadonlySet<string>,
+  found: Findings,
+): Promise<void> {
+  const podRoles = found.result.roles.filter(
+    (role) => role.arn && (role.sources.includes('irsa') || role.sources.includes('pod-identity')),
+  );
+  if (podRoles.length === 0) return;
+  const fail = () => {
+    for (const role of podRoles) found.sharedWith(role.arn ?? '', null);
+  };
+  await found
+    .attempt('pods sharing the service accounts', async () => {
+      for (const key of incidentAccounts) {
+        const [namespace = '', name = ''] = key.split('/');
+        const others = (await kube.listPods(namespace, { fieldSelector: `spec.serviceAccountName=${name}` }))
+          .filter((pod) => !incidentPods.has(pod.metadata?.uid ?? ''))
+          .map((pod) => `pod ${namespace}/${pod.metadata?.name}`);
+        for (const role of podRoles) {
+          const viaAccount = found.result.pods.some(
+            (pod) =>
+              `${pod.namespace}/${pod.serviceAccount}` === key &&
+              role.usedBy.includes(`pod ${pod.namespace}/${pod.name}`),
+          );
+          if (viaAccount) found.sharedWith(role.arn ?? '', others);
+        }
+      }
+    })
+    .catch(fail);
+  await found.attempt('service accounts sharing the roles', async () => {
+    for (const account of await kube.listServiceAccounts()) {
+      const key = `${account.metadata?.namespace}/${account.metadata?.name}`;
+      const arn = account.metadata?.annotations?.[IRSA_ANNOTATION];
+      if (arn && !incidentAccounts.has(key)) found.sharedWith(arn, [`service account ${key}`]);
+    }
+  });
+  await found.attempt('pod identity associations sharing the roles', async () => {
+    for (const association of await aws.podIdentityAssociations(clusterName)) {
+      const key = `${association.namespace}/${association.serviceAccount}`;
+      if (!incidentAccounts.has(key)) found.sharedWith(association.role.arn, [`service account ${key}`]);
+    }
+  });
+  if (found.result.errors.some((error) => / sharing the /.test(error.step))) fail();
 }
 
 async function resolveInstances(
@@ -383,6 +470,19 @@ async function resolveInstances(
       volumes: instance.volumes,
     });
   }
+  for (const [profile, role] of profileRoles) {
+    if (!role) continue;
+    await found.attempt(`instances sharing ${profile}`, async () => {
+      const others = await aws.otherInstancesWithProfile(profile, wanted);
+      found.sharedWith(
+        role.arn,
+        others.map((id) => `instance ${id}`),
+      );
+    });
+    if (found.result.errors.some((error) => error.step === `instances sharing ${profile}`)) {
+      found.sharedWith(role.arn, null);
+    }
+  }
 }
 
 export async function identify(
@@ -419,7 +519,11 @@ export async function identify(
   }
 
   await found.attempt('instances', () => resolveInstances(ports.aws, targets.instanceIds, described, found));
-  if (targets.roleName)
+  if (targets.roleName) {
     found.addRole({ name: targets.roleName, arn: null }, 'access-key', "the finding's access key");
+    // Who else holds credentials for a role named by an access key cannot be told from here.
+    const role = result.roles.find((r) => r.name === targets.roleName && r.arn === null);
+    if (role) role.usedOutsideIncident = null;
+  }
   return result;
 }

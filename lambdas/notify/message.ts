@@ -3,8 +3,7 @@
  * when identify ran, and the error of every step that failed. Pure: the handler only publishes it.
  */
 import { z } from 'zod';
-import type { IdentifyOutput } from '../identify/handler.js';
-import type { Identification } from '../identify/identify.js';
+import type { Identification, IdentifyOutput } from '../identify/identify.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });

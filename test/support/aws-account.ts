@@ -24,7 +24,7 @@ export type FakeInstance = {
   tags?: Record<string, string>;
   instanceProfile?: string;
   autoScalingGroup?: string;
-  volumes?: { volumeId: string; deviceName: string }[];
+  volumes?: { volumeId: string; deviceName: string; deleteOnTermination?: boolean }[];
 };
 
 export type FakeAccount = {
@@ -49,8 +49,17 @@ export function mockAccount(account: FakeAccount) {
   ec2.on(DescribeInstancesCommand).callsFake((input) => {
     if (input.InstanceIds?.length)
       throw new Error('the responder must describe instances by filter, not by id');
-    const wanted = input.Filters?.find((f: { Name?: string }) => f.Name === 'instance-id')?.Values ?? [];
-    const found = instances.filter((i) => wanted.includes(i.instanceId));
+    const filter = (name: string) => input.Filters?.find((f: { Name?: string }) => f.Name === name)?.Values;
+    const ids = filter('instance-id');
+    const profiles = filter('iam-instance-profile.arn');
+    const states = filter('instance-state-name');
+    const found = instances.filter(
+      (i) =>
+        (!ids || ids.includes(i.instanceId)) &&
+        (!profiles ||
+          (i.instanceProfile !== undefined && profiles.includes(profileArn(i.instanceProfile)))) &&
+        (!states || states.includes(i.state ?? 'running')),
+    );
     return {
       Reservations: found.map((i) => ({
         Instances: [
@@ -62,7 +71,7 @@ export function mockAccount(account: FakeAccount) {
             IamInstanceProfile: i.instanceProfile ? { Arn: profileArn(i.instanceProfile) } : undefined,
             BlockDeviceMappings: (i.volumes ?? []).map((v) => ({
               DeviceName: v.deviceName,
-              Ebs: { VolumeId: v.volumeId },
+              Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination ?? true },
             })),
           },
         ],

@@ -1,8 +1,8 @@
 /** Notify Lambda: publish one SNS message per execution, whatever the earlier steps reached. */
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { composeNotification, type Outcome } from '../notify/message.js';
 import { requireEnv } from '../shared/env.js';
 import { logger } from '../shared/logger.js';
-import { composeNotification, type Outcome } from './message.js';
 
 export type NotifyOutput = { messageId: string; outcome: Outcome };
 

@@ -1,14 +1,12 @@
 /** Identify Lambda: parse the EventBridge event, plan the response, resolve its targets. */
 import { type AwsClients, AwsReader, awsClients } from '../clients/aws.js';
-import { EksClusters, KubernetesReader } from '../clients/kubernetes.js';
+import { EksClusters, Kubernetes } from '../clients/kubernetes.js';
 import { parseFindingEvent } from '../core/finding.js';
-import { planResponse, type ResponderLocation, type ResponsePlan } from '../core/plan.js';
+import { planResponse, type ResponderLocation } from '../core/plan.js';
 import type { ResponderSettings } from '../core/settings.js';
+import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
 import { logger } from '../shared/logger.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
-import { type Identification, type IdentifyPorts, identify } from './identify.js';
-
-export type IdentifyOutput = { plan: ResponsePlan; identification: Identification };
 
 export function identifyHandler(
   settings: ResponderSettings,
@@ -17,7 +15,7 @@ export function identifyHandler(
 ): (event: unknown) => Promise<IdentifyOutput> {
   const clusters = new EksClusters(clients.eks);
   const ports: IdentifyPorts = {
-    kubernetes: async (name) => new KubernetesReader(await clusters.apis(name)),
+    kubernetes: async (name) => new Kubernetes(await clusters.apis(name)),
     aws: new AwsReader(clients),
   };
   return async (event) => {
