@@ -160,7 +160,9 @@ describe('identify', () => {
       ]),
     );
     expect(
-      podListRequests().every((r) => r.path.startsWith('/api/v1/namespaces/') && r.query.labelSelector),
+      podListRequests().every(
+        (r) => r.path.startsWith('/api/v1/namespaces/') && (r.query.labelSelector || r.query.fieldSelector),
+      ),
     ).toBe(true);
   });
 
