@@ -3,7 +3,7 @@
  * here and passed down as typed props. Nothing in lib/ reads context or the environment.
  */
 import { z } from 'zod';
-import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import { type ResponderSettings, ResponderSettingsSchema } from '../lambdas/core/settings.js';
 
 export type { SeverityRange } from '../lambdas/core/settings.js';
 
@@ -53,3 +53,7 @@ export function parseConfig(context: unknown): ResponderConfig {
   }
   return result.data;
 }
+
+/** The part of the configuration the Lambdas receive (RESPONDER_SETTINGS). */
+export const settingsOf = (config: ResponderConfig): ResponderSettings =>
+  z.object(ResponderSettingsSchema.shape).parse(config);

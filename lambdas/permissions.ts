@@ -6,11 +6,28 @@
  * - `any`: the action supports no resource-level permission (the `why` says so), so `*`;
  * - `clusters`: the configured EKS clusters;
  * - `pod-identity-associations`: Pod Identity associations of the configured clusters;
- * - `instance-profiles`: any instance profile of the account.
+ * - `instance-profiles`, `roles`: any instance profile or role of the account;
+ * - `instances`, `volumes`, `snapshots`: EC2 instances, EBS volumes and snapshots in the region;
+ * - `auto-scaling-groups`: Auto Scaling groups in the region.
+ * Wildcards remain where the identifiers are only known during an incident.
  */
-export type IamScope = 'any' | 'clusters' | 'pod-identity-associations' | 'instance-profiles';
+export type IamScope =
+  | 'any'
+  | 'clusters'
+  | 'pod-identity-associations'
+  | 'instance-profiles'
+  | 'roles'
+  | 'instances'
+  | 'volumes'
+  | 'snapshots'
+  | 'auto-scaling-groups';
 
-export type IamNeed = { actions: readonly string[]; scope: IamScope; why: string };
+export type IamNeed = {
+  actions: readonly string[];
+  scope: IamScope;
+  why: string;
+  conditions?: Record<string, Record<string, string>>;
+};
 
 export type RbacRule = {
   apiGroups: readonly string[];
@@ -25,7 +42,18 @@ export type FunctionNeeds = {
   rbac: readonly RbacRule[];
 };
 
-export const NEEDS = {
+export const FUNCTION_NAMES = [
+  'identify',
+  'isolate-pods',
+  'cordon-nodes',
+  'protect-instances',
+  'revoke-iam',
+  'snapshot-volumes',
+  'notify',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   identify: {
     kubernetesGroup: 'guardduty-responder-identify',
     iam: [
@@ -69,7 +97,108 @@ export const NEEDS = {
       { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list'] },
     ],
   },
+  'isolate-pods': {
+    kubernetesGroup: 'guardduty-responder-isolate',
+    iam: [
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'cluster endpoint and CA for the Kubernetes client',
+      },
+    ],
+    rbac: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['networkpolicies'],
+        verbs: ['get', 'list', 'create', 'update'],
+      },
+    ],
+  },
+  'cordon-nodes': {
+    kubernetesGroup: 'guardduty-responder-cordon',
+    iam: [
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'cluster endpoint and CA for the Kubernetes client',
+      },
+    ],
+    rbac: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
+  },
+  'protect-instances': {
+    kubernetesGroup: 'guardduty-responder-protect',
+    iam: [
+      {
+        actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
+        scope: 'instances',
+        why: 'read and set termination protection and delete-on-termination of the affected instances',
+      },
+      {
+        actions: ['autoscaling:SetInstanceProtection'],
+        scope: 'auto-scaling-groups',
+        why: 'scale-in protection of the affected instances in their groups',
+      },
+      {
+        actions: ['autoscaling:DescribeAutoScalingInstances'],
+        scope: 'any',
+        why: 'current scale-in protection; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'Karpenter nodes are protected by a node annotation',
+      },
+    ],
+    rbac: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
+  },
+  'revoke-iam': {
+    iam: [
+      {
+        actions: [
+          'iam:ListAttachedRolePolicies',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+          'iam:DetachRolePolicy',
+          'iam:DeleteRolePolicy',
+        ],
+        scope: 'roles',
+        why: 'record, then detach and delete the policies of a compromised role',
+      },
+      {
+        actions: ['ec2:DisassociateIamInstanceProfile'],
+        scope: 'instances',
+        why: 'take the instance profile off a compromised instance whose role is shared',
+      },
+      {
+        actions: ['ec2:DescribeIamInstanceProfileAssociations'],
+        scope: 'any',
+        why: 'the instance profile association of an instance; Describe actions support no resource-level permissions',
+      },
+    ],
+    rbac: [],
+  },
+  'snapshot-volumes': {
+    iam: [
+      {
+        actions: ['ec2:CreateSnapshot'],
+        scope: 'volumes',
+        why: 'snapshot the volumes of the affected instances',
+      },
+      { actions: ['ec2:CreateSnapshot'], scope: 'snapshots', why: 'the snapshots being created' },
+      {
+        actions: ['ec2:CreateTags'],
+        scope: 'snapshots',
+        why: 'tag a snapshot, only as it is created',
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      },
+      {
+        actions: ['ec2:DescribeSnapshots'],
+        scope: 'any',
+        why: 'find a snapshot already taken for the finding; Describe actions support no resource-level permissions',
+      },
+    ],
+    rbac: [],
+  },
   notify: { iam: [], rbac: [] },
-} as const satisfies Record<string, FunctionNeeds>;
-
-export type FunctionName = keyof typeof NEEDS;
+};

@@ -1,9 +1,10 @@
 /** One stack: finding intake → response workflow → notifications, with the functions and cluster access. */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import type { ResponderConfig } from '../bin/config.js';
-import type { ResponderSettings } from '../lambdas/core/settings.js';
-import { NEEDS } from '../lambdas/permissions.js';
+import { type ResponderConfig, settingsOf } from '../bin/config.js';
+import { FUNCTION_NAMES, type FunctionName, NEEDS } from '../lambdas/permissions.js';
 import { ClusterAccess } from './cluster-access.js';
 import { FindingIntake } from './finding-intake.js';
 import { Notifications } from './notifications.js';
@@ -12,6 +13,40 @@ import { ResponseWorkflow } from './response-workflow.js';
 
 export type ResponderStackProps = StackProps & { config: ResponderConfig };
 
+const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout: Duration }> = {
+  identify: {
+    id: 'Identify',
+    description: 'Plans the response to a GuardDuty finding and identifies what it touches',
+    timeout: Duration.minutes(2),
+  },
+  'isolate-pods': {
+    id: 'IsolatePods',
+    description: 'Isolates pods with a quarantine label and a deny-all NetworkPolicy',
+    timeout: Duration.minutes(2),
+  },
+  'cordon-nodes': { id: 'CordonNodes', description: 'Cordons a node', timeout: Duration.minutes(1) },
+  'protect-instances': {
+    id: 'ProtectInstances',
+    description: 'Sets termination and scale-in protection on an instance',
+    timeout: Duration.minutes(1),
+  },
+  'revoke-iam': {
+    id: 'RevokeIam',
+    description: 'Detaches the policies of compromised roles, recording them',
+    timeout: Duration.minutes(2),
+  },
+  'snapshot-volumes': {
+    id: 'SnapshotVolumes',
+    description: 'Snapshots the EBS volumes of an instance as evidence',
+    timeout: Duration.minutes(1),
+  },
+  notify: {
+    id: 'Notify',
+    description: 'Publishes what the response found, did and failed to do',
+    timeout: Duration.minutes(1),
+  },
+};
+
 export class ResponderStack extends Stack {
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, {
@@ -19,38 +54,51 @@ export class ResponderStack extends Stack {
       ...props,
     });
     const { config } = props;
-    const settings: ResponderSettings = {
-      severity: config.severity,
-      clusters: config.clusters,
-      enabledActions: config.enabledActions,
-      actOnSampleFindings: config.actOnSampleFindings,
-      playbook: config.playbook,
+    const environment = {
+      RESPONDER_SETTINGS: JSON.stringify(settingsOf(config)),
+      RESPONDER_ACCOUNT: this.account,
     };
-    const common = { clusters: config.clusters, vpc: config.vpc, logRetentionDays: config.logRetentionDays };
 
-    const identify = new ResponseFunction(this, 'Identify', {
-      ...common,
-      name: 'identify',
-      description: 'Plans the response to a GuardDuty finding and identifies what it touches',
-      environment: { RESPONDER_SETTINGS: JSON.stringify(settings), RESPONDER_ACCOUNT: this.account },
-    });
-    new ClusterAccess(this, 'IdentifyClusterAccess', {
-      clusters: config.clusters,
-      role: identify.role,
-      kubernetesGroup: NEEDS.identify.kubernetesGroup,
-    });
+    const responders = {} as Record<FunctionName, ResponseFunction>;
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [
+      FunctionName,
+      (typeof FUNCTIONS)[FunctionName],
+    ][]) {
+      responders[name] = new ResponseFunction(this, spec.id, {
+        name,
+        description: spec.description,
+        timeout: spec.timeout,
+        environment,
+        clusters: config.clusters,
+        vpc: config.vpc,
+        logRetentionDays: config.logRetentionDays,
+      });
+      const group = NEEDS[name].kubernetesGroup;
+      if (group) {
+        new ClusterAccess(this, `${spec.id}ClusterAccess`, {
+          clusters: config.clusters,
+          role: responders[name].role,
+          kubernetesGroup: group,
+        });
+      }
+    }
+
+    // Revoke-iam may strip any role in the account, except the responder's own.
+    responders['revoke-iam'].role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: Object.values(responders).map((responder) => responder.role.roleArn),
+      }),
+    );
 
     const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
-    const notify = new ResponseFunction(this, 'Notify', {
-      ...common,
-      name: 'notify',
-      description: 'Publishes what the response found, did and failed to do',
-    });
-    notifications.bindPublisher(notify);
+    notifications.bindPublisher(responders.notify);
 
+    const functions = {} as Record<FunctionName, lambda.IFunction>;
+    for (const name of FUNCTION_NAMES) functions[name] = responders[name].function;
     const workflow = new ResponseWorkflow(this, 'Workflow', {
-      identify: identify.function,
-      notify: notify.function,
+      functions,
       logRetentionDays: config.logRetentionDays,
     });
     const intake = new FindingIntake(this, 'Intake', {

@@ -3,7 +3,7 @@
  * Each function gets its own role holding only what its declaration in lambdas/permissions.ts names.
  */
 import { fileURLToPath } from 'node:url';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +11,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { VpcPlacement } from '../bin/config.js';
-import { type FunctionName, type IamScope, NEEDS } from '../lambdas/permissions.js';
+import { type FunctionName, type IamNeed, type IamScope, NEEDS } from '../lambdas/permissions.js';
 import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
@@ -74,11 +74,13 @@ export class ResponseFunction extends Construct {
     });
 
     if (props.vpc) this.grantNetworkInterfaces(props.vpc);
-    const needs = NEEDS[props.name].iam;
+    const needs: readonly IamNeed[] = NEEDS[props.name].iam;
     for (const need of needs) {
       const resources = this.resources(need.scope, props.clusters);
       if (resources.length === 0) continue; // no cluster configured: nothing to grant
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...need.actions], resources }));
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: [...need.actions], resources, conditions: need.conditions }),
+      );
     }
 
     acknowledge(
@@ -94,9 +96,7 @@ export class ResponseFunction extends Construct {
           .map((need) => `${need.actions.join(', ')}: ${need.why}`),
       ].join('; '),
     );
-    for (const need of needs.filter(
-      (n) => n.scope === 'pod-identity-associations' || n.scope === 'instance-profiles',
-    )) {
+    for (const need of needs.filter((n) => n.scope !== 'any' && n.scope !== 'clusters')) {
       for (const wildcard of this.resources(need.scope, props.clusters).map((arn) =>
         nagRendering(this, arn),
       )) {
@@ -164,19 +164,34 @@ export class ResponseFunction extends Construct {
 
   private resources(scope: IamScope, clusters: readonly string[]): string[] {
     const stack = Stack.of(this);
-    const eks = (resource: string, resourceName: string) =>
-      stack.formatArn({ service: 'eks', resource, resourceName });
+    const arn = (service: string, resource: string, resourceName: string, separator = '/') =>
+      stack.formatArn({
+        service,
+        resource,
+        resourceName,
+        arnFormat: separator === ':' ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.SLASH_RESOURCE_NAME,
+        region: service === 'iam' ? '' : undefined,
+      });
     switch (scope) {
       case 'any':
         return ['*'];
       case 'clusters':
-        return clusters.map((cluster) => eks('cluster', cluster));
+        return clusters.map((cluster) => arn('eks', 'cluster', cluster));
       case 'pod-identity-associations':
-        return clusters.map((cluster) => eks('podidentityassociation', `${cluster}/*`));
+        return clusters.map((cluster) => arn('eks', 'podidentityassociation', `${cluster}/*`));
       case 'instance-profiles':
-        return [
-          stack.formatArn({ service: 'iam', region: '', resource: 'instance-profile', resourceName: '*' }),
-        ];
+        return [arn('iam', 'instance-profile', '*')];
+      case 'roles':
+        return [arn('iam', 'role', '*')];
+      case 'instances':
+        return [arn('ec2', 'instance', '*')];
+      case 'volumes':
+        return [arn('ec2', 'volume', '*')];
+      case 'snapshots':
+        // Snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>
+        return [stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' })];
+      case 'auto-scaling-groups':
+        return [arn('autoscaling', 'autoScalingGroup', '*:autoScalingGroupName/*', ':')];
     }
   }
 }

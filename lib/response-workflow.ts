@@ -1,7 +1,16 @@
 /**
- * The response state machine. Each step's output lands in the state under the step's name; a step that
- * fails after its retries puts its error ({Error, Cause}) in the same place, so notify always runs and
- * reports what happened, and the execution then fails.
+ * The response state machine:
+ *
+ *   Identify ─▶ anything planned? ─no──────────────────────────────▶ Notify ─▶ failed? ─▶ Fail | Succeed
+ *                   │yes                                               ▲
+ *                   ▼                                                  │
+ *   Contain (Parallel) ─ Kubernetes: IsolatePods ─▶ CordonNodes (Map) ─┤
+ *                      └ AWS: ProtectInstances (Map) ─▶ RevokeIam ─▶ SnapshotVolumes (Map)
+ *
+ * Each step's result lands in the state under the step's name. Every task retries Lambda service errors
+ * and the TransientError our code throws for throttling, with backoff; anything else is caught into the
+ * same place ({Error, Cause}) so the other actions still run and Notify reports it. Notify decides the
+ * outcome; a failed outcome fails the execution.
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { FunctionName } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
 /** Errors a task retries with backoff: Lambda service hiccups, and throttling or outages our code reports. */
@@ -21,51 +31,144 @@ export const TRANSIENT_ERRORS = [
 ];
 
 export type ResponseWorkflowProps = {
-  identify: lambda.IFunction;
-  notify: lambda.IFunction;
+  functions: Record<FunctionName, lambda.IFunction>;
   logRetentionDays: number;
 };
+
+const PLAN = '$.identify.plan';
+const IDENTIFICATION = '$.identify.identification';
 
 export class ResponseWorkflow extends Construct {
   readonly stateMachine: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: ResponseWorkflowProps) {
     super(scope, id);
+    const { functions } = props;
 
-    const step = (name: string, fn: lambda.IFunction, comment: string) =>
-      new tasks.LambdaInvoke(this, name, {
+    const step = (
+      name: string,
+      fn: lambda.IFunction,
+      comment: string,
+      options: { resultPath?: string; payload?: Record<string, string> } = {},
+    ) => {
+      const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fn,
         comment,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
-        resultPath: `$.${name.toLowerCase()}`,
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
-      }).addRetry({
+        payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
+        resultPath: options.resultPath ?? `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
+      });
+      task.addRetry({
         errors: TRANSIENT_ERRORS,
         interval: Duration.seconds(1),
         backoffRate: 2,
         maxAttempts: 5,
         jitterStrategy: sfn.JitterType.FULL,
       });
+      return task;
+    };
+    /** A task whose failure (after retries) is caught into its own result, so the response goes on. */
+    const caught = (task: tasks.LambdaInvoke, resultPath: string) => {
+      task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error stays in the result' }), {
+        errors: ['States.ALL'],
+        resultPath,
+      });
+      return task;
+    };
+    const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION };
+    const perItem = (name: string, itemsPath: string, fn: lambda.IFunction, comment: string) => {
+      const map = new sfn.Map(this, name, {
+        comment,
+        itemsPath,
+        itemSelector: {
+          'plan.$': PLAN,
+          'cluster.$': `${IDENTIFICATION}.cluster`,
+          'target.$': '$$.Map.Item.Value',
+        },
+        maxConcurrency: 10,
+        resultPath: `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
+      });
+      const task = step(`${name}Item`, fn, comment, { resultPath: '$' });
+      task.addCatch(new sfn.Pass(this, `${name}ItemFailed`), { errors: ['States.ALL'] });
+      map.itemProcessor(task);
+      return map;
+    };
+    const thenJoin = (states: sfn.IChainable[]) =>
+      states
+        .slice(1)
+        .reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(states[0] as sfn.IChainable));
 
-    const notify = step('Notify', props.notify, 'Publish what was found, done and failed');
-    const identify = step('Identify', props.identify, 'Plan the response and resolve its targets');
+    const notify = step('Notify', functions.notify, 'Publish what was found, done and failed');
+    const identify = step('Identify', functions.identify, 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
+
+    const isolate = caught(
+      step('IsolatePods', functions['isolate-pods'], 'Quarantine label and deny-all NetworkPolicy', {
+        payload: wholeInput,
+      }),
+      '$.isolatePods',
+    );
+    const cordon = perItem(
+      'CordonNodes',
+      `${IDENTIFICATION}.nodes`,
+      functions['cordon-nodes'],
+      'Cordon each node',
+    );
+    const protect = perItem(
+      'ProtectInstances',
+      `${IDENTIFICATION}.instances`,
+      functions['protect-instances'],
+      'Termination and scale-in protection of each instance',
+    );
+    const revoke = caught(
+      step('RevokeIam', functions['revoke-iam'], 'Detach the policies of compromised roles', {
+        payload: wholeInput,
+      }),
+      '$.revokeIam',
+    );
+    const snapshot = perItem(
+      'SnapshotVolumes',
+      `${IDENTIFICATION}.instances`,
+      functions['snapshot-volumes'],
+      'Snapshot the EBS volumes of each instance',
+    );
+
+    const contain = new sfn.Parallel(this, 'Contain', {
+      comment: 'Kubernetes and AWS containment side by side',
+      resultPath: '$.contain',
+      resultSelector: {
+        'isolatePods.$': '$[0].isolatePods',
+        'cordonNodes.$': '$[0].cordonNodes',
+        'protectInstances.$': '$[1].protectInstances',
+        'revokeIam.$': '$[1].revokeIam',
+        'snapshotVolumes.$': '$[1].snapshotVolumes',
+      },
+    })
+      .branch(thenJoin([isolate, cordon]))
+      .branch(thenJoin([protect, revoke, snapshot]));
+    contain.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.contain' });
+
+    const plannedAnything = new sfn.Choice(this, 'AnythingToContain')
+      .when(sfn.Condition.isPresent('$.identify.planned[0]'), contain.next(notify))
+      .otherwise(notify);
 
     const verdict = new sfn.Choice(this, 'AnyStepFailed')
       .when(
-        sfn.Condition.isPresent('$.identify.Error'),
+        sfn.Condition.stringEquals('$.notify.outcome', 'failed'),
         new sfn.Fail(this, 'ResponseFailed', {
           error: 'ResponseFailed',
           cause: 'A response step failed; see the notification.',
         }),
       )
       .otherwise(new sfn.Succeed(this, 'ResponseComplete'));
+    notify.next(verdict);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'guardduty-responder: identify, contain, notify',
-      definitionBody: sfn.DefinitionBody.fromChainable(identify.next(notify).next(verdict)),
+      definitionBody: sfn.DefinitionBody.fromChainable(identify.next(plannedAnything)),
       timeout: Duration.minutes(30),
       tracingEnabled: true,
       logs: {
@@ -76,7 +179,7 @@ export class ResponseWorkflow extends Construct {
         includeExecutionData: true,
       },
     });
-    for (const fn of [props.identify, props.notify]) {
+    for (const fn of Object.values(functions)) {
       acknowledge(
         this.stateMachine,
         `IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,

@@ -240,16 +240,16 @@ export class Kubernetes {
   }
 
   /**
-   * A JSON merge patch (RFC 7386) of a pod's labels: a null value removes the label. The client's default
-   * content type for an object body is JSON Patch, which the API server would reject for this body.
+   * A JSON merge patch (RFC 7386) of a pod's labels and annotations: a null value removes the key. The
+   * client's default content type for an object body is JSON Patch, which would not take this body.
    */
-  patchPodLabels(
+  patchPod(
     namespace: string,
     name: string,
-    labels: Record<string, string | null>,
+    metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
   ): Promise<V1Pod | null> {
     return orNull(() =>
-      this.apis.core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, MERGE_PATCH),
+      this.apis.core.patchNamespacedPod({ namespace, name, body: { metadata } }, MERGE_PATCH),
     );
   }
 
@@ -260,4 +260,10 @@ export class Kubernetes {
   ): Promise<V1Node | null> {
     return orNull(() => this.apis.core.patchNode({ name, body }, MERGE_PATCH));
   }
+}
+
+/** The Kubernetes API of any cluster by name, reached through EKS (see EksClusters). */
+export function eksKubernetes(eks: EKSClient): (clusterName: string) => Promise<Kubernetes> {
+  const clusters = new EksClusters(eks);
+  return async (clusterName) => new Kubernetes(await clusters.apis(clusterName));
 }

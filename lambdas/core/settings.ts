@@ -35,6 +35,14 @@ export const ResponderSettingsSchema = z.strictObject({
   /** GuardDuty sample findings are planned and reported but change nothing unless this is true. */
   actOnSampleFindings: z.boolean().default(false),
   playbook: PlaybookSchema.default(DEFAULT_PLAYBOOK),
+  /**
+   * Stronger isolation: also remove a quarantined pod's own labels (kept on the pod in an annotation for
+   * release), so that no other NetworkPolicy that allows traffic selects it. The pod leaves its Services
+   * and its controller starts a clean replacement.
+   */
+  stripPodLabels: z.boolean().default(false),
+  /** Strip the policies of a role that pods or instances outside the incident also use. */
+  revokeSharedRoles: z.boolean().default(false),
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;

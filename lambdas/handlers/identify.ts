@@ -1,10 +1,11 @@
 /** Identify Lambda: parse the EventBridge event, plan the response, resolve its targets. */
 import { type AwsClients, AwsReader, awsClients } from '../clients/aws.js';
-import { EksClusters, Kubernetes } from '../clients/kubernetes.js';
+import { eksKubernetes } from '../clients/kubernetes.js';
 import { parseFindingEvent } from '../core/finding.js';
-import { planResponse, type ResponderLocation } from '../core/plan.js';
+import { plannedActions, planResponse, type ResponderLocation } from '../core/plan.js';
 import type { ResponderSettings } from '../core/settings.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
+import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
@@ -13,11 +14,7 @@ export function identifyHandler(
   location: ResponderLocation,
   clients: AwsClients,
 ): (event: unknown) => Promise<IdentifyOutput> {
-  const clusters = new EksClusters(clients.eks);
-  const ports: IdentifyPorts = {
-    kubernetes: async (name) => new Kubernetes(await clusters.apis(name)),
-    aws: new AwsReader(clients),
-  };
+  const ports: IdentifyPorts = { kubernetes: eksKubernetes(clients.eks), aws: new AwsReader(clients) };
   return async (event) => {
     const { detail: finding } = parseFindingEvent(event);
     const plan = planResponse(finding, settings, location);
@@ -29,16 +26,11 @@ export function identifyHandler(
     });
     const identification = await identify(plan, settings.clusters, ports);
     logger.info('identified', { findingId: finding.id, identification });
-    return { plan, identification };
+    return { plan, planned: plannedActions(plan), identification };
   };
 }
 
-let fromEnvironment: ReturnType<typeof identifyHandler> | undefined;
-
-export const handler = (event: unknown): Promise<IdentifyOutput> => {
-  if (!fromEnvironment) {
-    const { settings, location } = settingsFromEnvironment();
-    fromEnvironment = identifyHandler(settings, location, awsClients());
-  }
-  return fromEnvironment(event);
-};
+export const handler = lazyHandler(() => {
+  const { settings, location } = settingsFromEnvironment();
+  return identifyHandler(settings, location, awsClients());
+});

@@ -2,6 +2,7 @@
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { composeNotification, type Outcome } from '../notify/message.js';
 import { requireEnv } from '../shared/env.js';
+import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 
 export type NotifyOutput = { messageId: string; outcome: Outcome };
@@ -32,9 +33,4 @@ export function notifyHandler(sns: SNSClient, topicArn: string): (state: unknown
   };
 }
 
-let fromEnvironment: ReturnType<typeof notifyHandler> | undefined;
-
-export const handler = (state: unknown): Promise<NotifyOutput> => {
-  fromEnvironment ??= notifyHandler(new SNSClient({}), requireEnv('TOPIC_ARN'));
-  return fromEnvironment(state);
-};
+export const handler = lazyHandler(() => notifyHandler(new SNSClient({}), requireEnv('TOPIC_ARN')));

@@ -15,6 +15,7 @@ import {
   type RoleRef,
 } from '../clients/aws.js';
 import type { Controller, Kubernetes } from '../clients/kubernetes.js';
+import type { ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import {
   instanceIdFromProviderId,
@@ -95,8 +96,8 @@ export type Identification = {
   errors: { step: string; message: string }[];
 };
 
-/** What the Identify step hands to the rest of the state machine. */
-export type IdentifyOutput = { plan: ResponsePlan; identification: Identification };
+/** What the Identify step hands to the rest of the state machine; `planned` drives its first choice. */
+export type IdentifyOutput = { plan: ResponsePlan; planned: ActionName[]; identification: Identification };
 
 export type IdentifyPorts = {
   /** The cluster's API, for a cluster the responder may act on. */

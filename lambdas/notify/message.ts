@@ -3,13 +3,16 @@
  * when identify ran, and the error of every step that failed. Pure: the handler only publishes it.
  */
 import { z } from 'zod';
+import type { ActionItem, ActionResult } from '../core/action-result.js';
+import type { ActionName } from '../core/actions.js';
+import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifyOutput } from '../identify/identify.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
 export type StepError = z.infer<typeof StepError>;
 
-export type Outcome = 'identified' | 'failed';
+export type Outcome = 'identified' | 'contained' | 'failed';
 
 export type Notification = {
   subject: string;
@@ -94,7 +97,73 @@ function describeIdentification(found: Identification): string[] {
   return lines;
 }
 
-type ExecutionState = { detail?: unknown; identify?: unknown };
+/** Where each action's results sit in the state the Contain step leaves. */
+const RESULT_KEYS: Record<ActionName, string> = {
+  'isolate-pods': 'isolatePods',
+  'cordon-nodes': 'cordonNodes',
+  'protect-instances': 'protectInstances',
+  'revoke-iam': 'revokeIam',
+  'snapshot-volumes': 'snapshotVolumes',
+};
+
+const isResult = (value: unknown): value is ActionResult =>
+  typeof value === 'object' && value !== null && 'action' in value && 'items' in value;
+
+type ActionReport = { lines: string[]; failed: boolean; acted: boolean; restore: string[] };
+
+function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown): ActionReport {
+  const decision = plan.actions.find((entry) => entry.action === action);
+  if (!decision) return { lines: [], failed: false, acted: false, restore: [] };
+  if (decision.decision !== 'planned') {
+    return {
+      lines: [`  ${action}: ${decision.decision} (${decision.reason})`],
+      failed: false,
+      acted: false,
+      restore: [],
+    };
+  }
+  const containError = StepError.safeParse(contain);
+  if (contain === undefined || containError.success) {
+    const why = containError.success ? `containment failed: ${clean(containError.data.Error)}` : 'not run';
+    return {
+      lines: [`  ${action}: failed (${why})`],
+      failed: containError.success,
+      acted: false,
+      restore: [],
+    };
+  }
+  const raw = (contain as Record<string, unknown>)[RESULT_KEYS[action]];
+  const entries = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  const items: ActionItem[] = [];
+  const skipped: string[] = [];
+  const errors: string[] = [];
+  for (const entry of entries) {
+    const error = StepError.safeParse(entry);
+    if (error.success) errors.push(`${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
+    else if (isResult(entry)) {
+      items.push(...entry.items);
+      if (entry.skipped) skipped.push(entry.skipped);
+    }
+  }
+  const failed = errors.length > 0 || items.some((i) => i.status === 'failed');
+  const acted = items.some((i) => i.status === 'ok');
+  const status = failed ? 'failed' : acted ? 'ok' : 'skipped';
+  const why =
+    [...new Set(skipped)].join('; ') || (entries.length === 0 ? 'nothing identified to act on' : '');
+  const lines = [`  ${action}: ${status}${status === 'skipped' && why ? ` (${why})` : ''}`];
+  for (const i of items) {
+    const verified = i.verified === null ? '' : i.verified ? ', verified' : ', NOT verified';
+    lines.push(`    ${clean(i.target)}: ${i.status}${verified}: ${clean(i.detail, 600)}`);
+    for (const caveat of i.caveats) lines.push(`      caveat: ${clean(caveat, 400)}`);
+  }
+  for (const error of errors) lines.push(`    error: ${error}`);
+  const restore = items
+    .filter((i) => i.restore !== null && i.status !== 'skipped')
+    .map((i) => `  ${action} ${clean(i.target)}: ${JSON.stringify(i.restore)}`);
+  return { lines, failed, acted, restore };
+}
+
+type ExecutionState = { detail?: unknown; identify?: unknown; contain?: unknown };
 
 export function composeNotification(state: ExecutionState): Notification {
   const identifyError = StepError.safeParse(state.identify);
@@ -108,7 +177,15 @@ export function composeNotification(state: ExecutionState): Notification {
     .catch({ type: 'unknown', severity: null, id: '' })
     .parse(state.detail);
 
-  const outcome: Outcome = identified ? 'identified' : 'failed';
+  const reports = identified
+    ? identified.plan.actions.map((entry) => reportAction(identified.plan, entry.action, state.contain))
+    : [];
+  const outcome: Outcome =
+    !identified || reports.some((r) => r.failed)
+      ? 'failed'
+      : reports.some((r) => r.acted)
+        ? 'contained'
+        : 'identified';
   const plan = identified?.plan;
   const finding = plan?.finding;
   const lines: string[] = [];
@@ -130,11 +207,11 @@ export function composeNotification(state: ExecutionState): Notification {
   }
   if (identified) {
     lines.push('', 'What was found:', ...describeIdentification(identified.identification));
-    lines.push('', `Playbook rule: ${identified.plan.rule}`, 'Planned response:');
-    if (identified.plan.actions.length === 0) lines.push('  identify and notify only');
-    for (const action of identified.plan.actions) {
-      lines.push(`  ${action.action}: ${action.decision}${action.reason ? ` (${action.reason})` : ''}`);
-    }
+    lines.push('', `What was done (playbook rule ${identified.plan.rule}):`);
+    if (identified.plan.actions.length === 0) lines.push('  nothing: this rule identifies and notifies only');
+    for (const report of reports) lines.push(...report.lines);
+    const restore = reports.flatMap((report) => report.restore);
+    if (restore.length > 0) lines.push('', 'Recorded for restore:', ...restore);
   }
   if (identifyError.success) {
     lines.push(

@@ -1,0 +1,190 @@
+/**
+ * aws:revoke-iam. Takes the permissions away from a compromised identity, recording every removed
+ * policy so it can be put back: detaches the role's managed policies and deletes its inline policies
+ * (their documents are kept in the result). A role that pods or instances outside the incident also use
+ * (a node group's role is shared by all its nodes) is not stripped by default, since that would break
+ * them: the compromised instance's instance profile is disassociated instead, and a shared pod role is
+ * reported for a person to decide. `revokeSharedRoles` strips shared roles anyway.
+ */
+import {
+  DescribeIamInstanceProfileAssociationsCommand,
+  DisassociateIamInstanceProfileCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  GetRolePolicyCommand,
+  type IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
+import {
+  type ActionItem,
+  type ActionResult,
+  item,
+  skippedResult,
+  unlessPlanned,
+} from '../core/action-result.js';
+import type { ResponsePlan } from '../core/plan.js';
+import type { Identification, IdentifiedInstance, IdentifiedRole } from '../identify/identify.js';
+import { settle } from '../shared/errors.js';
+
+export type RevokeInput = { plan: ResponsePlan; identification: Identification };
+export type RevokePorts = { iam: IAMClient; ec2: EC2Client };
+
+export type RoleRecord = {
+  roleName: string;
+  attachedPolicyArns: string[];
+  inlinePolicies: { name: string; document: string }[];
+};
+
+const CREDENTIALS_CAVEAT =
+  'credentials the instance already holds stay valid until they expire (up to a few hours); revoking the role sessions would also cut every other user of the role';
+
+async function readRole(iam: IAMClient, roleName: string): Promise<RoleRecord> {
+  const attachedPolicyArns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: roleName, Marker }));
+    for (const policy of page.AttachedPolicies ?? [])
+      if (policy.PolicyArn) attachedPolicyArns.push(policy.PolicyArn);
+    Marker = page.IsTruncated ? page.Marker : undefined;
+  } while (Marker);
+  const inlinePolicies: RoleRecord['inlinePolicies'] = [];
+  do {
+    const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
+    for (const name of page.PolicyNames ?? []) {
+      const policy = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+      // IAM returns policy documents URL-encoded.
+      inlinePolicies.push({ name, document: decodeURIComponent(policy.PolicyDocument ?? '') });
+    }
+    Marker = page.IsTruncated ? page.Marker : undefined;
+  } while (Marker);
+  return { roleName, attachedPolicyArns, inlinePolicies };
+}
+
+async function stripRole(iam: IAMClient, role: IdentifiedRole): Promise<ActionItem> {
+  const target = `role ${role.name}`;
+  let record: RoleRecord;
+  try {
+    record = await readRole(iam, role.name);
+  } catch (error) {
+    if (error instanceof NoSuchEntityException) return item(target, 'skipped', 'the role no longer exists');
+    throw error;
+  }
+  // The record is complete before the first change, so whatever happens next can be undone.
+  for (const arn of record.attachedPolicyArns) {
+    await iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn }));
+  }
+  for (const policy of record.inlinePolicies) {
+    await iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name }));
+  }
+  const after = await readRole(iam, role.name);
+  const verified = after.attachedPolicyArns.length === 0 && after.inlinePolicies.length === 0;
+  const detail =
+    record.attachedPolicyArns.length + record.inlinePolicies.length === 0
+      ? 'had no policies left'
+      : `detached ${record.attachedPolicyArns.length} managed polic${record.attachedPolicyArns.length === 1 ? 'y' : 'ies'} (${record.attachedPolicyArns.join(', ') || 'none'}), deleted ${record.inlinePolicies.length} inline (${record.inlinePolicies.map((p) => p.name).join(', ') || 'none'})`;
+  return item(target, verified ? 'ok' : 'failed', detail, { verified, restore: record });
+}
+
+async function currentAssociation(ec2: EC2Client, instanceId: string) {
+  const answer = await ec2.send(
+    new DescribeIamInstanceProfileAssociationsCommand({
+      Filters: [{ Name: 'instance-id', Values: [instanceId] }],
+    }),
+  );
+  return (answer.IamInstanceProfileAssociations ?? []).find(
+    (association) => association.State === 'associated' || association.State === 'associating',
+  );
+}
+
+async function disassociateProfile(
+  ec2: EC2Client,
+  instance: IdentifiedInstance,
+  role: IdentifiedRole,
+): Promise<ActionItem> {
+  const target = `instance profile of ${instance.instanceId}`;
+  const association = await currentAssociation(ec2, instance.instanceId);
+  if (!association?.AssociationId)
+    return item(target, 'ok', 'no instance profile associated any more', { verified: true });
+  await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.AssociationId }));
+  const verified = (await currentAssociation(ec2, instance.instanceId)) === undefined;
+  const sharedWith = role.usedOutsideIncident?.join(', ') ?? 'users that could not be determined';
+  return item(
+    target,
+    verified ? 'ok' : 'failed',
+    `disassociated ${association.IamInstanceProfile?.Arn} (role ${role.name} is shared with ${sharedWith}, so it was left intact)`,
+    {
+      verified,
+      caveats: [CREDENTIALS_CAVEAT],
+      restore: {
+        instanceId: instance.instanceId,
+        instanceProfileArn: association.IamInstanceProfile?.Arn ?? instance.instanceProfileArn,
+        associationId: association.AssociationId,
+      },
+    },
+  );
+}
+
+const isServiceLinked = (role: IdentifiedRole) =>
+  (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
+
+export async function revokeIam(
+  input: RevokeInput,
+  ports: RevokePorts,
+  options: { revokeSharedRoles: boolean },
+): Promise<ActionResult> {
+  const notPlanned = unlessPlanned(input.plan, 'revoke-iam');
+  if (notPlanned) return notPlanned;
+  const { roles, instances } = input.identification;
+  if (roles.length === 0) return skippedResult('revoke-iam', 'no IAM role was identified');
+
+  const items: ActionItem[] = [];
+  for (const role of roles) {
+    const target = `role ${role.name}`;
+    if (isServiceLinked(role)) {
+      items.push(item(target, 'skipped', 'a service-linked role, which only AWS may change'));
+      continue;
+    }
+    const shared = role.usedOutsideIncident === null || role.usedOutsideIncident.length > 0;
+    if (shared && !options.revokeSharedRoles) {
+      const users =
+        role.usedOutsideIncident === null
+          ? 'users that could not be determined'
+          : role.usedOutsideIncident.join(', ');
+      const viaProfile = instances.filter(
+        (instance) =>
+          instance.role?.arn === role.arn && instance.instanceProfileArn && instance.state !== 'terminated',
+      );
+      if (role.sources.includes('instance-profile') && viaProfile.length > 0) {
+        for (const instance of viaProfile) {
+          const done = await settle(() => disassociateProfile(ports.ec2, instance, role));
+          items.push(
+            done.ok ? done.value : item(`instance profile of ${instance.instanceId}`, 'failed', done.error),
+          );
+        }
+        if (role.sources.some((source) => source !== 'instance-profile')) {
+          items.push(item(target, 'skipped', `left intact: also used by ${users}`));
+        }
+      } else {
+        items.push(
+          item(
+            target,
+            'skipped',
+            `left intact: also used by ${users}; set revokeSharedRoles to strip it anyway`,
+            {
+              caveats: ["the compromised workload keeps this role's permissions"],
+            },
+          ),
+        );
+      }
+      continue;
+    }
+    const done = await settle(() => stripRole(ports.iam, role));
+    items.push(done.ok ? done.value : item(target, 'failed', done.error));
+  }
+  return { action: 'revoke-iam', skipped: null, items };
+}
