@@ -49,7 +49,7 @@ export class ResponseWorkflow extends Construct {
       name: string,
       fn: lambda.IFunction,
       comment: string,
-      options: { resultPath?: string; payload?: Record<string, string> } = {},
+      options: { replaceInput?: boolean; payload?: Record<string, string> } = {},
     ) => {
       const task = new tasks.LambdaInvoke(this, name, {
         lambdaFunction: fn,
@@ -57,7 +57,8 @@ export class ResponseWorkflow extends Construct {
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
-        resultPath: options.resultPath ?? `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
+        // Without a ResultPath the result replaces the input (the default, "$", left implicit).
+        resultPath: options.replaceInput ? undefined : `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
         taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
       });
       task.addRetry({
@@ -90,7 +91,7 @@ export class ResponseWorkflow extends Construct {
         maxConcurrency: 10,
         resultPath: `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
       });
-      const task = step(`${name}Item`, fn, comment, { resultPath: '$' });
+      const task = step(`${name}Item`, fn, comment, { replaceInput: true });
       task.addCatch(new sfn.Pass(this, `${name}ItemFailed`), { errors: ['States.ALL'] });
       map.itemProcessor(task);
       return map;

@@ -33,7 +33,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const mock of Object.values(mocks ?? {})) mock.restore();
+  mocks?.restore();
   mocks = undefined;
   await server.stop();
 });
@@ -193,7 +193,7 @@ describe('identify', () => {
       status: 200,
     });
 
-    for (const mock of Object.values(mocks ?? {})) mock.restore();
+    mocks?.restore();
     server.remove('pods', 'ops', 'backup-agent');
     const gone = await identifyEvent(loadEvent('eks-audit-container-with-sensitive-mount.json'), account);
     expect(gone.identification.pods).toEqual([]);
@@ -461,7 +461,7 @@ describe('identify', () => {
       server.requests.filter((r) => r.path.endsWith('/deployments/payments-api')).map((r) => r.status),
     ).toEqual([429, 200]);
 
-    for (const mock of Object.values(mocks ?? {})) mock.restore();
+    mocks?.restore();
     server.inject({ status: 503, times: 100 });
     const down = await identifyEvent(loadEvent('eks-runtime-new-binary-executed.json'), account);
     expect(down.identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: false });

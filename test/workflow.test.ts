@@ -1,117 +1,279 @@
 /**
- * The synthesized state machine, run with aws-local-stepfunctions: its Lambda tasks are the real
- * handlers, over a local Kubernetes API server and aws-sdk-client-mock.
+ * The synthesized state machine, run with aws-local-stepfunctions: every task is the real handler, over
+ * the local Kubernetes API server and a stateful account behind aws-sdk-client-mock.
  */
+import { CreateSnapshotCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { awsClients } from '../lambdas/clients/aws.js';
-import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
-import { identifyHandler } from '../lambdas/handlers/identify.js';
-import { notifyHandler } from '../lambdas/handlers/notify.js';
-import { mockAccount } from './support/aws-account.js';
-import { addDeployment, node } from './support/cluster.js';
+import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
+import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
+import { addDeployment, node, serviceAccount } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
-import { loadEvent, RESPONDER } from './support/events.js';
-import { runExecution } from './support/execution.js';
+import { loadEvent } from './support/events.js';
+import { type ExecutionRun, runExecution } from './support/execution.js';
 import { KubeApiServer } from './support/kube-api-server.js';
+import { responderHandlers } from './support/responder.js';
 import { stateMachineDefinition, synthesize } from './support/synth.js';
 
-const TOPIC = 'arn:aws:sns:us-east-1:111122223333:responder';
 const definition = stateMachineDefinition(synthesize({ clusters: ['prod-eks'] }).template);
+const sns = mockClient(SNSClient);
 
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;
-const sns = mockClient(SNSClient);
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
   await server.start();
-  account = mockAccount({
-    clusters: { 'prod-eks': server.url },
-    instances: [
-      {
-        instanceId: 'i-0f1e2d3c4b5a69788',
-        privateDnsName: 'ip-10-0-12-34.ec2.internal',
-        tags: { 'eks:cluster-name': 'prod-eks' },
-        autoScalingGroup: 'eks-general',
-        volumes: [{ volumeId: 'vol-0c1', deviceName: '/dev/xvda' }],
-      },
-    ],
-  });
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
 });
-
 afterEach(async () => {
-  for (const mock of Object.values(account)) mock.restore();
+  account?.restore();
   await server.stop();
 });
 
-const handlers = () => ({
-  Identify: identifyHandler(
-    ResponderSettingsSchema.parse({ clusters: ['prod-eks'] }),
-    RESPONDER,
-    awsClients(),
-  ),
-  Notify: notifyHandler(new SNSClient({}), TOPIC),
+const nodeInstance = (instanceId: string, dns: string, volume: string): FakeInstance => ({
+  instanceId,
+  privateDnsName: dns,
+  tags: { 'eks:cluster-name': 'prod-eks', 'aws:autoscaling:groupName': 'eks-general' },
+  autoScalingGroup: 'eks-general',
+  instanceProfile: 'eks-node-profile',
+  volumes: [{ volumeId: volume, deviceName: '/dev/xvda' }],
 });
 
+function withAccount(fake: FakeAccount) {
+  account = mockAccount({
+    clusters: { 'prod-eks': server.url },
+    instanceProfiles: { 'eks-node-profile': 'eks-node-role', 'orders-app-profile': 'orders-app-role' },
+    roles: {
+      'eks-node-role': { attached: ['arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy'] },
+      'web-irsa': { attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+      'orders-app-role': { inline: { orders: '{"Version":"2012-10-17","Statement":[]}' } },
+    },
+    ...fake,
+  });
+}
+
+async function run(
+  file: string,
+  mutate: (event: ReturnType<typeof loadEvent>) => void = () => {},
+): Promise<ExecutionRun> {
+  const event = loadEvent(file);
+  mutate(event);
+  return runExecution(definition, event, responderHandlers({ clusters: ['prod-eks'] }));
+}
+
+const entered = (execution: ExecutionRun) =>
+  execution.events.filter((e) => e.type === 'StateEntered').map((e) => e.state ?? '');
+const precedes = (order: string[], first: string, second: string) =>
+  order.indexOf(first) < order.lastIndexOf(second);
+const message = () => sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
+const outcome = () =>
+  sns.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes?.outcome?.StringValue;
+
 describe('response state machine', () => {
-  it('identifies, then notifies with what was found', async () => {
+  it('contains a Deployment audit finding: isolate then cordon, protect then revoke then snapshot, then notify', async () => {
+    server.add('nodes', node('ip-10-0-1-10.ec2.internal', 'i-0aaa00000000000a1'));
+    server.add('nodes', node('ip-10-0-1-11.ec2.internal', 'i-0aaa00000000000a2'));
+    addDeployment(server, {
+      namespace: 'shop',
+      name: 'web-frontend',
+      nodes: ['ip-10-0-1-10.ec2.internal', 'ip-10-0-1-11.ec2.internal'],
+      serviceAccount: 'web',
+    });
+    server.add('serviceaccounts', serviceAccount('shop', 'web', roleArn('web-irsa')));
+    withAccount({
+      instances: [
+        nodeInstance('i-0aaa00000000000a1', 'ip-10-0-1-10.ec2.internal', 'vol-0a1'),
+        nodeInstance('i-0aaa00000000000a2', 'ip-10-0-1-11.ec2.internal', 'vol-0a2'),
+        nodeInstance('i-0aaa00000000000a3', 'ip-10-0-1-12.ec2.internal', 'vol-0a3'),
+      ],
+    });
+
+    const execution = await run('eks-audit-privileged-container.json');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const order = entered(execution);
+    expect(order[0]).toBe('Identify');
+    expect(precedes(order, 'IsolatePods', 'CordonNodesItem')).toBe(true);
+    expect(precedes(order, 'ProtectInstancesItem', 'RevokeIam')).toBe(true);
+    expect(precedes(order, 'RevokeIam', 'SnapshotVolumesItem')).toBe(true);
+    expect(order.slice(-3)).toEqual(['Notify', 'AnyStepFailed', 'ResponseComplete']);
+    expect(order.filter((state) => state === 'CordonNodesItem')).toHaveLength(2);
+
+    // The cluster afterwards.
+    expect(server.get('networkpolicies', 'shop', QUARANTINE_POLICY)).toBeDefined();
+    for (const pod of server.list('pods', 'shop'))
+      expect(pod.metadata.labels?.[QUARANTINE_LABEL]).toBeDefined();
+    for (const n of server.list('nodes')) expect(n.spec?.unschedulable).toBe(true);
+    // The account afterwards: the shared node role kept, the pod's own role stripped, evidence kept.
+    expect(account.state.roles['eks-node-role']?.attached).toHaveLength(1);
+    expect(account.state.roles['web-irsa']).toEqual({ attached: [], inline: {} });
+    expect(account.state.associations.map((a) => a.InstanceId)).toEqual(['i-0aaa00000000000a3']);
+    expect(account.state.snapshots.map((s) => s.VolumeId).sort()).toEqual(['vol-0a1', 'vol-0a2']);
+    expect(
+      account.state.instances
+        .filter((i) => i.scaleInProtected && i.terminationProtection)
+        .map((i) => i.instanceId),
+    ).toEqual(['i-0aaa00000000000a1', 'i-0aaa00000000000a2']);
+
+    // What reached notify.
+    const text = message();
+    expect(outcome()).toBe('contained');
+    for (const line of [
+      '  isolate-pods: ok',
+      '  cordon-nodes: ok',
+      '  protect-instances: ok',
+      '  revoke-iam: ok',
+      '  snapshot-volumes: ok',
+      '    role web-irsa: ok, verified: detached 1 managed policy (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess), deleted 0 inline (none)',
+      'Recorded for restore:',
+    ]) {
+      expect(text).toContain(line);
+    }
+    expect(text).toMatch(/instance profile of i-0aaa00000000000a1: ok, verified: disassociated/);
+  });
+
+  it('contains a runtime finding on its pod and the node GuardDuty named', async () => {
+    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addDeployment(server, {
+      namespace: 'payments',
+      name: 'payments-api',
+      nodes: ['ip-10-0-12-34.ec2.internal'],
+      serviceAccount: 'payments-api',
+    });
+    withAccount({
+      instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+    });
+
+    const execution = await run('eks-runtime-new-binary-executed.json');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(outcome()).toBe('contained');
+    expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
+    expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-0c1']);
+    // The node role is used by no other instance here, so it is stripped.
+    expect(account.state.roles['eks-node-role']?.attached).toEqual([]);
+    expect(message()).toContain('pod payments/payments-api-5d8f7c9b6-p0: ok, verified: labelled');
+  });
+
+  it('contains an EC2 finding on a standalone instance without touching any cluster', async () => {
+    withAccount({
+      instances: [
+        {
+          instanceId: 'i-0c1d2e3f4a5b60718',
+          instanceProfile: 'orders-app-profile',
+          volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
+        },
+      ],
+    });
+
+    const execution = await run('ec2-backdoor-cc-activity.json');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(server.requests).toEqual([]);
+    expect(account.state.instances[0]).toMatchObject({ terminationProtection: true });
+    expect(account.state.roles['orders-app-role']).toEqual({ attached: [], inline: {} });
+    expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
+    const text = message();
+    expect(text).toContain(
+      '  isolate-pods: not-applicable (the finding names nothing this action applies to)',
+    );
+    expect(text).toContain('  cordon-nodes: not-applicable');
+    expect(text).toContain('orders-app-role');
+  });
+
+  it('ends a response with a denied snapshot in notify and a failed execution, the other actions done', async () => {
     server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
     addDeployment(server, {
       namespace: 'payments',
       name: 'payments-api',
       nodes: ['ip-10-0-12-34.ec2.internal'],
     });
+    withAccount({
+      instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+    });
+    account.ec2.on(CreateSnapshotCommand).rejects(
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation',
+      }),
+    );
 
-    const run = await runExecution(definition, loadEvent('eks-runtime-new-binary-executed.json'), handlers());
+    const execution = await run('eks-runtime-new-binary-executed.json');
 
-    expect(run.status).toBe('SUCCEEDED');
-    expect(run.events.filter((e) => e.type === 'StateExited').map((e) => e.state)).toEqual([
+    expect(execution.status).toBe('FAILED');
+    expect(execution.events.at(-1)).toEqual({ type: 'ExecutionFailed', error: 'ResponseFailed' });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(outcome()).toBe('failed');
+    expect(message()).toContain('  snapshot-volumes: failed');
+    expect(message()).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
+    expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
+    expect(server.list('pods', 'payments')[0]?.metadata.labels?.[QUARANTINE_LABEL]).toBeDefined();
+    expect(account.state.instances[0]).toMatchObject({ terminationProtection: true, scaleInProtected: true });
+  });
+
+  it('still protects and snapshots the instance when the pod is already gone', async () => {
+    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    withAccount({
+      instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+    });
+
+    const execution = await run('eks-runtime-fileless-execution.json');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(account.state.instances[0]).toMatchObject({ terminationProtection: true, scaleInProtected: true });
+    expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-0c1']);
+    expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
+    const text = message();
+    expect(text).toContain('Not found: pod edge/api-gateway-7d9f8c6b5-qw4rt');
+    expect(text).toContain('  isolate-pods: skipped (no pod was identified (already gone?))');
+  });
+
+  it('retries a throttled call and completes', async () => {
+    withAccount({
+      instances: [
+        {
+          instanceId: 'i-0c1d2e3f4a5b60718',
+          instanceProfile: 'orders-app-profile',
+          volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
+        },
+      ],
+    });
+    account.fail(
+      'CreateSnapshot',
+      Object.assign(new Error('Request limit exceeded.'), {
+        name: 'RequestLimitExceeded',
+        $metadata: { httpStatusCode: 503 },
+      }),
+    );
+
+    const execution = await run('ec2-backdoor-cc-activity.json');
+
+    expect(execution.events.filter((e) => e.type === 'StateRetried').map((e) => e.state)).toEqual([
+      'SnapshotVolumesItem',
+    ]);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
+  });
+
+  it('goes straight to notify when nothing is planned, and fails after notifying when identification fails', async () => {
+    withAccount({});
+    const reportOnly = await run('eks-audit-exposed-dashboard.json');
+    expect(entered(reportOnly)).toEqual([
       'Identify',
+      'AnythingToContain',
       'Notify',
       'AnyStepFailed',
       'ResponseComplete',
     ]);
-    const published = sns.commandCalls(PublishCommand)[0]?.args[0].input;
-    expect(published?.TopicArn).toBe(TOPIC);
-    expect(published?.Message).toContain(
-      'Pods (1): payments/payments-api-5d8f7c9b6-p0 on ip-10-0-12-34.ec2.internal',
-    );
-    expect(published?.MessageAttributes?.outcome).toEqual({ DataType: 'String', StringValue: 'identified' });
-    expect(run.output?.notify).toEqual({ messageId: 'message-1', outcome: 'identified' });
-  });
+    expect(outcome()).toBe('identified');
 
-  it('still notifies when identification fails, then fails the execution', async () => {
-    const event = loadEvent('eks-runtime-new-binary-executed.json');
-    delete event.detail.severity;
-
-    const run = await runExecution(definition, event, handlers());
-
-    expect(run.status).toBe('FAILED');
-    expect(run.events.at(-1)).toEqual({ type: 'ExecutionFailed', error: 'ResponseFailed' });
-    expect(run.events.filter((e) => e.type === 'StateCaught').map((e) => e.state)).toEqual(['Identify']);
-    const message = sns.commandCalls(PublishCommand)[0]?.args[0].input.Message ?? '';
-    expect(message).toContain('Identification failed: FindingValidationError');
-    expect(message).toContain('detail.severity: Invalid input: expected number, received undefined');
-  });
-
-  it('retries a task that failed for a passing reason', async () => {
-    let attempts = 0;
-    const flaky = async () => {
-      attempts++;
-      throw Object.assign(new Error('Rate exceeded'), { name: 'Lambda.TooManyRequestsException' });
-    };
-    const run = await runExecution(definition, loadEvent('eks-runtime-new-binary-executed.json'), {
-      ...handlers(),
-      Identify: flaky,
+    sns.resetHistory();
+    const broken = await run('eks-audit-exposed-dashboard.json', (event) => {
+      delete event.detail.severity;
     });
-    // The first attempt and five retries, then the Catch hands over to notify.
-    expect(attempts).toBe(6);
-    expect(run.events.filter((e) => e.type === 'StateRetried')).toHaveLength(5);
-    expect(run.status).toBe('FAILED');
-    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(broken.status).toBe('FAILED');
+    expect(message()).toContain('Identification failed: FindingValidationError');
   });
 });

@@ -1,0 +1,72 @@
+/** cordon-nodes against the local Kubernetes API server. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cordonNode } from '../lambdas/actions/cordon-nodes.js';
+import { awsClients } from '../lambdas/clients/aws.js';
+import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
+import { mockAccount } from './support/aws-account.js';
+import { node } from './support/cluster.js';
+import { isEksToken } from './support/eks-token.js';
+import { CLUSTER, identifiedNode, managedCluster, planFor } from './support/incident.js';
+import { KubeApiServer } from './support/kube-api-server.js';
+
+let server: KubeApiServer;
+let account: ReturnType<typeof mockAccount>;
+
+beforeEach(async () => {
+  server = new KubeApiServer(isEksToken);
+  await server.start();
+  account = mockAccount({ clusters: { [CLUSTER]: server.url } });
+});
+afterEach(async () => {
+  account.restore();
+  await server.stop();
+});
+
+const plan = planFor('eks-runtime-new-binary-executed.json');
+const NODE = 'ip-10-0-12-34.ec2.internal';
+const cordon = (target = identifiedNode(NODE, 'i-0f1e2d3c4b5a69788')) =>
+  cordonNode({ plan, cluster: managedCluster, target }, eksKubernetes(awsClients().eks));
+
+describe('cordon-nodes', () => {
+  it('sets spec.unschedulable with a merge patch and reads it back', async () => {
+    server.add('nodes', node(NODE, 'i-0f1e2d3c4b5a69788'));
+
+    const result = await cordon();
+
+    expect(server.requests.filter((r) => r.method === 'PATCH')).toEqual([
+      expect.objectContaining({
+        path: `/api/v1/nodes/${NODE}`,
+        contentType: 'application/merge-patch+json',
+        body: { spec: { unschedulable: true } },
+        status: 200,
+      }),
+    ]);
+    expect(server.get('nodes', null, NODE)?.spec?.unschedulable).toBe(true);
+    expect(result.items).toEqual([
+      {
+        target: `node ${NODE}`,
+        status: 'ok',
+        detail: 'cordoned',
+        verified: true,
+        caveats: [],
+        restore: { node: NODE, alreadyCordoned: false },
+      },
+    ]);
+  });
+
+  it('records a node that was already cordoned and leaves it as it is', async () => {
+    server.add('nodes', { ...node(NODE, 'i-0f1e2d3c4b5a69788'), spec: { unschedulable: true } });
+    const result = await cordon();
+    expect(server.requests.filter((r) => r.method === 'PATCH')).toEqual([]);
+    expect(result.items[0]).toMatchObject({
+      detail: 'already cordoned',
+      verified: true,
+      restore: { alreadyCordoned: true },
+    });
+  });
+
+  it('skips a node that is gone', async () => {
+    const result = await cordon();
+    expect(result.items[0]).toMatchObject({ status: 'skipped', detail: 'the node no longer exists' });
+  });
+});
