@@ -13,6 +13,8 @@ describe('parseConfig', () => {
       enabledActions: ['isolate-pods', 'cordon-nodes', 'protect-instances', 'revoke-iam', 'snapshot-volumes'],
       actOnSampleFindings: false,
       playbook: DEFAULT_PLAYBOOK,
+      stripPodLabels: false,
+      revokeSharedRoles: false,
       logRetentionDays: 365,
     });
   });

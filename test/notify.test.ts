@@ -25,7 +25,7 @@ function identified(file: string, identification: Partial<Identification> = {}) 
     errors: [],
     ...identification,
   };
-  return { ...event, identify: { plan, identification: found } };
+  return { ...event, identify: { plan, planned: [], identification: found } };
 }
 
 describe('composeNotification', () => {
@@ -86,8 +86,8 @@ describe('composeNotification', () => {
         'Pods (1): payments/payments-api-1 on ip-10-0-12-34.ec2.internal',
         'Instances (1): i-0f1e2d3c4b5a69788 (running; Auto Scaling group eks-general; role eks-node-role; volumes vol-1 (/dev/xvda))',
         'Not found: service-account payments/payments-api: no such service account',
-        'Playbook rule: workload-or-host-compromise',
-        '  isolate-pods: planned',
+        'What was done (playbook rule workload-or-host-compromise):',
+        '  isolate-pods: not run',
       ]),
     );
   });

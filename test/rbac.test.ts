@@ -3,6 +3,26 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RBAC_MANIFEST_PATH, rbacManifest } from '../bin/rbac.js';
 
+type Rule = { group: string; apiGroups: string; resources: string; verbs: string };
+
+/** The manifest's ClusterRole rules, one line per rule. */
+function rules(manifest: string): Rule[] {
+  return manifest
+    .split('---\n')
+    .filter((doc) => doc.includes('kind: ClusterRole\n'))
+    .flatMap((doc) => {
+      const group = /name: (\S+)/.exec(doc)?.[1] ?? '';
+      return [...doc.matchAll(/apiGroups: \[(.*)\]\n\s+resources: \[(.*)\]\n\s+verbs: \[(.*)\]/g)].map(
+        (m) => ({
+          group,
+          apiGroups: m[1] ?? '',
+          resources: m[2] ?? '',
+          verbs: m[3] ?? '',
+        }),
+      );
+    });
+}
+
 describe('RBAC manifest', () => {
   const shipped = readFileSync(RBAC_MANIFEST_PATH, 'utf8');
 
@@ -10,11 +30,52 @@ describe('RBAC manifest', () => {
     expect(shipped).toBe(rbacManifest());
   });
 
-  it('binds the identify group to a read-only ClusterRole', () => {
-    expect(shipped).toContain('kind: ClusterRoleBinding\nmetadata:\n  name: guardduty-responder-identify');
-    expect(shipped).toContain('    kind: Group\n    name: guardduty-responder-identify');
-    const verbs = [...shipped.matchAll(/verbs: \[(.*)\]/g)].flatMap((m) => (m[1] ?? '').split(', '));
-    expect(new Set(verbs)).toEqual(new Set(['"get"', '"list"']));
-    expect(shipped).not.toMatch(/secrets|"\*"/);
+  it('grants each function group only what its action needs', () => {
+    expect(rules(shipped)).toEqual([
+      {
+        group: 'guardduty-responder-identify',
+        apiGroups: '""',
+        resources: '"pods", "nodes", "serviceaccounts", "replicationcontrollers"',
+        verbs: '"get", "list"',
+      },
+      {
+        group: 'guardduty-responder-identify',
+        apiGroups: '"apps"',
+        resources: '"deployments", "replicasets", "statefulsets", "daemonsets"',
+        verbs: '"get", "list"',
+      },
+      {
+        group: 'guardduty-responder-identify',
+        apiGroups: '"batch"',
+        resources: '"jobs", "cronjobs"',
+        verbs: '"get", "list"',
+      },
+      { group: 'guardduty-responder-isolate', apiGroups: '""', resources: '"pods"', verbs: '"get", "patch"' },
+      {
+        group: 'guardduty-responder-isolate',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        verbs: '"get", "list", "create", "update"',
+      },
+      { group: 'guardduty-responder-cordon', apiGroups: '""', resources: '"nodes"', verbs: '"get", "patch"' },
+      {
+        group: 'guardduty-responder-protect',
+        apiGroups: '""',
+        resources: '"nodes"',
+        verbs: '"get", "patch"',
+      },
+    ]);
+    expect(shipped).not.toMatch(/secrets|"\*"|delete|escalate|bind|impersonate/);
+  });
+
+  it('binds each group to its own ClusterRole', () => {
+    for (const group of ['identify', 'isolate', 'cordon', 'protect'].map(
+      (name) => `guardduty-responder-${name}`,
+    )) {
+      expect(shipped).toContain(`kind: ClusterRoleBinding\nmetadata:\n  name: ${group}\n`);
+      expect(shipped).toContain(
+        `roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: ${group}\nsubjects:\n  - apiGroup: rbac.authorization.k8s.io\n    kind: Group\n    name: ${group}\n`,
+      );
+    }
   });
 });

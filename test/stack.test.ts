@@ -19,6 +19,25 @@ function functionId(descriptionStart: string): string {
 }
 const identifyId = functionId('Plans the response');
 const notifyId = functionId('Publishes what');
+const isolateId = functionId('Isolates pods');
+const cordonId = functionId('Cordons a node');
+const protectId = functionId('Sets termination');
+const revokeId = functionId('Detaches the policies');
+const snapshotId = functionId('Snapshots the EBS');
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+/** A role's statements as `Effect action on resources`, with tokens shown as their logical ids. */
+const grants = (fnId: string) =>
+  (statementsOf(roleOf(fnId)) as Statement[])
+    .filter((st) => !/^(logs|xray):/.test([st.Action].flat()[0] ?? ''))
+    .flatMap((st) =>
+      [st.Action]
+        .flat()
+        .map(
+          (action) =>
+            `${st.Effect} ${action} on ${JSON.stringify(st.Resource).replace(/"Fn::Join":\["",|\{"Ref":"AWS::Partition"\}/g, '')}${st.Condition ? ` if ${JSON.stringify(st.Condition)}` : ''}`,
+        ),
+    )
+    .sort();
 const roleOf = (fnId: string) =>
   (template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'] as string[])[0] as string;
 const statementsOf = (roleId: string) =>
@@ -164,6 +183,68 @@ describe('functions', () => {
   });
 });
 
+describe('containment functions', () => {
+  it('grant each action only its own calls, on named resource types', () => {
+    expect(grants(isolateId)).toEqual([
+      expect.stringMatching(/^Allow eks:DescribeCluster on .*cluster\/prod-eks.*cluster\/staging-eks/),
+    ]);
+    expect(grants(cordonId)).toEqual([
+      expect.stringMatching(/^Allow eks:DescribeCluster on .*cluster\/prod-eks/),
+    ]);
+    expect(grants(protectId)).toEqual([
+      'Allow autoscaling:DescribeAutoScalingInstances on "*"',
+      expect.stringMatching(
+        /^Allow autoscaling:SetInstanceProtection on .*:autoscaling:us-east-1:111122223333:autoScalingGroup:\*:autoScalingGroupName\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DescribeInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
+      ),
+      expect.stringMatching(/^Allow eks:DescribeCluster on /),
+    ]);
+    expect(grants(snapshotId)).toEqual([
+      expect.stringMatching(
+        /^Allow ec2:CreateSnapshot on .*:ec2:us-east-1:111122223333:volume\/\*.*:ec2:us-east-1::snapshot\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:ec2:us-east-1::snapshot\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSnapshot"\}\}$/,
+      ),
+      'Allow ec2:DescribeSnapshots on "*"',
+    ]);
+    const revoke = grants(revokeId);
+    expect(revoke.filter((g) => g.startsWith('Allow'))).toEqual([
+      expect.stringMatching(/^Allow ec2:DescribeIamInstanceProfileAssociations on "\*"$/),
+      expect.stringMatching(/^Allow ec2:DisassociateIamInstanceProfile on .*:instance\/\*/),
+      ...[
+        'DeleteRolePolicy',
+        'DetachRolePolicy',
+        'GetRolePolicy',
+        'ListAttachedRolePolicies',
+        'ListRolePolicies',
+      ].map((action) =>
+        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:iam::111122223333:role/\\*`)),
+      ),
+    ]);
+  });
+
+  it('never grant a service wildcard, nor a mutating call on every resource', () => {
+    const all = [identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId].flatMap(grants);
+    expect(all.filter((g) => /Allow \w+:\*/.test(g))).toEqual([]);
+    expect(all.filter((g) => g.endsWith(' on "*"') && !/:(Describe|List|Get)\w+ on/.test(g))).toEqual([]);
+  });
+
+  it("forbid revoke-iam to strip the responder's own roles", () => {
+    const denied = (statementsOf(roleOf(revokeId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toEqual(['iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
+    const roles = [identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId].map((fn) => ({
+      'Fn::GetAtt': [roleOf(fn), 'Arn'],
+    }));
+    expect(denied?.Resource).toEqual(expect.arrayContaining(roles));
+  });
+});
+
 describe('notifications', () => {
   it('encrypt the topic with a rotating KMS key, refuse plain HTTP and subscribe the e-mail', () => {
     const key = only(template, 'AWS::KMS::Key');
@@ -184,17 +265,24 @@ describe('notifications', () => {
 });
 
 describe('cluster access', () => {
-  it('gives identify an access entry in each configured cluster, mapped to its RBAC group', () => {
-    const role = roleOf(identifyId);
-    for (const clusterName of ['prod-eks', 'staging-eks']) {
-      template.hasResourceProperties('AWS::EKS::AccessEntry', {
-        ClusterName: clusterName,
-        PrincipalArn: { 'Fn::GetAtt': [role, 'Arn'] },
-        KubernetesGroups: ['guardduty-responder-identify'],
-        Type: 'STANDARD',
-      });
+  it('gives each function that calls Kubernetes an access entry per cluster, mapped to its RBAC group', () => {
+    const groups: [string, string][] = [
+      [identifyId, 'guardduty-responder-identify'],
+      [isolateId, 'guardduty-responder-isolate'],
+      [cordonId, 'guardduty-responder-cordon'],
+      [protectId, 'guardduty-responder-protect'],
+    ];
+    for (const [fn, group] of groups) {
+      for (const clusterName of ['prod-eks', 'staging-eks']) {
+        template.hasResourceProperties('AWS::EKS::AccessEntry', {
+          ClusterName: clusterName,
+          PrincipalArn: { 'Fn::GetAtt': [roleOf(fn), 'Arn'] },
+          KubernetesGroups: [group],
+          Type: 'STANDARD',
+        });
+      }
     }
-    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(2);
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(8);
   });
 
   it('creates no access entry and grants no cluster read when no cluster is configured', () => {

@@ -123,11 +123,13 @@ function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown):
     };
   }
   const containError = StepError.safeParse(contain);
-  if (contain === undefined || containError.success) {
-    const why = containError.success ? `containment failed: ${clean(containError.data.Error)}` : 'not run';
+  if (contain === undefined)
+    return { lines: [`  ${action}: not run`], failed: false, acted: false, restore: [] };
+  if (containError.success) {
+    const why = `${clean(containError.data.Error)}: ${clean(containError.data.Cause, 500)}`;
     return {
-      lines: [`  ${action}: failed (${why})`],
-      failed: containError.success,
+      lines: [`  ${action}: failed (containment step failed: ${why})`],
+      failed: true,
       acted: false,
       restore: [],
     };
