@@ -1,30 +1,17 @@
 /** The notification text and attributes, from identification output or from a failed execution. */
 import { describe, expect, it } from 'vitest';
-import { parseFindingEvent } from '../lambdas/core/finding.js';
-import { planResponse } from '../lambdas/core/plan.js';
-import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import type { Identification } from '../lambdas/identify/identify.js';
 import { clean, composeNotification } from '../lambdas/notify/message.js';
-import { loadEvent, RESPONDER } from './support/events.js';
+import { loadEvent } from './support/events.js';
+import { identification, planFor } from './support/incident.js';
 
-const settings = ResponderSettingsSchema.parse({ clusters: ['prod-eks'] });
-
-function identified(file: string, identification: Partial<Identification> = {}) {
+function identified(file: string, partial: Partial<Identification> = {}) {
   const event = loadEvent(file);
-  const plan = planResponse(parseFindingEvent(event).detail, settings, RESPONDER);
-  const found: Identification = {
-    cluster: { name: 'prod-eks', managed: true, reachable: true },
-    matchedBy: 'workload',
+  const plan = planFor(file);
+  const found = identification({
     workload: { kind: 'Deployment', name: 'payments-api', namespace: 'payments', uid: 'u1' },
-    pods: [],
-    podsOnNodes: [],
-    nodes: [],
-    instances: [],
-    roles: [],
-    notFound: [],
-    errors: [],
-    ...identification,
-  };
+    ...partial,
+  });
   return { ...event, identify: { plan, planned: [], identification: found } };
 }
 

@@ -142,20 +142,22 @@ function nodeFacts(node: V1Node): IdentifiedNode {
   };
 }
 
+export const emptyIdentification = (): Identification => ({
+  cluster: null,
+  matchedBy: null,
+  workload: null,
+  pods: [],
+  podsOnNodes: [],
+  nodes: [],
+  instances: [],
+  roles: [],
+  notFound: [],
+  errors: [],
+});
+
 /** Collects the identification while the lookups run; each lookup adds to it and records its own failure. */
 class Findings {
-  readonly result: Identification = {
-    cluster: null,
-    matchedBy: null,
-    workload: null,
-    pods: [],
-    podsOnNodes: [],
-    nodes: [],
-    instances: [],
-    roles: [],
-    notFound: [],
-    errors: [],
-  };
+  readonly result: Identification = emptyIdentification();
 
   missing(kind: NotFound['kind'], name: string, detail: string): void {
     this.result.notFound.push({ kind, name, detail });

@@ -3,12 +3,13 @@ import type { AttachedVolume } from '../../lambdas/clients/aws.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
 import { planResponse, type ResponsePlan } from '../../lambdas/core/plan.js';
 import { ResponderSettingsSchema } from '../../lambdas/core/settings.js';
-import type {
-  Identification,
-  IdentifiedInstance,
-  IdentifiedNode,
-  IdentifiedPod,
-  IdentifiedRole,
+import {
+  emptyIdentification,
+  type Identification,
+  type IdentifiedInstance,
+  type IdentifiedNode,
+  type IdentifiedPod,
+  type IdentifiedRole,
 } from '../../lambdas/identify/identify.js';
 import { loadEvent, RESPONDER } from './events.js';
 
@@ -21,21 +22,12 @@ export function planFor(file: string, settings: Record<string, unknown> = {}): R
 
 export const managedCluster: Identification['cluster'] = { name: CLUSTER, managed: true, reachable: true };
 
-export function identification(partial: Partial<Identification> = {}): Identification {
-  return {
-    cluster: managedCluster,
-    matchedBy: 'workload',
-    workload: null,
-    pods: [],
-    podsOnNodes: [],
-    nodes: [],
-    instances: [],
-    roles: [],
-    notFound: [],
-    errors: [],
-    ...partial,
-  };
-}
+export const identification = (partial: Partial<Identification> = {}): Identification => ({
+  ...emptyIdentification(),
+  cluster: managedCluster,
+  matchedBy: 'workload',
+  ...partial,
+});
 
 export const identifiedPod = (
   name: string,
