@@ -3,6 +3,7 @@
  * SDK clients against aws-sdk-client-mock. The handler is the one the Lambda runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
@@ -11,7 +12,6 @@ import { ACCOUNT, type FakeAccount, mockAccount, roleArn } from './support/aws-a
 import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
 import { loadEvent, RESPONDER } from './support/events.js';
-import { KubeApiServer } from './support/kube-api-server.js';
 
 const CLUSTER = 'prod-eks';
 const NODE_TAGS = { 'eks:cluster-name': CLUSTER, 'aws:autoscaling:groupName': 'eks-general' };

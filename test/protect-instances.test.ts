@@ -3,6 +3,7 @@
 import { SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstanceAttributeCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { protectInstance } from '../lambdas/actions/protect-instances.js';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
@@ -11,7 +12,6 @@ import { type FakeInstance, mockAccount } from './support/aws-account.js';
 import { node } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
 import { CLUSTER, identifiedInstance, managedCluster, planFor } from './support/incident.js';
-import { KubeApiServer } from './support/kube-api-server.js';
 
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;

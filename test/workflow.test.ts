@@ -6,13 +6,13 @@ import { CreateSnapshotCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
 import { addDeployment, node, serviceAccount } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
 import { loadEvent } from './support/events.js';
 import { type ExecutionRun, runExecution } from './support/execution.js';
-import { KubeApiServer } from './support/kube-api-server.js';
 import { responderHandlers } from './support/responder.js';
 import { stateMachineDefinition, synthesize } from './support/synth.js';
 

@@ -1,6 +1,6 @@
 /** Builders for the Kubernetes objects a test cluster holds, shaped as the API server returns them. */
 import { randomUUID } from 'node:crypto';
-import type { KubeApiServer, KubeObject } from './kube-api-server.js';
+import type { KubeApiServer, KubeObject } from '../../bin/simulation/kube-api-server.js';
 
 type Owner = { kind: string; name: string; uid: string };
 

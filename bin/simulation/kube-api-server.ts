@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * The server speaks TLS, as an EKS endpoint does, with a certificate for 127.0.0.1 issued by a test CA
- * (tls/, valid until 2125; the CA's key was discarded). Clients trust it through the CA bundle that
+ * (bin/simulation/tls/, valid until 2125; the CA key was discarded). Clients trust it through the CA bundle that
  * DescribeCluster returns, exactly as in production.
  */
 const TLS_DIR = new URL('./tls/', import.meta.url);

@@ -1,0 +1,382 @@
+/**
+ * The simulated AWS account behind the replay simulation and the tests: EC2 instances (attributes,
+ * instance-profile associations, volumes, snapshots), Auto Scaling membership and scale-in protection,
+ * IAM roles with managed and inline policies, instance profiles, SNS, EKS clusters and Pod Identity
+ * associations. Each operation takes and returns the SDK's own input and output shapes, answers and
+ * changes state as the API does, and fails with the API's error codes. Tests reach it through
+ * aws-sdk-client-mock; the replay simulation serves it over HTTP (aws-api-server.ts), so the responder's
+ * SDK clients only have a different endpoint.
+ */
+import type {
+  DescribeAutoScalingInstancesCommandInput,
+  SetInstanceProtectionCommandInput,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  type AssociateIamInstanceProfileCommandInput,
+  type CreateSnapshotCommandInput,
+  type DescribeIamInstanceProfileAssociationsCommandInput,
+  type DescribeInstanceAttributeCommandInput,
+  type DescribeInstancesCommandInput,
+  type DescribeSnapshotsCommandInput,
+  type DisassociateIamInstanceProfileCommandInput,
+  EC2ServiceException,
+  type ModifyInstanceAttributeCommandInput,
+} from '@aws-sdk/client-ec2';
+import {
+  type DescribeClusterCommandInput,
+  type DescribePodIdentityAssociationCommandInput,
+  type ListPodIdentityAssociationsCommandInput,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eks';
+import {
+  type AttachRolePolicyCommandInput,
+  type DeleteRolePolicyCommandInput,
+  type DetachRolePolicyCommandInput,
+  type GetInstanceProfileCommandInput,
+  type GetRolePolicyCommandInput,
+  type ListAttachedRolePoliciesCommandInput,
+  type ListRolePoliciesCommandInput,
+  NoSuchEntityException,
+  type PutRolePolicyCommandInput,
+} from '@aws-sdk/client-iam';
+import type { PublishCommandInput } from '@aws-sdk/client-sns';
+import { TEST_CA_PEM } from './kube-api-server.js';
+
+export const ACCOUNT = '111122223333';
+
+export type SimulatedInstance = {
+  instanceId: string;
+  state?: string;
+  privateDnsName?: string;
+  tags?: Record<string, string>;
+  instanceProfile?: string;
+  autoScalingGroup?: string;
+  scaleInProtected?: boolean;
+  terminationProtection?: boolean;
+  volumes?: { volumeId: string; deviceName: string; deleteOnTermination?: boolean }[];
+};
+
+export type SimulatedRole = { attached?: string[]; inline?: Record<string, string> };
+
+export type AccountDescription = {
+  instances?: SimulatedInstance[];
+  /** instance profile name → role name */
+  instanceProfiles?: Record<string, string>;
+  roles?: Record<string, SimulatedRole>;
+  /** cluster name → API server URL */
+  clusters?: Record<string, string>;
+  podIdentity?: { cluster: string; namespace: string; serviceAccount: string; roleName: string }[];
+};
+
+export type SimulatedSnapshot = {
+  SnapshotId: string;
+  VolumeId: string;
+  State: string;
+  Tags: { Key: string; Value: string }[];
+};
+
+export const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+export const profileArn = (name: string) => `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`;
+
+const ec2Error = (code: string, message: string) =>
+  new EC2ServiceException({ name: code, $fault: 'client', message, $metadata: { httpStatusCode: 400 } });
+const noSuchRole = (name: string) =>
+  new NoSuchEntityException({
+    message: `The role with name ${name} cannot be found.`,
+    $metadata: { httpStatusCode: 404 },
+  });
+
+export type Operation = (input: never) => unknown;
+
+/** A simulated account: its state, open to inspection, and its operations by API name. */
+export function simulatedAccount(description: AccountDescription) {
+  const account = description;
+  const instances = structuredClone(account.instances ?? []);
+  const roles: Record<string, { attached: string[]; inline: Record<string, string> }> = Object.fromEntries(
+    Object.entries(account.roles ?? {}).map(([name, role]) => [
+      name,
+      { attached: [...(role.attached ?? [])], inline: { ...(role.inline ?? {}) } },
+    ]),
+  );
+  const associations = instances
+    .filter((i) => i.instanceProfile)
+    .map((i, index) => ({
+      AssociationId: `iip-assoc-${index}`,
+      InstanceId: i.instanceId,
+      IamInstanceProfile: { Arn: profileArn(i.instanceProfile ?? '') },
+      State: 'associated',
+    }));
+  const snapshots: SimulatedSnapshot[] = [];
+  const instance = (id: string | undefined) => {
+    const found = instances.find((i) => i.instanceId === id);
+    if (!found) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    return found;
+  };
+  const role = (name: string | undefined) => {
+    const found = roles[name ?? ''];
+    if (!found) throw noSuchRole(name ?? '');
+    return found;
+  };
+
+  const podIdentity = (account.podIdentity ?? []).map((a, index) => ({ ...a, associationId: `a-${index}` }));
+  const published: PublishCommandInput[] = [];
+
+  const operations = {
+    DescribeInstances: (input: DescribeInstancesCommandInput) => {
+      for (const id of input.InstanceIds ?? []) instance(id); // an unknown id fails the whole call, as in EC2
+      const filter = (name: string) => input.Filters?.find((f: { Name?: string }) => f.Name === name)?.Values;
+      const ids = filter('instance-id');
+      const profiles = filter('iam-instance-profile.arn');
+      const states = filter('instance-state-name');
+      const found = instances.filter(
+        (i) =>
+          (!input.InstanceIds?.length || input.InstanceIds.includes(i.instanceId)) &&
+          (!ids || ids.includes(i.instanceId)) &&
+          (!profiles ||
+            (i.instanceProfile !== undefined && profiles.includes(profileArn(i.instanceProfile)))) &&
+          (!states || states.includes(i.state ?? 'running')),
+      );
+      return {
+        Reservations: found.map((i) => ({
+          Instances: [
+            {
+              InstanceId: i.instanceId,
+              State: { Name: i.state ?? 'running' },
+              PrivateDnsName: i.privateDnsName,
+              Tags: Object.entries(i.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+              IamInstanceProfile: i.instanceProfile ? { Arn: profileArn(i.instanceProfile) } : undefined,
+              BlockDeviceMappings: (i.volumes ?? []).map((v) => ({
+                DeviceName: v.deviceName,
+                Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination ?? true },
+              })),
+            },
+          ],
+        })),
+      };
+    },
+    DescribeInstanceAttribute: (input: DescribeInstanceAttributeCommandInput) => {
+      if (input.Attribute !== 'disableApiTermination')
+        throw new Error(`attribute ${input.Attribute} not faked`);
+      return {
+        InstanceId: input.InstanceId,
+        DisableApiTermination: { Value: instance(input.InstanceId).terminationProtection === true },
+      };
+    },
+    ModifyInstanceAttribute: (input: ModifyInstanceAttributeCommandInput) => {
+      const target = instance(input.InstanceId);
+      if (input.DisableApiTermination)
+        target.terminationProtection = input.DisableApiTermination.Value === true;
+      for (const mapping of input.BlockDeviceMappings ?? []) {
+        const volume = target.volumes?.find((v) => v.deviceName === mapping.DeviceName);
+        if (!volume)
+          throw ec2Error(
+            'InvalidInstanceAttributeValue',
+            `No device is currently mapped at ${mapping.DeviceName}`,
+          );
+        if (mapping.Ebs?.DeleteOnTermination !== undefined)
+          volume.deleteOnTermination = mapping.Ebs.DeleteOnTermination;
+      }
+      return {};
+    },
+    DescribeIamInstanceProfileAssociations: (input: DescribeIamInstanceProfileAssociationsCommandInput) => {
+      const ids = input.Filters?.find((f: { Name?: string }) => f.Name === 'instance-id')?.Values;
+      return {
+        IamInstanceProfileAssociations: associations.filter((a) => !ids || ids.includes(a.InstanceId)),
+      };
+    },
+    DisassociateIamInstanceProfile: (input: DisassociateIamInstanceProfileCommandInput) => {
+      const index = associations.findIndex((a) => a.AssociationId === input.AssociationId);
+      if (index < 0)
+        throw ec2Error(
+          'InvalidAssociationID.NotFound',
+          `The association ID '${input.AssociationId}' does not exist`,
+        );
+      const [removed] = associations.splice(index, 1);
+      return { IamInstanceProfileAssociation: { ...removed, State: 'disassociating' } };
+    },
+    AssociateIamInstanceProfile: (input: AssociateIamInstanceProfileCommandInput) => {
+      if (associations.some((a) => a.InstanceId === input.InstanceId)) {
+        throw ec2Error('IncorrectState', `There is an existing association for instance ${input.InstanceId}`);
+      }
+      const association = {
+        AssociationId: `iip-assoc-${associations.length + 100}`,
+        InstanceId: input.InstanceId ?? '',
+        IamInstanceProfile: { Arn: input.IamInstanceProfile?.Arn ?? '' },
+        State: 'associated',
+      };
+      associations.push(association);
+      return { IamInstanceProfileAssociation: association };
+    },
+    DescribeSnapshots: (input: DescribeSnapshotsCommandInput) => {
+      const filters = input.Filters ?? [];
+      const matches = (snapshot: SimulatedSnapshot) =>
+        (!input.SnapshotIds || input.SnapshotIds.includes(snapshot.SnapshotId)) &&
+        filters.every((f: { Name?: string; Values?: string[] }) => {
+          if (f.Name === 'volume-id') return f.Values?.includes(snapshot.VolumeId);
+          if (f.Name?.startsWith('tag:')) {
+            const key = f.Name.slice(4);
+            return snapshot.Tags.some((t) => t.Key === key && f.Values?.includes(t.Value));
+          }
+          throw new Error(`filter ${f.Name} not faked`);
+        });
+      if (input.SnapshotIds?.some((id: string) => !snapshots.some((s) => s.SnapshotId === id))) {
+        throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${input.SnapshotIds}' does not exist.`);
+      }
+      return { Snapshots: snapshots.filter(matches) };
+    },
+    CreateSnapshot: (input: CreateSnapshotCommandInput) => {
+      const exists = instances.some((i) => i.volumes?.some((v) => v.volumeId === input.VolumeId));
+      if (!exists) throw ec2Error('InvalidVolume.NotFound', `The volume '${input.VolumeId}' does not exist.`);
+      const tags = (input.TagSpecifications?.[0]?.Tags ?? []) as { Key: string; Value: string }[];
+      const snapshot = {
+        SnapshotId: `snap-${String(snapshots.length + 1).padStart(17, '0')}`,
+        VolumeId: input.VolumeId ?? '',
+        State: 'pending',
+        Tags: tags,
+      };
+      snapshots.push(snapshot);
+      return { ...snapshot };
+    },
+    DescribeAutoScalingInstances: (input: DescribeAutoScalingInstancesCommandInput) => ({
+      AutoScalingInstances: instances
+        .filter((i) => i.autoScalingGroup && input.InstanceIds?.includes(i.instanceId))
+        .map((i) => ({
+          InstanceId: i.instanceId,
+          AutoScalingGroupName: i.autoScalingGroup,
+          ProtectedFromScaleIn: i.scaleInProtected === true,
+        })),
+    }),
+    SetInstanceProtection: (input: SetInstanceProtectionCommandInput) => {
+      for (const id of input.InstanceIds ?? []) {
+        const target = instance(id);
+        if (target.autoScalingGroup !== input.AutoScalingGroupName) {
+          throw new Error(
+            `The instance ${id} is not part of Auto Scaling group ${input.AutoScalingGroupName}.`,
+          );
+        }
+        target.scaleInProtected = input.ProtectedFromScaleIn === true;
+      }
+      return {};
+    },
+    GetInstanceProfile: (input: GetInstanceProfileCommandInput) => {
+      const roleName = account.instanceProfiles?.[input.InstanceProfileName ?? ''];
+      if (!roleName)
+        throw new NoSuchEntityException({ message: 'Instance Profile not found', $metadata: {} });
+      return {
+        InstanceProfile: {
+          InstanceProfileName: input.InstanceProfileName,
+          Arn: profileArn(input.InstanceProfileName ?? ''),
+          Roles: [{ RoleName: roleName, Arn: roleArn(roleName) }],
+        },
+      };
+    },
+    ListAttachedRolePolicies: (input: ListAttachedRolePoliciesCommandInput) => ({
+      AttachedPolicies: role(input.RoleName).attached.map((arn) => ({
+        PolicyArn: arn,
+        PolicyName: arn.split('/').pop(),
+      })),
+      IsTruncated: false,
+    }),
+    ListRolePolicies: (input: ListRolePoliciesCommandInput) => ({
+      PolicyNames: Object.keys(role(input.RoleName).inline),
+      IsTruncated: false,
+    }),
+    GetRolePolicy: (input: GetRolePolicyCommandInput) => {
+      const document = role(input.RoleName).inline[input.PolicyName ?? ''];
+      if (document === undefined)
+        throw new NoSuchEntityException({ message: 'policy not found', $metadata: {} });
+      return {
+        RoleName: input.RoleName,
+        PolicyName: input.PolicyName,
+        PolicyDocument: encodeURIComponent(document),
+      };
+    },
+    DetachRolePolicy: (input: DetachRolePolicyCommandInput) => {
+      const target = role(input.RoleName);
+      if (!target.attached.includes(input.PolicyArn ?? ''))
+        throw new NoSuchEntityException({ message: 'not attached', $metadata: {} });
+      target.attached = target.attached.filter((arn) => arn !== input.PolicyArn);
+      return {};
+    },
+    DeleteRolePolicy: (input: DeleteRolePolicyCommandInput) => {
+      const target = role(input.RoleName);
+      if (!((input.PolicyName ?? '') in target.inline))
+        throw new NoSuchEntityException({ message: 'no such policy', $metadata: {} });
+      delete target.inline[input.PolicyName ?? ''];
+      return {};
+    },
+    AttachRolePolicy: (input: AttachRolePolicyCommandInput) => {
+      const target = role(input.RoleName);
+      if (!target.attached.includes(input.PolicyArn ?? '')) target.attached.push(input.PolicyArn ?? '');
+      return {};
+    },
+    PutRolePolicy: (input: PutRolePolicyCommandInput) => {
+      role(input.RoleName).inline[input.PolicyName ?? ''] = input.PolicyDocument ?? '';
+      return {};
+    },
+    DescribeCluster: (input: DescribeClusterCommandInput) => {
+      const endpoint = account.clusters?.[input.name ?? ''];
+      if (!endpoint)
+        throw new ResourceNotFoundException({
+          message: `No cluster found for name: ${input.name}.`,
+          $metadata: {},
+        });
+      return {
+        cluster: {
+          name: input.name,
+          endpoint,
+          status: 'ACTIVE',
+          certificateAuthority: { data: Buffer.from(TEST_CA_PEM).toString('base64') },
+        },
+      };
+    },
+    ListPodIdentityAssociations: (input: ListPodIdentityAssociationsCommandInput) => ({
+      associations: podIdentity
+        .filter(
+          (a) =>
+            a.cluster === input.clusterName &&
+            (!input.namespace || a.namespace === input.namespace) &&
+            (!input.serviceAccount || a.serviceAccount === input.serviceAccount),
+        )
+        .map((a) => ({
+          associationId: a.associationId,
+          clusterName: a.cluster,
+          namespace: a.namespace,
+          serviceAccount: a.serviceAccount,
+        })),
+    }),
+    DescribePodIdentityAssociation: (input: DescribePodIdentityAssociationCommandInput) => {
+      const found = podIdentity.find((a) => a.associationId === input.associationId);
+      return {
+        association: {
+          associationId: found?.associationId,
+          roleArn: found ? roleArn(found.roleName) : undefined,
+        },
+      };
+    },
+    Publish: (input: PublishCommandInput) => {
+      published.push(input);
+      return { MessageId: `message-${published.length}` };
+    },
+  };
+
+  /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */
+  const faults = new Map<string, Error[]>();
+  return {
+    state: { instances, roles, associations, snapshots, published },
+    operations: operations as Record<keyof typeof operations, Operation>,
+    call(operation: string, input: unknown): unknown {
+      const error = faults.get(operation)?.shift();
+      if (error) throw error;
+      const run = (operations as Record<string, Operation>)[operation];
+      if (!run) throw new Error(`the simulated account does not answer ${operation}`);
+      return run(input as never);
+    },
+    /** The next `times` calls of `operation` (e.g. 'CreateSnapshot') throw `error`. */
+    fail(operation: string, error: Error, times = 1) {
+      faults.set(operation, [...(faults.get(operation) ?? []), ...Array<Error>(times).fill(error)]);
+    },
+  };
+}
+
+export type SimulatedAccount = ReturnType<typeof simulatedAccount>;
