@@ -1,0 +1,383 @@
+/**
+ * The simulated account served over HTTP the way AWS serves it, for the operations the responder calls,
+ * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
+ * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM and SNS (XML with
+ * `member` lists), and EKS's REST-JSON. The service is read from the SigV4 credential scope; errors come
+ * back in each protocol's error format, so the SDK raises its own exception classes.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SimulatedAccount } from './account.js';
+
+/** Every request the server answered, for call counts. */
+export type AwsRequest = { service: string; operation: string; status: number };
+
+// ---------------------------------------------------------------- XML
+
+const escape = (text: unknown) =>
+  String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+type Xml = string;
+const el = (name: string, content: Xml | string | number | boolean | undefined | null): Xml =>
+  content === undefined || content === null
+    ? ''
+    : `<${name}>${typeof content === 'string' ? content : escape(content)}</${name}>`;
+const text = (name: string, value: unknown): Xml =>
+  value === undefined || value === null ? '' : `<${name}>${escape(value)}</${name}>`;
+const items = <T>(name: string, list: readonly T[] | undefined, item: (value: T) => Xml, tag = 'item'): Xml =>
+  `<${name}>${(list ?? []).map((value) => `<${tag}>${item(value)}</${tag}>`).join('')}</${name}>`;
+
+// biome-ignore lint/suspicious/noExplicitAny: outputs are the SDK's output shapes, read field by field
+type Out = any;
+
+const ec2Tags = (tags: { Key?: string; Value?: string }[] | undefined) =>
+  items('tagSet', tags, (tag) => text('key', tag.Key) + text('value', tag.Value));
+const ec2Association = (a: Out) =>
+  text('associationId', a.AssociationId) +
+  text('instanceId', a.InstanceId) +
+  el('iamInstanceProfile', text('arn', a.IamInstanceProfile?.Arn) + text('id', 'AIPASIMULATED')) +
+  text('state', a.State);
+const ec2Snapshot = (s: Out) =>
+  text('snapshotId', s.SnapshotId) + text('volumeId', s.VolumeId) + text('status', s.State) + ec2Tags(s.Tags);
+
+/** EC2 responses, element names as the EC2 API spells them. */
+const EC2_OUTPUT: Record<string, (out: Out) => Xml> = {
+  DescribeInstances: (out) =>
+    items(
+      'reservationSet',
+      out.Reservations,
+      (reservation: Out) =>
+        text('reservationId', `r-${randomUUID().slice(0, 17).replace(/-/g, '')}`) +
+        items(
+          'instancesSet',
+          reservation.Instances,
+          (i: Out) =>
+            text('instanceId', i.InstanceId) +
+            el(
+              'instanceState',
+              text('code', i.State?.Name === 'running' ? 16 : 48) + text('name', i.State?.Name),
+            ) +
+            text('privateDnsName', i.PrivateDnsName ?? '') +
+            (i.IamInstanceProfile
+              ? el('iamInstanceProfile', text('arn', i.IamInstanceProfile.Arn) + text('id', 'AIPASIMULATED'))
+              : '') +
+            items(
+              'blockDeviceMapping',
+              i.BlockDeviceMappings,
+              (m: Out) =>
+                text('deviceName', m.DeviceName) +
+                el(
+                  'ebs',
+                  text('volumeId', m.Ebs?.VolumeId) +
+                    text('status', 'attached') +
+                    text('deleteOnTermination', m.Ebs?.DeleteOnTermination),
+                ),
+            ) +
+            ec2Tags(i.Tags),
+        ),
+    ),
+  DescribeInstanceAttribute: (out) =>
+    text('instanceId', out.InstanceId) +
+    el('disableApiTermination', text('value', out.DisableApiTermination?.Value)),
+  ModifyInstanceAttribute: () => text('return', true),
+  DescribeIamInstanceProfileAssociations: (out) =>
+    items('iamInstanceProfileAssociationSet', out.IamInstanceProfileAssociations, ec2Association),
+  DisassociateIamInstanceProfile: (out) =>
+    el('iamInstanceProfileAssociation', ec2Association(out.IamInstanceProfileAssociation)),
+  AssociateIamInstanceProfile: (out) =>
+    el('iamInstanceProfileAssociation', ec2Association(out.IamInstanceProfileAssociation)),
+  DescribeSnapshots: (out) => items('snapshotSet', out.Snapshots, ec2Snapshot),
+  CreateSnapshot: (out) => ec2Snapshot(out),
+};
+
+const members = <T>(name: string, list: readonly T[] | undefined, item: (value: T) => Xml) =>
+  items(name, list, item, 'member');
+
+/** AWS query responses (Auto Scaling, IAM, SNS): the `<Operation>Result` element's content. */
+const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
+  DescribeAutoScalingInstances: (out) =>
+    members(
+      'AutoScalingInstances',
+      out.AutoScalingInstances,
+      (i: Out) =>
+        text('InstanceId', i.InstanceId) +
+        text('AutoScalingGroupName', i.AutoScalingGroupName) +
+        text('AvailabilityZone', 'us-east-1a') +
+        text('LifecycleState', 'InService') +
+        text('HealthStatus', 'HEALTHY') +
+        text('ProtectedFromScaleIn', i.ProtectedFromScaleIn),
+    ),
+  SetInstanceProtection: () => '',
+  GetInstanceProfile: (out) =>
+    el(
+      'InstanceProfile',
+      text('InstanceProfileName', out.InstanceProfile.InstanceProfileName) +
+        text('Arn', out.InstanceProfile.Arn) +
+        text('InstanceProfileId', 'AIPASIMULATED') +
+        text('Path', '/') +
+        text('CreateDate', '2026-01-01T00:00:00Z') +
+        members(
+          'Roles',
+          out.InstanceProfile.Roles,
+          (role: Out) =>
+            text('RoleName', role.RoleName) +
+            text('Arn', role.Arn) +
+            text('RoleId', 'AROASIMULATED') +
+            text('Path', '/') +
+            text('CreateDate', '2026-01-01T00:00:00Z'),
+        ),
+    ),
+  ListAttachedRolePolicies: (out) =>
+    members(
+      'AttachedPolicies',
+      out.AttachedPolicies,
+      (p: Out) => text('PolicyName', p.PolicyName) + text('PolicyArn', p.PolicyArn),
+    ) + text('IsTruncated', false),
+  ListRolePolicies: (out) =>
+    members('PolicyNames', out.PolicyNames, (name: string) => escape(name)) + text('IsTruncated', false),
+  GetRolePolicy: (out) =>
+    text('RoleName', out.RoleName) +
+    text('PolicyName', out.PolicyName) +
+    text('PolicyDocument', out.PolicyDocument),
+  DetachRolePolicy: () => '',
+  DeleteRolePolicy: () => '',
+  AttachRolePolicy: () => '',
+  PutRolePolicy: () => '',
+  Publish: (out) => text('MessageId', out.MessageId),
+};
+
+const XMLNS: Record<string, string> = {
+  ec2: 'http://ec2.amazonaws.com/doc/2016-11-15/',
+  autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
+  iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+};
+
+// ---------------------------------------------------------------- query input
+
+/** `a.b.1.c=x` form fields as nested objects; numeric segments become (1-based) array positions. */
+function unflatten(form: URLSearchParams): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of form) {
+    const parts = key.split('.');
+    let node: Record<string, unknown> = root;
+    parts.forEach((part, index) => {
+      if (index === parts.length - 1) node[part] = value;
+      else node = (node[part] ??= {}) as Record<string, unknown>;
+    });
+  }
+  return root;
+}
+
+const list = (node: unknown): unknown[] =>
+  node && typeof node === 'object'
+    ? Object.entries(node as Record<string, unknown>)
+        .filter(([key]) => /^\d+$/.test(key))
+        .sort(([a], [b]) => Number(a) - Number(b))
+        .map(([, value]) => value)
+    : [];
+const members_ = (node: unknown) => list((node as { member?: unknown } | undefined)?.member);
+const bool = (value: unknown) => (value === undefined ? undefined : value === 'true');
+const num = (value: unknown) => (value === undefined ? undefined : Number(value));
+const ec2Filters = (node: unknown) =>
+  list(node).map((f) => ({ Name: (f as Out).Name, Values: list((f as Out).Value) as string[] }));
+
+/** The SDK input shape of each operation, from its form fields. */
+const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
+  DescribeInstances: (p) => ({
+    InstanceIds: list(p.InstanceId),
+    Filters: ec2Filters(p.Filter),
+    NextToken: p.NextToken,
+  }),
+  DescribeInstanceAttribute: (p) => ({ InstanceId: p.InstanceId, Attribute: p.Attribute }),
+  ModifyInstanceAttribute: (p) => ({
+    InstanceId: p.InstanceId,
+    DisableApiTermination: p.DisableApiTermination
+      ? { Value: bool(p.DisableApiTermination.Value) }
+      : undefined,
+    BlockDeviceMappings: list(p.BlockDeviceMapping).map((m: Out) => ({
+      DeviceName: m.DeviceName,
+      Ebs: m.Ebs
+        ? { VolumeId: m.Ebs.VolumeId, DeleteOnTermination: bool(m.Ebs.DeleteOnTermination) }
+        : undefined,
+    })),
+  }),
+  DescribeIamInstanceProfileAssociations: (p) => ({
+    AssociationIds: list(p.AssociationId),
+    Filters: ec2Filters(p.Filter),
+  }),
+  DisassociateIamInstanceProfile: (p) => ({ AssociationId: p.AssociationId }),
+  AssociateIamInstanceProfile: (p) => ({
+    InstanceId: p.InstanceId,
+    IamInstanceProfile: { Arn: p.IamInstanceProfile?.Arn },
+  }),
+  DescribeSnapshots: (p) => ({
+    OwnerIds: list(p.Owner),
+    SnapshotIds: p.SnapshotId ? list(p.SnapshotId) : undefined,
+    Filters: ec2Filters(p.Filter),
+  }),
+  CreateSnapshot: (p) => ({
+    VolumeId: p.VolumeId,
+    Description: p.Description,
+    TagSpecifications: list(p.TagSpecification).map((spec: Out) => ({
+      ResourceType: spec.ResourceType,
+      Tags: list(spec.Tag),
+    })),
+  }),
+  DescribeAutoScalingInstances: (p) => ({
+    InstanceIds: members_(p.InstanceIds),
+    MaxRecords: num(p.MaxRecords),
+  }),
+  SetInstanceProtection: (p) => ({
+    AutoScalingGroupName: p.AutoScalingGroupName,
+    InstanceIds: members_(p.InstanceIds),
+    ProtectedFromScaleIn: bool(p.ProtectedFromScaleIn),
+  }),
+  GetInstanceProfile: (p) => ({ InstanceProfileName: p.InstanceProfileName }),
+  ListAttachedRolePolicies: (p) => ({ RoleName: p.RoleName, Marker: p.Marker }),
+  ListRolePolicies: (p) => ({ RoleName: p.RoleName, Marker: p.Marker }),
+  GetRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyName: p.PolicyName }),
+  DetachRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyArn: p.PolicyArn }),
+  DeleteRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyName: p.PolicyName }),
+  AttachRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyArn: p.PolicyArn }),
+  PutRolePolicy: (p) => ({
+    RoleName: p.RoleName,
+    PolicyName: p.PolicyName,
+    PolicyDocument: p.PolicyDocument,
+  }),
+  Publish: (p) => ({
+    TopicArn: p.TopicArn,
+    Subject: p.Subject,
+    Message: p.Message,
+    MessageAttributes: Object.fromEntries(
+      list(p.MessageAttributes?.entry).map((entry: Out) => [
+        entry.Name,
+        { DataType: entry.Value?.DataType, StringValue: entry.Value?.StringValue },
+      ]),
+    ),
+  }),
+};
+
+// ---------------------------------------------------------------- EKS (REST-JSON)
+
+function eksOperation(method: string, url: URL): { operation: string; input: unknown } {
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (method === 'GET' && parts[0] === 'clusters' && parts.length === 2) {
+    return { operation: 'DescribeCluster', input: { name: parts[1] } };
+  }
+  if (method === 'GET' && parts[0] === 'clusters' && parts[2] === 'pod-identity-associations') {
+    if (parts.length === 4)
+      return {
+        operation: 'DescribePodIdentityAssociation',
+        input: { clusterName: parts[1], associationId: parts[3] },
+      };
+    return {
+      operation: 'ListPodIdentityAssociations',
+      input: {
+        clusterName: parts[1],
+        namespace: url.searchParams.get('namespace') ?? undefined,
+        serviceAccount: url.searchParams.get('serviceAccount') ?? undefined,
+      },
+    };
+  }
+  throw Object.assign(new Error(`no EKS operation at ${method} ${url.pathname}`), {
+    name: 'NotFoundException',
+  });
+}
+
+// ---------------------------------------------------------------- server
+
+function errorCode(service: string, error: Error): string {
+  // The query protocols name errors by code (IAM's NoSuchEntityException is "NoSuchEntity" on the wire).
+  return service === 'iam' || service === 'sns' ? error.name.replace(/Exception$/, '') : error.name;
+}
+
+export class AwsApiServer {
+  readonly requests: AwsRequest[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly account: SimulatedAccount) {}
+
+  async start(): Promise<string> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain' });
+        response.end(String(error));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.server?.close((error) => (error ? reject(error) : resolve())),
+    );
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const service =
+      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? 'unknown';
+    const requestId = randomUUID();
+
+    if (service === 'eks') {
+      let operation = 'unknown';
+      try {
+        const parsed = eksOperation(request.method ?? 'GET', url);
+        operation = parsed.operation;
+        const output = this.account.call(operation, parsed.input);
+        this.requests.push({ service, operation, status: 200 });
+        response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
+        response.end(JSON.stringify(output));
+      } catch (error) {
+        const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode ?? (e.name === 'ResourceNotFoundException' ? 404 : 400);
+        this.requests.push({ service, operation, status });
+        response.writeHead(status, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': e.name,
+          'x-amzn-requestid': requestId,
+        });
+        response.end(JSON.stringify({ message: e.message }));
+      }
+      return;
+    }
+
+    const form = new URLSearchParams(body);
+    const operation = form.get('Action') ?? 'unknown';
+    const decode = QUERY_INPUT[operation];
+    const encode = service === 'ec2' ? EC2_OUTPUT[operation] : QUERY_OUTPUT[operation];
+    const xmlns = XMLNS[service] ?? '';
+    try {
+      if (!decode || !encode)
+        throw Object.assign(new Error(`${operation} is not simulated`), { name: 'InvalidAction' });
+      const output = this.account.call(operation, decode(unflatten(form)));
+      const xml =
+        service === 'ec2'
+          ? `<${operation}Response xmlns="${xmlns}"><requestId>${requestId}</requestId>${encode(output)}</${operation}Response>`
+          : `<${operation}Response xmlns="${xmlns}"><${operation}Result>${encode(output)}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
+      this.requests.push({ service, operation, status: 200 });
+      response.writeHead(200, { 'content-type': 'text/xml' });
+      response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+    } catch (error) {
+      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode ?? (e.name.startsWith('NoSuchEntity') ? 404 : 400);
+      const code = escape(errorCode(service, e));
+      const message = escape(e.message);
+      const xml =
+        service === 'ec2'
+          ? `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
+          : `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+      this.requests.push({ service, operation, status });
+      response.writeHead(status, { 'content-type': 'text/xml' });
+      response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+    }
+  }
+}
