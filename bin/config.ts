@@ -2,6 +2,7 @@
  * The deployer's configuration: the `guardduty-responder` key of the `cdk.json` context, validated once
  * here and passed down as typed props. Nothing in lib/ reads context or the environment.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { type ResponderSettings, ResponderSettingsSchema } from '../lambdas/core/settings.js';
 
@@ -57,3 +58,9 @@ export function parseConfig(context: unknown): ResponderConfig {
 /** The part of the configuration the Lambdas receive (RESPONDER_SETTINGS). */
 export const settingsOf = (config: ResponderConfig): ResponderSettings =>
   z.object(ResponderSettingsSchema.shape).parse(config);
+
+/** The context of cdk.json, as `cdk synth` reads it (feature flags and the responder's configuration). */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(new URL('../cdk.json', import.meta.url), 'utf8'));
+  return cdkJson.context ?? {};
+}

@@ -35,6 +35,20 @@ export type ResponseWorkflowProps = {
   logRetentionDays: number;
 };
 
+/**
+ * The Task state that invokes each function. Map iterations run `<Map>Item`; the replay and the tests
+ * bind their local handlers by these names.
+ */
+export const TASK_STATES: Record<FunctionName, string> = {
+  identify: 'Identify',
+  'isolate-pods': 'IsolatePods',
+  'cordon-nodes': 'CordonNodesItem',
+  'protect-instances': 'ProtectInstancesItem',
+  'revoke-iam': 'RevokeIam',
+  'snapshot-volumes': 'SnapshotVolumesItem',
+  notify: 'Notify',
+};
+
 const PLAN = '$.identify.plan';
 const IDENTIFICATION = '$.identify.identification';
 
@@ -92,6 +106,7 @@ export class ResponseWorkflow extends Construct {
         resultPath: `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
       });
       const task = step(`${name}Item`, fn, comment, { replaceInput: true });
+      if (!Object.values(TASK_STATES).includes(task.id)) throw new Error(`${task.id} is not in TASK_STATES`);
       task.addCatch(new sfn.Pass(this, `${name}ItemFailed`), { errors: ['States.ALL'] });
       map.itemProcessor(task);
       return map;

@@ -15,6 +15,7 @@ describe('parseConfig', () => {
       playbook: DEFAULT_PLAYBOOK,
       stripPodLabels: false,
       revokeSharedRoles: false,
+      dryRun: false,
       logRetentionDays: 365,
     });
   });

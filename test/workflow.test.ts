@@ -6,17 +6,17 @@ import { CreateSnapshotCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../bin/config.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
 import { addDeployment, node, serviceAccount } from './support/cluster.js';
 import { isEksToken } from './support/eks-token.js';
-import { loadEvent } from './support/events.js';
-import { type ExecutionRun, runExecution } from './support/execution.js';
+import { loadEvent, RESPONDER } from './support/events.js';
 import { responderHandlers } from './support/responder.js';
-import { stateMachineDefinition, synthesize } from './support/synth.js';
 
-const definition = stateMachineDefinition(synthesize({ clusters: ['prod-eks'] }).template);
+const definition = synthesizedDefinition(parseConfig({ clusters: ['prod-eks'] }), RESPONDER);
 const sns = mockClient(SNSClient);
 
 let server: KubeApiServer;
@@ -61,7 +61,7 @@ async function run(
 ): Promise<ExecutionRun> {
   const event = loadEvent(file);
   mutate(event);
-  return runExecution(definition, event, responderHandlers({ clusters: ['prod-eks'] }));
+  return runLocally(definition, event, responderHandlers({ clusters: ['prod-eks'] }));
 }
 
 const entered = (execution: ExecutionRun) =>
@@ -203,7 +203,7 @@ describe('response state machine', () => {
     const execution = await run('eks-runtime-new-binary-executed.json');
 
     expect(execution.status).toBe('FAILED');
-    expect(execution.events.at(-1)).toEqual({ type: 'ExecutionFailed', error: 'ResponseFailed' });
+    expect(execution.events.at(-1)).toMatchObject({ type: 'ExecutionFailed', error: 'ResponseFailed' });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
     expect(outcome()).toBe('failed');
     expect(message()).toContain('  snapshot-volumes: failed');

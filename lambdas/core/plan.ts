@@ -85,6 +85,7 @@ function decide(
     return held('GuardDuty sample finding: planned and reported, nothing is changed');
   }
   if (context.foreign) return held(context.foreign);
+  if (context.settings.dryRun) return held('dry run: this action would run; nothing is changed');
   if (!inSeverityRange(context.severity, context.settings.severity)) {
     return held(
       `severity ${context.severity} is outside the responder's range (${describeSeverityRange(context.settings.severity)})`,

@@ -43,6 +43,11 @@ export const ResponderSettingsSchema = z.strictObject({
   stripPodLabels: z.boolean().default(false),
   /** Strip the policies of a role that pods or instances outside the incident also use. */
   revokeSharedRoles: z.boolean().default(false),
+  /** Plan, identify and notify, changing nothing: every planned action is held back. */
+  dryRun: z.boolean().default(false),
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;
+
+/** The key, beside the event in an execution's input, under which a replay passes its options. */
+export const EXECUTION_OPTIONS_KEY = 'guardduty-responder';

@@ -1,0 +1,157 @@
+/**
+ * Runs the response state machine on this machine: the definition synthesized from lib/ exactly as
+ * `cdk synth` makes it (bundling skipped), executed by aws-local-stepfunctions, every Lambda task bound
+ * to the real handler built over the given clients. Used by the replay, the benchmark and the tests.
+ */
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { App } from 'aws-cdk-lib';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { AwsClients } from '../lambdas/clients/aws.js';
+import type { Kubernetes } from '../lambdas/clients/kubernetes.js';
+import type { ResponderLocation } from '../lambdas/core/plan.js';
+import type { ResponderSettings } from '../lambdas/core/settings.js';
+import { cordonNodesHandler } from '../lambdas/handlers/cordon-nodes.js';
+import { identifyHandler } from '../lambdas/handlers/identify.js';
+import { isolatePodsHandler } from '../lambdas/handlers/isolate-pods.js';
+import { notifyHandler } from '../lambdas/handlers/notify.js';
+import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
+import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
+import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
+import type { FunctionName } from '../lambdas/permissions.js';
+import { ResponderStack } from '../lib/responder-stack.js';
+import { TASK_STATES } from '../lib/response-workflow.js';
+import { cdkJsonContext, type ResponderConfig } from './config.js';
+
+/** Resolves the intrinsic functions in a synthesized DefinitionString; functions become Lambda ARNs. */
+function render(part: unknown, location: ResponderLocation): string {
+  if (typeof part === 'string') return part;
+  const object = part as Record<string, unknown>;
+  if ('Fn::Join' in object) {
+    const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
+    return parts.map((p) => render(p, location)).join(separator);
+  }
+  if ('Fn::GetAtt' in object) {
+    const [logicalId] = object['Fn::GetAtt'] as string[];
+    return `arn:aws:lambda:${location.region}:${location.accountId}:function:${logicalId}`;
+  }
+  if ('Ref' in object) return String(object.Ref);
+  throw new Error(`cannot render ${JSON.stringify(part)}`);
+}
+
+/** The state machine definition of the stack this configuration deploys, with cdk.json's feature flags. */
+export function synthesizedDefinition(
+  config: ResponderConfig,
+  location: ResponderLocation,
+): StateMachineDefinition {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new ResponderStack(app, config.stackName, {
+    config,
+    env: { account: location.accountId, region: location.region },
+  });
+  const template = app.synth().getStackArtifact(stack.artifactId).template as {
+    Resources: Record<string, { Type: string; Properties: { DefinitionString?: unknown } }>;
+  };
+  const machine = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
+  );
+  if (!machine) throw new Error('the stack has no state machine');
+  return JSON.parse(render(machine.Properties.DefinitionString, location));
+}
+
+export type ResponderPorts = {
+  settings: ResponderSettings;
+  location: ResponderLocation;
+  clients: AwsClients;
+  kubernetes: (cluster: string) => Promise<Kubernetes>;
+  sns: SNSClient;
+  topicArn: string;
+};
+
+// biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
+export type TaskHandler = (input: any) => Promise<unknown>;
+
+/** The real handler of every task state, over these clients. */
+export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler> {
+  const { settings, clients, kubernetes } = ports;
+  const byFunction: Record<FunctionName, TaskHandler> = {
+    identify: identifyHandler(settings, ports.location, clients, kubernetes),
+    'isolate-pods': isolatePodsHandler(kubernetes, settings),
+    'cordon-nodes': cordonNodesHandler(kubernetes),
+    'protect-instances': protectInstancesHandler({ ...clients, kubernetes }),
+    'revoke-iam': revokeIamHandler(clients, settings),
+    'snapshot-volumes': snapshotVolumesHandler(clients),
+    notify: notifyHandler(ports.sns, ports.topicArn),
+  };
+  return Object.fromEntries(
+    Object.entries(byFunction).map(([name, handler]) => [TASK_STATES[name as FunctionName], handler]),
+  );
+}
+
+export type ExecutionEvent = {
+  type: string;
+  /** Milliseconds since the execution started. */
+  at: number;
+  state?: string;
+  output?: unknown;
+  error?: string;
+  cause?: unknown;
+};
+
+export type ExecutionRun = {
+  status: 'SUCCEEDED' | 'FAILED';
+  output: Record<string, unknown> | null;
+  error: string | null;
+  events: ExecutionEvent[];
+  durationMs: number;
+};
+
+/** Runs the definition on this machine; results pass through JSON, as a Lambda's would. */
+export async function runLocally(
+  definition: StateMachineDefinition,
+  input: unknown,
+  handlers: Record<string, TaskHandler>,
+  options: { retryWaitMs?: number } = {},
+): Promise<ExecutionRun> {
+  const machine = new StateMachine(definition);
+  const taskResourceLocalHandlers = Object.fromEntries(
+    Object.entries(handlers).map(([state, handler]) => [
+      state,
+      async (payload: unknown) => JSON.parse(JSON.stringify(await handler(payload))),
+    ]),
+  );
+  const wait = Object.fromEntries(Object.keys(handlers).map((state) => [state, options.retryWaitMs ?? 0]));
+  const started = performance.now();
+  const execution = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides: wait },
+  });
+  const events: ExecutionEvent[] = [];
+  const logging = (async () => {
+    for await (const event of execution.eventLogs) {
+      const entry: ExecutionEvent = { type: event.type, at: performance.now() - started };
+      if ('state' in event) {
+        entry.state = event.state.name;
+        if (event.state.output !== undefined) entry.output = event.state.output;
+      }
+      if ('Error' in event) {
+        entry.error = event.Error;
+        entry.cause = event.Cause;
+      }
+      events.push(entry);
+    }
+  })();
+  try {
+    const output = (await execution.result) as Record<string, unknown>;
+    await logging;
+    return { status: 'SUCCEEDED', output, error: null, events, durationMs: performance.now() - started };
+  } catch (error) {
+    await logging;
+    const message = error instanceof Error ? error.message : String(error);
+    return {
+      status: 'FAILED',
+      output: null,
+      error: message,
+      events,
+      durationMs: performance.now() - started,
+    };
+  }
+}
