@@ -3,6 +3,7 @@
  * SDK clients against aws-sdk-client-mock. The handler is the one the Lambda runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
@@ -10,7 +11,6 @@ import { identifyHandler } from '../lambdas/handlers/identify.js';
 import type { IdentifyOutput } from '../lambdas/identify/identify.js';
 import { ACCOUNT, type FakeAccount, mockAccount, roleArn } from './support/aws-account.js';
 import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
-import { isEksToken } from './support/eks-token.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 
 const CLUSTER = 'prod-eks';

@@ -1,5 +1,6 @@
 /** isolate-pods against the local Kubernetes API server: the requests sent and what exists afterwards. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { isolatePods, REMOVED_LABELS_ANNOTATION } from '../lambdas/actions/isolate-pods.js';
 import { awsClients } from '../lambdas/clients/aws.js';
@@ -7,7 +8,6 @@ import { eksKubernetes, type Kubernetes } from '../lambdas/clients/kubernetes.js
 import { labelValue, QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { mockAccount } from './support/aws-account.js';
 import { pod } from './support/cluster.js';
-import { isEksToken } from './support/eks-token.js';
 import { CLUSTER, identification, identifiedPod, planFor } from './support/incident.js';
 
 let server: KubeApiServer;

@@ -8,11 +8,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
+import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
 import { addDeployment, node, serviceAccount } from './support/cluster.js';
-import { isEksToken } from './support/eks-token.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { responderHandlers } from './support/responder.js';
 

@@ -10,13 +10,25 @@ import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aw
 
 export type AwsClients = { ec2: EC2Client; autoScaling: AutoScalingClient; iam: IAMClient; eks: EKSClient };
 
-/** SDK clients from the environment's region and credential chain, made once per Lambda container. */
-export function awsClients(): AwsClients {
+/** Where the clients go when not to the region's AWS endpoints: the replay's simulation or local mode. */
+export type ClientOverrides = {
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+};
+
+/**
+ * SDK clients from the environment's region and credential chain, made once per Lambda container. The
+ * adaptive retry mode backs off on throttling, which an incident touching many resources can cause.
+ */
+export function awsClients(overrides: ClientOverrides = {}): AwsClients {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  const config = { maxAttempts: 5, retryMode: 'adaptive', ...defined };
   return {
-    ec2: new EC2Client({}),
-    autoScaling: new AutoScalingClient({}),
-    iam: new IAMClient({}),
-    eks: new EKSClient({}),
+    ec2: new EC2Client(config),
+    autoScaling: new AutoScalingClient(config),
+    iam: new IAMClient(config),
+    eks: new EKSClient(config),
   };
 }
 

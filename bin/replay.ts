@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+/**
+ * npm run replay -- <event.json> [options]
+ *
+ * Replays a GuardDuty finding event through the response, and prints a timeline and the notification.
+ *   (default)              simulation: a local Kubernetes API and AWS endpoint built for the finding
+ *   --kubeconfig PATH      local: this machine runs the state machine against a real cluster and the AWS
+ *                          account of the usual credential chain (--endpoint-url for an AWS-compatible one)
+ *   --deployed STACK|ARN   deployed: StartExecution of the deployed state machine, then follow it
+ *   --dry-run              plan and identify, report what would be done, change nothing
+ *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
+ * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
+import { apisFromKubeConfig, eksKubernetes, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
+import type { ResponderLocation } from '../lambdas/core/plan.js';
+import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
+import { targetsOf } from '../lambdas/core/targets.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
+import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
+import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
+import { timeline } from './replay/timeline.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from './runner.js';
+import { simulatedAccount } from './simulation/account.js';
+import { AwsApiServer } from './simulation/aws-api-server.js';
+import { type Simulation, startSimulation } from './simulation/simulation.js';
+
+export type ReplayOptions = {
+  file: string;
+  dryRun: boolean;
+  rewrites: Rewrites;
+  mode: 'simulation' | 'local' | 'deployed';
+  kubeconfig?: string;
+  context?: string;
+  endpointUrl?: string;
+  region?: string;
+  deployed?: string;
+  topicArn?: string;
+};
+
+/** Input the replay cannot use: reported on one line, exit code 2. */
+export class InputError extends Error {}
+
+export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
+  let parsed: ReturnType<typeof parse>;
+  const parse = (args: string[]) =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        'dry-run': { type: 'boolean', default: false },
+        cluster: { type: 'string' },
+        namespace: { type: 'string' },
+        pod: { type: 'string' },
+        instance: { type: 'string' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        'endpoint-url': { type: 'string' },
+        region: { type: 'string' },
+        deployed: { type: 'string' },
+        'topic-arn': { type: 'string' },
+      },
+    });
+  try {
+    parsed = parse([...argv]);
+  } catch (error) {
+    throw new InputError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length !== 1)
+    throw new InputError('give exactly one event file: npm run replay -- <event.json> [options]');
+  if (values.deployed && (values.kubeconfig || values['endpoint-url'])) {
+    throw new InputError('--deployed runs in the account; it does not take --kubeconfig or --endpoint-url');
+  }
+  if (values['endpoint-url'] && !values.kubeconfig) {
+    throw new InputError('--endpoint-url is for the local mode: give --kubeconfig as well');
+  }
+  return {
+    file: positionals[0] ?? '',
+    dryRun: values['dry-run'] ?? false,
+    rewrites: {
+      cluster: values.cluster,
+      namespace: values.namespace,
+      pod: values.pod,
+      instance: values.instance,
+    },
+    mode: values.deployed ? 'deployed' : values.kubeconfig ? 'local' : 'simulation',
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    endpointUrl: values['endpoint-url'],
+    region: values.region,
+    deployed: values.deployed,
+    topicArn: values['topic-arn'],
+  };
+}
+
+/** Reads, rewrites and validates the event; any problem is an InputError naming the file. */
+export function loadEvent(options: ReplayOptions): FindingEvent {
+  let text: string;
+  try {
+    text = readFileSync(options.file, 'utf8');
+  } catch (error) {
+    throw new InputError(
+      `${options.file}: cannot be read (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${options.file}: not JSON (${(error as Error).message})`);
+  }
+  try {
+    return parseFindingEvent(rewriteEvent(raw, options.rewrites));
+  } catch (error) {
+    if (!(error instanceof FindingValidationError)) throw error;
+    const more = error.problems.length > 1 ? ` (and ${error.problems.length - 1} more)` : '';
+    throw new InputError(`${options.file}: not a GuardDuty finding event: ${error.problems[0]}${more}`);
+  }
+}
+
+type Out = (line: string) => void;
+
+function report(run: ExecutionRun, notification: string | undefined, out: Out): number {
+  for (const line of timeline(run.events)) out(line);
+  out('');
+  out(notification ? `Notification:\n${notification}` : 'No notification was published.');
+  return run.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/** The configuration cdk.json deploys, acting on the finding's cluster, for a replay on this machine. */
+function replayConfig(cluster: string | null, dryRun: boolean) {
+  const configured = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
+  const clusters =
+    cluster && !configured.clusters.includes(cluster)
+      ? [...configured.clusters, cluster]
+      : configured.clusters;
+  return { ...configured, clusters, dryRun: configured.dryRun || dryRun };
+}
+
+/** Lets a caller (the tests, the benchmark) look at the simulation after a replay. */
+export type ReplayHooks = { onSimulation?: (simulation: Simulation) => void };
+
+async function replaySimulation(
+  event: FindingEvent,
+  options: ReplayOptions,
+  out: Out,
+  hooks: ReplayHooks,
+): Promise<number> {
+  const finding = event.detail;
+  const simulation = await startSimulation(finding, targetsOf(finding));
+  hooks.onSimulation?.(simulation);
+  try {
+    const location: ResponderLocation = { accountId: finding.accountId, region: finding.region };
+    const config = replayConfig(simulation.cluster, options.dryRun);
+    const clients = awsClients(simulation.overrides);
+    out(
+      `Simulation: Kubernetes API ${simulation.kube.url}, AWS endpoint ${simulation.aws.url}, account ${location.accountId} ${location.region}`,
+    );
+    const run = await runLocally(
+      synthesizedDefinition(config, location),
+      event,
+      taskHandlers({
+        settings: settingsOf(config),
+        location,
+        clients,
+        kubernetes: eksKubernetes(clients.eks),
+        sns: new SNSClient(simulation.overrides),
+        topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
+      }),
+    );
+    return report(run, simulation.account.state.published.at(-1)?.Message, out);
+  } finally {
+    await simulation.stop();
+  }
+}
+
+async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out): Promise<number> {
+  const overrides: ClientOverrides = { endpoint: options.endpointUrl, region: options.region };
+  const clients = awsClients(overrides);
+  const region = await clients.ec2.config.region();
+  const identity = await new STSClient(overrides).send(new GetCallerIdentityCommand({}));
+  const location: ResponderLocation = { accountId: identity.Account ?? '', region };
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(options.kubeconfig ?? '');
+  if (options.context) kubeConfig.setCurrentContext(options.context);
+  const kube = new Kubernetes(apisFromKubeConfig(kubeConfig));
+  const cluster = options.rewrites.cluster ?? targetsOf(event.detail).cluster;
+  // Without a topic, the notification is captured here instead of published.
+  const captured = options.topicArn ? undefined : simulatedAccount({});
+  const capture = captured ? new AwsApiServer(captured) : undefined;
+  const sns = new SNSClient(capture ? { ...overrides, endpoint: await capture.start() } : overrides);
+  try {
+    const config = replayConfig(cluster, options.dryRun);
+    out(
+      `Local: cluster ${kubeConfig.getCurrentCluster()?.server} as ${cluster}, account ${location.accountId} ${region}`,
+    );
+    const run = await runLocally(
+      synthesizedDefinition(config, location),
+      event,
+      taskHandlers({
+        settings: settingsOf(config),
+        location,
+        clients,
+        kubernetes: async () => kube,
+        sns,
+        topicArn:
+          options.topicArn ?? `arn:aws:sns:${region}:${location.accountId}:guardduty-responder-replay`,
+      }),
+    );
+    return report(run, captured?.state.published.at(-1)?.Message, out);
+  } finally {
+    await capture?.stop();
+  }
+}
+
+async function replayDeployed(event: FindingEvent, options: ReplayOptions, out: Out): Promise<number> {
+  const clients = deployedClients(options.region);
+  const arn = await stateMachineArn(options.deployed ?? '', clients);
+  const input = options.dryRun ? { ...event, [EXECUTION_OPTIONS_KEY]: { dryRun: true } } : event;
+  const name = `replay-${event.detail.id.slice(0, 32)}-${Date.now()}`
+    .replace(/[^A-Za-z0-9-_]/g, '-')
+    .slice(0, 80);
+  out(`Deployed: starting ${name} on ${arn}`);
+  const result = await runDeployed(arn, input, clients, { name });
+  for (const line of timeline(result.events)) out(line);
+  out('');
+  out(`Execution ${result.executionArn}: ${result.status}; the notification went to the stack's topic.`);
+  return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+export async function replay(
+  argv: readonly string[],
+  out: Out,
+  err: Out,
+  hooks: ReplayHooks = {},
+): Promise<number> {
+  try {
+    const options = parseReplayArgs(argv);
+    const event = loadEvent(options);
+    if (options.mode === 'deployed') return await replayDeployed(event, options, out);
+    if (options.mode === 'local') return await replayLocal(event, options, out);
+    return await replaySimulation(event, options, out, hooks);
+  } catch (error) {
+    if (error instanceof InputError) {
+      err(`replay: ${error.message}`);
+      return 2;
+    }
+    err(`replay: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.exitCode = await replay(
+    process.argv.slice(2),
+    (line) => console.log(line),
+    (line) => console.error(line),
+  );
+}

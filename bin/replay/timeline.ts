@@ -1,0 +1,80 @@
+/** The replay's timeline: each state, what it found or did, how long it took. */
+import type { ActionResult } from '../../lambdas/core/action-result.js';
+import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
+import type { ExecutionEvent } from '../runner.js';
+
+const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
+
+function summarize(state: string, output: unknown): string[] {
+  if (typeof output !== 'object' || output === null) return [];
+  const value = output as Record<string, unknown>;
+  if (typeof value.Error === 'string')
+    return [`error ${value.Error}: ${String(value.Cause ?? '').slice(0, 300)}`];
+  if (state === 'Identify' && 'identify' in value) {
+    const step = value.identify as IdentifyOutput | { Error: string; Cause?: string };
+    if ('Error' in step) return [`failed: ${step.Error}: ${String(step.Cause ?? '').slice(0, 300)}`];
+    const { plan, identification: found } = step;
+    return [
+      `${plan.finding.type} (severity ${plan.finding.severity}), rule ${plan.rule}, planned: ${step.planned.join(', ') || 'nothing'}`,
+      `found ${found.pods.length} pod(s), ${found.nodes.length} node(s), ${found.instances.length} instance(s), ${found.roles.length} role(s)`,
+      ...plan.actions
+        .filter((a) => a.decision !== 'planned')
+        .map((a) => `${a.action}: ${a.decision} (${a.reason})`),
+      ...found.notFound.map((missing) => `not found: ${missing.kind} ${missing.name}`),
+      ...found.errors.map((error) => `lookup failed: ${error.step}: ${error.message}`),
+    ];
+  }
+  if (state === 'Notify' && 'notify' in value) {
+    const notify = value.notify as { outcome?: string; messageId?: string; Error?: string };
+    return notify.Error
+      ? [`failed: ${notify.Error}`]
+      : [`published ${notify.messageId}, outcome ${notify.outcome}`];
+  }
+  // Map iterations return the result itself; the other actions put it under their own key.
+  const key = RESULT_KEYS[state];
+  const result = (key ? value[key] : value) as ActionResult | { Error: string } | undefined;
+  if (result && 'Error' in result) return [`failed: ${result.Error}`];
+  if (result && 'items' in result) {
+    if (result.skipped) return [`skipped: ${result.skipped}`];
+    return result.items.map((i) => `${i.status} ${i.target}: ${i.detail}${i.verified ? ' (verified)' : ''}`);
+  }
+  return [];
+}
+
+const RESULT_KEYS: Record<string, string> = { IsolatePods: 'isolatePods', RevokeIam: 'revokeIam' };
+
+const TASKS = new Set([
+  'Identify',
+  'IsolatePods',
+  'CordonNodesItem',
+  'ProtectInstancesItem',
+  'RevokeIam',
+  'SnapshotVolumesItem',
+  'Notify',
+]);
+
+export function timeline(events: readonly ExecutionEvent[]): string[] {
+  const lines: string[] = [];
+  const entered = new Map<string, number[]>();
+  for (const event of events) {
+    const state = event.state ?? '';
+    if (event.type === 'StateEntered') entered.set(state, [...(entered.get(state) ?? []), event.at]);
+    if (event.type === 'StateRetried')
+      lines.push(`${ms(event.at)}  ${state.padEnd(21)} retrying after ${event.error ?? 'an error'}`);
+    if ((event.type === 'StateExited' || event.type === 'StateFailed') && TASKS.has(state)) {
+      const start = entered.get(state)?.shift() ?? event.at;
+      const detail =
+        event.type === 'StateFailed' ? [`failed: ${event.error}`] : summarize(state, event.output);
+      lines.push(
+        `${ms(event.at)}  ${state.padEnd(21)} ${(event.at - start).toFixed(0).padStart(5)} ms  ${detail[0] ?? ''}`,
+      );
+      for (const more of detail.slice(1)) lines.push(`${' '.repeat(46)}${more}`);
+    }
+    if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') {
+      lines.push(
+        `${ms(event.at)}  ${event.type === 'ExecutionSucceeded' ? 'execution succeeded' : `execution failed: ${event.error}`}`,
+      );
+    }
+  }
+  return lines;
+}

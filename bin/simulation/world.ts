@@ -1,0 +1,258 @@
+/**
+ * A simulated cluster and account shaped on what a finding references: its cluster, namespace, workload
+ * (with its controller chain and two pods), service account (with an IRSA role), nodes with provider ids,
+ * instances in an Auto Scaling group sharing a node role with a bystander node, instance-profile roles
+ * with policies, and EBS volumes. A standalone EC2 finding gets its instance with its instance profile.
+ * Names a finding gives that Kubernetes would not accept are left out, so identification reports them.
+ */
+import { createHash } from 'node:crypto';
+import type { Finding } from '../../lambdas/core/finding.js';
+import { isKubernetesName } from '../../lambdas/core/selectors.js';
+import type { Targets } from '../../lambdas/core/targets.js';
+import type { AccountDescription, SimulatedInstance } from './account.js';
+import type { KubeObject } from './kube-api-server.js';
+
+export type World = {
+  cluster: string | null;
+  objects: { resource: string; object: KubeObject }[];
+  account: AccountDescription;
+};
+
+const id = (seed: string, length: number) => createHash('sha256').update(seed).digest('hex').slice(0, length);
+const uid = (seed: string) => {
+  const h = id(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+const POLICIES = [
+  'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+  'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+];
+
+export function worldFor(finding: Finding, targets: Targets): World {
+  const objects: World['objects'] = [];
+  const add = (resource: string, object: KubeObject) => {
+    objects.push({ resource, object });
+    return object;
+  };
+  const account: Required<Pick<AccountDescription, 'instances' | 'instanceProfiles' | 'roles'>> &
+    AccountDescription = {
+    instances: [],
+    instanceProfiles: {},
+    roles: {},
+  };
+  const region = finding.region;
+  const details = finding.resource.instanceDetails;
+  const cluster = targets.cluster;
+
+  // ------------------------------------------------------------ standalone instance (EC2 finding, no cluster)
+  if (!cluster) {
+    for (const instanceId of targets.instanceIds) {
+      const profile = details?.iamInstanceProfile?.arn?.split('/').pop() ?? `${instanceId}-profile`;
+      account.instanceProfiles[profile] = `${profile}-role`;
+      account.roles[`${profile}-role`] = {
+        attached: ['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore'],
+        inline: {
+          'app-data':
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}',
+        },
+      };
+      account.instances.push({
+        instanceId,
+        privateDnsName: details?.networkInterfaces?.[0]?.privateDnsName ?? undefined,
+        tags: Object.fromEntries((details?.tags ?? []).map((tag) => [tag.key, tag.value ?? ''])),
+        instanceProfile: profile,
+        volumes: [
+          {
+            volumeId: `vol-${id(`${instanceId}root`, 17)}`,
+            deviceName: '/dev/xvda',
+            deleteOnTermination: true,
+          },
+          {
+            volumeId: `vol-${id(`${instanceId}data`, 17)}`,
+            deviceName: '/dev/sdf',
+            deleteOnTermination: false,
+          },
+        ],
+      });
+    }
+    return { cluster: null, objects, account };
+  }
+
+  // ------------------------------------------------------------ nodes and their instances
+  const group = `eks-${cluster}-nodes`.slice(0, 255);
+  const nodeInstance = (instanceId: string, dns: string): SimulatedInstance => ({
+    instanceId,
+    privateDnsName: dns,
+    tags: {
+      'eks:cluster-name': cluster,
+      'aws:autoscaling:groupName': group,
+      [`kubernetes.io/cluster/${cluster}`]: 'owned',
+    },
+    instanceProfile: 'eks-node-profile',
+    autoScalingGroup: group,
+    volumes: [
+      { volumeId: `vol-${id(`${instanceId}root`, 17)}`, deviceName: '/dev/xvda', deleteOnTermination: true },
+    ],
+  });
+  account.instanceProfiles['eks-node-profile'] = 'eks-node-role';
+  account.roles['eks-node-role'] = { attached: [...POLICIES] };
+  const nodes: string[] = [];
+  const named = targets.instanceIds[0];
+  const namedDns = details?.networkInterfaces?.[0]?.privateDnsName ?? undefined;
+  for (let index = 0; index < 3; index++) {
+    const instanceId = index === 0 && named ? named : `i-0${id(`${finding.id}node${index}`, 16)}`;
+    const dns =
+      index === 0 && named && namedDns ? namedDns : `ip-10-0-1-${10 + index}.${region}.compute.internal`;
+    account.instances.push(nodeInstance(instanceId, dns));
+    // The third instance is a bystander: it shares the node role, so the role is not stripped.
+    if (index < 2) {
+      nodes.push(dns);
+      add('nodes', {
+        metadata: {
+          name: dns,
+          labels: { 'kubernetes.io/hostname': dns, 'eks.amazonaws.com/nodegroup': 'general' },
+        },
+        spec: { providerID: `aws:///${region}a/${instanceId}` },
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ the workload
+  // A host finding names no namespace: its node runs a couple of pods in default, reported, not isolated.
+  const namespace = targets.namespace ?? (named ? 'default' : null);
+  if (!namespace || !isKubernetesName(namespace)) return { cluster, objects, account };
+  add('namespaces', { metadata: { name: namespace } });
+  const serviceAccount =
+    targets.serviceAccount && isKubernetesName(targets.serviceAccount) ? targets.serviceAccount : 'app';
+  const roleName = `${namespace}-${serviceAccount}-irsa`.slice(0, 64);
+  account.roles[roleName] = { attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] };
+  add('serviceaccounts', {
+    metadata: {
+      name: serviceAccount,
+      namespace,
+      annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${finding.accountId}:role/${roleName}` },
+    },
+  });
+  const image = targets.images[0] ?? 'public.ecr.aws/docker/library/busybox:1.36';
+  const pod = (name: string, labels: Record<string, string>, nodeName: string, owner?: KubeObject) =>
+    add('pods', {
+      metadata: {
+        name,
+        namespace,
+        uid: uid(`${namespace}/${name}`),
+        labels,
+        ownerReferences: owner
+          ? [
+              {
+                apiVersion: owner.apiVersion ?? 'apps/v1',
+                kind: owner.kind ?? '',
+                name: owner.metadata.name,
+                uid: owner.metadata.uid ?? '',
+                controller: true,
+              },
+            ]
+          : undefined,
+      },
+      spec: { nodeName, serviceAccountName: serviceAccount, containers: [{ name: 'main', image }] },
+      status: { phase: 'Running' },
+    });
+  const controller = (
+    resource: string,
+    kind: string,
+    apiVersion: string,
+    name: string,
+    labels: Record<string, string>,
+    owner?: KubeObject,
+  ) =>
+    add(resource, {
+      apiVersion,
+      kind,
+      metadata: {
+        name,
+        namespace,
+        uid: uid(`${kind}/${namespace}/${name}`),
+        labels,
+        ownerReferences: owner
+          ? [
+              {
+                apiVersion: owner.apiVersion ?? '',
+                kind: owner.kind ?? '',
+                name: owner.metadata.name,
+                uid: owner.metadata.uid ?? '',
+                controller: true,
+              },
+            ]
+          : undefined,
+      },
+      spec: { selector: { matchLabels: labels }, template: { metadata: { labels } } },
+    });
+
+  const [first = 'node-0', second = first] = nodes;
+  if (targets.pods.length > 0) {
+    for (const name of targets.pods.filter(isKubernetesName)) pod(name, { app: name.slice(0, 63) }, first);
+  } else if (targets.workload && isKubernetesName(targets.workload.name)) {
+    const { kind, name } = targets.workload;
+    const labels = { app: name.slice(0, 63) };
+    const hash = id(name, 9);
+    const twoPods = (owner: KubeObject, podLabels: Record<string, string>, prefix: string) => {
+      pod(`${prefix}-${id(`${prefix}a`, 5)}`, podLabels, first, owner);
+      pod(`${prefix}-${id(`${prefix}b`, 5)}`, podLabels, second, owner);
+    };
+    switch (kind) {
+      case 'Deployment': {
+        const deployment = controller('deployments', 'Deployment', 'apps/v1', name, labels);
+        const rsLabels = { ...labels, 'pod-template-hash': hash };
+        const replicaSet = controller(
+          'replicasets',
+          'ReplicaSet',
+          'apps/v1',
+          `${name}-${hash}`,
+          rsLabels,
+          deployment,
+        );
+        twoPods(replicaSet, rsLabels, `${name}-${hash}`);
+        break;
+      }
+      case 'CronJob': {
+        const cronJob = add('cronjobs', {
+          apiVersion: 'batch/v1',
+          kind: 'CronJob',
+          metadata: { name, namespace, uid: uid(`CronJob/${namespace}/${name}`) },
+          spec: { schedule: '*/30 * * * *', jobTemplate: { spec: {} } },
+        });
+        const jobName = `${name}-29000000`;
+        const jobLabels = { 'batch.kubernetes.io/controller-uid': uid(`Job/${namespace}/${jobName}`) };
+        const job = controller('jobs', 'Job', 'batch/v1', jobName, jobLabels, cronJob);
+        job.metadata.uid = jobLabels['batch.kubernetes.io/controller-uid'];
+        twoPods(job, jobLabels, jobName);
+        break;
+      }
+      case 'Job':
+        twoPods(controller('jobs', 'Job', 'batch/v1', name, labels), labels, name);
+        break;
+      case 'ReplicationController': {
+        const rc = add('replicationcontrollers', {
+          apiVersion: 'v1',
+          kind: 'ReplicationController',
+          metadata: { name, namespace, uid: uid(`RC/${namespace}/${name}`), labels },
+          spec: { selector: labels },
+        });
+        twoPods(rc, labels, name);
+        break;
+      }
+      default: {
+        const resource = { ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' }[
+          kind
+        ];
+        twoPods(controller(resource, kind, 'apps/v1', name, labels), labels, name);
+      }
+    }
+  } else if (targets.serviceAccount || targets.images.length > 0) {
+    pod(`${serviceAccount}-1`, { app: serviceAccount }, first);
+    pod(`${serviceAccount}-2`, { app: serviceAccount }, second);
+  } else if (named) {
+    pod('web-1', { app: 'web' }, first);
+    pod('worker-1', { app: 'worker' }, first);
+  }
+  return { cluster, objects, account };
+}

@@ -1,0 +1,290 @@
+/** The replay command: argument handling, rewriting, bad input, the simulation, dry-run, deployed mode. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../bin/replay/deployed.js';
+import { rewriteEvent } from '../bin/replay/rewrite.js';
+import { parseReplayArgs, replay } from '../bin/replay.js';
+import type { Simulation } from '../bin/simulation/simulation.js';
+import { EVENTS_DIR, eventFiles, loadEvent } from './support/events.js';
+
+async function run(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  let simulation: Simulation | undefined;
+  const code = await replay(
+    args,
+    (l) => out.push(l),
+    (l) => err.push(l),
+    { onSimulation: (s) => (simulation = s) },
+  );
+  return { code, out: out.join('\n'), err, simulation };
+}
+const tmp = mkdtempSync(join(tmpdir(), 'replay-'));
+const file = (name: string, content: string) => {
+  const path = join(tmp, name);
+  writeFileSync(path, content);
+  return path;
+};
+
+describe('replay arguments', () => {
+  it('chooses the mode from the options', () => {
+    expect(parseReplayArgs(['e.json']).mode).toBe('simulation');
+    expect(
+      parseReplayArgs(['e.json', '--kubeconfig', 'k', '--endpoint-url', 'http://localhost:4566']),
+    ).toMatchObject({
+      mode: 'local',
+      kubeconfig: 'k',
+      endpointUrl: 'http://localhost:4566',
+    });
+    expect(parseReplayArgs(['e.json', '--deployed', 'GuardDutyResponder', '--dry-run'])).toMatchObject({
+      mode: 'deployed',
+      deployed: 'GuardDutyResponder',
+      dryRun: true,
+    });
+    expect(
+      parseReplayArgs(['e.json', '--cluster', 'c', '--namespace', 'n', '--pod', 'p', '--instance', 'i-1'])
+        .rewrites,
+    ).toEqual({
+      cluster: 'c',
+      namespace: 'n',
+      pod: 'p',
+      instance: 'i-1',
+    });
+  });
+
+  it.each([
+    [[], 'give exactly one event file'],
+    [['a.json', 'b.json'], 'give exactly one event file'],
+    [['a.json', '--deployed', 's', '--kubeconfig', 'k'], '--deployed runs in the account'],
+    [['a.json', '--endpoint-url', 'http://x'], '--endpoint-url is for the local mode'],
+    [['a.json', '--bogus'], "Unknown option '--bogus'"],
+  ])('rejects %j with exit code 2', async (args, message) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.err).toHaveLength(1);
+    expect(result.err[0]).toContain(message);
+  });
+});
+
+describe('rewriting a sample onto a test workload', () => {
+  it('points cluster, namespace, pod and instance at the canary', () => {
+    const event = loadEvent('eks-runtime-new-binary-executed.json');
+    const rewritten = rewriteEvent(event, {
+      cluster: 'staging',
+      namespace: 'canary',
+      pod: 'canary-0',
+      instance: 'i-0canary',
+    }) as typeof event;
+    expect(rewritten.detail.resource.eksClusterDetails.name).toBe('staging');
+    expect(rewritten.detail.resource.kubernetesDetails.kubernetesWorkloadDetails).toMatchObject({
+      namespace: 'canary',
+      name: 'canary-0',
+      type: 'pods',
+    });
+    expect(rewritten.detail.resource.instanceDetails.instanceId).toBe('i-0canary');
+    expect(rewritten.detail.resource.instanceDetails.tags).toContainEqual({
+      key: 'eks:cluster-name',
+      value: 'staging',
+    });
+    expect(event.detail.resource.eksClusterDetails.name).toBe('prod-eks');
+  });
+
+  it('replays the rewritten finding against the canary', async () => {
+    const result = await run([
+      `${EVENTS_DIR}eks-runtime-fileless-execution.json`,
+      '--cluster',
+      'staging',
+      '--namespace',
+      'canary',
+      '--pod',
+      'canary-0',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('ok pod canary/canary-0: labelled guardduty-responder/quarantine=');
+    expect(result.out).toContain('Cluster: staging (managed by the responder)');
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['not JSON', file('broken.json', '{"detail": '), /^replay: .*broken\.json: not JSON \(/],
+    [
+      'a field of the wrong type',
+      file(
+        'typed.json',
+        JSON.stringify({
+          ...loadEvent('eks-audit-privileged-container.json'),
+          detail: { ...loadEvent('eks-audit-privileged-container.json').detail, severity: 'high' },
+        }),
+      ),
+      /^replay: .*typed\.json: not a GuardDuty finding event: detail\.severity: Invalid input: expected number, received string$/,
+    ],
+    [
+      'not a GuardDuty finding',
+      file('other.json', JSON.stringify({ source: 'aws.s3', detail: {} })),
+      /^replay: .*other\.json: not a GuardDuty finding event: .* \(and \d+ more\)$/,
+    ],
+    ['a missing file', join(tmp, 'missing.json'), /^replay: .*missing\.json: cannot be read \(ENOENT\)$/],
+  ])('answers %s with one line naming the file, and exit code 2', async (_what, path, message) => {
+    const result = await run([path]);
+    expect(result.code).toBe(2);
+    expect(result.err).toHaveLength(1);
+    expect(result.err[0]).toMatch(message);
+  });
+});
+
+describe('simulation', () => {
+  it.each(eventFiles())('replays %s to a notification', async (name) => {
+    const result = await run([`${EVENTS_DIR}${name}`]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(/Notify\s+\d+ ms {2}published message-1, outcome (contained|identified)/);
+    expect(result.out).toContain('Notification:\nGuardDuty finding ');
+  });
+
+  it('shows the whole response in the timeline', async () => {
+    const result = await run([`${EVENTS_DIR}eks-audit-privileged-container.json`]);
+    for (const pattern of [
+      /IsolatePods .* ok networkpolicy shop\/guardduty-responder-quarantine/,
+      /ok pod shop\/web-frontend-\w+-\w+: labelled guardduty-responder\/quarantine=/,
+      /CordonNodesItem .* ok node ip-10-0-1-1\d\.us-east-1\.compute\.internal: cordoned \(verified\)/,
+      /ProtectInstancesItem .* ok instance i-\w+: termination protection on; .*scale-in protection on/,
+      /ok role shop-app-irsa: detached 1 managed policy/,
+      /ok instance profile of i-\w+: disassociated .*eks-node-profile/,
+      /SnapshotVolumesItem .* ok volume vol-\w+ \(i-\w+ \/dev\/xvda\): snapshot snap-\d+ started/,
+      /Notify .* outcome contained/,
+    ]) {
+      expect(result.out).toMatch(pattern);
+    }
+  });
+
+  it('changes nothing with --dry-run, shown by the requests the simulation received', async () => {
+    const result = await run([`${EVENTS_DIR}eks-audit-privileged-container.json`, '--dry-run']);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain(
+      'isolate-pods: held-back (dry run: this action would run; nothing is changed)',
+    );
+    const kube = result.simulation?.kube.requests ?? [];
+    const aws = result.simulation?.aws.requests ?? [];
+    expect(kube.length).toBeGreaterThan(0);
+    expect(kube.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(aws.map((r) => r.operation).filter((op) => !/^(Describe|List|Get)/.test(op))).toEqual(['Publish']);
+  });
+});
+
+describe('deployed', () => {
+  const sfn = mockClient(SFNClient);
+  const cloudFormation = mockClient(CloudFormationClient);
+  afterEach(() => {
+    sfn.reset();
+    cloudFormation.reset();
+  });
+  const arn = 'arn:aws:states:us-east-1:111122223333:stateMachine:Responder';
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 23, 9, 0, s));
+
+  it('finds the state machine from the stack outputs, or takes an ARN as it is', async () => {
+    cloudFormation.on(DescribeStacksCommand, { StackName: 'GuardDutyResponder' }).resolves({
+      Stacks: [
+        {
+          StackName: 'GuardDutyResponder',
+          CreationTime: at(0),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: arn }],
+        },
+      ],
+    });
+    expect(await stateMachineArn('GuardDutyResponder', deployedClients('us-east-1'))).toBe(arn);
+    expect(await stateMachineArn(arn, deployedClients('us-east-1'))).toBe(arn);
+  });
+
+  it('starts an execution with the event, polls it, and builds the timeline from its history', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:replay-1`, startDate: at(0) });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' } as never)
+      .resolves({ status: 'SUCCEEDED' } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 1, timestamp: at(0), type: 'ExecutionStarted' },
+        { id: 2, timestamp: at(1), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'Identify' } },
+        {
+          id: 3,
+          timestamp: at(2),
+          type: 'TaskStateExited',
+          stateExitedEventDetails: { name: 'Identify', output: '{"identify":{"Error":"X","Cause":"y"}}' },
+        },
+        {
+          id: 4,
+          timestamp: at(3),
+          type: 'ExecutionFailed',
+          executionFailedEventDetails: { error: 'ResponseFailed' },
+        },
+      ],
+    });
+    const event = {
+      ...loadEvent('eks-audit-privileged-container.json'),
+      'guardduty-responder': { dryRun: true },
+    };
+
+    const result = await runDeployed(arn, event, deployedClients('us-east-1'), {
+      name: 'replay-1',
+      pollMs: 1,
+    });
+
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input).toEqual({
+      stateMachineArn: arn,
+      name: 'replay-1',
+      input: JSON.stringify(event),
+    });
+    expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.events).toEqual([
+      { type: 'StateEntered', at: 1000, state: 'Identify', output: undefined },
+      { type: 'StateExited', at: 2000, state: 'Identify', output: { identify: { Error: 'X', Cause: 'y' } } },
+      { type: 'ExecutionFailed', at: 3000, error: 'ResponseFailed' },
+    ]);
+    expect(historyToEvents([])).toEqual([]);
+  });
+
+  it('passes --dry-run to the deployed state machine in the execution input', async () => {
+    cloudFormation.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'S',
+          CreationTime: at(0),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [{ OutputKey: 'StateMachineArn', OutputValue: arn }],
+        },
+      ],
+    });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${arn}:x`, startDate: at(0) });
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED' } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+
+    const result = await run([
+      `${EVENTS_DIR}eks-audit-privileged-container.json`,
+      '--deployed',
+      'S',
+      '--dry-run',
+      '--region',
+      'us-east-1',
+    ]);
+
+    expect(result.code).toBe(0);
+    const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input['guardduty-responder']).toEqual({ dryRun: true });
+    expect(input.detail.id).toBe(loadEvent('eks-audit-privileged-container.json').detail.id);
+    expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toMatch(
+      /^replay-[0-9a-f]{32}-\d+$/,
+    );
+  });
+});
