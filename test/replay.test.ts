@@ -288,3 +288,61 @@ describe('deployed', () => {
     );
   });
 });
+
+describe('local mode', () => {
+  it('runs the state machine here against the cluster of a kubeconfig and an AWS-compatible endpoint', async () => {
+    const { simulatedAccount } = await import('../bin/simulation/account.js');
+    const { AwsApiServer } = await import('../bin/simulation/aws-api-server.js');
+    const { KubeApiServer, TEST_CA_PEM } = await import('../bin/simulation/kube-api-server.js');
+    const { pod } = await import('./support/cluster.js');
+    const kube = new KubeApiServer();
+    await kube.start();
+    kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
+    const account = simulatedAccount({});
+    const aws = new AwsApiServer(account);
+    await aws.start();
+    const kubeconfig = file(
+      'kubeconfig.yaml',
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'test',
+            cluster: {
+              server: kube.url,
+              'certificate-authority-data': Buffer.from(TEST_CA_PEM).toString('base64'),
+            },
+          },
+        ],
+        users: [{ name: 'operator', user: { token: 'operator-token' } }],
+        contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
+        'current-context': 'test',
+      }),
+    );
+    try {
+      const result = await run([
+        `${EVENTS_DIR}eks-audit-container-with-sensitive-mount.json`,
+        '--kubeconfig',
+        kubeconfig,
+        '--endpoint-url',
+        aws.url,
+        '--region',
+        'us-east-1',
+      ]);
+      expect(result.err).toEqual([]);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain(`Local: cluster ${kube.url} as prod-eks, account 111122223333 us-east-1`);
+      expect(
+        kube.get('pods', 'ops', 'backup-agent')?.metadata.labels?.['guardduty-responder/quarantine'],
+      ).toBeDefined();
+      expect(kube.requests.every((r) => r.status !== 401)).toBe(true);
+      expect(result.out).toContain(
+        'Notification:\nGuardDuty finding Persistence:Kubernetes/ContainerWithSensitiveMount',
+      );
+      expect(aws.requests.map((r) => r.operation)).toContain('GetCallerIdentity');
+    } finally {
+      await Promise.all([kube.stop(), aws.stop()]);
+    }
+  });
+});

@@ -354,6 +354,11 @@ export function simulatedAccount(description: AccountDescription) {
         },
       };
     },
+    GetCallerIdentity: () => ({
+      UserId: 'AIDASIMULATION',
+      Account: ACCOUNT,
+      Arn: `arn:aws:iam::${ACCOUNT}:user/simulation`,
+    }),
     Publish: (input: PublishCommandInput) => {
       published.push(input);
       return { MessageId: `message-${published.length}` };

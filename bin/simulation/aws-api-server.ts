@@ -145,6 +145,8 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
   AttachRolePolicy: () => '',
   PutRolePolicy: () => '',
   Publish: (out) => text('MessageId', out.MessageId),
+  GetCallerIdentity: (out) =>
+    text('UserId', out.UserId) + text('Account', out.Account) + text('Arn', out.Arn),
 };
 
 const XMLNS: Record<string, string> = {
@@ -152,6 +154,7 @@ const XMLNS: Record<string, string> = {
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+  sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
 };
 
 // ---------------------------------------------------------------- query input
@@ -246,6 +249,7 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
     PolicyName: p.PolicyName,
     PolicyDocument: p.PolicyDocument,
   }),
+  GetCallerIdentity: () => ({}),
   Publish: (p) => ({
     TopicArn: p.TopicArn,
     Subject: p.Subject,
