@@ -1,0 +1,186 @@
+#!/usr/bin/env node
+/**
+ * npm run bench: replays a set of findings in the simulation and prints, per finding type and overall,
+ * the time from execution start to pods isolated and to execution end (p50, p99 over RUNS runs each),
+ * the Kubernetes and AWS API calls per finding, and for each Lambda bundle its size and the time to
+ * import it in a fresh Node process. The figures are also written to bench-results/latest.json.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { App } from 'aws-cdk-lib';
+import { awsClients } from '../lambdas/clients/aws.js';
+import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
+import { parseFindingEvent } from '../lambdas/core/finding.js';
+import { targetsOf } from '../lambdas/core/targets.js';
+import { ResponderStack } from '../lib/responder-stack.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
+import { runLocally, synthesizedDefinition, taskHandlers } from './runner.js';
+import { startSimulation } from './simulation/simulation.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 50);
+const FINDINGS = [
+  'eks-audit-privileged-container.json',
+  'eks-runtime-new-binary-executed.json',
+  'ec2-bitcoin-tool-dns-on-eks-node.json',
+  'ec2-backdoor-cc-activity.json',
+];
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+};
+const stats = (values: number[]) => ({
+  p50: percentile(values, 50),
+  p99: percentile(values, 99),
+  n: values.length,
+});
+const fmt = (value: number) => (Number.isNaN(value) ? '     -' : value.toFixed(0).padStart(6));
+
+async function benchFinding(file: string) {
+  const event = parseFindingEvent(
+    JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'events', file), 'utf8')),
+  );
+  const finding = event.detail;
+  const location = { accountId: finding.accountId, region: finding.region };
+  const configured = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
+  const cluster = targetsOf(finding).cluster;
+  const config = { ...configured, clusters: cluster ? [cluster] : [] };
+  const definition = synthesizedDefinition(config, location);
+  const isolated: number[] = [];
+  const total: number[] = [];
+  const kubeCalls: number[] = [];
+  const awsCalls: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const simulation = await startSimulation(finding, targetsOf(finding));
+    try {
+      const clients = awsClients(simulation.overrides);
+      const execution = await runLocally(
+        definition,
+        event,
+        taskHandlers({
+          settings: settingsOf(config),
+          location,
+          clients,
+          kubernetes: eksKubernetes(clients.eks),
+          sns: new SNSClient(simulation.overrides),
+          topicArn: `arn:aws:sns:${location.region}:${location.accountId}:bench`,
+        }),
+      );
+      if (execution.status !== 'SUCCEEDED')
+        throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
+      const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');
+      const didIsolate = JSON.stringify(pods?.output ?? {}).includes('"status":"ok"');
+      if (pods && didIsolate) isolated.push(pods.at);
+      total.push(execution.durationMs);
+      kubeCalls.push(simulation.kube.requests.length);
+      awsCalls.push(simulation.aws.requests.length);
+    } finally {
+      await simulation.stop();
+    }
+  }
+  return {
+    finding: file,
+    type: finding.type,
+    toPodsIsolatedMs: stats(isolated),
+    toEndMs: stats(total),
+    kubernetesCalls: stats(kubeCalls).p50,
+    awsCalls: stats(awsCalls).p50,
+    all: { isolated, total },
+  };
+}
+
+function benchBundles() {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
+  const config = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
+  const stack = new ResponderStack(app, config.stackName, {
+    config,
+    env: { account: '111122223333', region: 'us-east-1' },
+  });
+  const assembly = app.synth();
+  const template = assembly.getStackArtifact(stack.artifactId).template as {
+    Resources: Record<
+      string,
+      { Type: string; Properties: { Description?: string }; Metadata?: Record<string, string> }
+    >;
+  };
+  return Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Lambda::Function')
+    .map((fn) => {
+      const entry = join(assembly.directory, fn.Metadata?.['aws:asset:path'] ?? '', 'index.mjs');
+      const importMs = Array.from({ length: 5 }, () =>
+        Number(
+          execFileSync(
+            process.execPath,
+            [
+              '--input-type=module',
+              '-e',
+              `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(performance.now() - t)`,
+            ],
+            { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } },
+          ),
+        ),
+      );
+      return {
+        function: fn.Properties.Description ?? '',
+        bytes: statSync(entry).size,
+        importMs: percentile(importMs, 50),
+      };
+    });
+}
+
+const started = performance.now();
+const results = [];
+for (const file of FINDINGS) results.push(await benchFinding(file));
+const bundles = benchBundles();
+const overall = {
+  toPodsIsolatedMs: stats(results.flatMap((r) => r.all.isolated)),
+  toEndMs: stats(results.flatMap((r) => r.all.total)),
+};
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+
+console.log(`guardduty-responder benchmark: ${RUNS} runs per finding, simulation on ${machine}\n`);
+console.log(
+  'finding type                                         to pods isolated (ms)   to end (ms)     API calls',
+);
+console.log(
+  '                                                          p50     p99         p50    p99    k8s   AWS',
+);
+for (const r of results) {
+  console.log(
+    `${r.type.padEnd(52)} ${fmt(r.toPodsIsolatedMs.p50)}  ${fmt(r.toPodsIsolatedMs.p99)}      ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}  ${String(r.kubernetesCalls).padStart(5)} ${String(r.awsCalls).padStart(5)}`,
+  );
+}
+console.log(
+  `${'overall'.padEnd(52)} ${fmt(overall.toPodsIsolatedMs.p50)}  ${fmt(overall.toPodsIsolatedMs.p99)}      ${fmt(overall.toEndMs.p50)} ${fmt(overall.toEndMs.p99)}`,
+);
+console.log(
+  '\nLambda bundle                                                              size (KiB)   import (ms, p50 of 5)',
+);
+for (const b of bundles)
+  console.log(
+    `${b.function.padEnd(76)} ${(b.bytes / 1024).toFixed(0).padStart(8)}   ${b.importMs.toFixed(0).padStart(8)}`,
+  );
+console.log(`\ntook ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+mkdirSync(join(ROOT, 'bench-results'), { recursive: true });
+writeFileSync(
+  join(ROOT, 'bench-results', 'latest.json'),
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine,
+      runsPerFinding: RUNS,
+      findings: results.map(({ all: _all, ...r }) => r),
+      overall,
+      bundles,
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log('wrote bench-results/latest.json');
