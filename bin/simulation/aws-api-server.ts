@@ -15,16 +15,16 @@ export type AwsRequest = { service: string; operation: string; status: number };
 
 // ---------------------------------------------------------------- XML
 
-const escape = (text: unknown) =>
+const escapeXml = (text: unknown) =>
   String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 type Xml = string;
 const el = (name: string, content: Xml | string | number | boolean | undefined | null): Xml =>
   content === undefined || content === null
     ? ''
-    : `<${name}>${typeof content === 'string' ? content : escape(content)}</${name}>`;
+    : `<${name}>${typeof content === 'string' ? content : escapeXml(content)}</${name}>`;
 const text = (name: string, value: unknown): Xml =>
-  value === undefined || value === null ? '' : `<${name}>${escape(value)}</${name}>`;
+  value === undefined || value === null ? '' : `<${name}>${escapeXml(value)}</${name}>`;
 const items = <T>(name: string, list: readonly T[] | undefined, item: (value: T) => Xml, tag = 'item'): Xml =>
   `<${name}>${(list ?? []).map((value) => `<${tag}>${item(value)}</${tag}>`).join('')}</${name}>`;
 
@@ -135,7 +135,7 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
       (p: Out) => text('PolicyName', p.PolicyName) + text('PolicyArn', p.PolicyArn),
     ) + text('IsTruncated', false),
   ListRolePolicies: (out) =>
-    members('PolicyNames', out.PolicyNames, (name: string) => escape(name)) + text('IsTruncated', false),
+    members('PolicyNames', out.PolicyNames, (name: string) => escapeXml(name)) + text('IsTruncated', false),
   GetRolePolicy: (out) =>
     text('RoleName', out.RoleName) +
     text('PolicyName', out.PolicyName) +
@@ -166,8 +166,12 @@ function unflatten(form: URLSearchParams): Record<string, unknown> {
     const parts = key.split('.');
     let node: Record<string, unknown> = root;
     parts.forEach((part, index) => {
-      if (index === parts.length - 1) node[part] = value;
-      else node = (node[part] ??= {}) as Record<string, unknown>;
+      if (index === parts.length - 1) {
+        node[part] = value;
+        return;
+      }
+      node[part] ??= {};
+      node = node[part] as Record<string, unknown>;
     });
   }
   return root;
@@ -373,8 +377,8 @@ export class AwsApiServer {
     } catch (error) {
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode ?? (e.name.startsWith('NoSuchEntity') ? 404 : 400);
-      const code = escape(errorCode(service, e));
-      const message = escape(e.message);
+      const code = escapeXml(errorCode(service, e));
+      const message = escapeXml(e.message);
       const xml =
         service === 'ec2'
           ? `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
