@@ -59,20 +59,22 @@ export class ResponseWorkflow extends Construct {
     super(scope, id);
     const { functions } = props;
 
+    /** The state's name, and the key its result takes in the execution state (IsolatePods → isolatePods). */
+    const resultKey = (state: string) => `$.${state.charAt(0).toLowerCase()}${state.slice(1)}`;
     const step = (
-      name: string,
-      fn: lambda.IFunction,
+      fn: FunctionName,
       comment: string,
       options: { replaceInput?: boolean; payload?: Record<string, string> } = {},
     ) => {
+      const name = TASK_STATES[fn];
       const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: fn,
+        lambdaFunction: functions[fn],
         comment,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
         payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
         // Without a ResultPath the result replaces the input (the default, "$", left implicit).
-        resultPath: options.replaceInput ? undefined : `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
+        resultPath: options.replaceInput ? undefined : resultKey(name),
         taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
       });
       task.addRetry({
@@ -84,17 +86,22 @@ export class ResponseWorkflow extends Construct {
       });
       return task;
     };
+    const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION };
     /** A task whose failure (after retries) is caught into its own result, so the response goes on. */
-    const caught = (task: tasks.LambdaInvoke, resultPath: string) => {
+    const caught = (fn: FunctionName, comment: string) => {
+      const task = step(fn, comment, { payload: wholeInput });
       task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error stays in the result' }), {
         errors: ['States.ALL'],
-        resultPath,
+        resultPath: resultKey(task.id),
       });
       return task;
     };
-    const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION };
-    const perItem = (name: string, itemsPath: string, fn: lambda.IFunction, comment: string) => {
-      const map = new sfn.Map(this, name, {
+    /** A Map over identified targets; each iteration's result, or its error, is one array element. */
+    const perItem = (fn: FunctionName, itemsPath: string, comment: string) => {
+      const task = step(fn, comment, { replaceInput: true });
+      const name = task.id.replace(/Item$/, '');
+      task.addCatch(new sfn.Pass(this, `${task.id}Failed`), { errors: ['States.ALL'] });
+      return new sfn.Map(this, name, {
         comment,
         itemsPath,
         itemSelector: {
@@ -103,51 +110,29 @@ export class ResponseWorkflow extends Construct {
           'target.$': '$$.Map.Item.Value',
         },
         maxConcurrency: 10,
-        resultPath: `$.${name.charAt(0).toLowerCase()}${name.slice(1)}`,
-      });
-      const task = step(`${name}Item`, fn, comment, { replaceInput: true });
-      if (!Object.values(TASK_STATES).includes(task.id)) throw new Error(`${task.id} is not in TASK_STATES`);
-      task.addCatch(new sfn.Pass(this, `${name}ItemFailed`), { errors: ['States.ALL'] });
-      map.itemProcessor(task);
-      return map;
+        resultPath: resultKey(name),
+      }).itemProcessor(task);
     };
     const thenJoin = (states: sfn.IChainable[]) =>
       states
         .slice(1)
         .reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(states[0] as sfn.IChainable));
 
-    const notify = step('Notify', functions.notify, 'Publish what was found, done and failed');
-    const identify = step('Identify', functions.identify, 'Plan the response and resolve its targets');
+    const notify = step('notify', 'Publish what was found, done and failed');
+    const identify = step('identify', 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
 
-    const isolate = caught(
-      step('IsolatePods', functions['isolate-pods'], 'Quarantine label and deny-all NetworkPolicy', {
-        payload: wholeInput,
-      }),
-      '$.isolatePods',
-    );
-    const cordon = perItem(
-      'CordonNodes',
-      `${IDENTIFICATION}.nodes`,
-      functions['cordon-nodes'],
-      'Cordon each node',
-    );
+    const isolate = caught('isolate-pods', 'Quarantine label and deny-all NetworkPolicy');
+    const cordon = perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node');
     const protect = perItem(
-      'ProtectInstances',
+      'protect-instances',
       `${IDENTIFICATION}.instances`,
-      functions['protect-instances'],
       'Termination and scale-in protection of each instance',
     );
-    const revoke = caught(
-      step('RevokeIam', functions['revoke-iam'], 'Detach the policies of compromised roles', {
-        payload: wholeInput,
-      }),
-      '$.revokeIam',
-    );
+    const revoke = caught('revoke-iam', 'Detach the policies of compromised roles');
     const snapshot = perItem(
-      'SnapshotVolumes',
+      'snapshot-volumes',
       `${IDENTIFICATION}.instances`,
-      functions['snapshot-volumes'],
       'Snapshot the EBS volumes of each instance',
     );
 

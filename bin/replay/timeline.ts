@@ -1,6 +1,7 @@
 /** The replay's timeline: each state, what it found or did, how long it took. */
 import type { ActionResult } from '../../lambdas/core/action-result.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
+import { TASK_STATES } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
 
 const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
@@ -43,15 +44,7 @@ function summarize(state: string, output: unknown): string[] {
 
 const RESULT_KEYS: Record<string, string> = { IsolatePods: 'isolatePods', RevokeIam: 'revokeIam' };
 
-const TASKS = new Set([
-  'Identify',
-  'IsolatePods',
-  'CordonNodesItem',
-  'ProtectInstancesItem',
-  'RevokeIam',
-  'SnapshotVolumesItem',
-  'Notify',
-]);
+const TASKS = new Set(Object.values(TASK_STATES));
 
 export function timeline(events: readonly ExecutionEvent[]): string[] {
   const lines: string[] = [];

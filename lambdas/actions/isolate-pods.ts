@@ -113,9 +113,11 @@ async function isolatePod(
       },
     );
   }
-  const how = existingIncident
-    ? `already quarantined${existingIncident === value && existingIncident === labelValue(incident) ? '' : ` by incident ${existingIncident}`}`
-    : `labelled ${QUARANTINE_LABEL}=${value}`;
+  const how = !existingIncident
+    ? `labelled ${QUARANTINE_LABEL}=${value}`
+    : existingIncident === labelValue(incident)
+      ? 'already quarantined'
+      : `already quarantined by incident ${existingIncident}`;
   const stripped = strip ? `; removed its labels ${Object.keys(ownLabels).join(', ')}` : '';
   return item(target, verified ? 'ok' : 'failed', `${how}${stripped}`, { verified, caveats, restore });
 }
