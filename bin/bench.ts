@@ -10,16 +10,13 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
-import { awsClients } from '../lambdas/clients/aws.js';
-import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { ResponderStack } from '../lib/responder-stack.js';
-import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
-import { runLocally, synthesizedDefinition, taskHandlers } from './runner.js';
-import { startSimulation } from './simulation/simulation.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig } from './config.js';
+import { synthesizedDefinition } from './runner.js';
+import { locationOf, respondInSimulation } from './simulation/simulation.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const FINDINGS = [
@@ -46,42 +43,23 @@ async function benchFinding(file: string) {
     JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'events', file), 'utf8')),
   );
   const finding = event.detail;
-  const location = { accountId: finding.accountId, region: finding.region };
   const configured = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
   const cluster = targetsOf(finding).cluster;
   const config = { ...configured, clusters: cluster ? [cluster] : [] };
-  const definition = synthesizedDefinition(config, location);
+  const definition = synthesizedDefinition(config, locationOf(event));
   const isolated: number[] = [];
   const total: number[] = [];
   const kubeCalls: number[] = [];
   const awsCalls: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const simulation = await startSimulation(finding, targetsOf(finding));
-    try {
-      const clients = awsClients(simulation.overrides);
-      const execution = await runLocally(
-        definition,
-        event,
-        taskHandlers({
-          settings: settingsOf(config),
-          location,
-          clients,
-          kubernetes: eksKubernetes(clients.eks),
-          sns: new SNSClient(simulation.overrides),
-          topicArn: `arn:aws:sns:${location.region}:${location.accountId}:bench`,
-        }),
-      );
-      if (execution.status !== 'SUCCEEDED')
-        throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
-      const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');
-      const didIsolate = JSON.stringify(pods?.output ?? {}).includes('"status":"ok"');
-      if (pods && didIsolate) isolated.push(pods.at);
-      total.push(execution.durationMs);
-      kubeCalls.push(simulation.kube.requests.length);
-      awsCalls.push(simulation.aws.requests.length);
-    } finally {
-      await simulation.stop();
-    }
+    const { run: execution, simulation } = await respondInSimulation(event, config, definition);
+    if (execution.status !== 'SUCCEEDED')
+      throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
+    const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');
+    if (pods && JSON.stringify(pods.output ?? {}).includes('"status":"ok"')) isolated.push(pods.at);
+    total.push(execution.durationMs);
+    kubeCalls.push(simulation.kube.requests.length);
+    awsCalls.push(simulation.aws.requests.length);
   }
   return {
     finding: file,

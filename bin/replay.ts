@@ -18,7 +18,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
-import { apisFromKubeConfig, eksKubernetes, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
@@ -30,7 +30,7 @@ import { timeline } from './replay/timeline.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from './runner.js';
 import { simulatedAccount } from './simulation/account.js';
 import { AwsApiServer } from './simulation/aws-api-server.js';
-import { type Simulation, startSimulation } from './simulation/simulation.js';
+import { respondInSimulation, type Simulation } from './simulation/simulation.js';
 
 export type ReplayOptions = {
   file: string;
@@ -154,32 +154,13 @@ async function replaySimulation(
   out: Out,
   hooks: ReplayHooks,
 ): Promise<number> {
-  const finding = event.detail;
-  const simulation = await startSimulation(finding, targetsOf(finding));
+  const config = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
+  const { run, simulation } = await respondInSimulation(event, config);
   hooks.onSimulation?.(simulation);
-  try {
-    const location: ResponderLocation = { accountId: finding.accountId, region: finding.region };
-    const config = replayConfig(simulation.cluster, options.dryRun);
-    const clients = awsClients(simulation.overrides);
-    out(
-      `Simulation: Kubernetes API ${simulation.kube.url}, AWS endpoint ${simulation.aws.url}, account ${location.accountId} ${location.region}`,
-    );
-    const run = await runLocally(
-      synthesizedDefinition(config, location),
-      event,
-      taskHandlers({
-        settings: settingsOf(config),
-        location,
-        clients,
-        kubernetes: eksKubernetes(clients.eks),
-        sns: new SNSClient(simulation.overrides),
-        topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
-      }),
-    );
-    return report(run, simulation.account.state.published.at(-1)?.Message, out);
-  } finally {
-    await simulation.stop();
-  }
+  out(
+    `Simulation: account ${event.detail.accountId} ${event.detail.region}, cluster ${simulation.cluster ?? 'none'}, on this machine`,
+  );
+  return report(run, simulation.account.state.published.at(-1)?.Message, out);
 }
 
 async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out): Promise<number> {

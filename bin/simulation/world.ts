@@ -23,6 +23,20 @@ const uid = (seed: string) => {
   const h = id(seed, 32);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 };
+/** The controller reference an owner puts on what it creates. */
+const ownedBy = (owner: KubeObject | undefined) =>
+  owner
+    ? [
+        {
+          apiVersion: owner.apiVersion ?? '',
+          kind: owner.kind ?? '',
+          name: owner.metadata.name,
+          uid: owner.metadata.uid ?? '',
+          controller: true,
+        },
+      ]
+    : undefined;
+
 const POLICIES = [
   'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
   'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
@@ -141,17 +155,7 @@ export function worldFor(finding: Finding, targets: Targets): World {
         namespace,
         uid: uid(`${namespace}/${name}`),
         labels,
-        ownerReferences: owner
-          ? [
-              {
-                apiVersion: owner.apiVersion ?? 'apps/v1',
-                kind: owner.kind ?? '',
-                name: owner.metadata.name,
-                uid: owner.metadata.uid ?? '',
-                controller: true,
-              },
-            ]
-          : undefined,
+        ownerReferences: ownedBy(owner),
       },
       spec: { nodeName, serviceAccountName: serviceAccount, containers: [{ name: 'main', image }] },
       status: { phase: 'Running' },
@@ -172,17 +176,7 @@ export function worldFor(finding: Finding, targets: Targets): World {
         namespace,
         uid: uid(`${kind}/${namespace}/${name}`),
         labels,
-        ownerReferences: owner
-          ? [
-              {
-                apiVersion: owner.apiVersion ?? '',
-                kind: owner.kind ?? '',
-                name: owner.metadata.name,
-                uid: owner.metadata.uid ?? '',
-                controller: true,
-              },
-            ]
-          : undefined,
+        ownerReferences: ownedBy(owner),
       },
       spec: { selector: { matchLabels: labels }, template: { metadata: { labels } } },
     });
