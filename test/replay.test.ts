@@ -248,7 +248,7 @@ describe('deployed', () => {
     expect(sfn.commandCalls(DescribeExecutionCommand)).toHaveLength(2);
     expect(result.status).toBe('SUCCEEDED');
     expect(result.events).toEqual([
-      { type: 'StateEntered', at: 1000, state: 'Identify', output: undefined },
+      { type: 'StateEntered', at: 1000, state: 'Identify' },
       { type: 'StateExited', at: 2000, state: 'Identify', output: { identify: { Error: 'X', Cause: 'y' } } },
       { type: 'ExecutionFailed', at: 3000, error: 'ResponseFailed' },
     ]);

@@ -54,12 +54,17 @@ export function timeline(events: readonly ExecutionEvent[]): string[] {
     if (event.type === 'StateEntered') entered.set(state, [...(entered.get(state) ?? []), event.at]);
     if (event.type === 'StateRetried')
       lines.push(`${ms(event.at)}  ${state.padEnd(21)} retrying after ${event.error ?? 'an error'}`);
-    if ((event.type === 'StateExited' || event.type === 'StateFailed') && TASKS.has(state)) {
+    if (event.type === 'StateExited' || event.type === 'StateFailed') {
       const start = entered.get(state)?.shift() ?? event.at;
+      // Tasks say what they found or did; Choice, Parallel and Map states only how long they took.
       const detail =
-        event.type === 'StateFailed' ? [`failed: ${event.error}`] : summarize(state, event.output);
+        event.type === 'StateFailed'
+          ? [`failed: ${event.error}`]
+          : TASKS.has(state)
+            ? summarize(state, event.output)
+            : [];
       lines.push(
-        `${ms(event.at)}  ${state.padEnd(21)} ${(event.at - start).toFixed(0).padStart(5)} ms  ${detail[0] ?? ''}`,
+        `${ms(event.at)}  ${state.padEnd(21)} ${(event.at - start).toFixed(0).padStart(5)} ms  ${detail[0] ?? ''}`.trimEnd(),
       );
       for (const more of detail.slice(1)) lines.push(`${' '.repeat(46)}${more}`);
     }
