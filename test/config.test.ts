@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEY, parseConfig } from '../bin/config.js';
 import { DEFAULT_PLAYBOOK } from '../lambdas/core/playbook.js';
+import { DEFAULT_PROTECTED_WORKLOADS } from '../lambdas/core/settings.js';
 
 describe('parseConfig', () => {
   it('gives safe defaults for an empty configuration', () => {
@@ -16,6 +17,8 @@ describe('parseConfig', () => {
       stripPodLabels: false,
       revokeSharedRoles: false,
       dryRun: false,
+      protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
+      limits: { maxPodsIsolated: 20, maxNodesCordoned: 3 },
       logRetentionDays: 365,
     });
   });

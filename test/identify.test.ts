@@ -133,6 +133,7 @@ describe('identify', () => {
         sources: ['irsa'],
         usedBy: podUsers,
         usedOutsideIncident: ['service account reporting/exporter'],
+        heldBack: null,
       },
       {
         name: 'web-pod-identity-role',
@@ -140,6 +141,7 @@ describe('identify', () => {
         sources: ['pod-identity'],
         usedBy: podUsers,
         usedOutsideIncident: [],
+        heldBack: null,
       },
       {
         name: 'eks-node-role',
@@ -147,6 +149,7 @@ describe('identify', () => {
         sources: ['instance-profile'],
         usedBy: ['instance i-0aaa00000000000a1', 'instance i-0aaa00000000000a2'],
         usedOutsideIncident: ['instance i-0aaa00000000000a3'],
+        heldBack: null,
       },
     ]);
     expect(identification.notFound).toEqual([]);
@@ -344,6 +347,7 @@ describe('identify', () => {
         instanceId: 'i-0f1e2d3c4b5a69788',
         unschedulable: false,
         karpenter: false,
+        heldBack: null,
       },
     ]);
     expect(identification.instances[0]).toMatchObject({

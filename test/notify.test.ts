@@ -30,6 +30,7 @@ describe('composeNotification', () => {
           labels: {},
           images: [],
           owner: null,
+          heldBack: null,
         },
       ],
       instances: [

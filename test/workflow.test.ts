@@ -12,7 +12,7 @@ import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
-import { addDeployment, node, serviceAccount } from './support/cluster.js';
+import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { responderHandlers } from './support/responder.js';
 
@@ -255,6 +255,87 @@ describe('response state machine', () => {
     ]);
     expect(execution.status).toBe('SUCCEEDED');
     expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
+  });
+
+  it('cordons no more nodes than the limit for a DaemonSet over 10 nodes, and lists the ones held back', async () => {
+    const daemonSet = server.add('daemonsets', {
+      metadata: { name: 'log-agent', namespace: 'monitoring', labels: { app: 'log-agent' } },
+      spec: { selector: { matchLabels: { app: 'log-agent' } } },
+    });
+    const instances: FakeInstance[] = [];
+    for (let i = 0; i < 10; i++) {
+      const name = `ip-10-0-2-${10 + i}.ec2.internal`;
+      const id = `i-0ds${String(i).padStart(14, '0')}`;
+      server.add('nodes', node(name, id));
+      server.add('pods', {
+        metadata: {
+          name: `log-agent-${i}`,
+          namespace: 'monitoring',
+          labels: { app: 'log-agent' },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'DaemonSet',
+              name: 'log-agent',
+              uid: daemonSet.metadata.uid ?? '',
+              controller: true,
+            },
+          ],
+        },
+        spec: { nodeName: name, containers: [{ name: 'agent', image: 'fluent-bit:3' }] },
+        status: { phase: 'Running' },
+      });
+      instances.push(nodeInstance(id, name, `vol-ds${i}`));
+    }
+    withAccount({ instances });
+
+    const execution = await run('eks-audit-privileged-container.json', (event) => {
+      Object.assign(event.detail.resource.kubernetesDetails.kubernetesWorkloadDetails, {
+        name: 'log-agent',
+        type: 'daemonsets',
+        namespace: 'monitoring',
+      });
+    });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(server.list('nodes').filter((n) => n.spec?.unschedulable)).toHaveLength(3);
+    expect(
+      server.list('pods', 'monitoring').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL]),
+    ).toHaveLength(10);
+    const heldBack = message()
+      .split('\n')
+      .filter((line) =>
+        line.includes(': skipped: held back: over the limit of 3 nodes cordoned per execution'),
+      );
+    expect(heldBack).toHaveLength(7);
+  });
+
+  it('never isolates a protected system pod, and says so', async () => {
+    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    server.add('pods', {
+      ...pod({
+        name: 'coredns-6d4b75cb6d-x2x8n',
+        namespace: 'kube-system',
+        labels: { 'k8s-app': 'kube-dns' },
+        nodeName: 'ip-10-0-12-34.ec2.internal',
+      }),
+    });
+    withAccount({
+      instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+    });
+
+    const execution = await run('eks-audit-exec-in-kube-system-pod.json', (event) => {
+      event.detail.resource.kubernetesDetails.kubernetesWorkloadDetails.name = 'coredns-6d4b75cb6d-x2x8n';
+    });
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(server.get('pods', 'kube-system', 'coredns-6d4b75cb6d-x2x8n')?.metadata.labels).toEqual({
+      'k8s-app': 'kube-dns',
+    });
+    expect(server.list('networkpolicies')).toEqual([]);
+    expect(message()).toContain(
+      'pod kube-system/coredns-6d4b75cb6d-x2x8n: skipped: held back: protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated',
+    );
   });
 
   it('goes straight to notify when nothing is planned, and fails after notifying when identification fails', async () => {

@@ -9,6 +9,12 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import {
+  parseLabelSelector,
+  type Requirement,
+  SelectorError,
+  splitTerms,
+} from '../../lambdas/core/selectors.js';
 
 /**
  * The server speaks TLS, as an EKS endpoint does, with a certificate for 127.0.0.1 issued by a test CA
@@ -130,65 +136,6 @@ class HttpError extends Error {
 }
 
 // ---------------------------------------------------------------- selectors
-
-type Requirement = (labels: Record<string, string>) => boolean;
-
-/** Splits on commas that are not inside parentheses. */
-function splitTerms(selector: string): string[] {
-  const terms: string[] = [];
-  let depth = 0;
-  let current = '';
-  for (const char of selector) {
-    if (char === '(') depth++;
-    if (char === ')') depth--;
-    if (char === ',' && depth === 0) {
-      terms.push(current);
-      current = '';
-    } else current += char;
-  }
-  terms.push(current);
-  return terms.map((term) => term.trim()).filter((term) => term.length > 0);
-}
-
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
-
-function checkKey(key: string): string {
-  if (!LABEL_KEY.test(key))
-    throw new HttpError(400, 'BadRequest', `unable to parse requirement: invalid label key "${key}"`);
-  return key;
-}
-function checkValue(value: string): string {
-  if (!LABEL_VALUE.test(value) || value.length > 63) {
-    throw new HttpError(400, 'BadRequest', `unable to parse requirement: invalid label value: "${value}"`);
-  }
-  return value;
-}
-
-export function parseLabelSelector(selector: string): Requirement[] {
-  return splitTerms(selector).map((term): Requirement => {
-    const setMatch = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
-    if (setMatch) {
-      const key = checkKey(setMatch[1] ?? '');
-      const values = (setMatch[3] ?? '').split(',').map((v) => checkValue(v.trim()));
-      return setMatch[2] === 'in'
-        ? (labels) => key in labels && values.includes(labels[key] ?? '')
-        : (labels) => !(key in labels) || !values.includes(labels[key] ?? '');
-    }
-    const equality = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
-    if (equality) {
-      const key = checkKey(equality[1] ?? '');
-      const value = checkValue(equality[3] ?? '');
-      return equality[2] === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value;
-    }
-    if (term.startsWith('!')) {
-      const key = checkKey(term.slice(1));
-      return (labels) => !(key in labels);
-    }
-    const key = checkKey(term);
-    return (labels) => key in labels;
-  });
-}
 
 function fieldValue(object: KubeObject, path: string): string {
   let value: unknown = object;
@@ -583,7 +530,13 @@ export class KubeApiServer {
   }
 
   private listObjects(target: Route, query: URLSearchParams) {
-    const labelRequirements = parseLabelSelector(query.get('labelSelector') ?? '');
+    let labelRequirements: Requirement[];
+    try {
+      labelRequirements = parseLabelSelector(query.get('labelSelector') ?? '');
+    } catch (error) {
+      if (error instanceof SelectorError) throw new HttpError(400, 'BadRequest', error.message);
+      throw error;
+    }
     const fieldRequirements = parseFieldSelector(query.get('fieldSelector') ?? '', target.type);
     const matching = [...this.objects.entries()]
       .filter(([key]) =>

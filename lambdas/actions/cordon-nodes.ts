@@ -20,6 +20,13 @@ export async function cordonNode(
   if (!input.cluster?.managed) return skippedResult('cordon-nodes', 'no cluster the responder may act on');
   const name = input.target.name;
   const target = `node ${name}`;
+  if (input.target.heldBack) {
+    return {
+      action: 'cordon-nodes',
+      skipped: null,
+      items: [item(target, 'skipped', `held back: ${input.target.heldBack}`)],
+    };
+  }
   const done = await settle(async () => {
     const kube = await kubernetes(input.cluster?.name ?? '');
     const node = await kube.readNode(name);

@@ -134,9 +134,12 @@ export async function isolatePods(
   if (pods.length === 0) return skippedResult('isolate-pods', 'no pod was identified (already gone?)');
   const kube = await kubernetes(cluster.name);
 
-  const items: ActionItem[] = [];
-  for (const namespace of [...new Set(pods.map((pod) => pod.namespace))]) {
-    const inNamespace = pods.filter((pod) => pod.namespace === namespace);
+  const items: ActionItem[] = pods.flatMap((pod) =>
+    pod.heldBack ? [item(`pod ${pod.namespace}/${pod.name}`, 'skipped', `held back: ${pod.heldBack}`)] : [],
+  );
+  const toIsolate = pods.filter((pod) => pod.heldBack === null);
+  for (const namespace of [...new Set(toIsolate.map((pod) => pod.namespace))]) {
+    const inNamespace = toIsolate.filter((pod) => pod.namespace === namespace);
     const prepared = await settle(async () => {
       const policies = await kube.listNetworkPolicies(namespace);
       return { policies, policy: await ensurePolicy(kube, namespace) };

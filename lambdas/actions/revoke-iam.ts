@@ -145,6 +145,10 @@ export async function revokeIam(
   const items: ActionItem[] = [];
   for (const role of roles) {
     const target = `role ${role.name}`;
+    if (role.heldBack) {
+      items.push(item(target, 'skipped', `held back: ${role.heldBack}`));
+      continue;
+    }
     if (isServiceLinked(role)) {
       items.push(item(target, 'skipped', 'a service-linked role, which only AWS may change'));
       continue;

@@ -60,3 +60,71 @@ export function instanceIdFromProviderId(providerId: string | undefined | null):
 export function isKubernetesName(name: string): boolean {
   return name.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name);
 }
+
+/** A label selector string Kubernetes would refuse. */
+export class SelectorError extends Error {
+  override readonly name = 'SelectorError';
+}
+
+export type Requirement = (labels: Record<string, string>) => boolean;
+
+/** Splits on commas that are not inside parentheses. */
+export function splitTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const char of selector) {
+    if (char === '(') depth++;
+    if (char === ')') depth--;
+    if (char === ',' && depth === 0) {
+      terms.push(current);
+      current = '';
+    } else current += char;
+  }
+  terms.push(current);
+  return terms.map((term) => term.trim()).filter((term) => term.length > 0);
+}
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+function checkKey(key: string): string {
+  if (!LABEL_KEY.test(key))
+    throw new SelectorError(`unable to parse requirement: invalid label key "${key}"`);
+  return key;
+}
+function checkValue(value: string): string {
+  if (!LABEL_VALUE.test(value) || value.length > 63) {
+    throw new SelectorError(`unable to parse requirement: invalid label value: "${value}"`);
+  }
+  return value;
+}
+
+export function parseLabelSelector(selector: string): Requirement[] {
+  return splitTerms(selector).map((term): Requirement => {
+    const setMatch = /^(\S+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+    if (setMatch) {
+      const key = checkKey(setMatch[1] ?? '');
+      const values = (setMatch[3] ?? '').split(',').map((v) => checkValue(v.trim()));
+      return setMatch[2] === 'in'
+        ? (labels) => key in labels && values.includes(labels[key] ?? '')
+        : (labels) => !(key in labels) || !values.includes(labels[key] ?? '');
+    }
+    const equality = /^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
+    if (equality) {
+      const key = checkKey(equality[1] ?? '');
+      const value = checkValue(equality[3] ?? '');
+      return equality[2] === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value;
+    }
+    if (term.startsWith('!')) {
+      const key = checkKey(term.slice(1));
+      return (labels) => !(key in labels);
+    }
+    const key = checkKey(term);
+    return (labels) => key in labels;
+  });
+}
+
+/** Whether a label selector string (as in `kubectl -l`) selects these labels; an empty one selects all. */
+export const matchesLabelSelector = (selector: string, labels: Record<string, string>): boolean =>
+  parseLabelSelector(selector).every((requirement) => requirement(labels));

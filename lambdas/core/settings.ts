@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ACTIONS } from './actions.js';
 import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
+import { parseLabelSelector } from './selectors.js';
 
 export const SeverityRangeSchema = z
   .strictObject({
@@ -26,6 +27,44 @@ export const describeSeverityRange = (range: SeverityRange): string =>
     ? `${range.atLeast} and above`
     : `${range.atLeast} up to but not including ${range.below}`;
 
+const validSelector = (selector: string) => {
+  try {
+    parseLabelSelector(selector);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Pods that are identified and reported but never isolated, nor their roles stripped. */
+export const ProtectedWorkloadSchema = z.strictObject({
+  namespace: z.string().min(1),
+  /** A label selector as `kubectl -l` takes it; without one, the whole namespace is protected. */
+  labelSelector: z.string().refine(validSelector, { message: 'not a valid label selector' }).optional(),
+});
+export type ProtectedWorkload = z.infer<typeof ProtectedWorkloadSchema>;
+
+/** The cluster's DNS, network, storage and identity agents, and GuardDuty's own agent. */
+export const DEFAULT_PROTECTED_WORKLOADS: ProtectedWorkload[] = [
+  {
+    namespace: 'kube-system',
+    labelSelector: 'k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)',
+  },
+  {
+    namespace: 'kube-system',
+    labelSelector:
+      'app.kubernetes.io/name in (coredns,aws-node,kube-proxy,aws-ebs-csi-driver,eks-pod-identity-agent,aws-load-balancer-controller,karpenter)',
+  },
+  { namespace: 'amazon-guardduty' },
+];
+
+export const LimitsSchema = z.strictObject({
+  /** Pods isolated by one execution at most; the rest are identified and reported for a person. */
+  maxPodsIsolated: z.number().int().min(0).default(20),
+  /** Nodes cordoned by one execution at most (a DaemonSet finding can reach every node). */
+  maxNodesCordoned: z.number().int().min(0).default(3),
+});
+
 export const ResponderSettingsSchema = z.strictObject({
   /** Findings in this range start a response (the EventBridge rule); others are reported only. */
   severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
@@ -45,6 +84,8 @@ export const ResponderSettingsSchema = z.strictObject({
   revokeSharedRoles: z.boolean().default(false),
   /** Plan, identify and notify, changing nothing: every planned action is held back. */
   dryRun: z.boolean().default(false),
+  protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
+  limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3 }),
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;

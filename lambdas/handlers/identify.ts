@@ -35,7 +35,7 @@ export function identifyHandler(
       rule: plan.rule,
       actions: plan.actions,
     });
-    const identification = await identify(plan, settings.clusters, ports);
+    const identification = await identify(plan, settings, ports);
     logger.info('identified', { findingId: finding.id, identification });
     return { plan, planned: plannedActions(plan), identification };
   };

@@ -23,8 +23,10 @@ import {
   labelSelectorQuery,
   normalizeImage,
 } from '../core/selectors.js';
+import type { ResponderSettings } from '../core/settings.js';
 import { clusterFromInstanceTags, type Targets } from '../core/targets.js';
 import { messageOf } from '../shared/errors.js';
+import { applyGuards } from './guards.js';
 
 export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
 
@@ -39,6 +41,8 @@ export type IdentifiedPod = {
   labels: Record<string, string>;
   images: string[];
   owner: { kind: string; name: string } | null;
+  /** Why the response leaves this pod alone (protected workload, over the limit); null when it may act. */
+  heldBack: string | null;
 };
 
 export type IdentifiedNode = {
@@ -47,6 +51,8 @@ export type IdentifiedNode = {
   instanceId: string | null;
   unschedulable: boolean;
   karpenter: boolean;
+  /** Why cordon-nodes leaves this node alone (over the limit); null when it may act. */
+  heldBack: string | null;
 };
 
 export type IdentifiedInstance = {
@@ -73,6 +79,8 @@ export type IdentifiedRole = {
    * Pod Identity), other instances with the same instance profile. Null when that could not be told.
    */
   usedOutsideIncident: string[] | null;
+  /** Why revoke-iam leaves this role alone (a protected workload uses it); null when it may act. */
+  heldBack: string | null;
 };
 
 export type NotFound = {
@@ -127,6 +135,7 @@ function podFacts(pod: V1Pod): IdentifiedPod {
       c.image ? [c.image] : [],
     ),
     owner: controller ? { kind: controller.kind, name: controller.name } : null,
+    heldBack: null,
   };
 }
 
@@ -139,6 +148,7 @@ function nodeFacts(node: V1Node): IdentifiedNode {
     instanceId: instanceIdFromProviderId(providerId),
     unschedulable: node.spec?.unschedulable === true,
     karpenter: KARPENTER_KEYS.some((key) => key in labels),
+    heldBack: null,
   };
 }
 
@@ -199,6 +209,7 @@ class Findings {
         sources: [source],
         usedBy: [user],
         usedOutsideIncident: [],
+        heldBack: null,
       });
       return;
     }
@@ -490,9 +501,10 @@ async function resolveInstances(
 
 export async function identify(
   plan: ResponsePlan,
-  clusters: readonly string[],
+  settings: Pick<ResponderSettings, 'clusters' | 'protectedWorkloads' | 'limits'>,
   ports: IdentifyPorts,
 ): Promise<Identification> {
+  const { clusters } = settings;
   const found = new Findings();
   const result = found.result;
   const { targets } = plan;
@@ -528,5 +540,5 @@ export async function identify(
     const role = result.roles.find((r) => r.name === targets.roleName && r.arn === null);
     if (role) role.usedOutsideIncident = null;
   }
-  return result;
+  return applyGuards(result, settings);
 }

@@ -44,6 +44,7 @@ export const identifiedPod = (
   labels: {},
   images: [],
   owner: null,
+  heldBack: null,
   ...extra,
 });
 
@@ -57,6 +58,7 @@ export const identifiedNode = (
   instanceId,
   unschedulable: false,
   karpenter: false,
+  heldBack: null,
   ...extra,
 });
 
@@ -82,5 +84,6 @@ export const identifiedRole = (name: string, extra: Partial<IdentifiedRole> = {}
   sources: ['irsa'],
   usedBy: [],
   usedOutsideIncident: [],
+  heldBack: null,
   ...extra,
 });
