@@ -159,7 +159,7 @@ describe('simulation', () => {
       /CordonNodesItem .* ok node ip-10-0-1-1\d\.us-east-1\.compute\.internal: cordoned \(verified\)/,
       /ProtectInstancesItem .* ok instance i-\w+: termination protection on; .*scale-in protection on/,
       /ok role shop-app-irsa: detached 1 managed policy/,
-      /ok instance profile of i-\w+: disassociated .*eks-node-profile/,
+      /skipped role eks-node-role: the instance-profile role of nodes that run the affected pods/,
       /SnapshotVolumesItem .* ok volume vol-\w+ \(i-\w+ \/dev\/xvda\): snapshot snap-\d+ started/,
       /Notify .* outcome contained/,
     ]) {

@@ -25,6 +25,8 @@ let account: ReturnType<typeof mockAccount>;
 afterEach(() => account.restore());
 
 const plan = planFor('eks-runtime-new-binary-executed.json');
+/** An EC2 finding on an EKS node: the host itself is compromised. */
+const hostPlan = planFor('ec2-bitcoin-tool-dns-on-eks-node.json');
 const READ_ONLY = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 const TABLE_POLICY =
   '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:*","Resource":"*"}]}';
@@ -40,7 +42,7 @@ const setUp = () => {
       'eks-node-role': { attached: [...NODE_POLICIES] },
     },
     instances: [
-      { instanceId: 'i-0incident0000001', instanceProfile: 'eks-node-profile' },
+      { instanceId: 'i-0f1e2d3c4b5a69788', instanceProfile: 'eks-node-profile' },
       { instanceId: 'i-0bystander000002', instanceProfile: 'eks-node-profile' },
     ],
     instanceProfiles: { 'eks-node-profile': 'eks-node-role' },
@@ -50,10 +52,10 @@ const setUp = () => {
 
 const nodeRole = identifiedRole('eks-node-role', {
   sources: ['instance-profile'],
-  usedBy: ['instance i-0incident0000001'],
+  usedBy: ['instance i-0f1e2d3c4b5a69788'],
   usedOutsideIncident: ['instance i-0bystander000002'],
 });
-const nodeInstance = identifiedInstance('i-0incident0000001', {
+const nodeInstance = identifiedInstance('i-0f1e2d3c4b5a69788', {
   instanceProfileArn: profileArn('eks-node-profile'),
   role: { name: 'eks-node-role', arn: roleArn('eks-node-role') },
 });
@@ -106,7 +108,7 @@ describe('revoke-iam', () => {
     const clients = setUp();
 
     const result = await revokeIam(
-      { plan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
+      { plan: hostPlan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
       clients,
       { revokeSharedRoles: false },
     );
@@ -119,13 +121,13 @@ describe('revoke-iam', () => {
     expect(account.state.associations.map((a) => a.InstanceId)).toEqual(['i-0bystander000002']);
     expect(result.items).toEqual([
       {
-        target: 'instance profile of i-0incident0000001',
+        target: 'instance profile of i-0f1e2d3c4b5a69788',
         status: 'ok',
         detail: `disassociated ${profileArn('eks-node-profile')} (role eks-node-role is shared with instance i-0bystander000002, so it was left intact)`,
         verified: true,
         caveats: [expect.stringContaining('credentials the instance already holds stay valid')],
         restore: {
-          instanceId: 'i-0incident0000001',
+          instanceId: 'i-0f1e2d3c4b5a69788',
           instanceProfileArn: profileArn('eks-node-profile'),
           associationId: 'iip-assoc-0',
         },
@@ -141,14 +143,14 @@ describe('revoke-iam', () => {
     );
     expect(account.state.associations.map((a) => [a.InstanceId, a.IamInstanceProfile.Arn]).sort()).toEqual([
       ['i-0bystander000002', profileArn('eks-node-profile')],
-      ['i-0incident0000001', profileArn('eks-node-profile')],
+      ['i-0f1e2d3c4b5a69788', profileArn('eks-node-profile')],
     ]);
   });
 
   it('strips a shared role when the deployer allows it', async () => {
     const clients = setUp();
     const result = await revokeIam(
-      { plan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
+      { plan: hostPlan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
       clients,
       { revokeSharedRoles: true },
     );
@@ -159,6 +161,23 @@ describe('revoke-iam', () => {
       attachedPolicyArns: NODE_POLICIES,
       inlinePolicies: [],
     });
+  });
+
+  it('leaves alone the role of nodes that merely run the affected pods', async () => {
+    const clients = setUp();
+    const result = await revokeIam(
+      { plan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
+      clients,
+      { revokeSharedRoles: true },
+    );
+    expect(account.iam.calls()).toEqual([]);
+    expect(account.ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toEqual([]);
+    expect(result.items.map((i) => [i.status, i.detail])).toEqual([
+      [
+        'skipped',
+        'the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
+      ],
+    ]);
   });
 
   it('reports a shared pod role, a role whose users are unknown and a service-linked role without touching them', async () => {

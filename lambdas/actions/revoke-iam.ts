@@ -142,6 +142,10 @@ export async function revokeIam(
   const { roles, instances } = input.identification;
   if (roles.length === 0) return skippedResult('revoke-iam', 'no IAM role was identified');
 
+  // An instance-profile role is a compromised identity when the finding is about the host itself (an EC2
+  // finding); the role of nodes that merely run an affected pod is not.
+  const hostFinding = input.plan.finding.resourceType === 'Instance';
+  const named = new Set(input.plan.targets.instanceIds);
   const items: ActionItem[] = [];
   for (const role of roles) {
     const target = `role ${role.name}`;
@@ -153,27 +157,39 @@ export async function revokeIam(
       items.push(item(target, 'skipped', 'a service-linked role, which only AWS may change'));
       continue;
     }
+    const compromisedHosts = hostFinding
+      ? instances.filter(
+          (instance) =>
+            instance.role?.arn === role.arn &&
+            named.has(instance.instanceId) &&
+            instance.instanceProfileArn !== null &&
+            instance.state !== 'terminated',
+        )
+      : [];
+    const ownRole = role.sources.some((source) => source !== 'instance-profile');
+    if (!ownRole && compromisedHosts.length === 0) {
+      items.push(
+        item(
+          target,
+          'skipped',
+          'the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
+        ),
+      );
+      continue;
+    }
     const shared = role.usedOutsideIncident === null || role.usedOutsideIncident.length > 0;
     if (shared && !options.revokeSharedRoles) {
       const users =
         role.usedOutsideIncident === null
           ? 'users that could not be determined'
           : role.usedOutsideIncident.join(', ');
-      const viaProfile = instances.filter(
-        (instance) =>
-          instance.role?.arn === role.arn && instance.instanceProfileArn && instance.state !== 'terminated',
-      );
-      if (role.sources.includes('instance-profile') && viaProfile.length > 0) {
-        for (const instance of viaProfile) {
-          const done = await settle(() => disassociateProfile(ports.ec2, instance, role));
-          items.push(
-            done.ok ? done.value : item(`instance profile of ${instance.instanceId}`, 'failed', done.error),
-          );
-        }
-        if (role.sources.some((source) => source !== 'instance-profile')) {
-          items.push(item(target, 'skipped', `left intact: also used by ${users}`));
-        }
-      } else {
+      for (const instance of compromisedHosts) {
+        const done = await settle(() => disassociateProfile(ports.ec2, instance, role));
+        items.push(
+          done.ok ? done.value : item(`instance profile of ${instance.instanceId}`, 'failed', done.error),
+        );
+      }
+      if (ownRole) {
         items.push(
           item(
             target,
