@@ -1,7 +1,7 @@
 /** The notification text and attributes, from identification output or from a failed execution. */
 import { describe, expect, it } from 'vitest';
 import type { Identification } from '../lambdas/identify/identify.js';
-import { clean, composeNotification } from '../lambdas/notify/message.js';
+import { clean, composeNotification, MAX_MESSAGE_BYTES, withinSnsLimit } from '../lambdas/notify/message.js';
 import { loadEvent } from './support/events.js';
 import { identification, planFor } from './support/incident.js';
 
@@ -101,6 +101,16 @@ describe('composeNotification', () => {
     expect(subject).toBe('[guardduty-responder] failed: unknown');
     expect(attributes).toEqual({ severity: null, findingType: 'unknown', outcome: 'failed', sample: false });
     expect(message).toContain('Identification failed: X');
+  });
+
+  it('cuts a message that would not fit in SNS, and says so', () => {
+    const huge = `${'é'.repeat(200 * 1024)}`;
+    const cut = withinSnsLimit(huge);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(cut.endsWith('(cut to fit an SNS message; the full results are in the execution history)')).toBe(
+      true,
+    );
+    expect(withinSnsLimit('short')).toBe('short');
   });
 
   it('strips control characters from attacker-controlled text and bounds its length', () => {

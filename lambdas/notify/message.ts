@@ -20,6 +20,17 @@ export type Notification = {
   attributes: { severity: number | null; findingType: string; outcome: Outcome; sample: boolean };
 };
 
+/** SNS takes at most 256 KiB per message; a larger incident's text is cut, saying so. */
+export const MAX_MESSAGE_BYTES = 250 * 1024;
+
+export function withinSnsLimit(message: string): string {
+  if (Buffer.byteLength(message) <= MAX_MESSAGE_BYTES) return message;
+  const note = '\n… (cut to fit an SNS message; the full results are in the execution history)';
+  let cut = message.slice(0, MAX_MESSAGE_BYTES - note.length);
+  while (Buffer.byteLength(cut) + Buffer.byteLength(note) > MAX_MESSAGE_BYTES) cut = cut.slice(0, -1024);
+  return cut + note;
+}
+
 /** Runtime findings carry attacker-controlled strings: no control characters, bounded length. */
 export function clean(value: unknown, max = 300): string {
   const text = String(value ?? '')
@@ -229,7 +240,7 @@ export function composeNotification(state: ExecutionState): Notification {
   ).replace(/[^\x20-\x7e]/g, '?');
   return {
     subject,
-    message: lines.join('\n'),
+    message: withinSnsLimit(lines.join('\n')),
     attributes: {
       severity,
       findingType: finding?.type ?? detail.type,
