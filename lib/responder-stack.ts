@@ -5,6 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { type ResponderConfig, settingsOf } from '../bin/config.js';
 import { FUNCTION_NAMES, type FunctionName, NEEDS } from '../lambdas/permissions.js';
+import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
 import { FindingIntake } from './finding-intake.js';
 import { Notifications } from './notifications.js';
@@ -104,6 +105,12 @@ export class ResponderStack extends Stack {
     const intake = new FindingIntake(this, 'Intake', {
       severity: config.severity,
       stateMachine: workflow.stateMachine,
+    });
+
+    new Alarms(this, 'Alarms', {
+      stateMachine: workflow.stateMachine,
+      deadLetterQueue: intake.deadLetterQueue,
+      notifications,
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });

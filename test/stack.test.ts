@@ -312,6 +312,53 @@ describe('VPC placement', () => {
   });
 });
 
+describe('alarms', () => {
+  it('alarm on failed executions and on findings left in the dead-letter queue, to the topic', () => {
+    const topic = only(template, 'AWS::SNS::Topic').id;
+    const machine = only(template, 'AWS::StepFunctions::StateMachine').id;
+    const queue = only(template, 'AWS::SQS::Queue').id;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: topic }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      AlarmActions: [{ Ref: topic }],
+    });
+  });
+
+  it('let CloudWatch, from this account only, publish to the encrypted topic', () => {
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': '111122223333' } };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: fromThisAccount,
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: fromThisAccount,
+          }),
+        ]),
+      },
+    });
+  });
+});
+
 describe('outputs', () => {
   it('name the state machine, the topic and the dead-letter queue', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
