@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Identification } from '../lambdas/identify/identify.js';
 import { clean, composeNotification, MAX_MESSAGE_BYTES, withinSnsLimit } from '../lambdas/notify/message.js';
 import { loadEvent } from './support/events.js';
-import { identification, planFor } from './support/incident.js';
+import { identification, identifiedInstance, identifiedPod, planFor } from './support/incident.js';
 
 function identified(file: string, partial: Partial<Identification> = {}) {
   const event = loadEvent(file);
@@ -18,33 +18,15 @@ function identified(file: string, partial: Partial<Identification> = {}) {
 describe('composeNotification', () => {
   it('says what the finding is, what was found and what the plan holds', () => {
     const state = identified('eks-runtime-new-binary-executed.json', {
-      pods: [
-        {
-          name: 'payments-api-1',
-          namespace: 'payments',
-          uid: 'p1',
-          nodeName: 'ip-10-0-12-34.ec2.internal',
-          serviceAccount: 'payments-api',
-          hostNetwork: false,
-          phase: 'Running',
-          labels: {},
-          images: [],
-          owner: null,
-          heldBack: null,
-        },
-      ],
+      pods: [identifiedPod('payments-api-1', 'payments', { nodeName: 'ip-10-0-12-34.ec2.internal' })],
       instances: [
-        {
-          instanceId: 'i-0f1e2d3c4b5a69788',
-          state: 'running',
+        identifiedInstance('i-0f1e2d3c4b5a69788', {
           nodeName: 'ip-10-0-12-34.ec2.internal',
           cluster: 'prod-eks',
           autoScalingGroup: 'eks-general',
-          karpenter: false,
-          instanceProfileArn: null,
           role: { name: 'eks-node-role', arn: 'arn:aws:iam::111122223333:role/eks-node-role' },
           volumes: [{ volumeId: 'vol-1', deviceName: '/dev/xvda', deleteOnTermination: true }],
-        },
+        }),
       ],
       notFound: [
         { kind: 'service-account', name: 'payments/payments-api', detail: 'no such service account' },

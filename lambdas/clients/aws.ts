@@ -44,6 +44,7 @@ export type InstanceDescription = {
 };
 
 export type RoleRef = { name: string; arn: string };
+export type PodIdentityAssociation = { namespace: string; serviceAccount: string; role: RoleRef };
 
 function describe(instance: Instance): InstanceDescription {
   return {
@@ -148,24 +149,13 @@ export class AwsReader {
     }
   }
 
-  /**
-   * EKS Pod Identity associations with their roles: of one service account, or of the whole cluster when
-   * none is given (to tell whether a role is shared by service accounts outside the incident).
-   */
-  async podIdentityAssociations(
-    clusterName: string,
-    serviceAccount?: { namespace: string; name: string },
-  ): Promise<{ namespace: string; serviceAccount: string; role: RoleRef }[]> {
-    const found: { namespace: string; serviceAccount: string; role: RoleRef }[] = [];
+  /** The EKS Pod Identity associations of a cluster, with their roles. */
+  async podIdentityAssociations(clusterName: string): Promise<PodIdentityAssociation[]> {
+    const found: PodIdentityAssociation[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.clients.eks.send(
-        new ListPodIdentityAssociationsCommand({
-          clusterName,
-          namespace: serviceAccount?.namespace,
-          serviceAccount: serviceAccount?.name,
-          nextToken,
-        }),
+        new ListPodIdentityAssociationsCommand({ clusterName, nextToken }),
       );
       for (const summary of page.associations ?? []) {
         if (!summary.associationId) continue;

@@ -12,6 +12,7 @@ import {
   type AwsReader,
   type InstanceDescription,
   nameFromArn,
+  type PodIdentityAssociation,
   type RoleRef,
 } from '../clients/aws.js';
 import type { Controller, Kubernetes } from '../clients/kubernetes.js';
@@ -356,6 +357,12 @@ async function resolveCluster(
   const accounts = new Set(
     result.pods.flatMap((pod) => (pod.serviceAccount ? [`${pod.namespace}/${pod.serviceAccount}`] : [])),
   );
+  if (accounts.size === 0) return;
+  // One list of the cluster's Pod Identity associations serves both the pods' roles and who else uses them.
+  const associations = await aws.podIdentityAssociations(clusterName).catch((error: unknown) => {
+    found.result.errors.push({ step: 'pod identity associations', message: messageOf(error) });
+    return null;
+  });
   for (const key of accounts) {
     const [namespace = '', name = ''] = key.split('/');
     const users = result.pods.filter((p) => p.namespace === namespace && p.serviceAccount === name);
@@ -368,13 +375,12 @@ async function resolveCluster(
       const roleArn = account.metadata?.annotations?.[IRSA_ANNOTATION];
       if (roleArn) usedBy({ name: nameFromArn(roleArn), arn: roleArn }, 'irsa');
     });
-    await found.attempt(`pod identity ${key}`, async () => {
-      for (const { role } of await aws.podIdentityAssociations(clusterName, { namespace, name })) {
-        usedBy(role, 'pod-identity');
-      }
-    });
+    for (const association of associations ?? []) {
+      if (`${association.namespace}/${association.serviceAccount}` === key)
+        usedBy(association.role, 'pod-identity');
+    }
   }
-  await podRoleSharing(kube, aws, clusterName, accounts, incidentPods, found);
+  await podRoleSharing(kube, accounts, incidentPods, associations, found);
 }
 
 /**
@@ -383,10 +389,9 @@ async function resolveCluster(
  */
 async function podRoleSharing(
   kube: Kubernetes,
-  aws: AwsReader,
-  clusterName: string,
   incidentAccounts: ReadonlySet<string>,
   incidentPods: ReadonlySet<string>,
+  associations: PodIdentityAssociation[] | null,
   found: Findings,
 ): Promise<void> {
   const podRoles = found.result.roles.filter(
@@ -421,12 +426,12 @@ async function podRoleSharing(
       if (arn && !incidentAccounts.has(key)) found.sharedWith(arn, [`service account ${key}`]);
     }
   });
-  await found.attempt('pod identity associations sharing the roles', async () => {
-    for (const association of await aws.podIdentityAssociations(clusterName)) {
-      const key = `${association.namespace}/${association.serviceAccount}`;
-      if (!incidentAccounts.has(key)) found.sharedWith(association.role.arn, [`service account ${key}`]);
-    }
-  });
+  if (associations === null) fail();
+  for (const association of associations ?? []) {
+    const key = `${association.namespace}/${association.serviceAccount}`;
+    if (!incidentAccounts.has(key)) found.sharedWith(association.role.arn, [`service account ${key}`]);
+  }
+
   if (found.result.errors.some((error) => / sharing the /.test(error.step))) fail();
 }
 
