@@ -470,11 +470,26 @@ describe('identify', () => {
     const down = await identifyEvent(loadEvent('eks-runtime-new-binary-executed.json'), account);
     expect(down.identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: false });
     expect(down.identification.errors).toEqual([
+      { step: 'pods', message: expect.stringContaining('503') },
       { step: `kubernetes ${CLUSTER}`, message: expect.stringContaining('503') },
     ]);
     expect(down.identification.instances.map((i) => [i.instanceId, i.autoScalingGroup])).toEqual([
       ['i-0f1e2d3c4b5a69788', 'eks-general'],
     ]);
+  });
+
+  it('still finds the node GuardDuty named when the workload cannot be read', async () => {
+    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    server.inject({ path: /deployments/, status: 403, times: 10 });
+
+    const { identification } = await identifyEvent(loadEvent('eks-runtime-new-binary-executed.json'), {
+      instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+    });
+
+    expect(identification.errors).toEqual([{ step: 'pods', message: expect.stringContaining('403') }]);
+    expect(identification.nodes.map((n) => n.name)).toEqual(['ip-10-0-12-34.ec2.internal']);
+    expect(identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: true });
+    expect(identification.instances.map((i) => i.instanceId)).toEqual(['i-0f1e2d3c4b5a69788']);
   });
 
   it('reaches EKS with a presigned STS token and the endpoint from DescribeCluster, no kubeconfig', async () => {

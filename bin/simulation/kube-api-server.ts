@@ -388,7 +388,13 @@ export class KubeApiServer {
     );
     if (fault) {
       fault.times--;
-      const reason = fault.status === 429 ? 'TooManyRequests' : 'InternalError';
+      const reasons: Record<number, string> = {
+        401: 'Unauthorized',
+        403: 'Forbidden',
+        429: 'TooManyRequests',
+        503: 'ServiceUnavailable',
+      };
+      const reason = reasons[fault.status] ?? 'InternalError';
       this.reply(
         response,
         request,

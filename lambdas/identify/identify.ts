@@ -319,8 +319,10 @@ async function resolveCluster(
   found: Findings,
 ): Promise<void> {
   const result = found.result;
-  await resolvePods(kube, plan.targets, found);
-  if (result.cluster) result.cluster.reachable = true;
+  // A failed pod lookup (a denied read, a deleted namespace) must not keep the named node from being found.
+  const before = result.errors.length;
+  await found.attempt('pods', () => resolvePods(kube, plan.targets, found));
+  if (result.cluster && result.errors.length === before) result.cluster.reachable = true;
 
   for (const nodeName of new Set(result.pods.flatMap((pod) => (pod.nodeName ? [pod.nodeName] : [])))) {
     const node = await kube.readNode(nodeName);
@@ -340,6 +342,7 @@ async function resolveCluster(
       continue;
     }
     found.addNode(node);
+    if (result.cluster) result.cluster.reachable = true;
     if (result.matchedBy === null && node.metadata?.name) {
       const onNode = await kube.listPods(null, { fieldSelector: `spec.nodeName=${node.metadata.name}` });
       result.podsOnNodes.push(
