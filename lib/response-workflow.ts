@@ -18,6 +18,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { type ActionName, RESULT_KEYS } from '../lambdas/core/actions.js';
 import type { FunctionName } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
@@ -49,6 +50,12 @@ export const TASK_STATES: Record<FunctionName, string> = {
   notify: 'Notify',
 };
 
+/** The actions of the Contain state's branches, in order: Kubernetes, then AWS. */
+const BRANCHES: ActionName[][] = [
+  ['isolate-pods', 'cordon-nodes'],
+  ['protect-instances', 'revoke-iam', 'snapshot-volumes'],
+];
+
 const PLAN = '$.identify.plan';
 const IDENTIFICATION = '$.identify.identification';
 
@@ -59,8 +66,9 @@ export class ResponseWorkflow extends Construct {
     super(scope, id);
     const { functions } = props;
 
-    /** The state's name, and the key its result takes in the execution state (IsolatePods → isolatePods). */
-    const resultKey = (state: string) => `$.${state.charAt(0).toLowerCase()}${state.slice(1)}`;
+    /** Where a function's result goes in the execution state: `$.identify`, `$.notify`, `$.isolatePods`, … */
+    const resultPath = (fn: FunctionName) =>
+      `$.${fn === 'identify' || fn === 'notify' ? fn : RESULT_KEYS[fn]}`;
     const step = (
       fn: FunctionName,
       comment: string,
@@ -74,7 +82,7 @@ export class ResponseWorkflow extends Construct {
         retryOnServiceExceptions: false,
         payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
         // Without a ResultPath the result replaces the input (the default, "$", left implicit).
-        resultPath: options.replaceInput ? undefined : resultKey(name),
+        resultPath: options.replaceInput ? undefined : resultPath(fn),
         taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
       });
       task.addRetry({
@@ -92,7 +100,7 @@ export class ResponseWorkflow extends Construct {
       const task = step(fn, comment, { payload: wholeInput });
       task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error stays in the result' }), {
         errors: ['States.ALL'],
-        resultPath: resultKey(task.id),
+        resultPath: resultPath(fn),
       });
       return task;
     };
@@ -110,7 +118,7 @@ export class ResponseWorkflow extends Construct {
           'target.$': '$$.Map.Item.Value',
         },
         maxConcurrency: 10,
-        resultPath: resultKey(name),
+        resultPath: resultPath(fn),
       }).itemProcessor(task);
     };
     const thenJoin = (states: sfn.IChainable[]) =>
@@ -139,13 +147,12 @@ export class ResponseWorkflow extends Construct {
     const contain = new sfn.Parallel(this, 'Contain', {
       comment: 'Kubernetes and AWS containment side by side',
       resultPath: '$.contain',
-      resultSelector: {
-        'isolatePods.$': '$[0].isolatePods',
-        'cordonNodes.$': '$[0].cordonNodes',
-        'protectInstances.$': '$[1].protectInstances',
-        'revokeIam.$': '$[1].revokeIam',
-        'snapshotVolumes.$': '$[1].snapshotVolumes',
-      },
+      // Each branch's output is its whole state; keep only the action results, under their keys.
+      resultSelector: Object.fromEntries(
+        BRANCHES.flatMap((actions, index) =>
+          actions.map((action) => [`${RESULT_KEYS[action]}.$`, `$[${index}].${RESULT_KEYS[action]}`]),
+        ),
+      ),
     })
       .branch(thenJoin([isolate, cordon]))
       .branch(thenJoin([protect, revoke, snapshot]));

@@ -1,5 +1,6 @@
 /** The replay's timeline: each state, what it found or did, how long it took. */
 import type { ActionResult } from '../../lambdas/core/action-result.js';
+import { ACTIONS, RESULT_KEYS } from '../../lambdas/core/actions.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { TASK_STATES } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
@@ -32,8 +33,8 @@ function summarize(state: string, output: unknown): string[] {
       : [`published ${notify.messageId}, outcome ${notify.outcome}`];
   }
   // Map iterations return the result itself; the other actions put it under their own key.
-  const key = RESULT_KEYS[state];
-  const result = (key ? value[key] : value) as ActionResult | { Error: string } | undefined;
+  const key = STATE_RESULT_KEYS[state];
+  const result = (key && key in value ? value[key] : value) as ActionResult | { Error: string } | undefined;
   if (result && 'Error' in result) return [`failed: ${result.Error}`];
   if (result && 'items' in result) {
     if (result.skipped) return [`skipped: ${result.skipped}`];
@@ -42,7 +43,10 @@ function summarize(state: string, output: unknown): string[] {
   return [];
 }
 
-const RESULT_KEYS: Record<string, string> = { IsolatePods: 'isolatePods', RevokeIam: 'revokeIam' };
+/** Task state → the key of its result; a Map iteration's output is the result itself. */
+const STATE_RESULT_KEYS: Record<string, string> = Object.fromEntries(
+  ACTIONS.map((action) => [TASK_STATES[action], RESULT_KEYS[action]]),
+);
 
 const TASKS = new Set(Object.values(TASK_STATES));
 

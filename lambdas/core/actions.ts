@@ -10,3 +10,12 @@ export type ActionName = (typeof ACTIONS)[number];
 
 /** Actions that change the cluster, and so need the cluster to be one the responder may act on. */
 export const KUBERNETES_ACTIONS: readonly ActionName[] = ['isolate-pods', 'cordon-nodes'];
+
+/** Where each action's result sits in the execution state (the Contain step's output). */
+export const RESULT_KEYS: Record<ActionName, string> = {
+  'isolate-pods': 'isolatePods',
+  'cordon-nodes': 'cordonNodes',
+  'protect-instances': 'protectInstances',
+  'revoke-iam': 'revokeIam',
+  'snapshot-volumes': 'snapshotVolumes',
+};

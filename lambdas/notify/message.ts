@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
-import type { ActionName } from '../core/actions.js';
+import { type ActionName, RESULT_KEYS } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifyOutput } from '../identify/identify.js';
 
@@ -107,15 +107,6 @@ function describeIdentification(found: Identification): string[] {
   for (const error of found.errors) lines.push(`Lookup failed: ${error.step}: ${clean(error.message)}`);
   return lines;
 }
-
-/** Where each action's results sit in the state the Contain step leaves. */
-const RESULT_KEYS: Record<ActionName, string> = {
-  'isolate-pods': 'isolatePods',
-  'cordon-nodes': 'cordonNodes',
-  'protect-instances': 'protectInstances',
-  'revoke-iam': 'revokeIam',
-  'snapshot-volumes': 'snapshotVolumes',
-};
 
 const isResult = (value: unknown): value is ActionResult =>
   typeof value === 'object' && value !== null && 'action' in value && 'items' in value;
