@@ -6,11 +6,12 @@
  * import it in a fresh Node process. The figures are also written to bench-results/latest.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
+import type { ActionResult } from '../lambdas/core/action-result.js';
 import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { ResponderStack } from '../lib/responder-stack.js';
@@ -39,9 +40,7 @@ const stats = (values: number[]) => ({
 const fmt = (value: number) => (Number.isNaN(value) ? '     -' : value.toFixed(0).padStart(6));
 
 async function benchFinding(file: string) {
-  const event = parseFindingEvent(
-    JSON.parse((await import('node:fs')).readFileSync(join(ROOT, 'events', file), 'utf8')),
-  );
+  const event = parseFindingEvent(JSON.parse(readFileSync(join(ROOT, 'events', file), 'utf8')));
   const finding = event.detail;
   const configured = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
   const cluster = targetsOf(finding).cluster;
@@ -56,7 +55,9 @@ async function benchFinding(file: string) {
     if (execution.status !== 'SUCCEEDED')
       throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
     const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');
-    if (pods && JSON.stringify(pods.output ?? {}).includes('"status":"ok"')) isolated.push(pods.at);
+    const result = (pods?.output as { isolatePods?: ActionResult } | undefined)?.isolatePods;
+    if (pods && result?.items?.some((item) => item.target.startsWith('pod ') && item.status === 'ok'))
+      isolated.push(pods.at);
     total.push(execution.durationMs);
     kubeCalls.push(simulation.kube.requests.length);
     awsCalls.push(simulation.aws.requests.length);

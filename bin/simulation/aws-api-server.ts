@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SimulatedAccount } from './account.js';
+import { close, listenOnLoopback, readBody } from './loopback.js';
 
 /** Every request the server answered, for call counts. */
 export type AwsRequest = { service: string; operation: string; status: number };
@@ -315,21 +315,16 @@ export class AwsApiServer {
         response.end(String(error));
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${await listenOnLoopback(this.server)}`;
     return this.url;
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.server?.close((error) => (error ? reject(error) : resolve())),
-    );
+  stop(): Promise<void> {
+    return close(this.server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
     const service =
       /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? 'unknown';

@@ -8,13 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import {
   parseLabelSelector,
   type Requirement,
   SelectorError,
   splitTerms,
 } from '../../lambdas/core/selectors.js';
+import { close, listenOnLoopback, readBody } from './loopback.js';
 
 /**
  * The server speaks TLS, as an EKS endpoint does, with a certificate for 127.0.0.1 issued by a test CA
@@ -327,15 +327,12 @@ export class KubeApiServer {
         this.reply(response, request, null, null, 500, this.status(500, 'InternalError', String(error)));
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `https://127.0.0.1:${await listenOnLoopback(this.server)}`;
     return this.url;
   }
 
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve, reject) =>
-      this.server?.close((error) => (error ? reject(error) : resolve())),
-    );
+  stop(): Promise<void> {
+    return close(this.server);
   }
 
   private status(code: number, reason: string, message: string, details?: Record<string, unknown>) {
@@ -373,9 +370,7 @@ export class KubeApiServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = await readBody(request);
     let body: unknown = raw;
     try {
       body = raw ? JSON.parse(raw) : null;
