@@ -9,21 +9,11 @@ import { awsClients } from '../lambdas/clients/aws.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
 import type { IdentifyOutput } from '../lambdas/identify/identify.js';
-import { ACCOUNT, type FakeAccount, mockAccount, roleArn } from './support/aws-account.js';
-import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
+import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from './support/aws-account.js';
+import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 
 const CLUSTER = 'prod-eks';
-const NODE_TAGS = { 'eks:cluster-name': CLUSTER, 'aws:autoscaling:groupName': 'eks-general' };
-const nodeInstance = (instanceId: string, privateDnsName: string, volume: string) => ({
-  instanceId,
-  privateDnsName,
-  tags: NODE_TAGS,
-  instanceProfile: 'eks-general-node-profile',
-  autoScalingGroup: 'eks-general',
-  volumes: [{ volumeId: volume, deviceName: '/dev/xvda' }],
-});
-
 let server: KubeApiServer;
 let mocks: ReturnType<typeof mockAccount> | undefined;
 
@@ -45,7 +35,7 @@ async function identifyEvent(
 ): Promise<IdentifyOutput> {
   mocks = mockAccount({
     clusters: { [CLUSTER]: server.url },
-    instanceProfiles: { 'eks-general-node-profile': 'eks-node-role' },
+    instanceProfiles: { 'eks-node-profile': 'eks-node-role' },
     ...account,
   });
   const settings = ResponderSettingsSchema.parse({ clusters });
@@ -116,7 +106,7 @@ describe('identify', () => {
         cluster: CLUSTER,
         autoScalingGroup: 'eks-general',
         karpenter: false,
-        instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/eks-general-node-profile`,
+        instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/eks-node-profile`,
         role: { name: 'eks-node-role', arn: roleArn('eks-node-role') },
         volumes: [{ volumeId: 'vol-0a1', deviceName: '/dev/xvda', deleteOnTermination: true }],
       },
@@ -252,7 +242,7 @@ describe('identify', () => {
   });
 
   it('resolves a runtime finding to its workload and the node GuardDuty named, described once', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     addDeployment(server, {
       namespace: 'payments',
       name: 'payments-api',
@@ -322,7 +312,7 @@ describe('identify', () => {
   });
 
   it('starts an EC2 finding from the instance, finds its node and the pods on it, and reports them without isolating', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     server.add('pods', pod({ name: 'web-1', namespace: 'shop', nodeName: 'ip-10-0-12-34.ec2.internal' }));
     server.add(
       'pods',
@@ -430,7 +420,7 @@ describe('identify', () => {
   });
 
   it('does not touch a cluster the responder may not act on, and still identifies the AWS side', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     const { plan, identification } = await identifyEvent(
       loadEvent('eks-runtime-new-binary-executed.json'),
       { instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')] },
@@ -448,7 +438,7 @@ describe('identify', () => {
   });
 
   it('retries a throttled Kubernetes read, and records a lasting outage as an error while the AWS side goes on', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     addDeployment(server, {
       namespace: 'payments',
       name: 'payments-api',
@@ -479,7 +469,7 @@ describe('identify', () => {
   });
 
   it('still finds the node GuardDuty named when the workload cannot be read', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     server.inject({ path: /deployments/, status: 403, times: 10 });
 
     const { identification } = await identifyEvent(loadEvent('eks-runtime-new-binary-executed.json'), {

@@ -11,8 +11,14 @@ import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/run
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
-import { type FakeAccount, type FakeInstance, mockAccount, roleArn } from './support/aws-account.js';
-import { addDeployment, node, pod, serviceAccount } from './support/cluster.js';
+import {
+  type FakeAccount,
+  type FakeInstance,
+  mockAccount,
+  nodeInstance,
+  roleArn,
+} from './support/aws-account.js';
+import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { responderHandlers } from './support/responder.js';
 
@@ -31,15 +37,6 @@ beforeEach(async () => {
 afterEach(async () => {
   account?.restore();
   await server.stop();
-});
-
-const nodeInstance = (instanceId: string, dns: string, volume: string): FakeInstance => ({
-  instanceId,
-  privateDnsName: dns,
-  tags: { 'eks:cluster-name': 'prod-eks', 'aws:autoscaling:groupName': 'eks-general' },
-  autoScalingGroup: 'eks-general',
-  instanceProfile: 'eks-node-profile',
-  volumes: [{ volumeId: volume, deviceName: '/dev/xvda' }],
 });
 
 function withAccount(fake: FakeAccount) {
@@ -138,7 +135,7 @@ describe('response state machine', () => {
   });
 
   it('contains a runtime finding on its pod and the node GuardDuty named', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     addDeployment(server, {
       namespace: 'payments',
       name: 'payments-api',
@@ -187,7 +184,7 @@ describe('response state machine', () => {
   });
 
   it('ends a response with a denied snapshot in notify and a failed execution, the other actions done', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     addDeployment(server, {
       namespace: 'payments',
       name: 'payments-api',
@@ -216,7 +213,7 @@ describe('response state machine', () => {
   });
 
   it('still protects and snapshots the instance when the pod is already gone', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     withAccount({
       instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
     });
@@ -313,7 +310,7 @@ describe('response state machine', () => {
   });
 
   it('never isolates a protected system pod, and says so', async () => {
-    server.add('nodes', node('ip-10-0-12-34.ec2.internal', 'i-0f1e2d3c4b5a69788'));
+    addSampleNode(server);
     server.add('pods', {
       ...pod({
         name: 'coredns-6d4b75cb6d-x2x8n',

@@ -37,7 +37,11 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
-import { type AccountDescription, simulatedAccount } from '../../bin/simulation/account.js';
+import {
+  type AccountDescription,
+  type SimulatedInstance,
+  simulatedAccount,
+} from '../../bin/simulation/account.js';
 
 export {
   ACCOUNT,
@@ -109,3 +113,17 @@ export function mockAccount(description: FakeAccount) {
     },
   };
 }
+
+/** An EKS node's instance as the fake account holds it: tagged for prod-eks, in eks-general, with a root volume. */
+export const nodeInstance = (
+  instanceId: string,
+  privateDnsName: string,
+  volume: string,
+): SimulatedInstance => ({
+  instanceId,
+  privateDnsName,
+  tags: { 'eks:cluster-name': 'prod-eks', 'aws:autoscaling:groupName': 'eks-general' },
+  instanceProfile: 'eks-node-profile',
+  autoScalingGroup: 'eks-general',
+  volumes: [{ volumeId: volume, deviceName: '/dev/xvda' }],
+});

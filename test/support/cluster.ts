@@ -100,3 +100,9 @@ export function addDeployment(
   );
   return { deployment, replicaSet, pods };
 }
+
+/** The node that the sample runtime and EC2 events name (instanceDetails of events/eks-runtime-*.json). */
+export const SAMPLE_NODE = { name: 'ip-10-0-12-34.ec2.internal', instanceId: 'i-0f1e2d3c4b5a69788' } as const;
+
+export const addSampleNode = (server: KubeApiServer) =>
+  server.add('nodes', node(SAMPLE_NODE.name, SAMPLE_NODE.instanceId));
