@@ -7,6 +7,11 @@ import type { ExecutionEvent } from '../runner.js';
 
 const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
 
+/** Task state → the key of its result; a Map iteration's output is the result itself. */
+const STATE_RESULT_KEYS: Record<string, string> = Object.fromEntries(
+  ACTIONS.map((action) => [TASK_STATES[action], RESULT_KEYS[action]]),
+);
+
 function summarize(state: string, output: unknown): string[] {
   if (typeof output !== 'object' || output === null) return [];
   const value = output as Record<string, unknown>;
@@ -42,11 +47,6 @@ function summarize(state: string, output: unknown): string[] {
   }
   return [];
 }
-
-/** Task state → the key of its result; a Map iteration's output is the result itself. */
-const STATE_RESULT_KEYS: Record<string, string> = Object.fromEntries(
-  ACTIONS.map((action) => [TASK_STATES[action], RESULT_KEYS[action]]),
-);
 
 const TASKS = new Set(Object.values(TASK_STATES));
 

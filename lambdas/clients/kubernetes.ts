@@ -89,7 +89,7 @@ export class EksClusters {
   }
 }
 
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
