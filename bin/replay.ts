@@ -8,12 +8,18 @@
  *                          account of the usual credential chain (--endpoint-url for an AWS-compatible one)
  *   --deployed STACK|ARN   deployed: StartExecution of the deployed state machine, then follow it
  *   --dry-run              plan and identify, report what would be done, change nothing
+ *   --rerun                run the actions again for a finding the incident table already holds
+ *   --resume               simulation: start from the simulation the last replay or release left
+ *                          instead of a fresh one, to rehearse a repeat
+ *   --state PATH           simulation: where it is saved for `npm run release` (.replay/simulation.json)
+ *   --table NAME           local: the incident table at the AWS endpoint (default: a table in memory)
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -23,6 +29,7 @@ import { type FindingEvent, FindingValidationError, parseFindingEvent } from '..
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
+import { IncidentStore } from '../lambdas/incident/store.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
@@ -30,11 +37,22 @@ import { timeline } from './replay/timeline.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from './runner.js';
 import { simulatedAccount } from './simulation/account.js';
 import { AwsApiServer } from './simulation/aws-api-server.js';
-import { respondInSimulation, type Simulation } from './simulation/simulation.js';
+import { LocalIncidentTable } from './simulation/incident-table.js';
+import {
+  loadSimulation,
+  respondInSimulation,
+  SAVED_SIMULATION,
+  type Simulation,
+  saveSimulation,
+} from './simulation/simulation.js';
 
 export type ReplayOptions = {
   file: string;
   dryRun: boolean;
+  rerun: boolean;
+  resume: boolean;
+  state: string;
+  table?: string;
   rewrites: Rewrites;
   mode: 'simulation' | 'local' | 'deployed';
   kubeconfig?: string;
@@ -56,6 +74,10 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
       allowPositionals: true,
       options: {
         'dry-run': { type: 'boolean', default: false },
+        rerun: { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
+        state: { type: 'string', default: SAVED_SIMULATION },
+        table: { type: 'string' },
         cluster: { type: 'string' },
         namespace: { type: 'string' },
         pod: { type: 'string' },
@@ -79,12 +101,22 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   if (values.deployed && (values.kubeconfig || values['endpoint-url'])) {
     throw new InputError('--deployed runs in the account; it does not take --kubeconfig or --endpoint-url');
   }
+  if (values.resume && (values.deployed || values.kubeconfig)) {
+    throw new InputError('--resume is for the simulation; it does not take --deployed or --kubeconfig');
+  }
+  if (values.table && !values.kubeconfig) {
+    throw new InputError('--table is for the local mode: give --kubeconfig as well');
+  }
   if (values['endpoint-url'] && !values.kubeconfig) {
     throw new InputError('--endpoint-url is for the local mode: give --kubeconfig as well');
   }
   return {
     file: positionals[0] ?? '',
     dryRun: values['dry-run'] ?? false,
+    rerun: values.rerun ?? false,
+    resume: values.resume ?? false,
+    state: values.state ?? SAVED_SIMULATION,
+    table: values.table,
     rewrites: {
       cluster: values.cluster,
       namespace: values.namespace,
@@ -148,6 +180,12 @@ function replayConfig(cluster: string | null, dryRun: boolean) {
 /** Lets a caller (the tests, the benchmark) look at the simulation after a replay. */
 export type ReplayHooks = { onSimulation?: (simulation: Simulation) => void };
 
+/** The execution input: the event, and beside it what this replay asks of the execution. */
+function executionInput(event: FindingEvent, options: ReplayOptions): unknown {
+  if (!options.dryRun && !options.rerun) return event;
+  return { ...event, [EXECUTION_OPTIONS_KEY]: { dryRun: options.dryRun, rerun: options.rerun } };
+}
+
 async function replaySimulation(
   event: FindingEvent,
   options: ReplayOptions,
@@ -155,12 +193,34 @@ async function replaySimulation(
   hooks: ReplayHooks,
 ): Promise<number> {
   const config = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
-  const { run, simulation } = await respondInSimulation(event, config);
+  const from = options.resume ? loadSimulation(options.state) : undefined;
+  if (from === null)
+    throw new InputError(`no saved simulation at ${options.state}: replay without --resume first`);
+  const { run, simulation, saved } = await respondInSimulation(
+    executionInput(event, options) as FindingEvent,
+    config,
+    undefined,
+    from,
+  );
+  saveSimulation(saved, options.state);
   hooks.onSimulation?.(simulation);
   out(
-    `Simulation: account ${event.detail.accountId} ${event.detail.region}, cluster ${simulation.cluster ?? 'none'}, on this machine`,
+    `Simulation: account ${event.detail.accountId} ${event.detail.region}, cluster ${simulation.cluster ?? 'none'}, on this machine${from ? `, resumed from ${options.state}` : ''}`,
   );
-  return report(run, simulation.account.state.published.at(-1)?.Message, out);
+  const code = report(run, simulation.account.state.published.at(-1)?.Message, out);
+  out('');
+  out(`The simulation is saved in ${options.state}: npm run release -- ${event.detail.id} undoes it.`);
+  return code;
+}
+
+/** The incident table of a local replay: the one named at the endpoint, or one in memory for this run. */
+async function localStore(options: ReplayOptions, overrides: ClientOverrides, out: Out) {
+  if (options.table) {
+    return { store: new IncidentStore(new DynamoDBClient(overrides), options.table), stop: async () => {} };
+  }
+  out('Incident records: a table in memory for this replay only (--table NAME keeps them).');
+  const table = await LocalIncidentTable.start();
+  return { store: table.store(), stop: () => table.stop() };
 }
 
 async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out): Promise<number> {
@@ -178,6 +238,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
   const captured = options.topicArn ? undefined : simulatedAccount({});
   const capture = captured ? new AwsApiServer(captured) : undefined;
   const sns = new SNSClient(capture ? { ...overrides, endpoint: await capture.start() } : overrides);
+  const records = await localStore(options, overrides, out);
   try {
     const config = replayConfig(cluster, options.dryRun);
     out(
@@ -185,11 +246,12 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
     );
     const run = await runLocally(
       synthesizedDefinition(config, location),
-      event,
+      executionInput(event, options),
       taskHandlers({
         settings: settingsOf(config),
         location,
         clients,
+        store: records.store,
         kubernetes: async () => kube,
         sns,
         topicArn:
@@ -198,14 +260,14 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
     );
     return report(run, captured?.state.published.at(-1)?.Message, out);
   } finally {
-    await capture?.stop();
+    await Promise.all([capture?.stop(), records.stop()]);
   }
 }
 
 async function replayDeployed(event: FindingEvent, options: ReplayOptions, out: Out): Promise<number> {
   const clients = deployedClients(options.region);
   const arn = await stateMachineArn(options.deployed ?? '', clients);
-  const input = options.dryRun ? { ...event, [EXECUTION_OPTIONS_KEY]: { dryRun: true } } : event;
+  const input = executionInput(event, options);
   const name = `replay-${event.detail.id.slice(0, 32)}-${Date.now()}`
     .replace(/[^A-Za-z0-9-_]/g, '-')
     .slice(0, 80);

@@ -3,6 +3,7 @@
  * `cdk synth` makes it (bundling skipped), executed by aws-local-stepfunctions, every Lambda task bound
  * to the real handler built over the given clients. Used by the replay, the benchmark and the tests.
  */
+import { randomUUID } from 'node:crypto';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -10,6 +11,7 @@ import type { AwsClients } from '../lambdas/clients/aws.js';
 import type { Kubernetes } from '../lambdas/clients/kubernetes.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
+import { claimHandler } from '../lambdas/handlers/claim.js';
 import { cordonNodesHandler } from '../lambdas/handlers/cordon-nodes.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
 import { isolatePodsHandler } from '../lambdas/handlers/isolate-pods.js';
@@ -17,7 +19,8 @@ import { notifyHandler } from '../lambdas/handlers/notify.js';
 import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
 import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
 import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
-import type { FunctionName } from '../lambdas/permissions.js';
+import type { IncidentStore } from '../lambdas/incident/store.js';
+import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { ResponderStack } from '../lib/responder-stack.js';
 import { TASK_STATES } from '../lib/response-workflow.js';
 import { cdkJsonContext, type ResponderConfig } from './config.js';
@@ -60,6 +63,7 @@ export function synthesizedDefinition(
 
 export type ResponderPorts = {
   settings: ResponderSettings;
+  store: IncidentStore;
   location: ResponderLocation;
   clients: AwsClients;
   kubernetes: (cluster: string) => Promise<Kubernetes>;
@@ -72,18 +76,19 @@ export type TaskHandler = (input: any) => Promise<unknown>;
 
 /** The real handler of every task state, over these clients. */
 export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler> {
-  const { settings, clients, kubernetes } = ports;
-  const byFunction: Record<FunctionName, TaskHandler> = {
-    identify: identifyHandler(settings, ports.location, clients, kubernetes),
-    'isolate-pods': isolatePodsHandler(kubernetes, settings),
-    'cordon-nodes': cordonNodesHandler(kubernetes),
-    'protect-instances': protectInstancesHandler({ ...clients, kubernetes }),
-    'revoke-iam': revokeIamHandler(clients, settings),
-    'snapshot-volumes': snapshotVolumesHandler(clients),
+  const { settings, clients, kubernetes, store } = ports;
+  const byFunction: Record<WorkflowFunction, TaskHandler> = {
+    claim: claimHandler(settings, store),
+    identify: identifyHandler(settings, ports.location, clients, store, kubernetes),
+    'isolate-pods': isolatePodsHandler(kubernetes, settings, store),
+    'cordon-nodes': cordonNodesHandler(kubernetes, store),
+    'protect-instances': protectInstancesHandler({ ...clients, kubernetes }, store),
+    'revoke-iam': revokeIamHandler(clients, settings, store),
+    'snapshot-volumes': snapshotVolumesHandler(clients, store),
     notify: notifyHandler(ports.sns, ports.topicArn),
   };
   return Object.fromEntries(
-    Object.entries(byFunction).map(([name, handler]) => [TASK_STATES[name as FunctionName], handler]),
+    Object.entries(byFunction).map(([name, handler]) => [TASK_STATES[name as WorkflowFunction], handler]),
   );
 }
 
@@ -110,7 +115,7 @@ export async function runLocally(
   definition: StateMachineDefinition,
   input: unknown,
   handlers: Record<string, TaskHandler>,
-  options: { retryWaitMs?: number } = {},
+  options: { retryWaitMs?: number; executionArn?: string } = {},
 ): Promise<ExecutionRun> {
   const machine = new StateMachine(definition);
   const taskResourceLocalHandlers = Object.fromEntries(
@@ -121,8 +126,12 @@ export async function runLocally(
   );
   const wait = Object.fromEntries(Object.keys(handlers).map((state) => [state, options.retryWaitMs ?? 0]));
   const started = performance.now();
+  const executionArn =
+    options.executionArn ??
+    `arn:aws:states:us-east-1:000000000000:execution:guardduty-responder-local:${randomUUID()}`;
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides: wait },
+    context: { Execution: { Id: executionArn, Name: executionArn.split(':').at(-1) } },
   });
   const events: ExecutionEvent[] = [];
   const logging = (async () => {

@@ -38,11 +38,14 @@ export type RbacRule = {
 export type FunctionNeeds = {
   /** Kubernetes group the function's EKS access entry maps to; the RBAC manifest binds it. */
   kubernetesGroup?: string;
+  /** DynamoDB actions on the incident table (and its indexes), with the use of the table's KMS key. */
+  incidentTable?: readonly string[];
   iam: readonly IamNeed[];
   rbac: readonly RbacRule[];
 };
 
 export const FUNCTION_NAMES = [
+  'claim',
   'identify',
   'isolate-pods',
   'cordon-nodes',
@@ -50,12 +53,20 @@ export const FUNCTION_NAMES = [
   'revoke-iam',
   'snapshot-volumes',
   'notify',
+  'release',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+/** The functions the response state machine invokes; release is invoked by a person. */
+export type WorkflowFunction = Exclude<FunctionName, 'release'>;
+
+/** Every action writes its record before each change. */
+const RECORDS = ['dynamodb:UpdateItem'] as const;
 
 export const NEEDS: Record<FunctionName, FunctionNeeds> = {
+  claim: { incidentTable: RECORDS, iam: [], rbac: [] },
   identify: {
     kubernetesGroup: 'guardduty-responder-identify',
+    incidentTable: RECORDS,
     iam: [
       {
         actions: ['eks:DescribeCluster', 'eks:ListPodIdentityAssociations'],
@@ -99,6 +110,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'isolate-pods': {
     kubernetesGroup: 'guardduty-responder-isolate',
+    incidentTable: RECORDS,
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -117,6 +129,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'cordon-nodes': {
     kubernetesGroup: 'guardduty-responder-cordon',
+    incidentTable: RECORDS,
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -128,6 +141,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'protect-instances': {
     kubernetesGroup: 'guardduty-responder-protect',
+    incidentTable: RECORDS,
     iam: [
       {
         actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
@@ -153,6 +167,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
   },
   'revoke-iam': {
+    incidentTable: RECORDS,
     iam: [
       {
         actions: [
@@ -179,6 +194,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [],
   },
   'snapshot-volumes': {
+    incidentTable: RECORDS,
     iam: [
       {
         actions: ['ec2:CreateSnapshot'],
@@ -201,4 +217,65 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [],
   },
   notify: { iam: [], rbac: [] },
+  release: {
+    kubernetesGroup: 'guardduty-responder-release',
+    incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+    iam: [
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'cluster endpoint and CA for the Kubernetes client',
+      },
+      {
+        actions: [
+          'ec2:DescribeInstanceAttribute',
+          'ec2:ModifyInstanceAttribute',
+          'ec2:AssociateIamInstanceProfile',
+        ],
+        scope: 'instances',
+        why: 'put back termination protection, delete-on-termination and the instance profile as recorded',
+      },
+      {
+        actions: ['ec2:DescribeIamInstanceProfileAssociations'],
+        scope: 'any',
+        why: 'the current instance profile association; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: ['autoscaling:SetInstanceProtection'],
+        scope: 'auto-scaling-groups',
+        why: 'put back scale-in protection as recorded',
+      },
+      {
+        actions: ['autoscaling:DescribeAutoScalingInstances'],
+        scope: 'any',
+        why: 'current scale-in protection; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: [
+          'iam:AttachRolePolicy',
+          'iam:PutRolePolicy',
+          'iam:ListAttachedRolePolicies',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+        ],
+        scope: 'roles',
+        why: 're-attach and re-create the recorded policies of a stripped role, and read them back',
+      },
+      {
+        actions: ['iam:PassRole'],
+        scope: 'roles',
+        why: 'associating an instance profile again passes its role to EC2',
+        conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+    ],
+    rbac: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['networkpolicies'],
+        verbs: ['get', 'create', 'update', 'delete'],
+      },
+    ],
+  },
 };

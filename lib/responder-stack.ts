@@ -4,10 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { type ResponderConfig, settingsOf } from '../bin/config.js';
-import { FUNCTION_NAMES, type FunctionName, NEEDS } from '../lambdas/permissions.js';
+import { FUNCTION_NAMES, type FunctionName, NEEDS, type WorkflowFunction } from '../lambdas/permissions.js';
 import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
 import { FindingIntake } from './finding-intake.js';
+import { IncidentTable } from './incident-table.js';
 import { Notifications } from './notifications.js';
 import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
@@ -15,6 +16,11 @@ import { ResponseWorkflow } from './response-workflow.js';
 export type ResponderStackProps = StackProps & { config: ResponderConfig };
 
 const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout: Duration }> = {
+  claim: {
+    id: 'Claim',
+    description: 'Claims a finding id in the incident table; a repeat is only noted',
+    timeout: Duration.seconds(30),
+  },
   identify: {
     id: 'Identify',
     description: 'Plans the response to a GuardDuty finding and identifies what it touches',
@@ -45,6 +51,11 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     id: 'Notify',
     description: 'Publishes what the response found, did and failed to do',
     timeout: Duration.minutes(1),
+  },
+  release: {
+    id: 'Release',
+    description: 'Undoes the containment of an incident from its record, once a person asks',
+    timeout: Duration.minutes(5),
   },
 };
 
@@ -84,20 +95,33 @@ export class ResponderStack extends Stack {
       }
     }
 
-    // Revoke-iam may strip any role in the account, except the responder's own.
+    // Revoke-iam may strip any role in the account, and release give policies back to it, except the
+    // responder's own roles.
+    const ownRoles = Object.values(responders).map((responder) => responder.role.roleArn);
     responders['revoke-iam'].role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         effect: iam.Effect.DENY,
         actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
-        resources: Object.values(responders).map((responder) => responder.role.roleArn),
+        resources: ownRoles,
+      }),
+    );
+    responders.release.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:PassRole'],
+        resources: ownRoles,
       }),
     );
 
+    const incidents = new IncidentTable(this, 'Incidents');
+    for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);
+
     const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
     notifications.bindPublisher(responders.notify);
+    notifications.bindPublisher(responders.release);
 
-    const functions = {} as Record<FunctionName, lambda.IFunction>;
-    for (const name of FUNCTION_NAMES) functions[name] = responders[name].function;
+    const functions = {} as Record<WorkflowFunction, lambda.IFunction>;
+    for (const name of FUNCTION_NAMES) if (name !== 'release') functions[name] = responders[name].function;
     const workflow = new ResponseWorkflow(this, 'Workflow', {
       functions,
       logRetentionDays: config.logRetentionDays,
@@ -115,6 +139,8 @@ export class ResponderStack extends Stack {
 
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
+    new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
+    new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });
   }
 }

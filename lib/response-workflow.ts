@@ -1,16 +1,21 @@
 /**
  * The response state machine:
  *
+ *   Claim ─▶ first sighting? ─no (seen again: a short notice)─────────────────┐
+ *              │yes                                                            ▼
  *   Identify ─▶ anything planned? ─no──────────────────────────────▶ Notify ─▶ failed? ─▶ Fail | Succeed
  *                   │yes                                               ▲
  *                   ▼                                                  │
  *   Contain (Parallel) ─ Kubernetes: IsolatePods ─▶ CordonNodes (Map) ─┤
  *                      └ AWS: ProtectInstances (Map) ─▶ RevokeIam ─▶ SnapshotVolumes (Map)
  *
- * Each step's result lands in the state under the step's name. Every task retries Lambda service errors
- * and the TransientError our code throws for throttling, with backoff; anything else is caught into the
- * same place ({Error, Cause}) so the other actions still run and Notify reports it. Notify decides the
- * outcome; a failed outcome fails the execution.
+ * Claim takes the finding id in the incident table with a conditional write, so a repeated finding is not
+ * contained twice. Each step's result lands in the state under the step's name. Every task retries Lambda
+ * service errors and the TransientError our code throws for throttling, with backoff, and a crashed or
+ * timed-out invocation (Lambda.Unknown) once: the actions write their record before each change, so a
+ * retry finishes the work with the original state kept. Anything else is caught into the step's place
+ * ({Error, Cause}) so the other actions still run and Notify reports it. Notify decides the outcome; a
+ * failed outcome fails the execution.
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -19,7 +24,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type ActionName, RESULT_KEYS } from '../lambdas/core/actions.js';
-import type { FunctionName } from '../lambdas/permissions.js';
+import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
 /** Errors a task retries with backoff: Lambda service hiccups, and throttling or outages our code reports. */
@@ -31,8 +36,11 @@ export const TRANSIENT_ERRORS = [
   'TransientError',
 ];
 
+/** A Lambda that crashed, ran out of memory or timed out; retried once, since the actions are journaled. */
+export const CRASH_ERRORS = ['Lambda.Unknown'];
+
 export type ResponseWorkflowProps = {
-  functions: Record<FunctionName, lambda.IFunction>;
+  functions: Record<WorkflowFunction, lambda.IFunction>;
   logRetentionDays: number;
 };
 
@@ -40,7 +48,8 @@ export type ResponseWorkflowProps = {
  * The Task state that invokes each function. Map iterations run `<Map>Item`; the replay and the tests
  * bind their local handlers by these names.
  */
-export const TASK_STATES: Record<FunctionName, string> = {
+export const TASK_STATES: Record<WorkflowFunction, string> = {
+  claim: 'Claim',
   identify: 'Identify',
   'isolate-pods': 'IsolatePods',
   'cordon-nodes': 'CordonNodesItem',
@@ -57,6 +66,7 @@ const BRANCHES: ActionName[][] = [
 ];
 
 const PLAN = '$.identify.plan';
+const EXECUTION = '$$.Execution.Id';
 const IDENTIFICATION = '$.identify.identification';
 
 export class ResponseWorkflow extends Construct {
@@ -67,10 +77,10 @@ export class ResponseWorkflow extends Construct {
     const { functions } = props;
 
     /** Where a function's result goes in the execution state: `$.identify`, `$.notify`, `$.isolatePods`, … */
-    const resultPath = (fn: FunctionName) =>
-      `$.${fn === 'identify' || fn === 'notify' ? fn : RESULT_KEYS[fn]}`;
+    const resultPath = (fn: WorkflowFunction) =>
+      `$.${fn === 'claim' || fn === 'identify' || fn === 'notify' ? fn : RESULT_KEYS[fn]}`;
     const step = (
-      fn: FunctionName,
+      fn: WorkflowFunction,
       comment: string,
       options: { replaceInput?: boolean; payload?: Record<string, string> } = {},
     ) => {
@@ -92,11 +102,12 @@ export class ResponseWorkflow extends Construct {
         maxAttempts: 5,
         jitterStrategy: sfn.JitterType.FULL,
       });
+      task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(2), maxAttempts: 1 });
       return task;
     };
-    const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION };
+    const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION, 'executionArn.$': EXECUTION };
     /** A task whose failure (after retries) is caught into its own result, so the response goes on. */
-    const caught = (fn: FunctionName, comment: string) => {
+    const caught = (fn: WorkflowFunction, comment: string) => {
       const task = step(fn, comment, { payload: wholeInput });
       task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error stays in the result' }), {
         errors: ['States.ALL'],
@@ -105,7 +116,7 @@ export class ResponseWorkflow extends Construct {
       return task;
     };
     /** A Map over identified targets; each iteration's result, or its error, is one array element. */
-    const perItem = (fn: FunctionName, itemsPath: string, comment: string) => {
+    const perItem = (fn: WorkflowFunction, itemsPath: string, comment: string) => {
       const task = step(fn, comment, { replaceInput: true });
       const name = task.id.replace(/Item$/, '');
       task.addCatch(new sfn.Pass(this, `${task.id}Failed`), { errors: ['States.ALL'] });
@@ -116,6 +127,7 @@ export class ResponseWorkflow extends Construct {
           'plan.$': PLAN,
           'cluster.$': `${IDENTIFICATION}.cluster`,
           'target.$': '$$.Map.Item.Value',
+          'executionArn.$': EXECUTION,
         },
         maxConcurrency: 10,
         resultPath: resultPath(fn),
@@ -127,6 +139,10 @@ export class ResponseWorkflow extends Construct {
         .reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(states[0] as sfn.IChainable));
 
     const notify = step('notify', 'Publish what was found, done and failed');
+    const claim = step('claim', 'Claim the finding id in the incident table; a repeat is only noted', {
+      payload: { 'event.$': '$', 'executionArn.$': EXECUTION },
+    });
+    claim.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.claim' });
     const identify = step('identify', 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
 
@@ -175,8 +191,14 @@ export class ResponseWorkflow extends Construct {
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
-      comment: 'guardduty-responder: identify, contain, notify',
-      definitionBody: sfn.DefinitionBody.fromChainable(identify.next(plannedAnything)),
+      comment: 'guardduty-responder: claim, identify, contain, notify',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        claim.next(
+          new sfn.Choice(this, 'FirstSighting')
+            .when(sfn.Condition.booleanEquals('$.claim.claimed', true), identify.next(plannedAnything))
+            .otherwise(notify),
+        ),
+      ),
       timeout: Duration.minutes(30),
       tracingEnabled: true,
       logs: {

@@ -8,6 +8,7 @@ import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { mockAccount } from './support/aws-account.js';
 import { node } from './support/cluster.js';
 import { CLUSTER, identifiedNode, managedCluster, planFor } from './support/incident.js';
+import { claimedJournal, EXECUTION, useIncidentTable } from './support/incidents.js';
 
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;
@@ -24,8 +25,13 @@ afterEach(async () => {
 
 const plan = planFor('eks-runtime-new-binary-executed.json');
 const NODE = 'ip-10-0-12-34.ec2.internal';
-const cordon = (target = identifiedNode(NODE, 'i-0f1e2d3c4b5a69788')) =>
-  cordonNode({ plan, cluster: managedCluster, target }, eksKubernetes(awsClients().eks));
+const incidents = useIncidentTable();
+const cordon = async (target = identifiedNode(NODE, 'i-0f1e2d3c4b5a69788')) =>
+  cordonNode(
+    { plan, cluster: managedCluster, target },
+    eksKubernetes(awsClients().eks),
+    await claimedJournal(incidents.store(), plan),
+  );
 
 describe('cordon-nodes', () => {
   it('sets spec.unschedulable with a merge patch and reads it back', async () => {
@@ -49,9 +55,24 @@ describe('cordon-nodes', () => {
         detail: 'cordoned',
         verified: true,
         caveats: [],
-        restore: { node: NODE, alreadyCordoned: false },
+        restore: { node: NODE, unschedulable: false },
       },
     ]);
+    const record = await incidents.store().get(plan.finding.id);
+    expect(record?.entries[`cordon-nodes|${CLUSTER}|node ${NODE}`]).toMatchObject({
+      status: 'ok',
+      before: { node: NODE, unschedulable: false },
+      detail: 'cordoned',
+      executionArn: EXECUTION,
+    });
+  });
+
+  it('keeps the state first recorded when run again, so a retry after the patch still knows the node was schedulable', async () => {
+    server.add('nodes', node(NODE, 'i-0f1e2d3c4b5a69788'));
+    await cordon();
+    const again = await cordon();
+    expect(server.requests.filter((r) => r.method === 'PATCH')).toHaveLength(1);
+    expect(again.items[0]).toMatchObject({ detail: 'cordoned', restore: { unschedulable: false } });
   });
 
   it('records a node that was already cordoned and leaves it as it is', async () => {
@@ -61,7 +82,7 @@ describe('cordon-nodes', () => {
     expect(result.items[0]).toMatchObject({
       detail: 'already cordoned',
       verified: true,
-      restore: { alreadyCordoned: true },
+      restore: { unschedulable: true },
     });
   });
 

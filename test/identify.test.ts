@@ -7,11 +7,13 @@ import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import { claimHandler } from '../lambdas/handlers/claim.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
 import type { IdentifyOutput } from '../lambdas/identify/identify.js';
 import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from './support/aws-account.js';
 import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { EXECUTION, useIncidentTable } from './support/incidents.js';
 
 const CLUSTER = 'prod-eks';
 let server: KubeApiServer;
@@ -28,6 +30,8 @@ afterEach(async () => {
   await server.stop();
 });
 
+const incidents = useIncidentTable();
+
 async function identifyEvent(
   event: unknown,
   account: FakeAccount,
@@ -39,7 +43,9 @@ async function identifyEvent(
     ...account,
   });
   const settings = ResponderSettingsSchema.parse({ clusters });
-  return identifyHandler(settings, RESPONDER, awsClients())(event);
+  const store = incidents.store();
+  await claimHandler(settings, store)({ event, executionArn: EXECUTION });
+  return identifyHandler(settings, RESPONDER, awsClients(), store)(event);
 }
 
 /** Pod lists must be narrowed server-side: a namespace and a selector, or a field selector on one node. */

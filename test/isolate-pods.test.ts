@@ -6,19 +6,24 @@ import { isolatePods, REMOVED_LABELS_ANNOTATION } from '../lambdas/actions/isola
 import { awsClients } from '../lambdas/clients/aws.js';
 import { eksKubernetes, type Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { labelValue, QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
+import type { Journal } from '../lambdas/incident/store.js';
 import { mockAccount } from './support/aws-account.js';
 import { pod } from './support/cluster.js';
 import { CLUSTER, identification, identifiedPod, planFor } from './support/incident.js';
+import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;
 let kubernetes: (cluster: string) => Promise<Kubernetes>;
+let journal: Journal;
+const incidents = useIncidentTable();
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
   await server.start();
   account = mockAccount({ clusters: { [CLUSTER]: server.url } });
   kubernetes = eksKubernetes(awsClients().eks);
+  journal = await claimedJournal(incidents.store(), plan);
 });
 afterEach(async () => {
   account.restore();
@@ -43,9 +48,14 @@ describe('isolate-pods', () => {
   it('labels each pod and creates one deny-all policy for the namespace', async () => {
     const pods = addPods('web-1', 'web-2');
 
-    const result = await isolatePods({ plan, identification: identification({ pods }) }, kubernetes, {
-      stripPodLabels: false,
-    });
+    const result = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      {
+        stripPodLabels: false,
+      },
+      journal,
+    );
 
     expect(
       writes().map((r) => ({ method: r.method, path: r.path, contentType: r.contentType, body: r.body })),
@@ -69,7 +79,7 @@ describe('isolate-pods', () => {
         method: 'PATCH',
         path: `/api/v1/namespaces/shop/pods/${name}`,
         contentType: 'application/merge-patch+json',
-        body: { metadata: { labels: { [QUARANTINE_LABEL]: incident } } },
+        body: { metadata: { labels: { [QUARANTINE_LABEL]: incident }, resourceVersion: expect.any(String) } },
       })),
     ]);
     const policy = server.get('networkpolicies', 'shop', QUARANTINE_POLICY);
@@ -87,22 +97,52 @@ describe('isolate-pods', () => {
       ['pod shop/web-1', 'ok', true],
       ['pod shop/web-2', 'ok', true],
     ]);
+    expect(result.items[0]?.restore).toEqual({ namespace: 'shop', policy: null });
     expect(result.items[1]?.restore).toEqual({
       namespace: 'shop',
       pod: 'web-1',
-      label: { [QUARANTINE_LABEL]: incident },
-      addedLabel: true,
-      removedLabels: {},
+      labels: { app: 'web', tier: 'front' },
     });
+    // Written to the incident record before the change, and settled after it.
+    const record = await incidents.store().get(incident);
+    expect(record?.entries[`isolate-pods|${CLUSTER}|pod shop/web-1`]).toMatchObject({
+      status: 'ok',
+      before: { namespace: 'shop', pod: 'web-1', labels: { app: 'web', tier: 'front' } },
+      after: { labels: { app: 'web', tier: 'front', [QUARANTINE_LABEL]: incident } },
+    });
+    expect(record?.entries[`isolate-pods|${CLUSTER}|networkpolicy shop/${QUARANTINE_POLICY}`]).toMatchObject({
+      status: 'ok',
+      before: { namespace: 'shop', policy: null },
+    });
+  });
+
+  it('makes its label patch conditional on the version read, and reads again when another writer came first', async () => {
+    const pods = addPods('web-1');
+    server.inject({ method: 'PATCH', path: /\/pods\/web-1$/, status: 409, times: 1 });
+
+    const result = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      { stripPodLabels: false },
+      journal,
+    );
+
+    expect(
+      writes()
+        .filter((r) => r.method === 'PATCH')
+        .map((r) => r.status),
+    ).toEqual([409, 200]);
+    expect(result.items[1]).toMatchObject({ status: 'ok', verified: true });
+    expect(server.get('pods', 'shop', 'web-1')?.metadata.labels?.[QUARANTINE_LABEL]).toBe(incident);
   });
 
   it('changes nothing and fails on nothing when run twice', async () => {
     const pods = addPods('web-1');
     const input = { plan, identification: identification({ pods }) };
-    await isolatePods(input, kubernetes, { stripPodLabels: false });
+    await isolatePods(input, kubernetes, { stripPodLabels: false }, journal);
     const before = server.requests.length;
 
-    const again = await isolatePods(input, kubernetes, { stripPodLabels: false });
+    const again = await isolatePods(input, kubernetes, { stripPodLabels: false }, journal);
 
     expect(server.requests.slice(before).filter((r) => r.method !== 'GET')).toEqual([]);
     expect(again.items.map((i) => [i.status, i.detail])).toEqual([
@@ -122,16 +162,26 @@ describe('isolate-pods', () => {
     });
     const pods = addPods('web-1');
 
-    const labelled = await isolatePods({ plan, identification: identification({ pods }) }, kubernetes, {
-      stripPodLabels: false,
-    });
+    const labelled = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      {
+        stripPodLabels: false,
+      },
+      journal,
+    );
     expect(labelled.items[1]?.caveats).toEqual([
       'NetworkPolicy allow-web also selects the pod and allows traffic the deny-all does not cut',
     ]);
 
-    const stripped = await isolatePods({ plan, identification: identification({ pods }) }, kubernetes, {
-      stripPodLabels: true,
-    });
+    const stripped = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      {
+        stripPodLabels: true,
+      },
+      journal,
+    );
     const patch = writes().at(-1);
     expect(patch).toMatchObject({
       method: 'PATCH',
@@ -150,7 +200,8 @@ describe('isolate-pods', () => {
       status: 'ok',
       verified: true,
       caveats: [],
-      restore: { removedLabels: { app: 'web', tier: 'front' } },
+      detail: `already quarantined; removed its labels app, tier`,
+      restore: { labels: { app: 'web', tier: 'front' } },
     });
   });
 
@@ -158,9 +209,14 @@ describe('isolate-pods', () => {
     server.add('pods', pod({ name: 'kube-proxy-7xk2p', namespace: 'kube-system', hostNetwork: true }));
     const pods = [identifiedPod('kube-proxy-7xk2p', 'kube-system', { hostNetwork: true })];
 
-    const result = await isolatePods({ plan, identification: identification({ pods }) }, kubernetes, {
-      stripPodLabels: false,
-    });
+    const result = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      {
+        stripPodLabels: false,
+      },
+      journal,
+    );
 
     expect(result.items[1]).toMatchObject({ status: 'skipped', verified: false });
     expect(result.items[1]?.detail).toContain('NOT isolated: a hostNetwork pod');
@@ -173,9 +229,14 @@ describe('isolate-pods', () => {
     });
     const pods = addPods('web-1');
 
-    const result = await isolatePods({ plan, identification: identification({ pods }) }, kubernetes, {
-      stripPodLabels: false,
-    });
+    const result = await isolatePods(
+      { plan, identification: identification({ pods }) },
+      kubernetes,
+      {
+        stripPodLabels: false,
+      },
+      journal,
+    );
 
     expect(writes()[0]).toMatchObject({
       method: 'PUT',
@@ -190,6 +251,7 @@ describe('isolate-pods', () => {
       { plan, identification: identification({ pods: [identifiedPod('web-9', 'shop')] }) },
       kubernetes,
       { stripPodLabels: false },
+      journal,
     );
     expect(gone.items[1]).toMatchObject({
       target: 'pod shop/web-9',
@@ -202,9 +264,8 @@ describe('isolate-pods', () => {
     const held = await isolatePods(
       { plan: sample, identification: identification({ pods: addPods('web-1') }) },
       kubernetes,
-      {
-        stripPodLabels: false,
-      },
+      { stripPodLabels: false },
+      journal,
     );
     expect(held).toEqual({
       action: 'isolate-pods',

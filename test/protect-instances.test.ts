@@ -12,6 +12,7 @@ import { KARPENTER_DO_NOT_DISRUPT } from '../lambdas/core/quarantine.js';
 import { type FakeInstance, mockAccount } from './support/aws-account.js';
 import { node } from './support/cluster.js';
 import { CLUSTER, identifiedInstance, managedCluster, planFor } from './support/incident.js';
+import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;
@@ -32,12 +33,15 @@ const volumes = [
   { volumeId: 'vol-data', deviceName: '/dev/sdf', deleteOnTermination: false },
 ];
 
-function protect(fake: FakeInstance, target = identifiedInstance(ID, { volumes })) {
+const incidents = useIncidentTable();
+
+async function protect(fake: FakeInstance, target = identifiedInstance(ID, { volumes })) {
   account = mockAccount({ instances: [fake], clusters: { [CLUSTER]: server.url } });
   const clients = awsClients();
   return protectInstance(
     { plan, cluster: managedCluster, target },
     { ...clients, kubernetes: eksKubernetes(clients.eks) },
+    await claimedJournal(incidents.store(), plan),
   );
 }
 
@@ -82,9 +86,15 @@ describe('protect-instances', () => {
           deleteOnTermination: ['/dev/xvda'],
           autoScalingGroup: 'eks-general',
           scaleInProtection: false,
+          karpenter: null,
         },
       },
     ]);
+    const record = await incidents.store().get(plan.finding.id);
+    expect(record?.entries[`protect-instances|-|instance ${ID}`]).toMatchObject({
+      status: 'ok',
+      before: result.items[0]?.restore,
+    });
   });
 
   it('records protection that was already on and sets nothing twice', async () => {
@@ -102,8 +112,10 @@ describe('protect-instances', () => {
     expect(result.items[0]?.restore).toEqual({
       instanceId: ID,
       terminationProtection: true,
+      deleteOnTermination: [],
       autoScalingGroup: 'eks-general',
       scaleInProtection: true,
+      karpenter: null,
     });
   });
 
@@ -136,7 +148,7 @@ describe('protect-instances', () => {
     expect(result.items[0]).toMatchObject({
       status: 'ok',
       verified: true,
-      restore: { karpenterDoNotDisrupt: { node: 'ip-10-0-9-9.ec2.internal', before: null } },
+      restore: { karpenter: { cluster: CLUSTER, node: 'ip-10-0-9-9.ec2.internal', annotation: null } },
     });
   });
 

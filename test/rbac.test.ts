@@ -64,12 +64,34 @@ describe('RBAC manifest', () => {
         resources: '"nodes"',
         verbs: '"get", "patch"',
       },
+      {
+        group: 'guardduty-responder-release',
+        apiGroups: '""',
+        resources: '"pods"',
+        verbs: '"get", "list", "patch"',
+      },
+      {
+        group: 'guardduty-responder-release',
+        apiGroups: '""',
+        resources: '"nodes"',
+        verbs: '"get", "patch"',
+      },
+      {
+        group: 'guardduty-responder-release',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        verbs: '"get", "create", "update", "delete"',
+      },
     ]);
-    expect(shipped).not.toMatch(/secrets|"\*"|delete|escalate|bind|impersonate/);
+    expect(shipped).not.toMatch(/secrets|"\*"|escalate|bind|impersonate/);
+    // Only release deletes, and only the quarantine NetworkPolicy it finds no pod left behind.
+    expect(rules(shipped).filter((rule) => rule.verbs.includes('delete'))).toEqual([
+      expect.objectContaining({ group: 'guardduty-responder-release', resources: '"networkpolicies"' }),
+    ]);
   });
 
   it('binds each group to its own ClusterRole', () => {
-    for (const group of ['identify', 'isolate', 'cordon', 'protect'].map(
+    for (const group of ['identify', 'isolate', 'cordon', 'protect', 'release'].map(
       (name) => `guardduty-responder-${name}`,
     )) {
       expect(shipped).toContain(`kind: ClusterRoleBinding\nmetadata:\n  name: ${group}\n`);

@@ -14,15 +14,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../bin/replay/deployed.js';
 import { rewriteEvent } from '../bin/replay/rewrite.js';
 import { parseReplayArgs, replay } from '../bin/replay.js';
-import type { Simulation } from '../bin/simulation/simulation.js';
+import { loadSimulation, type Simulation } from '../bin/simulation/simulation.js';
 import { EVENTS_DIR, eventFiles, loadEvent } from './support/events.js';
+
+/** Where these replays save their simulation, instead of the working directory. */
+const STATE = join(mkdtempSync(join(tmpdir(), 'replay-')), 'simulation.json');
 
 async function run(args: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   let simulation: Simulation | undefined;
   const code = await replay(
-    args,
+    [...args, '--state', STATE],
     (l) => out.push(l),
     (l) => err.push(l),
     { onSimulation: (s) => (simulation = s) },
@@ -177,7 +180,15 @@ describe('simulation', () => {
     const aws = result.simulation?.aws.requests ?? [];
     expect(kube.length).toBeGreaterThan(0);
     expect(kube.filter((r) => r.method !== 'GET')).toEqual([]);
-    expect(aws.map((r) => r.operation).filter((op) => !/^(Describe|List|Get)/.test(op))).toEqual(['Publish']);
+    const writes = aws.filter((r) => !/^(Describe|List|Get)/.test(r.operation));
+    // The only writes: the notification, and the incident record (claim and plan), which holds no change.
+    expect(writes.filter((r) => r.service !== 'dynamodb').map((r) => r.operation)).toEqual(['Publish']);
+    expect(writes.filter((r) => r.service === 'dynamodb').map((r) => r.operation)).toEqual([
+      'UpdateItem',
+      'UpdateItem',
+    ]);
+    const [record] = loadSimulation(STATE)?.incidents ?? [];
+    expect(record).toMatchObject({ dryRun: true, state: 'open', entries: {} });
   });
 });
 
@@ -281,7 +292,7 @@ describe('deployed', () => {
 
     expect(result.code).toBe(0);
     const input = JSON.parse(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
-    expect(input['guardduty-responder']).toEqual({ dryRun: true });
+    expect(input['guardduty-responder']).toEqual({ dryRun: true, rerun: false });
     expect(input.detail.id).toBe(loadEvent('eks-audit-privileged-container.json').detail.id);
     expect(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.name).toMatch(
       /^replay-[0-9a-f]{32}-\d+$/,

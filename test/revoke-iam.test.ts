@@ -5,24 +5,32 @@
 import {
   AssociateIamInstanceProfileCommand,
   DisassociateIamInstanceProfileCommand,
-  EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
-  IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RoleRecord, revokeIam } from '../lambdas/actions/revoke-iam.js';
+import {
+  type ProfileBefore,
+  type RoleRecord,
+  reassociateProfile,
+  restoreRole,
+  revokeIam,
+} from '../lambdas/actions/revoke-iam.js';
 import { awsClients } from '../lambdas/clients/aws.js';
+import type { ResponsePlan } from '../lambdas/core/plan.js';
 import { TransientError } from '../lambdas/shared/errors.js';
 import { mockAccount, profileArn, roleArn } from './support/aws-account.js';
 import { identification, identifiedInstance, identifiedRole, planFor } from './support/incident.js';
+import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
 let account: ReturnType<typeof mockAccount>;
 afterEach(() => account.restore());
+const incidents = useIncidentTable();
+const journal = (plan: ResponsePlan) => claimedJournal(incidents.store(), plan);
 
 const plan = planFor('eks-runtime-new-binary-executed.json');
 /** An EC2 finding on an EKS node: the host itself is compromised. */
@@ -65,9 +73,14 @@ describe('revoke-iam', () => {
     const clients = setUp();
     const role = identifiedRole('payments-irsa', { usedBy: ['pod payments/api-1'] });
 
-    const result = await revokeIam({ plan, identification: identification({ roles: [role] }) }, clients, {
-      revokeSharedRoles: false,
-    });
+    const result = await revokeIam(
+      { plan, identification: identification({ roles: [role] }) },
+      clients,
+      {
+        revokeSharedRoles: false,
+      },
+      await journal(plan),
+    );
 
     expect(account.iam.commandCalls(DetachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
       { RoleName: 'payments-irsa', PolicyArn: READ_ONLY },
@@ -85,19 +98,14 @@ describe('revoke-iam', () => {
     });
 
     // Put it back from the record alone, as release does.
-    const iam = new IAMClient({});
-    for (const arn of record.attachedPolicyArns) {
-      await iam.send(new AttachRolePolicyCommand({ RoleName: record.roleName, PolicyArn: arn }));
-    }
-    for (const policy of record.inlinePolicies) {
-      await iam.send(
-        new PutRolePolicyCommand({
-          RoleName: record.roleName,
-          PolicyName: policy.name,
-          PolicyDocument: policy.document,
-        }),
-      );
-    }
+    const restored = await restoreRole(clients.iam, record);
+    expect(restored).toMatchObject({ status: 'ok', verified: true });
+    expect(account.iam.commandCalls(AttachRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'payments-irsa', PolicyArn: READ_ONLY },
+    ]);
+    expect(account.iam.commandCalls(PutRolePolicyCommand).map((c) => c.args[0].input)).toEqual([
+      { RoleName: 'payments-irsa', PolicyName: 'orders-table', PolicyDocument: TABLE_POLICY },
+    ]);
     expect(account.state.roles['payments-irsa']).toEqual({
       attached: [READ_ONLY],
       inline: { 'orders-table': TABLE_POLICY },
@@ -111,6 +119,7 @@ describe('revoke-iam', () => {
       { plan: hostPlan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
       clients,
       { revokeSharedRoles: false },
+      await journal(hostPlan),
     );
 
     expect(account.iam.commandCalls(DetachRolePolicyCommand)).toEqual([]);
@@ -126,21 +135,15 @@ describe('revoke-iam', () => {
         detail: `disassociated ${profileArn('eks-node-profile')} (role eks-node-role is shared with instance i-0bystander000002, so it was left intact)`,
         verified: true,
         caveats: [expect.stringContaining('credentials the instance already holds stay valid')],
-        restore: {
-          instanceId: 'i-0f1e2d3c4b5a69788',
-          instanceProfileArn: profileArn('eks-node-profile'),
-          associationId: 'iip-assoc-0',
-        },
+        restore: { instanceId: 'i-0f1e2d3c4b5a69788', instanceProfileArn: profileArn('eks-node-profile') },
       },
     ]);
 
-    const restore = result.items[0]?.restore as { instanceId: string; instanceProfileArn: string };
-    await new EC2Client({}).send(
-      new AssociateIamInstanceProfileCommand({
-        InstanceId: restore.instanceId,
-        IamInstanceProfile: { Arn: restore.instanceProfileArn },
-      }),
-    );
+    const restored = await reassociateProfile(clients.ec2, result.items[0]?.restore as ProfileBefore);
+    expect(restored).toMatchObject({ status: 'ok', verified: true });
+    expect(account.ec2.commandCalls(AssociateIamInstanceProfileCommand).map((c) => c.args[0].input)).toEqual([
+      { InstanceId: 'i-0f1e2d3c4b5a69788', IamInstanceProfile: { Arn: profileArn('eks-node-profile') } },
+    ]);
     expect(account.state.associations.map((a) => [a.InstanceId, a.IamInstanceProfile.Arn]).sort()).toEqual([
       ['i-0bystander000002', profileArn('eks-node-profile')],
       ['i-0f1e2d3c4b5a69788', profileArn('eks-node-profile')],
@@ -153,6 +156,7 @@ describe('revoke-iam', () => {
       { plan: hostPlan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
       clients,
       { revokeSharedRoles: true },
+      await journal(hostPlan),
     );
     expect(account.state.roles['eks-node-role']).toEqual({ attached: [], inline: {} });
     expect(account.ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toEqual([]);
@@ -169,6 +173,7 @@ describe('revoke-iam', () => {
       { plan, identification: identification({ roles: [nodeRole], instances: [nodeInstance] }) },
       clients,
       { revokeSharedRoles: true },
+      await journal(plan),
     );
     expect(account.iam.calls()).toEqual([]);
     expect(account.ec2.commandCalls(DisassociateIamInstanceProfileCommand)).toEqual([]);
@@ -189,9 +194,14 @@ describe('revoke-iam', () => {
         arn: 'arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS',
       }),
     ];
-    const result = await revokeIam({ plan, identification: identification({ roles }) }, clients, {
-      revokeSharedRoles: false,
-    });
+    const result = await revokeIam(
+      { plan, identification: identification({ roles }) },
+      clients,
+      {
+        revokeSharedRoles: false,
+      },
+      await journal(plan),
+    );
     expect(account.iam.calls()).toEqual([]);
     expect(result.items.map((i) => [i.target, i.status, i.detail])).toEqual([
       [
@@ -216,9 +226,14 @@ describe('revoke-iam', () => {
         name: 'AccessDenied',
       }),
     );
-    const denied = await revokeIam({ plan, identification: identification({ roles: [role] }) }, clients, {
-      revokeSharedRoles: false,
-    });
+    const denied = await revokeIam(
+      { plan, identification: identification({ roles: [role] }) },
+      clients,
+      {
+        revokeSharedRoles: false,
+      },
+      await journal(plan),
+    );
     expect(denied.items[0]).toMatchObject({
       status: 'failed',
       detail: 'AccessDenied: User is not authorized to perform: iam:DetachRolePolicy',
@@ -230,9 +245,14 @@ describe('revoke-iam', () => {
         Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
       );
     await expect(
-      revokeIam({ plan, identification: identification({ roles: [role] }) }, clients, {
-        revokeSharedRoles: false,
-      }),
+      revokeIam(
+        { plan, identification: identification({ roles: [role] }) },
+        clients,
+        {
+          revokeSharedRoles: false,
+        },
+        await journal(plan),
+      ),
     ).rejects.toThrow(TransientError);
   });
 });

@@ -5,6 +5,7 @@ import { SNAPSHOT_TAGS, snapshotVolumes } from '../lambdas/actions/snapshot-volu
 import { awsClients } from '../lambdas/clients/aws.js';
 import { mockAccount } from './support/aws-account.js';
 import { identifiedInstance, managedCluster, planFor } from './support/incident.js';
+import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
 let account: ReturnType<typeof mockAccount>;
 afterEach(() => account.restore());
@@ -17,8 +18,11 @@ const volumes = [
 ];
 const target = identifiedInstance(ID, { volumes, cluster: 'prod-eks' });
 
-function snapshot() {
-  return snapshotVolumes({ plan, cluster: managedCluster, target }, awsClients());
+const incidents = useIncidentTable();
+const journal = () => claimedJournal(incidents.store(), plan);
+
+async function snapshot() {
+  return snapshotVolumes({ plan, cluster: managedCluster, target }, awsClients(), await journal());
 }
 
 describe('snapshot-volumes', () => {
@@ -83,6 +87,7 @@ describe('snapshot-volumes', () => {
     const result = await snapshotVolumes(
       { plan, cluster: managedCluster, target: identifiedInstance(ID) },
       awsClients(),
+      await journal(),
     );
     expect(result).toEqual({
       action: 'snapshot-volumes',

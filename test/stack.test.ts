@@ -24,11 +24,33 @@ const cordonId = functionId('Cordons a node');
 const protectId = functionId('Sets termination');
 const revokeId = functionId('Detaches the policies');
 const snapshotId = functionId('Snapshots the EBS');
+const claimId = functionId('Claims a finding');
+const releaseId = functionId('Undoes the containment');
+const ALL_FUNCTIONS = [
+  claimId,
+  identifyId,
+  isolateId,
+  cordonId,
+  protectId,
+  revokeId,
+  snapshotId,
+  notifyId,
+  releaseId,
+];
+const tableId = only(template, 'AWS::DynamoDB::Table').id;
+/** The key of a resource that names its key by `KmsMasterKeyId` or `SSESpecification.KMSMasterKeyId`. */
+const topicKeyId = () =>
+  (only(template, 'AWS::SNS::Topic').resource.Properties.KmsMasterKeyId as { 'Fn::GetAtt': string[] })[
+    'Fn::GetAtt'
+  ][0] as string;
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
-/** A role's statements as `Effect action on resources`, with tokens shown as their logical ids. */
+/**
+ * A role's statements as `Effect action on resources`, with tokens shown as their logical ids; logs,
+ * tracing and the incident record (tested on their own) left out.
+ */
 const grants = (fnId: string) =>
   (statementsOf(roleOf(fnId)) as Statement[])
-    .filter((st) => !/^(logs|xray):/.test([st.Action].flat()[0] ?? ''))
+    .filter((st) => !/^(logs|xray|dynamodb|kms):/.test([st.Action].flat()[0] ?? ''))
     .flatMap((st) =>
       [st.Action]
         .flat()
@@ -131,10 +153,9 @@ describe('functions', () => {
   });
 
   it('grant identify only the reads it makes, scoped to the configured clusters', () => {
-    const statements = statementsOf(roleOf(identifyId)).map((s) => ({
-      actions: [s.Action].flat(),
-      resource: s.Resource,
-    }));
+    const statements = statementsOf(roleOf(identifyId))
+      .filter((s) => !/^(dynamodb|kms):/.test([s.Action].flat()[0] ?? ''))
+      .map((s) => ({ actions: [s.Action].flat(), resource: s.Resource }));
     const actions = statements.flatMap((s) => s.actions).sort();
     expect(actions).toEqual([
       'autoscaling:DescribeAutoScalingInstances',
@@ -166,7 +187,7 @@ describe('functions', () => {
 
   it('grant notify publishing on the topic and use of its key, nothing else', () => {
     const topic = only(template, 'AWS::SNS::Topic').id;
-    const key = only(template, 'AWS::KMS::Key').id;
+    const key = topicKeyId();
     const statements = statementsOf(roleOf(notifyId)).filter(
       (s) => !/^(logs|xray):/.test([s.Action].flat()[0] ?? ''),
     );
@@ -230,7 +251,7 @@ describe('containment functions', () => {
   });
 
   it('never grant a service wildcard, nor a mutating call on every resource', () => {
-    const all = [identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId].flatMap(grants);
+    const all = ALL_FUNCTIONS.flatMap(grants);
     expect(all.filter((g) => /Allow \w+:\*/.test(g))).toEqual([]);
     expect(all.filter((g) => g.endsWith(' on "*"') && !/:(Describe|List|Get)\w+ on/.test(g))).toEqual([]);
   });
@@ -238,18 +259,89 @@ describe('containment functions', () => {
   it("forbid revoke-iam to strip the responder's own roles", () => {
     const denied = (statementsOf(roleOf(revokeId)) as Statement[]).find((st) => st.Effect === 'Deny');
     expect(denied?.Action).toEqual(['iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
-    const roles = [identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId].map((fn) => ({
-      'Fn::GetAtt': [roleOf(fn), 'Arn'],
-    }));
+    const roles = ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }));
     expect(denied?.Resource).toEqual(expect.arrayContaining(roles));
+  });
+});
+
+describe('incident table', () => {
+  it('is on-demand, recoverable to a point in time, encrypted with a rotating key of its own, and kept', () => {
+    const table = only(template, 'AWS::DynamoDB::Table');
+    expect(table.resource.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'findingId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      DeletionProtectionEnabled: true,
+      GlobalSecondaryIndexes: [
+        expect.objectContaining({
+          IndexName: 'by-state',
+          KeySchema: [
+            { AttributeName: 'state', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+    expect(template.toJSON().Resources[tableId].DeletionPolicy).toBe('Retain');
+    const keyId = (
+      table.resource.Properties.SSESpecification as { KMSMasterKeyId: { 'Fn::GetAtt': string[] } }
+    ).KMSMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(keyId).not.toBe(topicKeyId());
+    expect(template.toJSON().Resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  it('lets the workflow functions only update items, release also read and list by state, notify nothing', () => {
+    const recordGrants = (fn: string) =>
+      (statementsOf(roleOf(fn)) as Statement[])
+        .filter((st) => /^dynamodb:/.test([st.Action].flat()[0] ?? ''))
+        .map((st) => `${[st.Action].flat().join(',')} on ${JSON.stringify(st.Resource)}`);
+    const onTable = `dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`;
+    for (const fn of [claimId, identifyId, isolateId, cordonId, protectId, revokeId, snapshotId]) {
+      expect(recordGrants(fn)).toEqual([onTable]);
+      expect(template.toJSON().Resources[fn].Properties.Environment.Variables.INCIDENT_TABLE).toEqual({
+        Ref: tableId,
+      });
+    }
+    expect(recordGrants(notifyId)).toEqual([]);
+    expect(recordGrants(releaseId)).toEqual([
+      `dynamodb:GetItem,dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`,
+      `dynamodb:Query on {"Fn::Join":["",[{"Fn::GetAtt":["${tableId}","Arn"]},"/index/by-state"]]}`,
+    ]);
+  });
+});
+
+describe('release function', () => {
+  it('may only give back what containment took, passing roles to EC2 only, never to the responder itself', () => {
+    const allowed = grants(releaseId).filter((g) => g.startsWith('Allow'));
+    expect(allowed).toEqual([
+      'Allow autoscaling:DescribeAutoScalingInstances on "*"',
+      expect.stringMatching(/^Allow autoscaling:SetInstanceProtection on .*autoScalingGroupName\/\*/),
+      expect.stringMatching(/^Allow ec2:AssociateIamInstanceProfile on .*:instance\/\*/),
+      'Allow ec2:DescribeIamInstanceProfileAssociations on "*"',
+      expect.stringMatching(/^Allow ec2:DescribeInstanceAttribute on .*:instance\/\*/),
+      expect.stringMatching(/^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*/),
+      expect.stringMatching(/^Allow eks:DescribeCluster on /),
+      ...['AttachRolePolicy', 'GetRolePolicy', 'ListAttachedRolePolicies', 'ListRolePolicies'].map((action) =>
+        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:role/\\*`)),
+      ),
+      expect.stringMatching(
+        /^Allow iam:PassRole on .*:role\/\*.* if \{"StringEquals":\{"iam:PassedToService":"ec2.amazonaws.com"\}\}$/,
+      ),
+      expect.stringMatching(/^Allow iam:PutRolePolicy on .*:role\/\*/),
+      expect.stringMatching(/^Allow sns:Publish on /),
+    ]);
+    const denied = (statementsOf(roleOf(releaseId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toEqual(['iam:AttachRolePolicy', 'iam:PassRole', 'iam:PutRolePolicy']);
+    expect(denied?.Resource).toEqual(
+      expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
+    );
   });
 });
 
 describe('notifications', () => {
   it('encrypt the topic with a rotating KMS key, refuse plain HTTP and subscribe the e-mail', () => {
-    const key = only(template, 'AWS::KMS::Key');
-    expect(key.resource.Properties).toMatchObject({ EnableKeyRotation: true });
-    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] } });
+    expect(template.toJSON().Resources[topicKeyId()].Properties).toMatchObject({ EnableKeyRotation: true });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -271,6 +363,7 @@ describe('cluster access', () => {
       [isolateId, 'guardduty-responder-isolate'],
       [cordonId, 'guardduty-responder-cordon'],
       [protectId, 'guardduty-responder-protect'],
+      [releaseId, 'guardduty-responder-release'],
     ];
     for (const [fn, group] of groups) {
       for (const clusterName of ['prod-eks', 'staging-eks']) {
@@ -282,7 +375,7 @@ describe('cluster access', () => {
         });
       }
     }
-    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(8);
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(10);
   });
 
   it('creates no access entry and grants no cluster read when no cluster is configured', () => {
@@ -360,9 +453,11 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
-  it('name the state machine, the topic and the dead-letter queue', () => {
+  it('name the state machine, the topic, the dead-letter queue, the release function and the table', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
       'DeadLetterQueueUrl',
+      'IncidentTableName',
+      'ReleaseFunctionName',
       'StateMachineArn',
       'TopicArn',
     ]);

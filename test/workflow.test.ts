@@ -20,11 +20,13 @@ import {
 } from './support/aws-account.js';
 import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { useIncidentTable } from './support/incidents.js';
 import { responderHandlers } from './support/responder.js';
 
 const definition = synthesizedDefinition(parseConfig({ clusters: ['prod-eks'] }), RESPONDER);
 const sns = mockClient(SNSClient);
 
+const incidents = useIncidentTable();
 let server: KubeApiServer;
 let account: ReturnType<typeof mockAccount>;
 
@@ -58,7 +60,7 @@ async function run(
 ): Promise<ExecutionRun> {
   const event = loadEvent(file);
   mutate(event);
-  return runLocally(definition, event, responderHandlers({ clusters: ['prod-eks'] }));
+  return runLocally(definition, event, responderHandlers({ clusters: ['prod-eks'] }, incidents.store()));
 }
 
 const entered = (execution: ExecutionRun) =>
@@ -92,7 +94,7 @@ describe('response state machine', () => {
 
     expect(execution.status).toBe('SUCCEEDED');
     const order = entered(execution);
-    expect(order[0]).toBe('Identify');
+    expect(order.slice(0, 3)).toEqual(['Claim', 'FirstSighting', 'Identify']);
     expect(precedes(order, 'IsolatePods', 'CordonNodesItem')).toBe(true);
     expect(precedes(order, 'ProtectInstancesItem', 'RevokeIam')).toBe(true);
     expect(precedes(order, 'RevokeIam', 'SnapshotVolumesItem')).toBe(true);
@@ -337,10 +339,12 @@ describe('response state machine', () => {
     );
   });
 
-  it('goes straight to notify when nothing is planned, and fails after notifying when identification fails', async () => {
+  it('goes straight to notify when nothing is planned, and fails after notifying when the event is not a finding', async () => {
     withAccount({});
     const reportOnly = await run('eks-audit-exposed-dashboard.json');
     expect(entered(reportOnly)).toEqual([
+      'Claim',
+      'FirstSighting',
       'Identify',
       'AnythingToContain',
       'Notify',
@@ -354,6 +358,7 @@ describe('response state machine', () => {
       delete event.detail.severity;
     });
     expect(broken.status).toBe('FAILED');
-    expect(message()).toContain('Identification failed: FindingValidationError');
+    expect(entered(broken)).toEqual(['Claim', 'Notify', 'AnyStepFailed', 'ResponseFailed']);
+    expect(message()).toContain('Claim failed: FindingValidationError');
   });
 });

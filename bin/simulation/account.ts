@@ -7,6 +7,7 @@
  * aws-sdk-client-mock; the replay simulation serves it over HTTP (aws-api-server.ts), so the responder's
  * SDK clients only have a different endpoint.
  */
+import { randomUUID } from 'node:crypto';
 import type {
   DescribeAutoScalingInstancesCommandInput,
   SetInstanceProtectionCommandInput,
@@ -66,6 +67,17 @@ export type AccountDescription = {
   /** cluster name → API server URL */
   clusters?: Record<string, string>;
   podIdentity?: { cluster: string; namespace: string; serviceAccount: string; roleName: string }[];
+  /** Instance-profile associations and snapshots as a saved simulation left them; by default, each
+   * instance's profile is associated and there are no snapshots. */
+  associations?: SimulatedAssociation[];
+  snapshots?: SimulatedSnapshot[];
+};
+
+export type SimulatedAssociation = {
+  AssociationId: string;
+  InstanceId: string;
+  IamInstanceProfile: { Arn: string };
+  State: string;
 };
 
 export type SimulatedSnapshot = {
@@ -98,15 +110,21 @@ export function simulatedAccount(description: AccountDescription) {
       { attached: [...(role.attached ?? [])], inline: { ...(role.inline ?? {}) } },
     ]),
   );
-  const associations = instances
-    .filter((i) => i.instanceProfile)
-    .map((i, index) => ({
-      AssociationId: `iip-assoc-${index}`,
-      InstanceId: i.instanceId,
-      IamInstanceProfile: { Arn: profileArn(i.instanceProfile ?? '') },
-      State: 'associated',
-    }));
-  const snapshots: SimulatedSnapshot[] = [];
+  const associations: SimulatedAssociation[] = structuredClone(
+    account.associations ??
+      instances
+        .filter((i) => i.instanceProfile)
+        .map((i, index) => ({
+          AssociationId: `iip-assoc-${index}`,
+          InstanceId: i.instanceId,
+          IamInstanceProfile: { Arn: profileArn(i.instanceProfile ?? '') },
+          State: 'associated',
+        })),
+  );
+  const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
+  /** The profile an instance runs with is its association's, as EC2 reports it. */
+  const profileOf = (instanceId: string) =>
+    associations.find((a) => a.InstanceId === instanceId)?.IamInstanceProfile.Arn;
   const instance = (id: string | undefined) => {
     const found = instances.find((i) => i.instanceId === id);
     if (!found) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
@@ -132,8 +150,7 @@ export function simulatedAccount(description: AccountDescription) {
         (i) =>
           (!input.InstanceIds?.length || input.InstanceIds.includes(i.instanceId)) &&
           (!ids || ids.includes(i.instanceId)) &&
-          (!profiles ||
-            (i.instanceProfile !== undefined && profiles.includes(profileArn(i.instanceProfile)))) &&
+          (!profiles || profiles.includes(profileOf(i.instanceId) ?? '')) &&
           (!states || states.includes(i.state ?? 'running')),
       );
       return {
@@ -144,7 +161,7 @@ export function simulatedAccount(description: AccountDescription) {
               State: { Name: i.state ?? 'running' },
               PrivateDnsName: i.privateDnsName,
               Tags: Object.entries(i.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-              IamInstanceProfile: i.instanceProfile ? { Arn: profileArn(i.instanceProfile) } : undefined,
+              IamInstanceProfile: profileOf(i.instanceId) ? { Arn: profileOf(i.instanceId) } : undefined,
               BlockDeviceMappings: (i.volumes ?? []).map((v) => ({
                 DeviceName: v.deviceName,
                 Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination ?? true },
@@ -199,7 +216,7 @@ export function simulatedAccount(description: AccountDescription) {
         throw ec2Error('IncorrectState', `There is an existing association for instance ${input.InstanceId}`);
       }
       const association = {
-        AssociationId: `iip-assoc-${associations.length + 100}`,
+        AssociationId: `iip-assoc-${randomUUID().slice(0, 8)}`,
         InstanceId: input.InstanceId ?? '',
         IamInstanceProfile: { Arn: input.IamInstanceProfile?.Arn ?? '' },
         State: 'associated',
@@ -369,6 +386,14 @@ export function simulatedAccount(description: AccountDescription) {
   const faults = new Map<string, Error[]>();
   return {
     state: { instances, roles, associations, snapshots, published },
+    /** The account as it is now, as a description another simulation can start from. */
+    describe: (): AccountDescription => ({
+      ...structuredClone(account),
+      instances: structuredClone(instances),
+      roles: structuredClone(roles),
+      associations: structuredClone(associations),
+      snapshots: structuredClone(snapshots),
+    }),
     operations: operations as Record<keyof typeof operations, Operation>,
     call(operation: string, input: unknown): unknown {
       const error = faults.get(operation)?.shift();

@@ -3,7 +3,8 @@
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
  * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM and SNS (XML with
  * `member` lists), and EKS's REST-JSON. The service is read from the SigV4 credential scope; errors come
- * back in each protocol's error format, so the SDK raises its own exception classes.
+ * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
+ * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -306,7 +307,11 @@ export class AwsApiServer {
   private server: Server | undefined;
   url = '';
 
-  constructor(private readonly account: SimulatedAccount) {}
+  /** DynamoDB requests are passed to this DynamoDB-compatible endpoint (the local incident table). */
+  constructor(
+    private readonly account: SimulatedAccount,
+    private readonly dynamodbUrl?: string,
+  ) {}
 
   async start(): Promise<string> {
     this.server = createServer((request, response) => {
@@ -329,6 +334,27 @@ export class AwsApiServer {
     const service =
       /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? 'unknown';
     const requestId = randomUUID();
+
+    if (service === 'dynamodb' && this.dynamodbUrl) {
+      const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+      const answer = await fetch(`${this.dynamodbUrl}${request.url ?? '/'}`, {
+        method: request.method,
+        headers: {
+          'content-type': String(request.headers['content-type'] ?? 'application/x-amz-json-1.0'),
+          'x-amz-target': String(request.headers['x-amz-target'] ?? ''),
+          authorization: String(request.headers.authorization ?? ''),
+          'x-amz-date': String(request.headers['x-amz-date'] ?? ''),
+        },
+        body,
+      });
+      this.requests.push({ service, operation, status: answer.status });
+      response.writeHead(answer.status, {
+        'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.0',
+        'x-amzn-requestid': answer.headers.get('x-amzn-requestid') ?? requestId,
+      });
+      response.end(await answer.text());
+      return;
+    }
 
     if (service === 'eks') {
       let operation = 'unknown';

@@ -260,6 +260,14 @@ function route(pathname: string): Route {
   return { resource, type, namespace, name };
 }
 
+/** 409 for a write whose resourceVersion precondition names an older version. */
+const modified = (resource: string, name: string) =>
+  new HttpError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+  );
+
 export type Fault = { method?: string; path?: RegExp; status: number; times: number };
 
 export class KubeApiServer {
@@ -296,6 +304,14 @@ export class KubeApiServer {
         key.startsWith(namespace === undefined ? `${resource}/` : `${resource}/${namespace}/`),
       )
       .map(([, object]) => structuredClone(object));
+  }
+
+  /** Every object with its resource, as `add` takes them: a saved simulation starts again from these. */
+  all(): { resource: string; object: KubeObject }[] {
+    return [...this.objects.entries()].map(([key, object]) => ({
+      resource: key.slice(0, key.indexOf('/')),
+      object: structuredClone(object),
+    }));
   }
 
   remove(resource: string, namespace: string | null, name: string): void {
@@ -458,6 +474,10 @@ export class KubeApiServer {
         if (typeof body !== 'object' || body === null || Array.isArray(body)) {
           throw new HttpError(400, 'BadRequest', 'the patch body must be a JSON object');
         }
+        const precondition = (body as { metadata?: { resourceVersion?: unknown } }).metadata?.resourceVersion;
+        if (precondition !== undefined && precondition !== existing.metadata.resourceVersion) {
+          throw modified(resource, name);
+        }
         patched = mergePatch(existing, body) as KubeObject;
       } else if (mediaType === 'application/json-patch+json') {
         patched = jsonPatch(existing, body);
@@ -481,11 +501,7 @@ export class KubeApiServer {
         replacement?.metadata?.resourceVersion &&
         replacement.metadata.resourceVersion !== existing.metadata.resourceVersion
       ) {
-        throw new HttpError(
-          409,
-          'Conflict',
-          `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-        );
+        throw modified(resource, name);
       }
       const stored = this.stamp(resource, {
         ...replacement,

@@ -1,35 +1,49 @@
 /**
- * The replay's simulation: a local Kubernetes API server and a local AWS API endpoint, both holding the
- * world built for the finding. The responder's real clients reach them through their endpoints only:
- * EKS DescribeCluster answers with the local API server and its CA, exactly as EKS would.
+ * The replay's simulation: a local Kubernetes API server, a local AWS API endpoint and a local incident
+ * table, holding the world built for the finding. The responder's real clients reach them through their
+ * endpoints only: EKS DescribeCluster answers with the local API server and its CA, exactly as EKS would.
+ * A simulation can be saved to a file and started again from it, so that `npm run release` undoes what
+ * `npm run replay` did, in another process.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
 import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
-import type { Finding, FindingEvent } from '../../lambdas/core/finding.js';
+import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
-import { type Targets, targetsOf } from '../../lambdas/core/targets.js';
+import { targetsOf } from '../../lambdas/core/targets.js';
+import type { IncidentRecord } from '../../lambdas/incident/record.js';
+import type { IncidentStore } from '../../lambdas/incident/store.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
 import { type SimulatedAccount, simulatedAccount } from './account.js';
 import { AwsApiServer } from './aws-api-server.js';
 import { isEksToken } from './eks-token.js';
+import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer } from './kube-api-server.js';
-import { worldFor } from './world.js';
+import { type World, worldFor } from './world.js';
 
 export type Simulation = {
   cluster: string | null;
   kube: KubeApiServer;
   aws: AwsApiServer;
   account: SimulatedAccount;
+  table: LocalIncidentTable;
   /** Client settings that point the SDK at the simulation. */
   overrides: ClientOverrides;
+  /** The incident store as the responder reaches it: through the simulation's AWS endpoint. */
+  store: () => IncidentStore;
   stop: () => Promise<void>;
 };
 
-export async function startSimulation(finding: Finding, targets: Targets): Promise<Simulation> {
-  const world = worldFor(finding, targets);
+export async function startSimulation(
+  world: World,
+  region: string,
+  records: readonly IncidentRecord[] = [],
+): Promise<Simulation> {
   const kube = new KubeApiServer(isEksToken);
   await kube.start();
   for (const { resource, object } of world.objects) kube.add(resource, object);
@@ -37,58 +51,116 @@ export async function startSimulation(finding: Finding, targets: Targets): Promi
     ...world.account,
     clusters: world.cluster ? { [world.cluster]: kube.url } : {},
   });
-  const aws = new AwsApiServer(account);
+  const table = await LocalIncidentTable.start(records);
+  const aws = new AwsApiServer(account, table.url);
   await aws.start();
+  const overrides: ClientOverrides = {
+    endpoint: aws.url,
+    region,
+    credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
+  };
   return {
     cluster: world.cluster,
     kube,
     aws,
     account,
-    overrides: {
-      endpoint: aws.url,
-      region: finding.region,
-      credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
-    },
+    table,
+    overrides,
+    store: () => table.store(new DynamoDBClient(overrides)),
     stop: async () => {
-      await Promise.all([kube.stop(), aws.stop()]);
+      await Promise.all([kube.stop(), aws.stop(), table.stop()]);
     },
   };
 }
 
+/** The responder's task handlers over a simulation's endpoints. */
+export function simulatedHandlers(
+  simulation: Simulation,
+  config: ResponderConfig,
+  location: ResponderLocation,
+) {
+  const clients = awsClients(simulation.overrides);
+  return taskHandlers({
+    settings: settingsOf(config),
+    location,
+    clients,
+    store: simulation.store(),
+    kubernetes: eksKubernetes(clients.eks),
+    sns: new SNSClient(simulation.overrides),
+    topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
+  });
+}
+
 /**
- * One response in a fresh simulation: the finding's world, the synthesized definition, the real
- * handlers. The servers are stopped afterwards; their request logs and the account stay readable.
+ * One response in a simulation, fresh (the finding's world) or resumed from a saved one: the
+ * synthesized definition, the real handlers. The servers are stopped afterwards; their request logs, the account and the saved state stay
+ * readable.
  */
 export async function respondInSimulation(
   event: FindingEvent,
   config: ResponderConfig,
   definition: StateMachineDefinition = synthesizedDefinition(config, locationOf(event)),
-): Promise<{ run: ExecutionRun; simulation: Simulation }> {
+  from?: SavedSimulation,
+): Promise<{ run: ExecutionRun; simulation: Simulation; saved: SavedSimulation }> {
   const finding = event.detail;
   const location = locationOf(event);
-  const simulation = await startSimulation(finding, targetsOf(finding));
+  const simulation = from
+    ? await resumeSimulation(from)
+    : await startSimulation(worldFor(finding, targetsOf(finding)), finding.region);
   try {
-    const clients = awsClients(simulation.overrides);
-    const run = await runLocally(
-      definition,
-      event,
-      taskHandlers({
-        settings: settingsOf(config),
-        location,
-        clients,
-        kubernetes: eksKubernetes(clients.eks),
-        sns: new SNSClient(simulation.overrides),
-        topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
-      }),
-    );
-    return { run, simulation };
+    const run = await runLocally(definition, event, simulatedHandlers(simulation, config, location));
+    return { run, simulation, saved: await saveable(simulation, location) };
   } finally {
     await simulation.stop();
   }
 }
 
-/** A simulation is the finding's own account and region. */
+/** A location is the finding's own account and region. */
 export const locationOf = (event: FindingEvent): ResponderLocation => ({
   accountId: event.detail.accountId,
   region: event.detail.region,
 });
+
+/** What a simulation holds, as JSON: the cluster's objects, the account and the incident records. */
+export type SavedSimulation = {
+  location: ResponderLocation;
+  world: World;
+  incidents: IncidentRecord[];
+};
+
+export async function saveable(
+  simulation: Simulation,
+  location: ResponderLocation,
+): Promise<SavedSimulation> {
+  const account = simulation.account.describe();
+  delete account.clusters; // the API server's address is the running one's
+  return {
+    location,
+    world: { cluster: simulation.cluster, objects: simulation.kube.all(), account },
+    incidents: await simulation.table.records(),
+  };
+}
+
+/** Where the replay leaves its simulation for `npm run release`. */
+export const SAVED_SIMULATION = '.replay/simulation.json';
+
+export function saveSimulation(saved: SavedSimulation, path = SAVED_SIMULATION): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(saved, null, 1)}\n`);
+}
+
+/** The saved simulation, or null when there is none. */
+export function loadSimulation(path = SAVED_SIMULATION): SavedSimulation | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  return JSON.parse(text) as SavedSimulation;
+}
+
+/** Starts a saved simulation again. */
+export const resumeSimulation = (saved: SavedSimulation): Promise<Simulation> =>
+  startSimulation(saved.world, saved.location.region, saved.incidents);

@@ -1,23 +1,36 @@
 /**
  * kubernetes:cordon-nodes. Sets `spec.unschedulable` on a node (a JSON merge patch), so nothing new is
- * scheduled on a compromised host; running pods stay, as evidence. Records whether the node was already
- * cordoned, so release leaves alone a node someone else cordoned.
+ * scheduled on a compromised host; running pods stay, as evidence. Whether the node was already cordoned
+ * is written to the incident record before the patch, so release leaves alone a node someone else
+ * cordoned, and a retry after a crash still knows the node's state before the incident.
  */
 import type { Kubernetes } from '../clients/kubernetes.js';
-import { type ActionResult, item, skippedResult, unlessPlanned } from '../core/action-result.js';
+import {
+  type ActionItem,
+  type ActionResult,
+  item,
+  skippedResult,
+  unlessPlanned,
+} from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifiedNode } from '../identify/identify.js';
+import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
 export type CordonInput = { plan: ResponsePlan; cluster: Identification['cluster']; target: IdentifiedNode };
 
+/** A node's state before containment, as recorded. */
+export type NodeBefore = { node: string; unschedulable: boolean };
+
 export async function cordonNode(
   input: CordonInput,
   kubernetes: (cluster: string) => Promise<Kubernetes>,
+  journal: Journal,
 ): Promise<ActionResult> {
   const notPlanned = unlessPlanned(input.plan, 'cordon-nodes');
   if (notPlanned) return notPlanned;
-  if (!input.cluster?.managed) return skippedResult('cordon-nodes', 'no cluster the responder may act on');
+  const cluster = input.cluster;
+  if (!cluster?.managed) return skippedResult('cordon-nodes', 'no cluster the responder may act on');
   const name = input.target.name;
   const target = `node ${name}`;
   if (input.target.heldBack) {
@@ -28,20 +41,44 @@ export async function cordonNode(
     };
   }
   const done = await settle(async () => {
-    const kube = await kubernetes(input.cluster?.name ?? '');
+    const kube = await kubernetes(cluster.name);
     const node = await kube.readNode(name);
     if (!node) return item(target, 'skipped', 'the node no longer exists');
-    const alreadyCordoned = node.spec?.unschedulable === true;
-    if (!alreadyCordoned) await kube.patchNode(name, { spec: { unschedulable: true } });
+    const before = await journal.intend('cordon-nodes', cluster.name, target, {
+      node: name,
+      unschedulable: node.spec?.unschedulable === true,
+    } satisfies NodeBefore);
+    if (node.spec?.unschedulable !== true) await kube.patchNode(name, { spec: { unschedulable: true } });
     const verified = (await kube.readNode(name))?.spec?.unschedulable === true;
-    return item(target, verified ? 'ok' : 'failed', alreadyCordoned ? 'already cordoned' : 'cordoned', {
-      verified,
-      restore: { node: name, alreadyCordoned },
+    const result = item(
+      target,
+      verified ? 'ok' : 'failed',
+      before.unschedulable ? 'already cordoned' : 'cordoned',
+      {
+        verified,
+        restore: before,
+      },
+    );
+    await journal.settle('cordon-nodes', cluster.name, target, {
+      status: result.status,
+      detail: result.detail,
     });
+    return result;
   });
   return {
     action: 'cordon-nodes',
     skipped: null,
     items: [done.ok ? done.value : item(target, 'failed', done.error)],
   };
+}
+
+/** Release: uncordons a node the responder cordoned; one that was cordoned before is left so. */
+export async function uncordonNode(kube: Kubernetes, before: NodeBefore): Promise<ActionItem> {
+  const target = `node ${before.node}`;
+  if (before.unschedulable) return item(target, 'skipped', 'was cordoned before the incident; left cordoned');
+  const node = await kube.readNode(before.node);
+  if (!node) return item(target, 'skipped', 'the node no longer exists');
+  if (node.spec?.unschedulable === true) await kube.patchNode(before.node, { spec: { unschedulable: null } });
+  const verified = (await kube.readNode(before.node))?.spec?.unschedulable !== true;
+  return item(target, verified ? 'ok' : 'failed', 'uncordoned', { verified });
 }

@@ -16,10 +16,17 @@ import {
   ModifyInstanceAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import type { Kubernetes } from '../clients/kubernetes.js';
-import { type ActionResult, item, skippedResult, unlessPlanned } from '../core/action-result.js';
+import {
+  type ActionItem,
+  type ActionResult,
+  item,
+  skippedResult,
+  unlessPlanned,
+} from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { KARPENTER_DO_NOT_DISRUPT } from '../core/quarantine.js';
 import type { Identification, IdentifiedInstance } from '../identify/identify.js';
+import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
 export type ProtectInput = {
@@ -52,22 +59,75 @@ async function scaleInProtection(
   return answer.AutoScalingInstances?.[0]?.ProtectedFromScaleIn ?? null;
 }
 
-export async function protectInstance(input: ProtectInput, ports: ProtectPorts): Promise<ActionResult> {
+/** An instance's protections before containment, as recorded. */
+export type InstanceBefore = {
+  instanceId: string;
+  terminationProtection: boolean;
+  /** Devices whose volume was deleted on termination. */
+  deleteOnTermination: string[];
+  autoScalingGroup: string | null;
+  scaleInProtection: boolean | null;
+  /** The Karpenter node's do-not-disrupt annotation (null: absent). */
+  karpenter: { cluster: string; node: string; annotation: string | null } | null;
+};
+
+async function readBefore(
+  instance: IdentifiedInstance,
+  cluster: Identification['cluster'],
+  ports: ProtectPorts,
+): Promise<InstanceBefore> {
+  const karpenterNode =
+    !instance.autoScalingGroup && instance.karpenter && cluster?.managed ? instance.nodeName : null;
+  let karpenter: InstanceBefore['karpenter'] = null;
+  if (karpenterNode && cluster) {
+    const kube = await ports.kubernetes(cluster.name);
+    const node = await kube.readNode(karpenterNode);
+    if (!node) throw new Error(`node ${karpenterNode} no longer exists`);
+    karpenter = {
+      cluster: cluster.name,
+      node: karpenterNode,
+      annotation: node.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] ?? null,
+    };
+  }
+  return {
+    instanceId: instance.instanceId,
+    terminationProtection: await terminationProtection(ports.ec2, instance.instanceId),
+    deleteOnTermination: instance.volumes
+      .filter((volume) => volume.deleteOnTermination && volume.deviceName)
+      .map((volume) => volume.deviceName ?? ''),
+    autoScalingGroup: instance.autoScalingGroup,
+    scaleInProtection: instance.autoScalingGroup
+      ? await scaleInProtection(ports.autoScaling, instance.instanceId)
+      : null,
+    karpenter,
+  };
+}
+
+export async function protectInstance(
+  input: ProtectInput,
+  ports: ProtectPorts,
+  journal: Journal,
+): Promise<ActionResult> {
   const notPlanned = unlessPlanned(input.plan, 'protect-instances');
   if (notPlanned) return notPlanned;
   const instance = input.target;
   const target = `instance ${instance.instanceId}`;
   if (GONE.has(instance.state)) return skippedResult('protect-instances', `${target} is ${instance.state}`);
+  // Instance ids are unique in the account: the entry is the same whichever finding (EKS or EC2) names it.
+  const read = await settle(async () =>
+    journal.intend('protect-instances', null, target, await readBefore(instance, input.cluster, ports)),
+  );
+  if (!read.ok) {
+    return { action: 'protect-instances', skipped: null, items: [item(target, 'failed', read.error)] };
+  }
+  const before = read.value;
 
   const done: string[] = [];
   const failures: string[] = [];
   const checks: boolean[] = [];
-  const restore: Record<string, unknown> = { instanceId: instance.instanceId };
 
   const termination = await settle(async () => {
-    const before = await terminationProtection(ports.ec2, instance.instanceId);
-    restore.terminationProtection = before;
-    if (!before) {
+    if (!(await terminationProtection(ports.ec2, instance.instanceId))) {
       await ports.ec2.send(
         new ModifyInstanceAttributeCommand({
           InstanceId: instance.instanceId,
@@ -76,35 +136,36 @@ export async function protectInstance(input: ProtectInput, ports: ProtectPorts):
       );
     }
     checks.push(await terminationProtection(ports.ec2, instance.instanceId));
-    done.push(before ? 'termination protection already on' : 'termination protection on');
+    done.push(
+      before.terminationProtection ? 'termination protection already on' : 'termination protection on',
+    );
   });
   if (!termination.ok) failures.push(`termination protection: ${termination.error}`);
 
-  const deleted = instance.volumes.filter((volume) => volume.deleteOnTermination && volume.deviceName);
-  if (deleted.length > 0) {
+  const kept = instance.volumes.filter(
+    (volume) => volume.deviceName !== null && before.deleteOnTermination.includes(volume.deviceName),
+  );
+  if (kept.length > 0) {
     const keep = await settle(async () => {
       await ports.ec2.send(
         new ModifyInstanceAttributeCommand({
           InstanceId: instance.instanceId,
-          BlockDeviceMappings: deleted.map((volume) => ({
+          BlockDeviceMappings: kept.map((volume) => ({
             DeviceName: volume.deviceName ?? '',
             Ebs: { VolumeId: volume.volumeId, DeleteOnTermination: false },
           })),
         }),
       );
-      restore.deleteOnTermination = deleted.map((volume) => volume.deviceName);
-      done.push(`volumes kept on termination: ${deleted.map((volume) => volume.volumeId).join(', ')}`);
+      done.push(`volumes kept on termination: ${kept.map((volume) => volume.volumeId).join(', ')}`);
     });
     if (!keep.ok) failures.push(`keep volumes on termination: ${keep.error}`);
   }
 
-  if (instance.autoScalingGroup) {
-    const group = instance.autoScalingGroup;
+  const group = before.autoScalingGroup;
+  const karpenter = before.karpenter;
+  if (group) {
     const scaleIn = await settle(async () => {
-      const before = await scaleInProtection(ports.autoScaling, instance.instanceId);
-      restore.autoScalingGroup = group;
-      restore.scaleInProtection = before;
-      if (!before) {
+      if (!(await scaleInProtection(ports.autoScaling, instance.instanceId))) {
         await ports.autoScaling.send(
           new SetInstanceProtectionCommand({
             AutoScalingGroupName: group,
@@ -114,34 +175,88 @@ export async function protectInstance(input: ProtectInput, ports: ProtectPorts):
         );
       }
       checks.push((await scaleInProtection(ports.autoScaling, instance.instanceId)) === true);
-      done.push(before ? `scale-in protection already on in ${group}` : `scale-in protection on in ${group}`);
+      done.push(
+        before.scaleInProtection
+          ? `scale-in protection already on in ${group}`
+          : `scale-in protection on in ${group}`,
+      );
     });
     if (!scaleIn.ok) failures.push(`scale-in protection: ${scaleIn.error}`);
-  } else if (instance.karpenter && instance.nodeName && input.cluster?.managed) {
-    const nodeName = instance.nodeName;
-    const karpenter = await settle(async () => {
-      const kube = await ports.kubernetes(input.cluster?.name ?? '');
-      const node = await kube.readNode(nodeName);
-      if (!node) throw new Error(`node ${nodeName} no longer exists`);
-      const before = node.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] ?? null;
-      restore.karpenterDoNotDisrupt = { node: nodeName, before };
-      if (before !== 'true')
-        await kube.patchNode(nodeName, { metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } } });
+  } else if (karpenter) {
+    const annotated = await settle(async () => {
+      const kube = await ports.kubernetes(karpenter.cluster);
+      await kube.patchNode(karpenter.node, {
+        metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } },
+      });
       checks.push(
-        (await kube.readNode(nodeName))?.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] === 'true',
+        (await kube.readNode(karpenter.node))?.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] === 'true',
       );
-      done.push(`${KARPENTER_DO_NOT_DISRUPT}=true on node ${nodeName}`);
+      done.push(`${KARPENTER_DO_NOT_DISRUPT}=true on node ${karpenter.node}`);
     });
-    if (!karpenter.ok) failures.push(`Karpenter annotation: ${karpenter.error}`);
+    if (!annotated.ok) failures.push(`Karpenter annotation: ${annotated.error}`);
   } else {
     done.push('in no Auto Scaling group and not a Karpenter node: nothing would scale it in');
   }
 
   const verified = checks.length > 0 && checks.every(Boolean);
   const status = failures.length > 0 ? 'failed' : verified ? 'ok' : 'failed';
-  return {
-    action: 'protect-instances',
-    skipped: null,
-    items: [item(target, status, [...done, ...failures].join('; '), { verified, restore })],
-  };
+  const result = item(target, status, [...done, ...failures].join('; '), { verified, restore: before });
+  await journal.settle('protect-instances', null, target, { status, detail: result.detail });
+  return { action: 'protect-instances', skipped: null, items: [result] };
+}
+
+/** Release: every protection back to its recorded value; only what the responder turned on is turned off. */
+export async function unprotectInstance(before: InstanceBefore, ports: ProtectPorts): Promise<ActionItem> {
+  const target = `instance ${before.instanceId}`;
+  const done: string[] = [];
+  if (!before.terminationProtection) {
+    await ports.ec2.send(
+      new ModifyInstanceAttributeCommand({
+        InstanceId: before.instanceId,
+        DisableApiTermination: { Value: false },
+      }),
+    );
+    done.push('termination protection off');
+  }
+  if (before.deleteOnTermination.length > 0) {
+    await ports.ec2.send(
+      new ModifyInstanceAttributeCommand({
+        InstanceId: before.instanceId,
+        BlockDeviceMappings: before.deleteOnTermination.map((DeviceName) => ({
+          DeviceName,
+          Ebs: { DeleteOnTermination: true },
+        })),
+      }),
+    );
+    done.push(`volumes deleted on termination again: ${before.deleteOnTermination.join(', ')}`);
+  }
+  if (before.autoScalingGroup && before.scaleInProtection === false) {
+    await ports.autoScaling.send(
+      new SetInstanceProtectionCommand({
+        AutoScalingGroupName: before.autoScalingGroup,
+        InstanceIds: [before.instanceId],
+        ProtectedFromScaleIn: false,
+      }),
+    );
+    done.push(`scale-in protection off in ${before.autoScalingGroup}`);
+  }
+  if (before.karpenter) {
+    const kube = await ports.kubernetes(before.karpenter.cluster);
+    await kube.patchNode(before.karpenter.node, {
+      metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: before.karpenter.annotation } },
+    });
+    done.push(`${KARPENTER_DO_NOT_DISRUPT} on node ${before.karpenter.node} put back`);
+  }
+  const verified =
+    (await terminationProtection(ports.ec2, before.instanceId)) === before.terminationProtection &&
+    (!before.autoScalingGroup ||
+      (await scaleInProtection(ports.autoScaling, before.instanceId)) === before.scaleInProtection);
+  return item(
+    target,
+    verified ? 'ok' : 'failed',
+    done.join('; ') || 'was protected before the incident; left so',
+    {
+      verified,
+    },
+  );
 }

@@ -7,11 +7,13 @@
  * reported for a person to decide. `revokeSharedRoles` strips shared roles anyway.
  */
 import {
+  AssociateIamInstanceProfileCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DisassociateIamInstanceProfileCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import {
+  AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetRolePolicyCommand,
@@ -19,6 +21,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   NoSuchEntityException,
+  PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
   type ActionItem,
@@ -29,6 +32,7 @@ import {
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifiedInstance, IdentifiedRole } from '../identify/identify.js';
+import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
 export type RevokeInput = { plan: ResponsePlan; identification: Identification };
@@ -65,20 +69,22 @@ async function readRole(iam: IAMClient, roleName: string): Promise<RoleRecord> {
   return { roleName, attachedPolicyArns, inlinePolicies };
 }
 
-async function stripRole(iam: IAMClient, role: IdentifiedRole): Promise<ActionItem> {
+async function stripRole(iam: IAMClient, role: IdentifiedRole, journal: Journal): Promise<ActionItem> {
   const target = `role ${role.name}`;
-  let record: RoleRecord;
+  let current: RoleRecord;
   try {
-    record = await readRole(iam, role.name);
+    current = await readRole(iam, role.name);
   } catch (error) {
     if (error instanceof NoSuchEntityException) return item(target, 'skipped', 'the role no longer exists');
     throw error;
   }
-  // The record is complete before the first change, so whatever happens next can be undone.
-  for (const arn of record.attachedPolicyArns) {
+  // The record is complete before the first change, so whatever happens next can be undone; after a crash
+  // the retry keeps the first record and removes what is still there.
+  const record = await journal.intend('revoke-iam', null, target, current);
+  for (const arn of current.attachedPolicyArns) {
     await iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn }));
   }
-  for (const policy of record.inlinePolicies) {
+  for (const policy of current.inlinePolicies) {
     await iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name }));
   }
   const after = await readRole(iam, role.name);
@@ -87,7 +93,9 @@ async function stripRole(iam: IAMClient, role: IdentifiedRole): Promise<ActionIt
     record.attachedPolicyArns.length + record.inlinePolicies.length === 0
       ? 'had no policies left'
       : `detached ${record.attachedPolicyArns.length} managed polic${record.attachedPolicyArns.length === 1 ? 'y' : 'ies'} (${record.attachedPolicyArns.join(', ') || 'none'}), deleted ${record.inlinePolicies.length} inline (${record.inlinePolicies.map((p) => p.name).join(', ') || 'none'})`;
-  return item(target, verified ? 'ok' : 'failed', detail, { verified, restore: record });
+  const result = item(target, verified ? 'ok' : 'failed', detail, { verified, restore: record });
+  await journal.settle('revoke-iam', null, target, { status: result.status, detail });
+  return result;
 }
 
 async function currentAssociation(ec2: EC2Client, instanceId: string) {
@@ -101,32 +109,39 @@ async function currentAssociation(ec2: EC2Client, instanceId: string) {
   );
 }
 
+/** An instance's profile association before containment, as recorded (null: there was none). */
+export type ProfileBefore = { instanceId: string; instanceProfileArn: string | null };
+
 async function disassociateProfile(
   ec2: EC2Client,
   instance: IdentifiedInstance,
   role: IdentifiedRole,
+  journal: Journal,
 ): Promise<ActionItem> {
   const target = `instance profile of ${instance.instanceId}`;
   const association = await currentAssociation(ec2, instance.instanceId);
-  if (!association?.AssociationId)
-    return item(target, 'ok', 'no instance profile associated any more', { verified: true });
-  await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.AssociationId }));
-  const verified = (await currentAssociation(ec2, instance.instanceId)) === undefined;
-  const sharedWith = role.usedOutsideIncident?.join(', ') ?? 'users that could not be determined';
-  return item(
-    target,
-    verified ? 'ok' : 'failed',
-    `disassociated ${association.IamInstanceProfile?.Arn} (role ${role.name} is shared with ${sharedWith}, so it was left intact)`,
-    {
-      verified,
-      caveats: [CREDENTIALS_CAVEAT],
-      restore: {
-        instanceId: instance.instanceId,
-        instanceProfileArn: association.IamInstanceProfile?.Arn ?? instance.instanceProfileArn,
-        associationId: association.AssociationId,
-      },
-    },
-  );
+  const before = await journal.intend('revoke-iam', null, target, {
+    instanceId: instance.instanceId,
+    instanceProfileArn: association?.IamInstanceProfile?.Arn ?? null,
+  } satisfies ProfileBefore);
+  let result: ActionItem;
+  if (!association?.AssociationId) {
+    result = before.instanceProfileArn
+      ? item(target, 'ok', `disassociated ${before.instanceProfileArn}`, { verified: true, restore: before })
+      : item(target, 'ok', 'no instance profile associated any more', { verified: true });
+  } else {
+    await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.AssociationId }));
+    const verified = (await currentAssociation(ec2, instance.instanceId)) === undefined;
+    const sharedWith = role.usedOutsideIncident?.join(', ') ?? 'users that could not be determined';
+    result = item(
+      target,
+      verified ? 'ok' : 'failed',
+      `disassociated ${before.instanceProfileArn} (role ${role.name} is shared with ${sharedWith}, so it was left intact)`,
+      { verified, caveats: [CREDENTIALS_CAVEAT], restore: before },
+    );
+  }
+  await journal.settle('revoke-iam', null, target, { status: result.status, detail: result.detail });
+  return result;
 }
 
 const isServiceLinked = (role: IdentifiedRole) =>
@@ -136,6 +151,7 @@ export async function revokeIam(
   input: RevokeInput,
   ports: RevokePorts,
   options: { revokeSharedRoles: boolean },
+  journal: Journal,
 ): Promise<ActionResult> {
   const notPlanned = unlessPlanned(input.plan, 'revoke-iam');
   if (notPlanned) return notPlanned;
@@ -184,7 +200,7 @@ export async function revokeIam(
           ? 'users that could not be determined'
           : role.usedOutsideIncident.join(', ');
       for (const instance of compromisedHosts) {
-        const done = await settle(() => disassociateProfile(ports.ec2, instance, role));
+        const done = await settle(() => disassociateProfile(ports.ec2, instance, role, journal));
         items.push(
           done.ok ? done.value : item(`instance profile of ${instance.instanceId}`, 'failed', done.error),
         );
@@ -203,8 +219,62 @@ export async function revokeIam(
       }
       continue;
     }
-    const done = await settle(() => stripRole(ports.iam, role));
+    const done = await settle(() => stripRole(ports.iam, role, journal));
     items.push(done.ok ? done.value : item(target, 'failed', done.error));
   }
   return { action: 'revoke-iam', skipped: null, items };
+}
+
+/** Release of a role: every recorded managed policy attached again, every inline policy put back. */
+export async function restoreRole(iam: IAMClient, before: RoleRecord): Promise<ActionItem> {
+  const target = `role ${before.roleName}`;
+  for (const arn of before.attachedPolicyArns) {
+    await iam.send(new AttachRolePolicyCommand({ RoleName: before.roleName, PolicyArn: arn }));
+  }
+  for (const policy of before.inlinePolicies) {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: before.roleName,
+        PolicyName: policy.name,
+        PolicyDocument: policy.document,
+      }),
+    );
+  }
+  const after = await readRole(iam, before.roleName);
+  const verified =
+    before.attachedPolicyArns.every((arn) => after.attachedPolicyArns.includes(arn)) &&
+    before.inlinePolicies.every((policy) =>
+      after.inlinePolicies.some((p) => p.name === policy.name && p.document === policy.document),
+    );
+  return item(
+    target,
+    verified ? 'ok' : 'failed',
+    `attached ${before.attachedPolicyArns.length} managed, put back ${before.inlinePolicies.length} inline`,
+    { verified },
+  );
+}
+
+/** Release of an instance profile: associated again, unless the instance has another one by now. */
+export async function reassociateProfile(ec2: EC2Client, before: ProfileBefore): Promise<ActionItem> {
+  const target = `instance profile of ${before.instanceId}`;
+  const profile = before.instanceProfileArn;
+  if (!profile) return item(target, 'skipped', 'had no instance profile before the incident');
+  const current = await currentAssociation(ec2, before.instanceId);
+  if (current && current.IamInstanceProfile?.Arn !== profile) {
+    return item(
+      target,
+      'failed',
+      `the instance has another profile now (${current.IamInstanceProfile?.Arn}); ${profile} was not associated`,
+    );
+  }
+  if (!current) {
+    await ec2.send(
+      new AssociateIamInstanceProfileCommand({
+        InstanceId: before.instanceId,
+        IamInstanceProfile: { Arn: profile },
+      }),
+    );
+  }
+  const verified = (await currentAssociation(ec2, before.instanceId))?.IamInstanceProfile?.Arn === profile;
+  return item(target, verified ? 'ok' : 'failed', `associated ${profile} again`, { verified });
 }

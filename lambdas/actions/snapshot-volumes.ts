@@ -14,6 +14,7 @@ import {
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifiedInstance } from '../identify/identify.js';
+import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
 export type SnapshotInput = {
@@ -39,6 +40,7 @@ async function snapshotState(ec2: EC2Client, snapshotId: string): Promise<string
 export async function snapshotVolumes(
   input: SnapshotInput,
   ports: { ec2: EC2Client },
+  journal: Journal,
 ): Promise<ActionResult> {
   const notPlanned = unlessPlanned(input.plan, 'snapshot-volumes');
   if (notPlanned) return notPlanned;
@@ -51,6 +53,11 @@ export async function snapshotVolumes(
   for (const volume of instance.volumes) {
     const target = `volume ${volume.volumeId} (${instance.instanceId}${volume.deviceName ? ` ${volume.deviceName}` : ''})`;
     const done = await settle(async () => {
+      await journal.intend('snapshot-volumes', null, target, {
+        volumeId: volume.volumeId,
+        instanceId: instance.instanceId,
+        deviceName: volume.deviceName,
+      });
       const earlier = await ports.ec2.send(
         new DescribeSnapshotsCommand({
           OwnerIds: ['self'],
@@ -87,7 +94,7 @@ export async function snapshotVolumes(
       if (!snapshotId) throw new Error('CreateSnapshot returned no snapshot id');
       const state = await snapshotState(ports.ec2, snapshotId);
       const verified = USABLE.has(state ?? '');
-      return item(
+      const result = item(
         target,
         verified ? 'ok' : 'failed',
         `snapshot ${snapshotId} ${reused ? 'already taken, reused' : 'started'} (${state})`,
@@ -96,6 +103,12 @@ export async function snapshotVolumes(
           restore: { snapshotId, volumeId: volume.volumeId, reused: reused !== undefined },
         },
       );
+      await journal.settle('snapshot-volumes', null, target, {
+        status: result.status,
+        after: { snapshotId },
+        detail: result.detail,
+      });
+      return result;
     });
     items.push(done.ok ? done.value : item(target, 'failed', done.error));
   }

@@ -93,6 +93,11 @@ function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
+/** 409: the object changed since it was read (a resourceVersion precondition failed), or already exists. */
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 409;
+}
+
 /** Reads are retried on throttling and server errors; a 404 is an answer: null. */
 async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
   try {
@@ -239,24 +244,36 @@ export class Kubernetes {
     );
   }
 
+  /** Deletes the policy; false when it was already gone. */
+  async deleteNetworkPolicy(namespace: string, name: string): Promise<boolean> {
+    return (
+      (await orNull(() => this.apis.networking.deleteNamespacedNetworkPolicy({ namespace, name }))) !== null
+    );
+  }
+
   /**
    * A JSON merge patch (RFC 7386) of a pod's labels and annotations: a null value removes the key. The
-   * client's default content type for an object body is JSON Patch, which would not take this body.
+   * client's default content type for an object body is JSON Patch, which would not take this body. With
+   * a resourceVersion the patch applies only to that version of the pod, and a 409 (isConflict) says it
+   * changed in between.
    */
   patchPod(
     namespace: string,
     name: string,
     metadata: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
+    resourceVersion?: string,
   ): Promise<V1Pod | null> {
-    return orNull(() =>
-      this.apis.core.patchNamespacedPod({ namespace, name, body: { metadata } }, MERGE_PATCH),
-    );
+    const body = { metadata: resourceVersion ? { ...metadata, resourceVersion } : metadata };
+    return orNull(() => this.apis.core.patchNamespacedPod({ namespace, name, body }, MERGE_PATCH));
   }
 
-  /** A JSON merge patch of a node: `spec.unschedulable`, annotations. Null when the node is gone. */
+  /** A JSON merge patch of a node: `spec.unschedulable` (null removes it), annotations. Null when the node is gone. */
   patchNode(
     name: string,
-    body: { spec?: { unschedulable?: boolean }; metadata?: { annotations?: Record<string, string | null> } },
+    body: {
+      spec?: { unschedulable?: boolean | null };
+      metadata?: { annotations?: Record<string, string | null> };
+    },
   ): Promise<V1Node | null> {
     return orNull(() => this.apis.core.patchNode({ name, body }, MERGE_PATCH));
   }

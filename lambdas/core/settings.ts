@@ -92,3 +92,16 @@ export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;
 
 /** The key, beside the event in an execution's input, under which a replay passes its options. */
 export const EXECUTION_OPTIONS_KEY = 'guardduty-responder';
+
+/**
+ * What a person may ask of one execution, under EXECUTION_OPTIONS_KEY in its input (a replay against the
+ * deployed stack): a dry run, or a rerun of the actions for a finding already handled. Nothing here can
+ * make the response do more than the playbook plans.
+ */
+export type ExecutionOptions = { dryRun: boolean; rerun: boolean };
+
+export function executionOptions(input: unknown): ExecutionOptions {
+  const options = (input as Record<string, unknown> | null)?.[EXECUTION_OPTIONS_KEY];
+  const given = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
+  return { dryRun: given.dryRun === true, rerun: given.rerun === true };
+}

@@ -1,11 +1,15 @@
 /** Cordon-nodes Lambda, one node per invocation (lambdas/actions/cordon-nodes.ts). */
 import { EKSClient } from '@aws-sdk/client-eks';
-import { cordonNode } from '../actions/cordon-nodes.js';
+import { type CordonInput, cordonNode } from '../actions/cordon-nodes.js';
 import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
+import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 
 export const cordonNodesHandler =
-  (kubernetes: (cluster: string) => Promise<Kubernetes>) => (input: Parameters<typeof cordonNode>[0]) =>
-    cordonNode(input, kubernetes);
+  (kubernetes: (cluster: string) => Promise<Kubernetes>, store: IncidentStore) =>
+  (input: CordonInput & Recorded) =>
+    cordonNode(input, kubernetes, journalOf(store, input));
 
-export const handler = lazyHandler(() => cordonNodesHandler(eksKubernetes(new EKSClient({}))));
+export const handler = lazyHandler(() =>
+  cordonNodesHandler(eksKubernetes(new EKSClient({})), IncidentStore.fromEnvironment()),
+);

@@ -1,15 +1,24 @@
 /** Isolate-pods Lambda: quarantine label and deny-all NetworkPolicy (lambdas/actions/isolate-pods.ts). */
 import { EKSClient } from '@aws-sdk/client-eks';
-import { isolatePods } from '../actions/isolate-pods.js';
+import { type IsolateInput, isolatePods } from '../actions/isolate-pods.js';
 import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
+import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const isolatePodsHandler =
-  (kubernetes: (cluster: string) => Promise<Kubernetes>, options: { stripPodLabels: boolean }) =>
-  (input: Parameters<typeof isolatePods>[0]) =>
-    isolatePods(input, kubernetes, options);
+  (
+    kubernetes: (cluster: string) => Promise<Kubernetes>,
+    options: { stripPodLabels: boolean },
+    store: IncidentStore,
+  ) =>
+  (input: IsolateInput & Recorded) =>
+    isolatePods(input, kubernetes, options, journalOf(store, input));
 
 export const handler = lazyHandler(() =>
-  isolatePodsHandler(eksKubernetes(new EKSClient({})), settingsFromEnvironment().settings),
+  isolatePodsHandler(
+    eksKubernetes(new EKSClient({})),
+    settingsFromEnvironment().settings,
+    IncidentStore.fromEnvironment(),
+  ),
 );

@@ -1,11 +1,15 @@
 /** Revoke-iam Lambda (lambdas/actions/revoke-iam.ts). */
-import { type RevokePorts, revokeIam } from '../actions/revoke-iam.js';
+import { type RevokeInput, type RevokePorts, revokeIam } from '../actions/revoke-iam.js';
 import { awsClients } from '../clients/aws.js';
+import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const revokeIamHandler =
-  (ports: RevokePorts, options: { revokeSharedRoles: boolean }) => (input: Parameters<typeof revokeIam>[0]) =>
-    revokeIam(input, ports, options);
+  (ports: RevokePorts, options: { revokeSharedRoles: boolean }, store: IncidentStore) =>
+  (input: RevokeInput & Recorded) =>
+    revokeIam(input, ports, options, journalOf(store, input));
 
-export const handler = lazyHandler(() => revokeIamHandler(awsClients(), settingsFromEnvironment().settings));
+export const handler = lazyHandler(() =>
+  revokeIamHandler(awsClients(), settingsFromEnvironment().settings, IncidentStore.fromEnvironment()),
+);

@@ -7,12 +7,13 @@ import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { type ActionName, RESULT_KEYS } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification, IdentifyOutput } from '../identify/identify.js';
+import type { ClaimOutput } from '../incident/record.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
 export type StepError = z.infer<typeof StepError>;
 
-export type Outcome = 'identified' | 'contained' | 'failed';
+export type Outcome = 'identified' | 'contained' | 'failed' | 'seen-again';
 
 export type Notification = {
   subject: string;
@@ -167,9 +168,39 @@ function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown):
   return { lines, failed, acted, restore };
 }
 
-type ExecutionState = { detail?: unknown; identify?: unknown; contain?: unknown };
+type ExecutionState = { detail?: unknown; claim?: unknown; identify?: unknown; contain?: unknown };
+
+const subjectLine = (text: string) => clean(text, 100).replace(/[^\x20-\x7e]/g, '?');
+
+/** The short notice for a finding already handled: what changed, and that nothing was done again. */
+export function composeSeenAgain(
+  claim: Extract<ClaimOutput, { claimed: false }>,
+  type: string,
+): Notification {
+  const { previous, now } = claim;
+  const lines = [
+    `GuardDuty finding ${clean(type)} seen again`,
+    `Finding id ${claim.findingId}`,
+    `First handled by ${claim.firstExecutionArn} at ${claim.firstSeenAt}; the incident is ${claim.state}${claim.dryRun ? ' (dry run)' : ''}.`,
+    `Count ${previous.count} -> ${now.count}, severity ${previous.severity} -> ${now.severity}, updated ${previous.updatedAt} -> ${now.updatedAt}; sighting ${claim.sightings} since.`,
+  ];
+  if (now.count > previous.count) lines.push('GuardDuty counted new activity since the last sighting.');
+  if (now.severity > previous.severity) lines.push('The severity went up.');
+  lines.push(
+    claim.state === 'released'
+      ? 'The incident was released: nothing is contained now. To contain again, start the response with the rerun option (npm run replay -- <event> --deployed <stack> --rerun).'
+      : `The actions were not repeated: the ${claim.entries} recorded change(s) of the incident stand.`,
+  );
+  return {
+    subject: subjectLine(`[guardduty-responder] seen-again: ${type}`),
+    message: withinSnsLimit(lines.join('\n')),
+    attributes: { severity: now.severity, findingType: type, outcome: 'seen-again', sample: false },
+  };
+}
 
 export function composeNotification(state: ExecutionState): Notification {
+  const claim = state.claim as ClaimOutput | undefined;
+  const claimError = StepError.safeParse(state.claim);
   const identifyError = StepError.safeParse(state.identify);
   const identified = !identifyError.success && state.identify ? (state.identify as IdentifyOutput) : null;
   const detail = z
@@ -180,6 +211,7 @@ export function composeNotification(state: ExecutionState): Notification {
     })
     .catch({ type: 'unknown', severity: null, id: '' })
     .parse(state.detail);
+  if (claim && !claimError.success && claim.claimed === false) return composeSeenAgain(claim, detail.type);
 
   const reports = identified
     ? identified.plan.actions.map((entry) => reportAction(identified.plan, entry.action, state.contain))
@@ -215,7 +247,17 @@ export function composeNotification(state: ExecutionState): Notification {
     if (identified.plan.actions.length === 0) lines.push('  nothing: this rule identifies and notifies only');
     for (const report of reports) lines.push(...report.lines);
     const restore = reports.flatMap((report) => report.restore);
-    if (restore.length > 0) lines.push('', 'Recorded for restore:', ...restore);
+    if (restore.length > 0) {
+      lines.push(
+        '',
+        'Recorded for restore:',
+        ...restore,
+        `Release once the investigation is over: npm run release -- ${identified.plan.finding.id}`,
+      );
+    }
+  }
+  if (claimError.success) {
+    lines.push('', `Claim failed: ${clean(claimError.data.Error)}: ${clean(claimError.data.Cause, 2000)}`);
   }
   if (identifyError.success) {
     lines.push(
@@ -225,10 +267,9 @@ export function composeNotification(state: ExecutionState): Notification {
   }
 
   const severity = finding?.severity ?? detail.severity;
-  const subject = clean(
+  const subject = subjectLine(
     `[guardduty-responder] ${outcome}: ${finding ? `${finding.severityLabel} ` : ''}${finding?.type ?? detail.type}`,
-    100,
-  ).replace(/[^\x20-\x7e]/g, '?');
+  );
   return {
     subject,
     message: withinSnsLimit(lines.join('\n')),

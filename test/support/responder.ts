@@ -4,14 +4,19 @@ import { type TaskHandler, taskHandlers } from '../../bin/runner.js';
 import { awsClients } from '../../lambdas/clients/aws.js';
 import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
 import { ResponderSettingsSchema } from '../../lambdas/core/settings.js';
+import type { IncidentStore } from '../../lambdas/incident/store.js';
 import { RESPONDER } from './events.js';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:responder';
 
-export function responderHandlers(settings: Record<string, unknown>): Record<string, TaskHandler> {
+export function responderHandlers(
+  settings: Record<string, unknown>,
+  store: IncidentStore,
+): Record<string, TaskHandler> {
   const clients = awsClients();
   return taskHandlers({
     settings: ResponderSettingsSchema.parse(settings),
+    store,
     location: RESPONDER,
     clients,
     kubernetes: eksKubernetes(clients.eks),

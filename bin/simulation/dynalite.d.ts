@@ -1,0 +1,10 @@
+/** dynalite has no type declarations: the part the simulation uses. */
+declare module 'dynalite' {
+  import type { Server } from 'node:http';
+  export default function dynalite(options?: {
+    createTableMs?: number;
+    deleteTableMs?: number;
+    updateTableMs?: number;
+    path?: string;
+  }): Server;
+}

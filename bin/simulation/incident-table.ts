@@ -1,0 +1,90 @@
+/**
+ * A local DynamoDB-compatible store (dynalite: DynamoDB's API, validation and expression semantics, in
+ * memory) holding the incident table with the key and index the stack declares. The replay simulation
+ * serves it behind its AWS endpoint; the tests reach it directly with the real DynamoDB client.
+ */
+import type { Server } from 'node:http';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  PutCommand,
+  ScanCommand,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import {
+  type IncidentRecord,
+  STATE_INDEX,
+  STATE_INDEX_SORT_KEY,
+  TABLE_KEY,
+} from '../../lambdas/incident/record.js';
+import { IncidentStore } from '../../lambdas/incident/store.js';
+import { close, listenOnLoopback } from './loopback.js';
+
+export const INCIDENT_TABLE = 'guardduty-responder-incidents';
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' };
+
+export class LocalIncidentTable {
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    readonly client: DynamoDBClient,
+  ) {}
+
+  /** A fresh table, optionally holding the records of an earlier run. */
+  static async start(records: readonly IncidentRecord[] = []): Promise<LocalIncidentTable> {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const url = `http://127.0.0.1:${await listenOnLoopback(server)}`;
+    const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    await client.send(
+      new CreateTableCommand({
+        TableName: INCIDENT_TABLE,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE_KEY, AttributeType: 'S' },
+          { AttributeName: 'state', AttributeType: 'S' },
+          { AttributeName: STATE_INDEX_SORT_KEY, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: TABLE_KEY, KeyType: 'HASH' }],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: STATE_INDEX,
+            KeySchema: [
+              { AttributeName: 'state', KeyType: 'HASH' },
+              { AttributeName: STATE_INDEX_SORT_KEY, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    const table = new LocalIncidentTable(server, url, client);
+    const db = DynamoDBDocumentClient.from(client);
+    for (const record of records) await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: record }));
+    return table;
+  }
+
+  /** A store over this table, through `client` (by default this process's own client). */
+  store(client: DynamoDBClient = this.client): IncidentStore {
+    return new IncidentStore(client, INCIDENT_TABLE);
+  }
+
+  async records(): Promise<IncidentRecord[]> {
+    const db = DynamoDBDocumentClient.from(this.client);
+    const records: IncidentRecord[] = [];
+    let ExclusiveStartKey: ScanCommandOutput['LastEvaluatedKey'];
+    do {
+      const page = await db.send(new ScanCommand({ TableName: INCIDENT_TABLE, ExclusiveStartKey }));
+      records.push(...((page.Items ?? []) as IncidentRecord[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return records;
+  }
+
+  stop(): Promise<void> {
+    this.client.destroy();
+    this.server.closeAllConnections();
+    return close(this.server);
+  }
+}

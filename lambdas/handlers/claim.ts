@@ -1,0 +1,22 @@
+/** Claim Lambda, the first state: the finding id claimed in the incident table (lambdas/incident/claim.ts). */
+import { type ClaimInput, claimFinding } from '../incident/claim.js';
+import type { ClaimOutput } from '../incident/record.js';
+import { IncidentStore } from '../incident/store.js';
+import { lazyHandler } from '../shared/handler.js';
+import { logger } from '../shared/logger.js';
+import { settingsFromEnvironment } from '../shared/settings.js';
+
+export function claimHandler(
+  settings: { dryRun: boolean },
+  store: IncidentStore,
+): (input: ClaimInput) => Promise<ClaimOutput> {
+  return async (input) => {
+    const claim = await claimFinding(input, settings, store);
+    logger.info(claim.claimed ? 'claimed' : 'seen again', { ...claim });
+    return claim;
+  };
+}
+
+export const handler = lazyHandler(() =>
+  claimHandler(settingsFromEnvironment().settings, IncidentStore.fromEnvironment()),
+);

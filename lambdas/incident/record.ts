@@ -1,0 +1,155 @@
+/**
+ * The incident record: one DynamoDB item per finding id, written before every change the responder makes,
+ * so that a crash in the middle leaves enough to finish or undo, a repeated finding is recognised, and a
+ * release can put back exactly what was there. Pure types and decisions; the I/O is in store.ts.
+ */
+
+import type { ItemStatus } from '../core/action-result.js';
+import type { ActionName } from '../core/actions.js';
+
+/** The table's partition key, and the index that lists incidents by state. */
+export const TABLE_KEY = 'findingId';
+export const STATE_INDEX = 'by-state';
+export const STATE_INDEX_SORT_KEY = 'createdAt';
+
+/** open: containment may be in place; releasing: a release is under way; released: undone. */
+export type IncidentState = 'open' | 'releasing' | 'released';
+
+/** What GuardDuty said about the finding when it was seen; an update changes count and updatedAt. */
+export type Sighting = {
+  at: string;
+  executionArn: string;
+  count: number;
+  severity: number;
+  updatedAt: string;
+};
+
+/**
+ * One change the responder makes to one resource. `before` is written before the change and never
+ * overwritten afterwards (the first write wins), so a retry after a crash keeps the true original state.
+ */
+export type RecordEntry = {
+  action: ActionName;
+  target: string;
+  cluster: string | null;
+  status: 'intended' | ItemStatus;
+  before: Record<string, unknown>;
+  after: Record<string, unknown> | null;
+  detail: string | null;
+  intendedAt: string;
+  settledAt: string | null;
+  executionArn: string;
+};
+
+export type ReleaseStepRecord = {
+  key: string;
+  action: ActionName;
+  target: string;
+  decision: ReleaseDecision;
+  status: 'ok' | 'failed' | 'skipped' | 'planned';
+  detail: string;
+  before: Record<string, unknown>;
+};
+
+export type ReleaseRecord = {
+  at: string;
+  requestedBy: string;
+  dryRun: boolean;
+  steps: ReleaseStepRecord[];
+};
+
+export type IncidentRecord = {
+  findingId: string;
+  state: IncidentState;
+  dryRun: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** The execution that claimed the finding, and every execution that ran its actions since. */
+  executionArn: string;
+  executions: { executionArn: string; at: string; rerun: boolean }[];
+  finding: {
+    type: string;
+    accountId: string;
+    region: string;
+    resourceType: string;
+    first: Sighting;
+    /** The complete finding as received, JSON. */
+    json: string;
+  };
+  plan: { rule: string; actions: unknown[] } | null;
+  entries: Record<string, RecordEntry>;
+  sightings: Sighting[];
+  releases: ReleaseRecord[];
+};
+
+/** One entry per action, cluster and target: `cordon-nodes|prod-eks|node ip-10-0-1-10.ec2.internal`. */
+export const entryKey = (action: ActionName, cluster: string | null, target: string): string =>
+  `${action}|${cluster ?? '-'}|${target}`;
+
+/** What a release does with one entry. */
+export type ReleaseDecision = 'undo' | 'keep' | 'evidence';
+
+export type ReleaseStep = {
+  key: string;
+  entry: RecordEntry;
+  decision: ReleaseDecision;
+  /** Other open incidents that hold the same resource (a keep hands `before` over to them). */
+  heldBy: string[];
+  reason: string;
+};
+
+/** Pods are released before their namespace's policy is considered, the rest in record order. */
+const RELEASE_ORDER: Partial<Record<string, number>> = { pod: 0, networkpolicy: 1 };
+const kindOf = (entry: RecordEntry) => entry.target.split(' ')[0] ?? '';
+
+/**
+ * What releasing `record` does, entry by entry: snapshots are evidence and stay; a resource another open
+ * incident also holds stays contained (its original state passes to that incident); the rest is undone.
+ */
+export function releasePlan(record: IncidentRecord, others: readonly IncidentRecord[]): ReleaseStep[] {
+  const open = others.filter((other) => other.findingId !== record.findingId && other.state === 'open');
+  return Object.entries(record.entries)
+    .sort(
+      ([, a], [, b]) =>
+        (RELEASE_ORDER[kindOf(a)] ?? 2) - (RELEASE_ORDER[kindOf(b)] ?? 2) ||
+        a.intendedAt.localeCompare(b.intendedAt),
+    )
+    .map(([key, entry]): ReleaseStep => {
+      if (entry.action === 'snapshot-volumes') {
+        return {
+          key,
+          entry,
+          decision: 'evidence',
+          heldBy: [],
+          reason: 'snapshots are evidence and are kept',
+        };
+      }
+      const heldBy = open.filter((other) => key in other.entries).map((other) => other.findingId);
+      if (heldBy.length > 0) {
+        return {
+          key,
+          entry,
+          decision: 'keep',
+          heldBy,
+          reason: `also held by open incident ${heldBy.join(', ')}`,
+        };
+      }
+      return { key, entry, decision: 'undo', heldBy: [], reason: 'no other open incident holds it' };
+    });
+}
+
+/** What the Claim state returns: the finding is this execution's to handle, or it was seen before. */
+export type ClaimOutput =
+  | { claimed: true; findingId: string; dryRun: boolean; rerun: boolean }
+  | {
+      claimed: false;
+      findingId: string;
+      dryRun: boolean;
+      state: IncidentState;
+      firstExecutionArn: string;
+      firstSeenAt: string;
+      previous: Sighting;
+      now: Sighting;
+      sightings: number;
+      entries: number;
+    };

@@ -1,0 +1,346 @@
+/**
+ * The incident table (DynamoDB): claims, sightings, the write-ahead entries the actions make, and
+ * releases. Every write that could race is a conditional write or a first-write-wins `if_not_exists`.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  type QueryCommandOutput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ItemStatus } from '../core/action-result.js';
+import type { ActionName } from '../core/actions.js';
+import { requireEnv } from '../shared/env.js';
+import {
+  entryKey,
+  type IncidentRecord,
+  type IncidentState,
+  type RecordEntry,
+  type ReleaseRecord,
+  type Sighting,
+  STATE_INDEX,
+} from './record.js';
+
+export class IncidentNotClaimedError extends Error {
+  override readonly name = 'IncidentNotClaimedError';
+}
+
+export type ClaimRequest = {
+  findingId: string;
+  executionArn: string;
+  dryRun: boolean;
+  /** Run the actions again for a finding already handled (a person asked for it). */
+  rerun: boolean;
+  finding: IncidentRecord['finding'];
+  at: string;
+};
+
+const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
+
+/** What the record keeps is JSON: API model class instances become plain maps, undefined fields go. */
+const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+export class IncidentStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The table the stack made, named by INCIDENT_TABLE. */
+  static fromEnvironment(): IncidentStore {
+    return new IncidentStore(
+      new DynamoDBClient({ maxAttempts: 5, retryMode: 'adaptive' }),
+      requireEnv('INCIDENT_TABLE'),
+    );
+  }
+
+  async get(findingId: string): Promise<IncidentRecord | null> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { findingId }, ConsistentRead: true }),
+    );
+    return (Item as IncidentRecord | undefined) ?? null;
+  }
+
+  /**
+   * Claims the finding for this execution: true when no record exists (or only a dry run's, which a real
+   * execution takes over, or when a person asked for a rerun); false when another execution has it.
+   */
+  async claim(request: ClaimRequest): Promise<boolean> {
+    const conditions = ['attribute_not_exists(findingId)'];
+    if (!request.dryRun) conditions.push('dryRun = :true');
+    const names: Record<string, string> = { '#state': 'state' };
+    const values: Record<string, unknown> = {
+      ':open': 'open',
+      ':now': request.at,
+      ':dryRun': request.dryRun,
+      ':arn': request.executionArn,
+      ':finding': request.finding,
+      ':none': [],
+      ':empty': {},
+      ':execution': [{ executionArn: request.executionArn, at: request.at, rerun: request.rerun }],
+    };
+    if (!request.dryRun) values[':true'] = true;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId: request.findingId },
+          UpdateExpression: [
+            'SET #state = :open',
+            'dryRun = :dryRun',
+            'createdAt = if_not_exists(createdAt, :now)',
+            'updatedAt = :now',
+            'executionArn = :arn',
+            'finding = if_not_exists(finding, :finding)',
+            'sightings = if_not_exists(sightings, :none)',
+            'executions = list_append(if_not_exists(executions, :none), :execution)',
+            // An open incident keeps its entries on a rerun: their `before` predates the first containment.
+            // A released one has none left.
+            'entries = if_not_exists(entries, :empty)',
+            'releases = if_not_exists(releases, :none)',
+          ].join(', '),
+          ConditionExpression: request.rerun ? undefined : conditions.join(' OR '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A repeat of a finding already claimed: appended to its sightings; returns the record as it is now. */
+  async recordSighting(findingId: string, sighting: Sighting): Promise<IncidentRecord> {
+    const { Attributes } = await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: 'SET sightings = list_append(sightings, :sighting), updatedAt = :now',
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeValues: { ':sighting': [sighting], ':now': sighting.at },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as IncidentRecord;
+  }
+
+  async recordPlan(findingId: string, plan: IncidentRecord['plan'], at: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: 'SET #plan = :plan, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeNames: { '#plan': 'plan' },
+        ExpressionAttributeValues: { ':plan': plan, ':now': at },
+      }),
+    );
+  }
+
+  /**
+   * Writes an entry's state before a change, unless one is already there (a retry): returns the entry
+   * as recorded, whose `before` the caller must use from then on.
+   */
+  async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
+    const key = entryKey(entry.action, entry.cluster, entry.target);
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId },
+          UpdateExpression: 'SET entries.#key = if_not_exists(entries.#key, :entry), updatedAt = :now',
+          ConditionExpression: '#state = :open',
+          ExpressionAttributeNames: { '#key': key, '#state': 'state' },
+          ExpressionAttributeValues: { ':entry': plain(entry), ':open': 'open', ':now': entry.intendedAt },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return (Attributes as { entries: Record<string, RecordEntry> }).entries[key] ?? entry;
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new IncidentNotClaimedError(`finding ${findingId} has no open incident record to write to`);
+      throw error;
+    }
+  }
+
+  /** The outcome of an entry's change. */
+  async settle(
+    findingId: string,
+    key: string,
+    outcome: { status: ItemStatus; after: Record<string, unknown> | null; detail: string; at: string },
+  ): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression:
+          'SET entries.#key.#status = :status, entries.#key.#after = :after, entries.#key.detail = :detail, entries.#key.settledAt = :now, updatedAt = :now',
+        ConditionExpression: 'attribute_exists(entries.#key)',
+        ExpressionAttributeNames: { '#key': key, '#status': 'status', '#after': 'after' },
+        ExpressionAttributeValues: {
+          ':status': outcome.status,
+          ':after': plain(outcome.after),
+          ':detail': outcome.detail,
+          ':now': outcome.at,
+        },
+      }),
+    );
+  }
+
+  /** Incidents in a state, oldest first, through the state index. */
+  async inState(state: IncidentState): Promise<IncidentRecord[]> {
+    const found: IncidentRecord[] = [];
+    let ExclusiveStartKey: QueryCommandOutput['LastEvaluatedKey'];
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: STATE_INDEX,
+          KeyConditionExpression: '#state = :state',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':state': state },
+          ExclusiveStartKey,
+        }),
+      );
+      found.push(...((page.Items ?? []) as IncidentRecord[]));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return found;
+  }
+
+  /** Marks an open incident as being released; false when it is not open (or being released already). */
+  async startRelease(findingId: string, at: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId },
+          UpdateExpression: 'SET #state = :releasing, updatedAt = :now',
+          ConditionExpression: '#state IN (:open, :releasing)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':releasing': 'releasing', ':open': 'open', ':now': at },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Appends a release to the record. A real release (not a dry run) that undid everything it could ends
+   * the incident: state released, entries moved into the release; otherwise the incident stays open.
+   */
+  async recordRelease(findingId: string, release: ReleaseRecord, finished: boolean): Promise<void> {
+    const done = !release.dryRun && finished;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: `SET releases = list_append(releases, :release), updatedAt = :now${release.dryRun ? '' : ', #state = :state'}${done ? ', entries = :empty' : ''}`,
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeNames: release.dryRun ? undefined : { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':release': [plain(release)],
+          ':now': release.at,
+          ...(release.dryRun ? {} : { ':state': done ? 'released' : 'open' }),
+          ...(done ? { ':empty': {} } : {}),
+        },
+      }),
+    );
+  }
+
+  /**
+   * Hands the original state of a resource over to another open incident that holds it too, when that
+   * incident recorded it later (and so saw it already contained): its release will then put back the truth.
+   */
+  async handOver(
+    findingId: string,
+    key: string,
+    before: Record<string, unknown>,
+    since: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId },
+          UpdateExpression: 'SET entries.#key.#before = :before, entries.#key.intendedAt = :since',
+          ConditionExpression:
+            '#state = :open AND attribute_exists(entries.#key) AND entries.#key.intendedAt > :since',
+          ExpressionAttributeNames: { '#key': key, '#state': 'state', '#before': 'before' },
+          ExpressionAttributeValues: { ':before': plain(before), ':since': since, ':open': 'open' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}
+
+/**
+ * The write-ahead log one action invocation keeps in its incident's record: the state before each change,
+ * written before the change, and its outcome after.
+ */
+export type Journal = {
+  /** Records `before` for a target unless already recorded; returns the recorded one. */
+  intend<B extends Record<string, unknown>>(
+    action: ActionName,
+    cluster: string | null,
+    target: string,
+    before: B,
+  ): Promise<B>;
+  settle(
+    action: ActionName,
+    cluster: string | null,
+    target: string,
+    outcome: { status: ItemStatus; after?: Record<string, unknown> | null; detail: string },
+  ): Promise<void>;
+};
+
+/** What the state machine passes every action besides its own input: the execution, for the record. */
+export type Recorded = { executionArn: string };
+
+/** The journal of one action invocation: its finding's record, written as this execution. */
+export const journalOf = (store: IncidentStore, input: Recorded & { plan: { finding: { id: string } } }) =>
+  incidentJournal(store, input.plan.finding.id, input.executionArn);
+
+export function incidentJournal(store: IncidentStore, findingId: string, executionArn: string): Journal {
+  const now = () => new Date().toISOString();
+  return {
+    async intend(action, cluster, target, before) {
+      const recorded = await store.intend(findingId, {
+        action,
+        target,
+        cluster,
+        status: 'intended',
+        before,
+        after: null,
+        detail: null,
+        intendedAt: now(),
+        settledAt: null,
+        executionArn,
+      });
+      return recorded.before as typeof before;
+    },
+    async settle(action, cluster, target, outcome) {
+      await store.settle(findingId, entryKey(action, cluster, target), {
+        status: outcome.status,
+        after: outcome.after ?? null,
+        detail: outcome.detail,
+        at: now(),
+      });
+    },
+  };
+}
