@@ -15,8 +15,6 @@ import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { awsClients } from '../lambdas/clients/aws.js';
-import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { releaseHandler } from '../lambdas/handlers/release.js';
 import { describeRelease, ReleaseError, type ReleaseReport } from '../lambdas/release/release.js';
 import { deployedClients } from './replay/deployed.js';
@@ -26,6 +24,7 @@ import {
   SAVED_SIMULATION,
   saveable,
   saveSimulation,
+  simulatedReleasePorts,
 } from './simulation/simulation.js';
 
 type Out = (line: string) => void;
@@ -78,9 +77,8 @@ async function releaseInSimulation(options: ReleaseOptions, out: Out): Promise<n
     throw new InputError(`no simulation at ${options.state}: run npm run replay -- <event.json> first`);
   const simulation = await resumeSimulation(saved);
   try {
-    const clients = awsClients(simulation.overrides);
     const release = releaseHandler(
-      { ...clients, store: simulation.store(), kubernetes: eksKubernetes(clients.eks) },
+      simulatedReleasePorts(simulation),
       new SNSClient(simulation.overrides),
       `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
     );

@@ -11,10 +11,12 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { release } from '../bin/release.js';
 import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../bin/replay/deployed.js';
 import { rewriteEvent } from '../bin/replay/rewrite.js';
 import { parseReplayArgs, replay } from '../bin/replay.js';
 import { loadSimulation, type Simulation } from '../bin/simulation/simulation.js';
+import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { EVENTS_DIR, eventFiles, loadEvent } from './support/events.js';
 
 /** Where these replays save their simulation, instead of the working directory. */
@@ -355,5 +357,63 @@ describe('local mode', () => {
     } finally {
       await Promise.all([kube.stop(), aws.stop()]);
     }
+  });
+});
+
+describe('release after a replay', () => {
+  it('undoes in a second command what the replay contained, after a dry run that changes nothing', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'release-')), 'simulation.json');
+    const id = loadEvent('eks-audit-privileged-container.json').detail.id;
+    const replayed = await replay(
+      [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state],
+      () => {},
+      () => {},
+    );
+    expect(replayed).toBe(0);
+    const contained = loadSimulation(state);
+    const labelled = (saved: typeof contained) =>
+      saved?.world.objects.filter(
+        (o) => o.resource === 'pods' && o.object.metadata.labels?.[QUARANTINE_LABEL],
+      ).length;
+    expect(labelled(contained)).toBe(2);
+
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const call = (args: string[]) =>
+      release(
+        [...args, '--state', state],
+        (l) => lines.push(l),
+        (l) => errors.push(l),
+      );
+
+    expect(await call([id, '--dry-run'])).toBe(0);
+    expect(lines.join('\n')).toContain('would undo');
+    expect(labelled(loadSimulation(state))).toBe(2);
+
+    lines.length = 0;
+    expect(await call([id])).toBe(0);
+    const text = lines.join('\n');
+    expect(text).toContain(`Release of finding ${id}: the incident is released.`);
+    expect(text).toMatch(/cordon-nodes node \S+: ok: uncordoned/);
+    expect(text).toMatch(/snapshot-volumes volume \S+ .*: skipped: kept as evidence: snap-/);
+    const released = loadSimulation(state);
+    expect(labelled(released)).toBe(0);
+    expect(released?.world.objects.filter((o) => o.resource === 'networkpolicies')).toEqual([]);
+    expect(released?.world.account.snapshots).toHaveLength(2);
+
+    expect(await call([id])).toBe(2);
+    expect(errors.at(-1)).toMatch(/^release: finding \w+ was already released at /);
+    expect(await call(['unknown-finding'])).toBe(2);
+    expect(errors.at(-1)).toBe(
+      'release: no incident record for finding unknown-finding (open incidents in the simulation: none)',
+    );
+    expect(
+      await release(
+        ['x', '--state', join(tmpdir(), 'nothing-here.json')],
+        () => {},
+        (l) => errors.push(l),
+      ),
+    ).toBe(2);
+    expect(errors.at(-1)).toMatch(/^release: no simulation at .*nothing-here.json: run npm run replay/);
   });
 });

@@ -17,6 +17,7 @@ import type { ResponderLocation } from '../../lambdas/core/plan.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
+import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
 import { type SimulatedAccount, simulatedAccount } from './account.js';
@@ -78,13 +79,14 @@ export function simulatedHandlers(
   simulation: Simulation,
   config: ResponderConfig,
   location: ResponderLocation,
+  store: IncidentStore = simulation.store(),
 ) {
   const clients = awsClients(simulation.overrides);
   return taskHandlers({
     settings: settingsOf(config),
     location,
     clients,
-    store: simulation.store(),
+    store,
     kubernetes: eksKubernetes(clients.eks),
     sns: new SNSClient(simulation.overrides),
     topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
@@ -127,6 +129,12 @@ export type SavedSimulation = {
   world: World;
   incidents: IncidentRecord[];
 };
+
+/** What release needs, over a simulation's endpoints. */
+export function simulatedReleasePorts(simulation: Simulation): ReleasePorts {
+  const clients = awsClients(simulation.overrides);
+  return { ...clients, store: simulation.store(), kubernetes: eksKubernetes(clients.eks) };
+}
 
 export async function saveable(
   simulation: Simulation,

@@ -69,6 +69,14 @@ async function readRole(iam: IAMClient, roleName: string): Promise<RoleRecord> {
   return { roleName, attachedPolicyArns, inlinePolicies };
 }
 
+async function alreadyGoneIsDone(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof NoSuchEntityException)) throw error;
+  }
+}
+
 async function stripRole(iam: IAMClient, role: IdentifiedRole, journal: Journal): Promise<ActionItem> {
   const target = `role ${role.name}`;
   let current: RoleRecord;
@@ -81,11 +89,14 @@ async function stripRole(iam: IAMClient, role: IdentifiedRole, journal: Journal)
   // The record is complete before the first change, so whatever happens next can be undone; after a crash
   // the retry keeps the first record and removes what is still there.
   const record = await journal.intend('revoke-iam', null, target, current);
+  // Another execution for the same role may remove a policy between our read and our call: gone is done.
   for (const arn of current.attachedPolicyArns) {
-    await iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn }));
+    await alreadyGoneIsDone(iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
   }
   for (const policy of current.inlinePolicies) {
-    await iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name }));
+    await alreadyGoneIsDone(
+      iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name })),
+    );
   }
   const after = await readRole(iam, role.name);
   const verified = after.attachedPolicyArns.length === 0 && after.inlinePolicies.length === 0;

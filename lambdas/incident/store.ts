@@ -85,7 +85,7 @@ export class IncidentStore {
       ':empty': {},
       ':execution': [{ executionArn: request.executionArn, at: request.at, rerun: request.rerun }],
     };
-    if (!request.dryRun) values[':true'] = true;
+    if (!request.dryRun && !request.rerun) values[':true'] = true;
     try {
       await this.db.send(
         new UpdateCommand({
