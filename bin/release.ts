@@ -17,6 +17,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { releaseHandler } from '../lambdas/handlers/release.js';
 import { describeRelease, ReleaseError, type ReleaseReport } from '../lambdas/release/release.js';
+import { exitCodeOf, InputError, type Out } from './cli.js';
 import { deployedClients } from './replay/deployed.js';
 import {
   loadSimulation,
@@ -27,8 +28,6 @@ import {
   simulatedReleasePorts,
 } from './simulation/simulation.js';
 
-type Out = (line: string) => void;
-
 export type ReleaseOptions = {
   findingId: string;
   dryRun: boolean;
@@ -36,8 +35,6 @@ export type ReleaseOptions = {
   deployed?: string;
   region?: string;
 };
-
-class InputError extends Error {}
 
 export function parseReleaseArgs(argv: readonly string[]): ReleaseOptions {
   let parsed: ReturnType<typeof parse>;
@@ -135,17 +132,10 @@ async function releaseDeployed(options: ReleaseOptions, out: Out): Promise<numbe
 }
 
 export async function release(argv: readonly string[], out: Out, err: Out): Promise<number> {
-  try {
+  return exitCodeOf('release', err, async () => {
     const options = parseReleaseArgs(argv);
     return options.deployed ? await releaseDeployed(options, out) : await releaseInSimulation(options, out);
-  } catch (error) {
-    if (error instanceof InputError) {
-      err(`release: ${error.message}`);
-      return 2;
-    }
-    err(`release: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-    return 1;
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -30,6 +30,7 @@ import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
+import { exitCodeOf, InputError, type Out } from './cli.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
@@ -62,9 +63,6 @@ export type ReplayOptions = {
   deployed?: string;
   topicArn?: string;
 };
-
-/** Input the replay cannot use: reported on one line, exit code 2. */
-export class InputError extends Error {}
 
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   let parsed: ReturnType<typeof parse>;
@@ -157,8 +155,6 @@ export function loadEvent(options: ReplayOptions): FindingEvent {
     throw new InputError(`${options.file}: not a GuardDuty finding event: ${error.problems[0]}${more}`);
   }
 }
-
-type Out = (line: string) => void;
 
 function report(run: ExecutionRun, notification: string | undefined, out: Out): number {
   for (const line of timeline(run.events)) out(line);
@@ -285,20 +281,13 @@ export async function replay(
   err: Out,
   hooks: ReplayHooks = {},
 ): Promise<number> {
-  try {
+  return exitCodeOf('replay', err, async () => {
     const options = parseReplayArgs(argv);
     const event = loadEvent(options);
     if (options.mode === 'deployed') return await replayDeployed(event, options, out);
     if (options.mode === 'local') return await replayLocal(event, options, out);
     return await replaySimulation(event, options, out, hooks);
-  } catch (error) {
-    if (error instanceof InputError) {
-      err(`replay: ${error.message}`);
-      return 2;
-    }
-    err(`replay: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-    return 1;
-  }
+  });
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
