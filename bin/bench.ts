@@ -52,7 +52,7 @@ async function benchFinding(file: string) {
   const awsCalls: number[] = [];
   const recordCalls: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const { run: execution, simulation } = await respondInSimulation(event, config, definition);
+    const { run: execution, simulation } = await respondInSimulation(event, config, { definition });
     if (execution.status !== 'SUCCEEDED')
       throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
     const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');

@@ -1,4 +1,5 @@
-/** What the command-line tools share: one line per problem, and exit codes 0, 1 and 2. */
+/** What the command-line tools share: argument parsing, one line per problem, exit codes 0, 1 and 2. */
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 
 export type Out = (line: string) => void;
 
@@ -16,5 +17,14 @@ export async function exitCodeOf(name: string, err: Out, work: () => Promise<num
     }
     err(`${name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     return 1;
+  }
+}
+
+/** The options and positionals of a command line; an unknown or malformed option is an InputError. */
+export function parseCommandLine<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
+  } catch (error) {
+    throw new InputError((error as Error).message);
   }
 }

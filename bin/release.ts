@@ -10,15 +10,14 @@
  * Exit code 0 when everything was undone (or would be), 1 when a step failed, 2 for bad input.
  */
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { releaseHandler } from '../lambdas/handlers/release.js';
 import { describeRelease, ReleaseError, type ReleaseReport } from '../lambdas/release/release.js';
-import { exitCodeOf, InputError, type Out } from './cli.js';
-import { deployedClients } from './replay/deployed.js';
+import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
+import { stackOutput } from './replay/deployed.js';
 import {
   loadSimulation,
   resumeSimulation,
@@ -37,24 +36,12 @@ export type ReleaseOptions = {
 };
 
 export function parseReleaseArgs(argv: readonly string[]): ReleaseOptions {
-  let parsed: ReturnType<typeof parse>;
-  const parse = (args: string[]) =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean', default: false },
-        state: { type: 'string', default: SAVED_SIMULATION },
-        deployed: { type: 'string' },
-        region: { type: 'string' },
-      },
-    });
-  try {
-    parsed = parse([...argv]);
-  } catch (error) {
-    throw new InputError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    'dry-run': { type: 'boolean', default: false },
+    state: { type: 'string', default: SAVED_SIMULATION },
+    deployed: { type: 'string' },
+    region: { type: 'string' },
+  });
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError('give exactly one finding id: npm run release -- <finding id> [options]');
   return {
@@ -105,10 +92,11 @@ async function releaseInSimulation(options: ReleaseOptions, out: Out): Promise<n
 }
 
 async function releaseDeployed(options: ReleaseOptions, out: Out): Promise<number> {
-  const { cloudFormation } = deployedClients(options.region);
-  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: options.deployed }));
-  const functionName = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'ReleaseFunctionName')?.OutputValue;
-  if (!functionName) throw new Error(`stack ${options.deployed} has no ReleaseFunctionName output`);
+  const functionName = await stackOutput(
+    options.deployed ?? '',
+    'ReleaseFunctionName',
+    new CloudFormationClient({ region: options.region }),
+  );
   const caller = await new STSClient({ region: options.region }).send(new GetCallerIdentityCommand({}));
   const answer = await new LambdaClient({ region: options.region }).send(
     new InvokeCommand({

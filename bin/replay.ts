@@ -18,7 +18,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -30,7 +29,7 @@ import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
-import { exitCodeOf, InputError, type Out } from './cli.js';
+import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
@@ -65,35 +64,23 @@ export type ReplayOptions = {
 };
 
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
-  let parsed: ReturnType<typeof parse>;
-  const parse = (args: string[]) =>
-    parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        'dry-run': { type: 'boolean', default: false },
-        rerun: { type: 'boolean', default: false },
-        resume: { type: 'boolean', default: false },
-        state: { type: 'string', default: SAVED_SIMULATION },
-        table: { type: 'string' },
-        cluster: { type: 'string' },
-        namespace: { type: 'string' },
-        pod: { type: 'string' },
-        instance: { type: 'string' },
-        kubeconfig: { type: 'string' },
-        context: { type: 'string' },
-        'endpoint-url': { type: 'string' },
-        region: { type: 'string' },
-        deployed: { type: 'string' },
-        'topic-arn': { type: 'string' },
-      },
-    });
-  try {
-    parsed = parse([...argv]);
-  } catch (error) {
-    throw new InputError((error as Error).message);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandLine(argv, {
+    'dry-run': { type: 'boolean', default: false },
+    rerun: { type: 'boolean', default: false },
+    resume: { type: 'boolean', default: false },
+    state: { type: 'string', default: SAVED_SIMULATION },
+    table: { type: 'string' },
+    cluster: { type: 'string' },
+    namespace: { type: 'string' },
+    pod: { type: 'string' },
+    instance: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'endpoint-url': { type: 'string' },
+    region: { type: 'string' },
+    deployed: { type: 'string' },
+    'topic-arn': { type: 'string' },
+  });
   if (positionals.length !== 1)
     throw new InputError('give exactly one event file: npm run replay -- <event.json> [options]');
   if (values.deployed && (values.kubeconfig || values['endpoint-url'])) {
@@ -192,13 +179,12 @@ async function replaySimulation(
   const from = options.resume ? loadSimulation(options.state) : undefined;
   if (from === null)
     throw new InputError(`no saved simulation at ${options.state}: replay without --resume first`);
-  const { run, simulation, saved } = await respondInSimulation(
-    executionInput(event, options) as FindingEvent,
-    config,
-    undefined,
+  const { run, simulation, saved } = await respondInSimulation(event, config, {
+    input: executionInput(event, options),
     from,
-  );
-  saveSimulation(saved, options.state);
+    save: true,
+  });
+  if (saved) saveSimulation(saved, options.state);
   hooks.onSimulation?.(simulation);
   out(
     `Simulation: account ${event.detail.accountId} ${event.detail.region}, cluster ${simulation.cluster ?? 'none'}, on this machine${from ? `, resumed from ${options.state}` : ''}`,

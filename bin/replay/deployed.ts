@@ -20,13 +20,21 @@ export const deployedClients = (region?: string): DeployedClients => ({
   cloudFormation: new CloudFormationClient({ region }),
 });
 
+/** One output of the deployed stack (StateMachineArn, ReleaseFunctionName, …). */
+export async function stackOutput(
+  stackName: string,
+  key: string,
+  cloudFormation: CloudFormationClient,
+): Promise<string> {
+  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const value = Stacks?.[0]?.Outputs?.find((output) => output.OutputKey === key)?.OutputValue;
+  if (!value) throw new Error(`stack ${stackName} has no ${key} output`);
+  return value;
+}
+
 /** The state machine ARN: given as such, or the StateMachineArn output of the named stack. */
 export async function stateMachineArn(target: string, clients: DeployedClients): Promise<string> {
-  if (target.startsWith('arn:')) return target;
-  const { Stacks } = await clients.cloudFormation.send(new DescribeStacksCommand({ StackName: target }));
-  const arn = Stacks?.[0]?.Outputs?.find((output) => output.OutputKey === 'StateMachineArn')?.OutputValue;
-  if (!arn) throw new Error(`stack ${target} has no StateMachineArn output`);
-  return arn;
+  return target.startsWith('arn:') ? target : stackOutput(target, 'StateMachineArn', clients.cloudFormation);
 }
 
 const STATE_EVENTS: Record<string, string> = {

@@ -98,20 +98,34 @@ export function simulatedHandlers(
  * synthesized definition, the real handlers. The servers are stopped afterwards; their request logs, the account and the saved state stay
  * readable.
  */
+export type RespondOptions = {
+  /** The synthesized definition, when the caller already has it (the benchmark runs it many times). */
+  definition?: StateMachineDefinition;
+  /** Start from a saved simulation instead of the finding's fresh world. */
+  from?: SavedSimulation;
+  /** The execution input, when it carries execution options beside the event. */
+  input?: unknown;
+  /** Also return the simulation as it ends, to be saved. */
+  save?: boolean;
+};
+
 export async function respondInSimulation(
   event: FindingEvent,
   config: ResponderConfig,
-  definition: StateMachineDefinition = synthesizedDefinition(config, locationOf(event)),
-  from?: SavedSimulation,
-): Promise<{ run: ExecutionRun; simulation: Simulation; saved: SavedSimulation }> {
+  options: RespondOptions = {},
+): Promise<{ run: ExecutionRun; simulation: Simulation; saved: SavedSimulation | null }> {
   const finding = event.detail;
   const location = locationOf(event);
-  const simulation = from
-    ? await resumeSimulation(from)
+  const simulation = options.from
+    ? await resumeSimulation(options.from)
     : await startSimulation(worldFor(finding, targetsOf(finding)), finding.region);
   try {
-    const run = await runLocally(definition, event, simulatedHandlers(simulation, config, location));
-    return { run, simulation, saved: await saveable(simulation, location) };
+    const run = await runLocally(
+      options.definition ?? synthesizedDefinition(config, location),
+      options.input ?? event,
+      simulatedHandlers(simulation, config, location),
+    );
+    return { run, simulation, saved: options.save ? await saveable(simulation, location) : null };
   } finally {
     await simulation.stop();
   }

@@ -12,12 +12,11 @@ import {
   skippedResult,
   unlessPlanned,
 } from '../core/action-result.js';
-import type { ResponsePlan } from '../core/plan.js';
-import type { Identification, IdentifiedNode } from '../identify/identify.js';
+import type { IdentifiedNode, TargetInput } from '../identify/identify.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
-export type CordonInput = { plan: ResponsePlan; cluster: Identification['cluster']; target: IdentifiedNode };
+export type CordonInput = TargetInput<IdentifiedNode>;
 
 /** A node's state before containment, as recorded. */
 export type NodeBefore = { node: string; unschedulable: boolean };

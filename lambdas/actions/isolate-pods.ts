@@ -8,7 +8,7 @@
  * labels are removed (kept in an annotation for release) so that only the quarantine policy selects it.
  * A hostNetwork pod shares the node's network and is not governed by NetworkPolicy: reported, not isolated.
  */
-import type { V1NetworkPolicy } from '@kubernetes/client-node';
+import type { V1NetworkPolicy, V1Pod } from '@kubernetes/client-node';
 import { isConflict, type Kubernetes } from '../clients/kubernetes.js';
 import {
   type ActionItem,
@@ -67,16 +67,20 @@ async function ensurePolicy(
 /** Concurrent executions label the same pod: a patch is conditional on the version read, and re-read on 409. */
 const PATCH_ATTEMPTS = 5;
 
-/** Labels the pod unless it carries the label; says which value it found there (undefined: none). */
+/**
+ * Labels the pod, as read, unless it carries the label; after a 409 it reads the pod again. Says which
+ * value it found there (undefined: none); null when the pod is gone.
+ */
 async function labelPod(
   kube: Kubernetes,
-  pod: IdentifiedPod,
+  read: V1Pod,
   incident: string,
   stripLabels: boolean,
 ): Promise<{ value: string; found: string | undefined } | null> {
-  for (let attempt = 1; ; attempt++) {
-    const current = await kube.readPod(pod.namespace, pod.name);
-    if (!current) return null;
+  const namespace = read.metadata?.namespace ?? '';
+  const name = read.metadata?.name ?? '';
+  let current: V1Pod | null = read;
+  for (let attempt = 1; current; attempt++) {
     const labels = current.metadata?.labels ?? {};
     const found = labels[QUARANTINE_LABEL];
     const value = found ?? labelValue(incident);
@@ -88,8 +92,8 @@ async function labelPod(
     const annotations = strip ? { [REMOVED_LABELS_ANNOTATION]: JSON.stringify(ownLabels) } : undefined;
     try {
       const patched = await kube.patchPod(
-        pod.namespace,
-        pod.name,
+        namespace,
+        name,
         { labels: patch, annotations },
         current.metadata?.resourceVersion,
       );
@@ -97,7 +101,9 @@ async function labelPod(
     } catch (error) {
       if (!isConflict(error) || attempt >= PATCH_ATTEMPTS) throw error;
     }
+    current = await kube.readPod(namespace, name);
   }
+  return null;
 }
 
 async function isolatePod(
@@ -117,7 +123,7 @@ async function isolatePod(
     pod: pod.name,
     labels: current.metadata?.labels ?? {},
   } satisfies PodBefore);
-  const labelled = await labelPod(kube, pod, incident, stripLabels);
+  const labelled = await labelPod(kube, current, incident, stripLabels);
   if (!labelled) return item(target, 'skipped', 'the pod no longer exists');
 
   // Read back: the pod carries the label and the namespace's quarantine policy selects it.

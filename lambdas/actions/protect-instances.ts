@@ -23,17 +23,12 @@ import {
   skippedResult,
   unlessPlanned,
 } from '../core/action-result.js';
-import type { ResponsePlan } from '../core/plan.js';
 import { KARPENTER_DO_NOT_DISRUPT } from '../core/quarantine.js';
-import type { Identification, IdentifiedInstance } from '../identify/identify.js';
+import type { Identification, IdentifiedInstance, TargetInput } from '../identify/identify.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
-export type ProtectInput = {
-  plan: ResponsePlan;
-  cluster: Identification['cluster'];
-  target: IdentifiedInstance;
-};
+export type ProtectInput = TargetInput<IdentifiedInstance>;
 export type ProtectPorts = {
   ec2: EC2Client;
   autoScaling: AutoScalingClient;
@@ -71,7 +66,8 @@ export type InstanceBefore = {
   karpenter: { cluster: string; node: string; annotation: string | null } | null;
 };
 
-async function readBefore(
+/** The instance's protections as they are now. */
+async function readProtection(
   instance: IdentifiedInstance,
   cluster: Identification['cluster'],
   ports: ProtectPorts,
@@ -114,20 +110,23 @@ export async function protectInstance(
   const target = `instance ${instance.instanceId}`;
   if (GONE.has(instance.state)) return skippedResult('protect-instances', `${target} is ${instance.state}`);
   // Instance ids are unique in the account: the entry is the same whichever finding (EKS or EC2) names it.
-  const read = await settle(async () =>
-    journal.intend('protect-instances', null, target, await readBefore(instance, input.cluster, ports)),
-  );
+  // The state read now decides what to change; the state first recorded (the same, unless this is a
+  // retry after a crash) is what release puts back.
+  const read = await settle(async () => {
+    const current = await readProtection(instance, input.cluster, ports);
+    return { current, before: await journal.intend('protect-instances', null, target, current) };
+  });
   if (!read.ok) {
     return { action: 'protect-instances', skipped: null, items: [item(target, 'failed', read.error)] };
   }
-  const before = read.value;
+  const { current, before } = read.value;
 
   const done: string[] = [];
   const failures: string[] = [];
   const checks: boolean[] = [];
 
   const termination = await settle(async () => {
-    if (!(await terminationProtection(ports.ec2, instance.instanceId))) {
+    if (!current.terminationProtection) {
       await ports.ec2.send(
         new ModifyInstanceAttributeCommand({
           InstanceId: instance.instanceId,
@@ -143,7 +142,7 @@ export async function protectInstance(
   if (!termination.ok) failures.push(`termination protection: ${termination.error}`);
 
   const kept = instance.volumes.filter(
-    (volume) => volume.deviceName !== null && before.deleteOnTermination.includes(volume.deviceName),
+    (volume) => volume.deviceName !== null && current.deleteOnTermination.includes(volume.deviceName),
   );
   if (kept.length > 0) {
     const keep = await settle(async () => {
@@ -165,7 +164,7 @@ export async function protectInstance(
   const karpenter = before.karpenter;
   if (group) {
     const scaleIn = await settle(async () => {
-      if (!(await scaleInProtection(ports.autoScaling, instance.instanceId))) {
+      if (!current.scaleInProtection) {
         await ports.autoScaling.send(
           new SetInstanceProtectionCommand({
             AutoScalingGroupName: group,
@@ -185,9 +184,11 @@ export async function protectInstance(
   } else if (karpenter) {
     const annotated = await settle(async () => {
       const kube = await ports.kubernetes(karpenter.cluster);
-      await kube.patchNode(karpenter.node, {
-        metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } },
-      });
+      if (current.karpenter?.annotation !== 'true') {
+        await kube.patchNode(karpenter.node, {
+          metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } },
+        });
+      }
       checks.push(
         (await kube.readNode(karpenter.node))?.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] === 'true',
       );

@@ -12,16 +12,11 @@ import {
   skippedResult,
   unlessPlanned,
 } from '../core/action-result.js';
-import type { ResponsePlan } from '../core/plan.js';
-import type { Identification, IdentifiedInstance } from '../identify/identify.js';
+import type { IdentifiedInstance, TargetInput } from '../identify/identify.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
-export type SnapshotInput = {
-  plan: ResponsePlan;
-  cluster: Identification['cluster'];
-  target: IdentifiedInstance;
-};
+export type SnapshotInput = TargetInput<IdentifiedInstance>;
 
 export const SNAPSHOT_TAGS = {
   findingId: 'guardduty-responder:finding-id',

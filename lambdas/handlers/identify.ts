@@ -28,8 +28,11 @@ export function identifyHandler(
       rule: plan.rule,
       actions: plan.actions,
     });
-    await store.recordPlan(finding.id, { rule: plan.rule, actions: plan.actions }, new Date().toISOString());
-    const identification = await identify(plan, settings, ports);
+    // The plan goes to the incident record while identification runs: neither waits for the other.
+    const [identification] = await Promise.all([
+      identify(plan, settings, ports),
+      store.recordPlan(finding.id, { rule: plan.rule, actions: plan.actions }, new Date().toISOString()),
+    ]);
     logger.info('identified', { findingId: finding.id, identification });
     return { plan, planned: plannedActions(plan), identification };
   };

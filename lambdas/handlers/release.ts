@@ -19,7 +19,7 @@ import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 
-export const ReleaseInputSchema = z.strictObject({
+const ReleaseInputSchema = z.strictObject({
   findingId: z.string().min(1),
   dryRun: z.boolean().default(false),
   /** Who asked, for the record: the CLI passes the caller's ARN. */

@@ -108,6 +108,9 @@ export type Identification = {
 /** What the Identify step hands to the rest of the state machine; `planned` drives its first choice. */
 export type IdentifyOutput = { plan: ResponsePlan; planned: ActionName[]; identification: Identification };
 
+/** What a Map iteration gives an action that works on one identified target (a node, an instance). */
+export type TargetInput<T> = { plan: ResponsePlan; cluster: Identification['cluster']; target: T };
+
 export type IdentifyPorts = {
   /** The cluster's API, for a cluster the responder may act on. */
   kubernetes: (clusterName: string) => Promise<Kubernetes>;

@@ -4,7 +4,7 @@
  * at least once, so a finding already claimed is not contained twice: its sighting is recorded and the
  * execution only sends a short "seen again" notice.
  */
-import { type Finding, parseFindingEvent } from '../core/finding.js';
+import { type Finding, isSampleFinding, parseFindingEvent } from '../core/finding.js';
 import { executionOptions, type ResponderSettings } from '../core/settings.js';
 import type { ClaimOutput, IncidentRecord, Sighting } from './record.js';
 import type { IncidentStore } from './store.js';
@@ -52,6 +52,7 @@ export async function claimFinding(
   return {
     claimed: false,
     findingId: finding.id,
+    sample: isSampleFinding(finding),
     dryRun: record.dryRun,
     state: record.state,
     firstExecutionArn: record.executionArn,

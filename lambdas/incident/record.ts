@@ -144,6 +144,8 @@ export type ClaimOutput =
   | {
       claimed: false;
       findingId: string;
+      /** A GuardDuty sample finding, as the notification's `sample` attribute says. */
+      sample: boolean;
       dryRun: boolean;
       state: IncidentState;
       firstExecutionArn: string;

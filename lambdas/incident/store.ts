@@ -72,9 +72,11 @@ export class IncidentStore {
    * execution takes over, or when a person asked for a rerun); false when another execution has it.
    */
   async claim(request: ClaimRequest): Promise<boolean> {
-    const conditions = ['attribute_not_exists(findingId)'];
-    if (!request.dryRun) conditions.push('dryRun = :true');
-    const names: Record<string, string> = { '#state': 'state' };
+    const condition = request.rerun
+      ? undefined
+      : request.dryRun
+        ? 'attribute_not_exists(findingId)'
+        : 'attribute_not_exists(findingId) OR dryRun = :true';
     const values: Record<string, unknown> = {
       ':open': 'open',
       ':now': request.at,
@@ -84,8 +86,8 @@ export class IncidentStore {
       ':none': [],
       ':empty': {},
       ':execution': [{ executionArn: request.executionArn, at: request.at, rerun: request.rerun }],
+      ...(condition?.includes(':true') ? { ':true': true } : {}),
     };
-    if (!request.dryRun && !request.rerun) values[':true'] = true;
     try {
       await this.db.send(
         new UpdateCommand({
@@ -105,8 +107,8 @@ export class IncidentStore {
             'entries = if_not_exists(entries, :empty)',
             'releases = if_not_exists(releases, :none)',
           ].join(', '),
-          ConditionExpression: request.rerun ? undefined : conditions.join(' OR '),
-          ExpressionAttributeNames: names,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: values,
         }),
       );
@@ -238,23 +240,28 @@ export class IncidentStore {
 
   /**
    * Appends a release to the record. A real release (not a dry run) that undid everything it could ends
-   * the incident: state released, entries moved into the release; otherwise the incident stays open.
+   * the incident: state released, entries cleared (each step of the release keeps its `before`);
+   * otherwise the incident stays open.
    */
   async recordRelease(findingId: string, release: ReleaseRecord, finished: boolean): Promise<void> {
-    const done = !release.dryRun && finished;
+    const set = ['releases = list_append(releases, :release)', 'updatedAt = :now'];
+    const values: Record<string, unknown> = { ':release': [plain(release)], ':now': release.at };
+    if (!release.dryRun) {
+      set.push('#state = :state');
+      values[':state'] = finished ? 'released' : 'open';
+      if (finished) {
+        set.push('entries = :empty');
+        values[':empty'] = {};
+      }
+    }
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { findingId },
-        UpdateExpression: `SET releases = list_append(releases, :release), updatedAt = :now${release.dryRun ? '' : ', #state = :state'}${done ? ', entries = :empty' : ''}`,
+        UpdateExpression: `SET ${set.join(', ')}`,
         ConditionExpression: 'attribute_exists(findingId)',
         ExpressionAttributeNames: release.dryRun ? undefined : { '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':release': [plain(release)],
-          ':now': release.at,
-          ...(release.dryRun ? {} : { ':state': done ? 'released' : 'open' }),
-          ...(done ? { ':empty': {} } : {}),
-        },
+        ExpressionAttributeValues: values,
       }),
     );
   }

@@ -194,7 +194,7 @@ export function composeSeenAgain(
   return {
     subject: subjectLine(`[guardduty-responder] seen-again: ${type}`),
     message: withinSnsLimit(lines.join('\n')),
-    attributes: { severity: now.severity, findingType: type, outcome: 'seen-again', sample: false },
+    attributes: { severity: now.severity, findingType: type, outcome: 'seen-again', sample: claim.sample },
   };
 }
 
@@ -252,7 +252,7 @@ export function composeNotification(state: ExecutionState): Notification {
         '',
         'Recorded for restore:',
         ...restore,
-        `Release once the investigation is over: npm run release -- ${identified.plan.finding.id}`,
+        `Release once the investigation is over: npm run release -- ${identified.plan.finding.id} --deployed <stack>`,
       );
     }
   }
