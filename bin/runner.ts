@@ -85,7 +85,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
     'protect-instances': protectInstancesHandler({ ...clients, kubernetes }, store),
     'revoke-iam': revokeIamHandler(clients, settings, store),
     'snapshot-volumes': snapshotVolumesHandler(clients, store),
-    notify: notifyHandler(ports.sns, ports.topicArn),
+    notify: notifyHandler(ports.sns, ports.topicArn, store),
   };
   return Object.fromEntries(
     Object.entries(byFunction).map(([name, handler]) => [TASK_STATES[name as WorkflowFunction], handler]),

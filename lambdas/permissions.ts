@@ -59,8 +59,11 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 /** The functions the response state machine invokes; release is invoked by a person. */
 export type WorkflowFunction = Exclude<FunctionName, 'release'>;
 
-/** Every action writes its record before each change. */
-const RECORDS = ['dynamodb:UpdateItem'] as const;
+/**
+ * Every action writes its record before each change (and reads the entry back where a compatible store
+ * leaves it out of the update's answer); claim and notify write the claim and the outcome.
+ */
+const RECORDS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
 
 export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   claim: { incidentTable: RECORDS, iam: [], rbac: [] },
@@ -216,7 +219,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     ],
     rbac: [],
   },
-  notify: { iam: [], rbac: [] },
+  notify: { incidentTable: RECORDS, iam: [], rbac: [] },
   release: {
     kubernetesGroup: 'guardduty-responder-release',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],

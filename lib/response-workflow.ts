@@ -13,9 +13,10 @@
  * contained twice. Each step's result lands in the state under the step's name. Every task retries Lambda
  * service errors and the TransientError our code throws for throttling, with backoff, and a crashed or
  * timed-out invocation (Lambda.Unknown) once: the actions write their record before each change, so a
- * retry finishes the work with the original state kept. Anything else is caught into the step's place
- * ({Error, Cause}) so the other actions still run and Notify reports it. Notify decides the outcome; a
- * failed outcome fails the execution.
+ * retry finishes the work with the original state kept. Anything else, and a TransientError past its
+ * retries, is caught into the step's place ({Error, Cause}) and the branch goes on to its next action,
+ * so every other action still runs and Notify reports it. Notify decides the outcome and writes it to
+ * the record; a failed outcome fails the execution at its very end (ResponseFailed).
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -24,6 +25,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { type ActionName, RESULT_KEYS } from '../lambdas/core/actions.js';
+import { RESPONSE_TIMEOUT_MINUTES } from '../lambdas/incident/record.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
@@ -60,9 +62,9 @@ export const TASK_STATES: Record<WorkflowFunction, string> = {
 };
 
 /** The actions of the Contain state's branches, in order: Kubernetes, then AWS. */
-const BRANCHES: ActionName[][] = [
-  ['isolate-pods', 'cordon-nodes'],
-  ['protect-instances', 'revoke-iam', 'snapshot-volumes'],
+const BRANCHES: [string, ActionName[]][] = [
+  ['Kubernetes', ['isolate-pods', 'cordon-nodes']],
+  ['Aws', ['protect-instances', 'revoke-iam', 'snapshot-volumes']],
 ];
 
 const PLAN = '$.identify.plan';
@@ -97,29 +99,25 @@ export class ResponseWorkflow extends Construct {
       });
       task.addRetry({
         errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(1),
+        interval: Duration.seconds(2),
         backoffRate: 2,
-        maxAttempts: 5,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(30),
         jitterStrategy: sfn.JitterType.FULL,
       });
       task.addRetry({ errors: CRASH_ERRORS, interval: Duration.seconds(2), maxAttempts: 1 });
       return task;
     };
     const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION, 'executionArn.$': EXECUTION };
-    /** A task whose failure (after retries) is caught into its own result, so the response goes on. */
-    const caught = (fn: WorkflowFunction, comment: string) => {
-      const task = step(fn, comment, { payload: wholeInput });
-      task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error stays in the result' }), {
-        errors: ['States.ALL'],
-        resultPath: resultPath(fn),
-      });
-      return task;
-    };
+    /** A task that acts on the whole identification (isolate, revoke). */
+    const whole = (fn: WorkflowFunction, comment: string) => step(fn, comment, { payload: wholeInput });
     /** A Map over identified targets; each iteration's result, or its error, is one array element. */
     const perItem = (fn: WorkflowFunction, itemsPath: string, comment: string) => {
       const task = step(fn, comment, { replaceInput: true });
       const name = task.id.replace(/Item$/, '');
-      task.addCatch(new sfn.Pass(this, `${task.id}Failed`), { errors: ['States.ALL'] });
+      task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error is the element' }), {
+        errors: ['States.ALL'],
+      });
       return new sfn.Map(this, name, {
         comment,
         itemsPath,
@@ -133,10 +131,22 @@ export class ResponseWorkflow extends Construct {
         resultPath: resultPath(fn),
       }).itemProcessor(task);
     };
-    const thenJoin = (states: sfn.IChainable[]) =>
-      states
-        .slice(1)
-        .reduce<sfn.Chain>((chain, state) => chain.next(state), sfn.Chain.start(states[0] as sfn.IChainable));
+    /**
+     * One branch of Contain: each action runs after the one before it, whether that one succeeded or
+     * failed; a failure (after its retries) is caught into the action's own place in the state, so every
+     * action's key exists at the end of the branch, and the Parallel's selector never reads a missing path.
+     */
+    const branch = (name: string, states: [sfn.TaskStateBase | sfn.Map, WorkflowFunction][]) => {
+      const end = new sfn.Pass(this, `${name}Done`, {
+        comment: 'every action of the branch left its result or its error',
+      });
+      states.forEach(([state, fn], index) => {
+        const next = states[index + 1]?.[0] ?? end;
+        state.addCatch(next, { errors: ['States.ALL'], resultPath: resultPath(fn) });
+        state.next(next);
+      });
+      return states[0]?.[0] ?? end;
+    };
 
     const notify = step('notify', 'Publish what was found, done and failed');
     const claim = step('claim', 'Claim the finding id in the incident table; a repeat is only noted', {
@@ -146,32 +156,40 @@ export class ResponseWorkflow extends Construct {
     const identify = step('identify', 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
 
-    const isolate = caught('isolate-pods', 'Quarantine label and deny-all NetworkPolicy');
-    const cordon = perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node');
-    const protect = perItem(
-      'protect-instances',
-      `${IDENTIFICATION}.instances`,
-      'Termination and scale-in protection of each instance',
-    );
-    const revoke = caught('revoke-iam', 'Detach the policies of compromised roles');
-    const snapshot = perItem(
-      'snapshot-volumes',
-      `${IDENTIFICATION}.instances`,
-      'Snapshot the EBS volumes of each instance',
-    );
+    const actions: Record<ActionName, sfn.TaskStateBase | sfn.Map> = {
+      'isolate-pods': whole('isolate-pods', 'Quarantine label and deny-all NetworkPolicy'),
+      'cordon-nodes': perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node'),
+      'protect-instances': perItem(
+        'protect-instances',
+        `${IDENTIFICATION}.instances`,
+        'Termination and scale-in protection of each instance',
+      ),
+      'revoke-iam': whole('revoke-iam', 'Detach the policies of compromised roles'),
+      'snapshot-volumes': perItem(
+        'snapshot-volumes',
+        `${IDENTIFICATION}.instances`,
+        'Snapshot the EBS volumes of each instance',
+      ),
+    };
 
     const contain = new sfn.Parallel(this, 'Contain', {
       comment: 'Kubernetes and AWS containment side by side',
       resultPath: '$.contain',
       // Each branch's output is its whole state; keep only the action results, under their keys.
       resultSelector: Object.fromEntries(
-        BRANCHES.flatMap((actions, index) =>
-          actions.map((action) => [`${RESULT_KEYS[action]}.$`, `$[${index}].${RESULT_KEYS[action]}`]),
+        BRANCHES.flatMap(([, names], index) =>
+          names.map((action) => [`${RESULT_KEYS[action]}.$`, `$[${index}].${RESULT_KEYS[action]}`]),
         ),
       ),
-    })
-      .branch(thenJoin([isolate, cordon]))
-      .branch(thenJoin([protect, revoke, snapshot]));
+    });
+    for (const [name, names] of BRANCHES) {
+      contain.branch(
+        branch(
+          name,
+          names.map((action) => [actions[action], action]),
+        ),
+      );
+    }
     contain.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.contain' });
 
     const plannedAnything = new sfn.Choice(this, 'AnythingToContain')
@@ -199,7 +217,7 @@ export class ResponseWorkflow extends Construct {
             .otherwise(notify),
         ),
       ),
-      timeout: Duration.minutes(30),
+      timeout: Duration.minutes(RESPONSE_TIMEOUT_MINUTES),
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'Logs', {

@@ -18,7 +18,7 @@ describe('parseConfig', () => {
       revokeSharedRoles: false,
       dryRun: false,
       protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
-      limits: { maxPodsIsolated: 20, maxNodesCordoned: 3 },
+      limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
       logRetentionDays: 365,
     });
   });

@@ -6,14 +6,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { awsClients } from '../lambdas/clients/aws.js';
+import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
-import type { IdentifyOutput } from '../lambdas/identify/identify.js';
+import { EVERY_ACTION, type IdentifyOutput } from '../lambdas/identify/identify.js';
 import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from './support/aws-account.js';
 import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { EXECUTION, useIncidentTable } from './support/incidents.js';
+import { FAST_RETRY } from './support/responder.js';
 
 const CLUSTER = 'prod-eks';
 let server: KubeApiServer;
@@ -45,7 +47,8 @@ async function identifyEvent(
   const settings = ResponderSettingsSchema.parse({ clusters });
   const store = incidents.store();
   await claimHandler(settings, store)({ event, executionArn: EXECUTION });
-  return identifyHandler(settings, RESPONDER, awsClients(), store)(event);
+  const clients = awsClients();
+  return identifyHandler(settings, RESPONDER, clients, store, eksKubernetes(clients.eks, FAST_RETRY))(event);
 }
 
 /** Pod lists must be narrowed server-side: a namespace and a selector, or a field selector on one node. */
@@ -92,7 +95,13 @@ describe('identify', () => {
       ],
     });
 
-    expect(identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: true });
+    expect(identification.cluster).toEqual({
+      name: CLUSTER,
+      managed: true,
+      reachable: true,
+      endpoint: server.url,
+      error: null,
+    });
     expect(identification.matchedBy).toBe('workload');
     expect(identification.workload).toMatchObject({
       kind: 'Deployment',
@@ -330,7 +339,13 @@ describe('identify', () => {
       instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0d1')],
     });
 
-    expect(identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: true });
+    expect(identification.cluster).toEqual({
+      name: CLUSTER,
+      managed: true,
+      reachable: true,
+      endpoint: server.url,
+      error: null,
+    });
     expect(identification.pods).toEqual([]);
     expect(identification.podsOnNodes).toEqual([
       { name: 'coredns-1', namespace: 'kube-system', nodeName: 'ip-10-0-12-34.ec2.internal' },
@@ -343,7 +358,6 @@ describe('identify', () => {
         instanceId: 'i-0f1e2d3c4b5a69788',
         unschedulable: false,
         karpenter: false,
-        heldBack: null,
       },
     ]);
     expect(identification.instances[0]).toMatchObject({
@@ -432,7 +446,13 @@ describe('identify', () => {
       { instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')] },
       ['another-cluster'],
     );
-    expect(identification.cluster).toEqual({ name: CLUSTER, managed: false, reachable: false });
+    expect(identification.cluster).toEqual({
+      name: CLUSTER,
+      managed: false,
+      reachable: false,
+      endpoint: null,
+      error: null,
+    });
     expect(server.requests).toEqual([]);
     expect(mocks?.eks.calls()).toEqual([]);
     expect(identification.instances.map((i) => i.instanceId)).toEqual(['i-0f1e2d3c4b5a69788']);
@@ -464,10 +484,18 @@ describe('identify', () => {
     mocks?.restore();
     server.inject({ status: 503, times: 100 });
     const down = await identifyEvent(loadEvent('eks-runtime-new-binary-executed.json'), account);
-    expect(down.identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: false });
+    const unusable = `API server ${server.url} not usable (it kept failing) after`;
+    expect(down.identification.cluster).toEqual({
+      name: CLUSTER,
+      managed: true,
+      reachable: false,
+      endpoint: server.url,
+      error: expect.stringContaining(unusable),
+    });
+    expect(down.identification.cluster?.error).toContain('Kubernetes API: HTTP 503: injected 503');
+    // One lookup failed, once: the others are not tried against a server known to be down.
     expect(down.identification.errors).toEqual([
-      { step: 'pods', message: expect.stringContaining('503') },
-      { step: `kubernetes ${CLUSTER}`, message: expect.stringContaining('503') },
+      { step: 'pods', message: expect.stringContaining(unusable), affects: EVERY_ACTION, consequence: null },
     ]);
     expect(down.identification.instances.map((i) => [i.instanceId, i.autoScalingGroup])).toEqual([
       ['i-0f1e2d3c4b5a69788', 'eks-general'],
@@ -482,9 +510,22 @@ describe('identify', () => {
       instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
     });
 
-    expect(identification.errors).toEqual([{ step: 'pods', message: expect.stringContaining('403') }]);
+    expect(identification.errors).toEqual([
+      {
+        step: 'pods',
+        message: expect.stringContaining('Kubernetes API: HTTP 403'),
+        affects: EVERY_ACTION,
+        consequence: null,
+      },
+    ]);
     expect(identification.nodes.map((n) => n.name)).toEqual(['ip-10-0-12-34.ec2.internal']);
-    expect(identification.cluster).toEqual({ name: CLUSTER, managed: true, reachable: true });
+    expect(identification.cluster).toEqual({
+      name: CLUSTER,
+      managed: true,
+      reachable: true,
+      endpoint: server.url,
+      error: null,
+    });
     expect(identification.instances.map((i) => i.instanceId)).toEqual(['i-0f1e2d3c4b5a69788']);
   });
 

@@ -183,14 +183,15 @@ describe('simulation', () => {
     expect(kube.length).toBeGreaterThan(0);
     expect(kube.filter((r) => r.method !== 'GET')).toEqual([]);
     const writes = aws.filter((r) => !/^(Describe|List|Get)/.test(r.operation));
-    // The only writes: the notification, and the incident record (claim and plan), which holds no change.
+    // The only writes: the notification, and the incident record (claim, plan, outcome), which holds no change.
     expect(writes.filter((r) => r.service !== 'dynamodb').map((r) => r.operation)).toEqual(['Publish']);
     expect(writes.filter((r) => r.service === 'dynamodb').map((r) => r.operation)).toEqual([
       'UpdateItem',
       'UpdateItem',
+      'UpdateItem',
     ]);
     const [record] = loadSimulation(STATE)?.incidents ?? [];
-    expect(record).toMatchObject({ dryRun: true, state: 'open', entries: {} });
+    expect(record).toMatchObject({ dryRun: true, state: 'open', entries: {}, outcome: 'identified' });
   });
 });
 

@@ -185,11 +185,13 @@ describe('functions', () => {
     ]);
   });
 
-  it('grant notify publishing on the topic and use of its key, nothing else', () => {
+  it('grant notify publishing on the topic and use of its key, and the outcome in the record, nothing else', () => {
     const topic = only(template, 'AWS::SNS::Topic').id;
     const key = topicKeyId();
     const statements = statementsOf(roleOf(notifyId)).filter(
-      (s) => !/^(logs|xray):/.test([s.Action].flat()[0] ?? ''),
+      (s) =>
+        !/^(logs|xray|dynamodb):/.test([s.Action].flat()[0] ?? '') &&
+        ![s.Resource].flat().some((r) => JSON.stringify(r).includes('IncidentsKey')),
     );
     expect(statements).toEqual([
       expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topic } }),
@@ -291,19 +293,18 @@ describe('incident table', () => {
     expect(template.toJSON().Resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true });
   });
 
-  it('lets the workflow functions only update items, release also read and list by state, notify nothing', () => {
+  it('lets the workflow functions only update and read items, release also list by state', () => {
     const recordGrants = (fn: string) =>
       (statementsOf(roleOf(fn)) as Statement[])
         .filter((st) => /^dynamodb:/.test([st.Action].flat()[0] ?? ''))
         .map((st) => `${[st.Action].flat().join(',')} on ${JSON.stringify(st.Resource)}`);
-    const onTable = `dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`;
-    for (const fn of [claimId, identifyId, isolateId, cordonId, protectId, revokeId, snapshotId]) {
+    const onTable = `dynamodb:GetItem,dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`;
+    for (const fn of [claimId, identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId]) {
       expect(recordGrants(fn)).toEqual([onTable]);
       expect(template.toJSON().Resources[fn].Properties.Environment.Variables.INCIDENT_TABLE).toEqual({
         Ref: tableId,
       });
     }
-    expect(recordGrants(notifyId)).toEqual([]);
     expect(recordGrants(releaseId)).toEqual([
       `dynamodb:GetItem,dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`,
       `dynamodb:Query on {"Fn::Join":["",[{"Fn::GetAtt":["${tableId}","Arn"]},"/index/by-state"]]}`,

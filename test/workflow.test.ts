@@ -228,7 +228,8 @@ describe('response state machine', () => {
     expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
     const text = message();
     expect(text).toContain('Not found: pod edge/api-gateway-7d9f8c6b5-qw4rt');
-    expect(text).toContain('  isolate-pods: skipped (no pod was identified (already gone?))');
+    expect(text).toContain('  isolate-pods: skipped (no pod to isolate was identified)');
+    expect(outcome()).toBe('contained');
   });
 
   it('retries a throttled call and completes', async () => {
@@ -266,7 +267,7 @@ describe('response state machine', () => {
     const instances: FakeInstance[] = [];
     for (let i = 0; i < 10; i++) {
       const name = `ip-10-0-2-${10 + i}.ec2.internal`;
-      const id = `i-0ds${String(i).padStart(14, '0')}`;
+      const id = `i-0d5${String(i).padStart(14, '0')}`;
       server.add('nodes', node(name, id));
       server.add('pods', {
         metadata: {
@@ -303,12 +304,20 @@ describe('response state machine', () => {
     expect(
       server.list('pods', 'monitoring').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL]),
     ).toHaveLength(10);
-    const heldBack = message()
-      .split('\n')
-      .filter((line) =>
-        line.includes(': skipped: held back: over the limit of 3 nodes cordoned per execution'),
-      );
-    expect(heldBack).toHaveLength(7);
+    const cordoned = server
+      .list('nodes')
+      .filter((n) => n.spec?.unschedulable)
+      .map((n) => n.metadata.name);
+    // The instances behind the isolated pods are protected, as far as the nodes cordoned: here all ten.
+    expect(account.state.instances.filter((i) => i.terminationProtection)).toHaveLength(10);
+    const heldBack = `Held back: 7 node(s), over the limit of 3 nodes cordoned per execution: ${server
+      .list('nodes')
+      .map((n) => n.metadata.name)
+      .filter((name) => !cordoned.includes(name))
+      .sort()
+      .join(', ')}`;
+    expect(message()).toContain(heldBack);
+    expect(message()).toContain('    held back: 7 node(s), over the limit of 3 nodes cordoned per execution');
   });
 
   it('never isolates a protected system pod, and says so', async () => {
@@ -335,7 +344,7 @@ describe('response state machine', () => {
     });
     expect(server.list('networkpolicies')).toEqual([]);
     expect(message()).toContain(
-      'pod kube-system/coredns-6d4b75cb6d-x2x8n: skipped: held back: protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated',
+      'Held back: 1 pod(s), protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated: kube-system/coredns-6d4b75cb6d-x2x8n',
     );
   });
 

@@ -32,13 +32,6 @@ export async function cordonNode(
   if (!cluster?.managed) return skippedResult('cordon-nodes', 'no cluster the responder may act on');
   const name = input.target.name;
   const target = `node ${name}`;
-  if (input.target.heldBack) {
-    return {
-      action: 'cordon-nodes',
-      skipped: null,
-      items: [item(target, 'skipped', `held back: ${input.target.heldBack}`)],
-    };
-  }
   const done = await settle(async () => {
     const kube = await kubernetes(cluster.name);
     const node = await kube.readNode(name);

@@ -173,13 +173,12 @@ export async function isolatePods(
   if (notPlanned) return notPlanned;
   const { cluster, pods } = input.identification;
   if (!cluster?.managed) return skippedResult('isolate-pods', 'no cluster the responder may act on');
-  if (pods.length === 0) return skippedResult('isolate-pods', 'no pod was identified (already gone?)');
+  if (!cluster.reachable) return skippedResult('isolate-pods', `cluster ${cluster.name} not reached`);
+  if (pods.length === 0) return skippedResult('isolate-pods', 'no pod to isolate was identified');
   const kube = await kubernetes(cluster.name);
 
-  const items: ActionItem[] = pods.flatMap((pod) =>
-    pod.heldBack ? [item(`pod ${pod.namespace}/${pod.name}`, 'skipped', `held back: ${pod.heldBack}`)] : [],
-  );
-  const toIsolate = pods.filter((pod) => pod.heldBack === null);
+  const items: ActionItem[] = [];
+  const toIsolate = pods;
   for (const namespace of [...new Set(toIsolate.map((pod) => pod.namespace))]) {
     const inNamespace = toIsolate.filter((pod) => pod.namespace === namespace);
     const policyTarget = `networkpolicy ${namespace}/${QUARANTINE_POLICY}`;

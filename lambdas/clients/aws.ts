@@ -7,6 +7,7 @@ import {
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { namedCalls } from './named-calls.js';
 
 export type AwsClients = { ec2: EC2Client; autoScaling: AutoScalingClient; iam: IAMClient; eks: EKSClient };
 
@@ -25,10 +26,10 @@ export function awsClients(overrides: ClientOverrides = {}): AwsClients {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   const config = { maxAttempts: 5, retryMode: 'adaptive', ...defined };
   return {
-    ec2: new EC2Client(config),
-    autoScaling: new AutoScalingClient(config),
-    iam: new IAMClient(config),
-    eks: new EKSClient(config),
+    ec2: namedCalls(new EC2Client(config)),
+    autoScaling: namedCalls(new AutoScalingClient(config)),
+    iam: namedCalls(new IAMClient(config)),
+    eks: namedCalls(new EKSClient(config)),
   };
 }
 

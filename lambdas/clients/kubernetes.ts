@@ -8,9 +8,12 @@ import {
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
+  createConfiguration,
+  type HttpLibrary,
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
+  ServerConfiguration,
   setHeaderOptions,
   type V1Job,
   type V1LabelSelector,
@@ -21,22 +24,55 @@ import {
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../core/workload.js';
+import { messageOf } from '../shared/errors.js';
 import { eksToken } from './eks-token.js';
-import { isTransientKubernetesError, retrying } from './retry.js';
+import {
+  ClusterUnreachableError,
+  isConnectionFailure,
+  isTransientKubernetesError,
+  KUBERNETES_REQUEST_TIMEOUT_MS,
+  KUBERNETES_RETRY,
+  type RetryPolicy,
+  retrying,
+} from './retry.js';
 
 export type KubernetesApis = {
+  /** The API server's URL, to name it when it cannot be reached. */
+  server: string;
   core: CoreV1Api;
   apps: AppsV1Api;
   batch: BatchV1Api;
   networking: NetworkingV1Api;
 };
 
-export function apisFromKubeConfig(config: KubeConfig): KubernetesApis {
+/**
+ * The typed clients of the kubeconfig's current cluster, as `makeApiClient` builds them, except that
+ * every request is aborted when no answer came within `requestTimeoutMs` (undici waits 300 s for headers).
+ */
+export function apisFromKubeConfig(
+  config: KubeConfig,
+  requestTimeoutMs = KUBERNETES_REQUEST_TIMEOUT_MS,
+): KubernetesApis {
+  const server = config.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig has no current cluster');
+  const fetching = createConfiguration().httpApi;
+  const httpApi: HttpLibrary = {
+    send(request) {
+      request.setSignal(AbortSignal.timeout(requestTimeoutMs));
+      return fetching.send(request);
+    },
+  };
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: config },
+    httpApi,
+  });
   return {
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    batch: config.makeApiClient(BatchV1Api),
-    networking: config.makeApiClient(NetworkingV1Api),
+    server,
+    core: new CoreV1Api(configuration),
+    apps: new AppsV1Api(configuration),
+    batch: new BatchV1Api(configuration),
+    networking: new NetworkingV1Api(configuration),
   };
 }
 
@@ -93,35 +129,15 @@ function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 /** 409: the object changed since it was read (a resourceVersion precondition failed), or already exists. */
 export function isConflict(error: unknown): boolean {
   return error instanceof ApiException && error.code === 409;
 }
 
-/** Reads are retried on throttling and server errors; a 404 is an answer: null. */
-async function orNull<T>(read: () => Promise<T>): Promise<T | null> {
-  try {
-    return await retrying(read, isTransientKubernetesError);
-  } catch (error) {
-    if (isNotFound(error)) return null;
-    throw error;
-  }
-}
-
 type Page<T> = { items: T[]; metadata?: { _continue?: string } };
 const PAGE_SIZE = 500;
-
-async function allPages<T>(fetchPage: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
-  const items: T[] = [];
-  let cont: string | undefined;
-  do {
-    const token = cont;
-    const page = await retrying(() => fetchPage(token), isTransientKubernetesError);
-    items.push(...page.items);
-    cont = page.metadata?._continue || undefined;
-  } while (cont);
-  return items;
-}
 
 export type Controller = {
   kind: Exclude<WorkloadKind, 'Pod'>;
@@ -136,15 +152,69 @@ export type PodQuery = { labelSelector?: string; fieldSelector?: string };
 
 /** The calls the responder makes to a cluster's API: reads for identification, patches for containment. */
 export class Kubernetes {
-  constructor(private readonly apis: KubernetesApis) {}
+  /** Set once a call has spent the retry budget: later calls fail at once with the same error. */
+  private unreachable: ClusterUnreachableError | null = null;
+
+  constructor(
+    private readonly apis: KubernetesApis,
+    private readonly retry: RetryPolicy = KUBERNETES_RETRY,
+  ) {}
+
+  /** The API server's URL. */
+  get server(): string {
+    return this.apis.server;
+  }
+
+  /** Why the API server counts as unreachable (a call spent the retry budget); null while it answers. */
+  get failure(): ClusterUnreachableError | null {
+    return this.unreachable;
+  }
+
+  /**
+   * A call, retried within the policy's bound on 429, 5xx and connection failures (refused, reset, timed
+   * out, TLS). Past the bound the cluster counts as unreachable for the life of this client: the error
+   * names the endpoint, the attempts and the last cause.
+   */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    if (this.unreachable) throw this.unreachable;
+    return retrying(request, isTransientKubernetesError, this.retry, (error, attempts, elapsed) => {
+      const how = isConnectionFailure(error) ? 'not reached' : 'not usable (it kept failing)';
+      this.unreachable = new ClusterUnreachableError(
+        `API server ${this.server} ${how} after ${attempts} attempt(s) over ${seconds(elapsed)}: ${messageOf(error)}`,
+      );
+      return this.unreachable;
+    });
+  }
+
+  /** Reads are retried; a 404 is an answer: null. */
+  private async orNull<T>(read: () => Promise<T>): Promise<T | null> {
+    try {
+      return await this.call(read);
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  private async allPages<T>(fetchPage: (cont: string | undefined) => Promise<Page<T>>): Promise<T[]> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    do {
+      const token = cont;
+      const page = await this.call(() => fetchPage(token));
+      items.push(...page.items);
+      cont = page.metadata?._continue || undefined;
+    } while (cont);
+    return items;
+  }
 
   readPod(namespace: string, name: string): Promise<V1Pod | null> {
-    return orNull(() => this.apis.core.readNamespacedPod({ namespace, name }));
+    return this.orNull(() => this.apis.core.readNamespacedPod({ namespace, name }));
   }
 
   /** Pods in one namespace, or in all namespaces when `namespace` is null (only with a field selector). */
   listPods(namespace: string | null, query: PodQuery): Promise<V1Pod[]> {
-    return allPages((cont) =>
+    return this.allPages((cont) =>
       namespace === null
         ? this.apis.core.listPodForAllNamespaces({ ...query, limit: PAGE_SIZE, _continue: cont })
         : this.apis.core.listNamespacedPod({ namespace, ...query, limit: PAGE_SIZE, _continue: cont }),
@@ -152,25 +222,25 @@ export class Kubernetes {
   }
 
   readServiceAccount(namespace: string, name: string): Promise<V1ServiceAccount | null> {
-    return orNull(() => this.apis.core.readNamespacedServiceAccount({ namespace, name }));
+    return this.orNull(() => this.apis.core.readNamespacedServiceAccount({ namespace, name }));
   }
 
   readNode(name: string): Promise<V1Node | null> {
-    return orNull(() => this.apis.core.readNode({ name }));
+    return this.orNull(() => this.apis.core.readNode({ name }));
   }
 
   listNodes(): Promise<V1Node[]> {
-    return allPages((cont) => this.apis.core.listNode({ limit: PAGE_SIZE, _continue: cont }));
+    return this.allPages((cont) => this.apis.core.listNode({ limit: PAGE_SIZE, _continue: cont }));
   }
 
   listServiceAccounts(): Promise<V1ServiceAccount[]> {
-    return allPages((cont) =>
+    return this.allPages((cont) =>
       this.apis.core.listServiceAccountForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
     );
   }
 
   listReplicaSets(namespace: string, labelSelector: string): Promise<V1ReplicaSet[]> {
-    return allPages((cont) =>
+    return this.allPages((cont) =>
       this.apis.apps.listNamespacedReplicaSet({
         namespace,
         labelSelector,
@@ -181,7 +251,7 @@ export class Kubernetes {
   }
 
   listJobs(namespace: string): Promise<V1Job[]> {
-    return allPages((cont) =>
+    return this.allPages((cont) =>
       this.apis.batch.listNamespacedJob({ namespace, limit: PAGE_SIZE, _continue: cont }),
     );
   }
@@ -209,28 +279,25 @@ export class Kubernetes {
           .readNamespacedReplicationController(params)
           .then((rc) => ({ metadata: rc.metadata, selector: { matchLabels: rc.spec?.selector } })),
     };
-    const object = await orNull(reads[kind]);
+    const object = await this.orNull(reads[kind]);
     if (!object) return null;
     return { kind, name, namespace, uid: object.metadata?.uid ?? '', selector: object.selector ?? null };
   }
 
   listNetworkPolicies(namespace: string): Promise<V1NetworkPolicy[]> {
-    return allPages((cont) =>
+    return this.allPages((cont) =>
       this.apis.networking.listNamespacedNetworkPolicy({ namespace, limit: PAGE_SIZE, _continue: cont }),
     );
   }
 
   readNetworkPolicy(namespace: string, name: string): Promise<V1NetworkPolicy | null> {
-    return orNull(() => this.apis.networking.readNamespacedNetworkPolicy({ namespace, name }));
+    return this.orNull(() => this.apis.networking.readNamespacedNetworkPolicy({ namespace, name }));
   }
 
   /** Creates the policy; null when one of that name already exists (409), so the caller reads it. */
   async createNetworkPolicy(namespace: string, body: V1NetworkPolicy): Promise<V1NetworkPolicy | null> {
     try {
-      return await retrying(
-        () => this.apis.networking.createNamespacedNetworkPolicy({ namespace, body }),
-        isTransientKubernetesError,
-      );
+      return await this.call(() => this.apis.networking.createNamespacedNetworkPolicy({ namespace, body }));
     } catch (error) {
       if (error instanceof ApiException && error.code === 409) return null;
       throw error;
@@ -238,16 +305,14 @@ export class Kubernetes {
   }
 
   replaceNetworkPolicy(namespace: string, name: string, body: V1NetworkPolicy): Promise<V1NetworkPolicy> {
-    return retrying(
-      () => this.apis.networking.replaceNamespacedNetworkPolicy({ namespace, name, body }),
-      isTransientKubernetesError,
-    );
+    return this.call(() => this.apis.networking.replaceNamespacedNetworkPolicy({ namespace, name, body }));
   }
 
   /** Deletes the policy; false when it was already gone. */
   async deleteNetworkPolicy(namespace: string, name: string): Promise<boolean> {
     return (
-      (await orNull(() => this.apis.networking.deleteNamespacedNetworkPolicy({ namespace, name }))) !== null
+      (await this.orNull(() => this.apis.networking.deleteNamespacedNetworkPolicy({ namespace, name }))) !==
+      null
     );
   }
 
@@ -264,7 +329,7 @@ export class Kubernetes {
     resourceVersion?: string,
   ): Promise<V1Pod | null> {
     const body = { metadata: resourceVersion ? { ...metadata, resourceVersion } : metadata };
-    return orNull(() => this.apis.core.patchNamespacedPod({ namespace, name, body }, MERGE_PATCH));
+    return this.orNull(() => this.apis.core.patchNamespacedPod({ namespace, name, body }, MERGE_PATCH));
   }
 
   /** A JSON merge patch of a node: `spec.unschedulable` (null removes it), annotations. Null when the node is gone. */
@@ -275,12 +340,15 @@ export class Kubernetes {
       metadata?: { annotations?: Record<string, string | null> };
     },
   ): Promise<V1Node | null> {
-    return orNull(() => this.apis.core.patchNode({ name, body }, MERGE_PATCH));
+    return this.orNull(() => this.apis.core.patchNode({ name, body }, MERGE_PATCH));
   }
 }
 
 /** The Kubernetes API of any cluster by name, reached through EKS (see EksClusters). */
-export function eksKubernetes(eks: EKSClient): (clusterName: string) => Promise<Kubernetes> {
+export function eksKubernetes(
+  eks: EKSClient,
+  retry: RetryPolicy = KUBERNETES_RETRY,
+): (clusterName: string) => Promise<Kubernetes> {
   const clusters = new EksClusters(eks);
-  return async (clusterName) => new Kubernetes(await clusters.apis(clusterName));
+  return async (clusterName) => new Kubernetes(await clusters.apis(clusterName), retry);
 }

@@ -63,6 +63,11 @@ export const LimitsSchema = z.strictObject({
   maxPodsIsolated: z.number().int().min(0).default(20),
   /** Nodes cordoned by one execution at most (a DaemonSet finding can reach every node). */
   maxNodesCordoned: z.number().int().min(0).default(3),
+  /**
+   * Instances protected and snapshotted by one execution at most: those the finding names first, then
+   * those behind the nodes cordoned and the pods isolated (only those: the rest are held back).
+   */
+  maxInstances: z.number().int().min(0).default(20),
 });
 
 export const ResponderSettingsSchema = z.strictObject({
@@ -85,7 +90,7 @@ export const ResponderSettingsSchema = z.strictObject({
   /** Plan, identify and notify, changing nothing: every planned action is held back. */
   dryRun: z.boolean().default(false),
   protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
-  limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3 }),
+  limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;

@@ -1,7 +1,9 @@
 /** Cordon-nodes Lambda, one node per invocation (lambdas/actions/cordon-nodes.ts). */
+
 import { EKSClient } from '@aws-sdk/client-eks';
 import { type CordonInput, cordonNode } from '../actions/cordon-nodes.js';
 import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
+import { namedCalls } from '../clients/named-calls.js';
 import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 
@@ -11,5 +13,5 @@ export const cordonNodesHandler =
     cordonNode(input, kubernetes, journalOf(store, input));
 
 export const handler = lazyHandler(() =>
-  cordonNodesHandler(eksKubernetes(new EKSClient({})), IncidentStore.fromEnvironment()),
+  cordonNodesHandler(eksKubernetes(namedCalls(new EKSClient({}))), IncidentStore.fromEnvironment()),
 );

@@ -1,17 +1,41 @@
-/** Notify Lambda: publish one SNS message per execution, whatever the earlier steps reached. */
+/**
+ * Notify Lambda: publish one SNS message per execution, whatever the earlier steps reached, after
+ * writing the outcome to the incident record (a failed response is contained again on its next sighting).
+ */
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { composeNotification, type Outcome } from '../notify/message.js';
+import { namedCalls } from '../clients/named-calls.js';
+import { type ClaimOutput, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
+import { IncidentStore } from '../incident/store.js';
+import { composeNotification, type Outcome, withinSnsLimit } from '../notify/message.js';
 import { requireEnv } from '../shared/env.js';
+import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 
 export type NotifyOutput = { messageId: string; outcome: Outcome };
 
-export function notifyHandler(sns: SNSClient, topicArn: string): (state: unknown) => Promise<NotifyOutput> {
+/** Records how this execution's response ended; a line for the message when that could not be done. */
+async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outcome): Promise<string | null> {
+  const claimed = claim as ClaimOutput | undefined;
+  if (claimed?.claimed !== true || !claimed.executionArn) return null;
+  try {
+    await store.recordOutcome(claimed.findingId, claimed.executionArn, outcome, new Date().toISOString());
+    return null;
+  } catch (error) {
+    logger.error('outcome not recorded', { findingId: claimed.findingId, error: messageOf(error) });
+    return `The outcome could not be written to the incident record (${messageOf(error)}): a sighting of the finding more than ${RESPONSE_TIMEOUT_MINUTES} minutes after this one runs the response again.`;
+  }
+}
+
+export function notifyHandler(
+  sns: SNSClient,
+  topicArn: string,
+  store: IncidentStore,
+): (state: unknown) => Promise<NotifyOutput> {
   return async (state) => {
-    const { subject, message, attributes } = composeNotification(
-      typeof state === 'object' && state !== null ? state : {},
-    );
+    const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
+    const { subject, message, attributes } = composeNotification(execution);
+    const problem = await recordOutcome(store, execution.claim, attributes.outcome);
     const messageAttributes: Record<string, MessageAttributeValue> = {
       findingType: { DataType: 'String', StringValue: attributes.findingType },
       outcome: { DataType: 'String', StringValue: attributes.outcome },
@@ -24,7 +48,7 @@ export function notifyHandler(sns: SNSClient, topicArn: string): (state: unknown
       new PublishCommand({
         TopicArn: topicArn,
         Subject: subject,
-        Message: message,
+        Message: problem ? withinSnsLimit(`${message}\n\n${problem}`) : message,
         MessageAttributes: messageAttributes,
       }),
     );
@@ -33,4 +57,6 @@ export function notifyHandler(sns: SNSClient, topicArn: string): (state: unknown
   };
 }
 
-export const handler = lazyHandler(() => notifyHandler(new SNSClient({}), requireEnv('TOPIC_ARN')));
+export const handler = lazyHandler(() =>
+  notifyHandler(namedCalls(new SNSClient({})), requireEnv('TOPIC_ARN'), IncidentStore.fromEnvironment()),
+);

@@ -7,6 +7,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { awsClients } from '../clients/aws.js';
 import { eksKubernetes } from '../clients/kubernetes.js';
+import { namedCalls } from '../clients/named-calls.js';
 import { IncidentStore } from '../incident/store.js';
 import { clean } from '../notify/message.js';
 import {
@@ -54,7 +55,7 @@ export const handler = lazyHandler(() => {
   const clients = awsClients();
   return releaseHandler(
     { ...clients, store: IncidentStore.fromEnvironment(), kubernetes: eksKubernetes(clients.eks) },
-    new SNSClient({}),
+    namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
   );
 });

@@ -1,12 +1,15 @@
 /**
  * What identification found but the response must not touch: protected workloads (identified and
  * reported, never isolated, their roles never stripped) and what lies beyond the blast-radius limits
- * (pods isolated and nodes cordoned per execution). Held-back targets stay in the identification, with
- * why, so the notification lists them for a person to decide. Pure.
+ * (pods isolated, nodes cordoned, instances protected and snapshotted per execution). Instance actions
+ * follow the pods and nodes actually contained. Held-back targets are summarised with why, so the
+ * notification lists them for a person to decide and the execution state stays small. Pure.
  */
 import { matchesLabelSelector } from '../core/selectors.js';
 import type { ResponderSettings } from '../core/settings.js';
-import type { Identification } from './identify.js';
+import type { HeldBack, IdentifiedPod, IdentifiedRole } from './identification.js';
+
+type Limits = ResponderSettings['limits'];
 
 export function protectionOf(
   pod: { namespace: string; labels: Record<string, string> },
@@ -21,45 +24,122 @@ export function protectionOf(
   return `protected workload (${rule.namespace}${rule.labelSelector ? ` ${rule.labelSelector}` : ''})`;
 }
 
-export function applyGuards(
-  found: Identification,
+export type Decided<T> = { acting: T[]; heldBack: { target: T; reason: string }[] };
+
+/** Protected pods are held back; of the others, the first `maxPodsIsolated` are isolated. */
+export function scopePods(
+  pods: readonly IdentifiedPod[],
   settings: Pick<ResponderSettings, 'protectedWorkloads' | 'limits'>,
-): Identification {
-  const { maxPodsIsolated, maxNodesCordoned } = settings.limits;
-  let isolating = 0;
-  const pods = found.pods.map((pod) => {
+): Decided<IdentifiedPod> {
+  const { maxPodsIsolated } = settings.limits;
+  const decided: Decided<IdentifiedPod> = { acting: [], heldBack: [] };
+  for (const pod of pods) {
     const protectedBy = protectionOf(pod, settings.protectedWorkloads);
-    if (protectedBy) return { ...pod, heldBack: `${protectedBy}: identified and reported, never isolated` };
-    isolating++;
-    return isolating > maxPodsIsolated
-      ? { ...pod, heldBack: `over the limit of ${maxPodsIsolated} pods isolated per execution` }
-      : { ...pod, heldBack: null };
-  });
+    if (protectedBy)
+      decided.heldBack.push({
+        target: pod,
+        reason: `${protectedBy}: identified and reported, never isolated`,
+      });
+    else if (decided.acting.length >= maxPodsIsolated)
+      decided.heldBack.push({
+        target: pod,
+        reason: `over the limit of ${maxPodsIsolated} pods isolated per execution`,
+      });
+    else decided.acting.push(pod);
+  }
+  return decided;
+}
 
-  // Nodes that run the most pods of the incident come first; a node named by the finding counts as one.
-  const weight = (name: string) => pods.filter((pod) => pod.nodeName === name).length;
-  const ranked = [...found.nodes].sort(
-    (a, b) => weight(b.name) - weight(a.name) || a.name.localeCompare(b.name),
-  );
-  const allowed = new Set(ranked.slice(0, maxNodesCordoned).map((node) => node.name));
-  const nodes = found.nodes.map((node) => ({
-    ...node,
-    heldBack: allowed.has(node.name)
-      ? null
-      : `over the limit of ${maxNodesCordoned} nodes cordoned per execution`,
-  }));
+export type NodeScope = {
+  /** Nodes to cordon. */
+  cordon: string[];
+  /** Nodes whose instances are in scope: those cordoned and those that run an isolated pod. */
+  hosts: string[];
+  /** Nodes not cordoned, with why. */
+  heldBack: { target: string; reason: string }[];
+};
 
-  const protectedUsers = new Set(
-    pods
-      .filter((pod) => pod.heldBack?.startsWith('protected'))
-      .map((pod) => `pod ${pod.namespace}/${pod.name}`),
+/**
+ * Which nodes to cordon: those the finding names first, then those that run the most isolated pods, then
+ * the most pods of the incident (by name on a tie), up to `maxNodesCordoned`.
+ */
+export function scopeNodes(
+  named: readonly string[],
+  pods: { acting: readonly IdentifiedPod[]; all: readonly IdentifiedPod[] },
+  limits: Pick<Limits, 'maxNodesCordoned'>,
+): NodeScope {
+  const count = (list: readonly IdentifiedPod[], name: string) =>
+    list.filter((p) => p.nodeName === name).length;
+  const candidates = [
+    ...new Set([...named, ...pods.all.flatMap((pod) => (pod.nodeName ? [pod.nodeName] : []))]),
+  ];
+  const ranked = [...candidates].sort(
+    (a, b) =>
+      Number(named.includes(b)) - Number(named.includes(a)) ||
+      count(pods.acting, b) - count(pods.acting, a) ||
+      count(pods.all, b) - count(pods.all, a) ||
+      a.localeCompare(b),
   );
-  const roles = found.roles.map((role) => {
-    const users = role.usedBy.filter((user) => protectedUsers.has(user));
+  const cordon = ranked.slice(0, limits.maxNodesCordoned);
+  const hosts = [
+    ...new Set([...cordon, ...pods.acting.flatMap((pod) => (pod.nodeName ? [pod.nodeName] : []))]),
+  ];
+  const reason = `over the limit of ${limits.maxNodesCordoned} nodes cordoned per execution`;
+  return {
+    cordon,
+    hosts,
+    heldBack: ranked.slice(limits.maxNodesCordoned).map((target) => ({ target, reason })),
+  };
+}
+
+/** The instances to act on, in order of priority (named by the finding first), up to `maxInstances`. */
+export function scopeInstances(
+  ids: readonly string[],
+  limits: Pick<Limits, 'maxInstances'>,
+): Decided<string> {
+  const unique = [...new Set(ids)];
+  const reason = `over the limit of ${limits.maxInstances} instances protected and snapshotted per execution`;
+  return {
+    acting: unique.slice(0, limits.maxInstances),
+    heldBack: unique.slice(limits.maxInstances).map((target) => ({ target, reason })),
+  };
+}
+
+/** A role that a protected pod uses is held back from revocation. */
+export function guardRoles(
+  roles: readonly IdentifiedRole[],
+  protectedPods: readonly string[],
+): IdentifiedRole[] {
+  const users = new Set(protectedPods);
+  return roles.map((role) => {
+    const protectedUsers = role.usedBy.filter((user) => users.has(user));
     return {
       ...role,
-      heldBack: users.length > 0 ? `used by a protected workload (${users.join(', ')})` : null,
+      heldBack:
+        protectedUsers.length > 0 ? `used by a protected workload (${protectedUsers.join(', ')})` : null,
     };
   });
-  return { ...found, pods, nodes, roles };
+}
+
+/** How many names a held-back group or a role's list of users keeps; the count is always exact. */
+export const LISTED = 50;
+
+/** Lists longer than LISTED end with "… and N more". */
+export function capped(names: readonly string[], max = LISTED): string[] {
+  return names.length <= max ? [...names] : [...names.slice(0, max), `… and ${names.length - max} more`];
+}
+
+/** Held-back targets grouped by why, in the order first seen. */
+export function summarise(
+  kind: HeldBack['kind'],
+  entries: readonly { target: string; reason: string }[],
+): HeldBack[] {
+  const groups = new Map<string, string[]>();
+  for (const { target, reason } of entries) groups.set(reason, [...(groups.get(reason) ?? []), target]);
+  return [...groups].map(([reason, names]) => ({
+    kind,
+    reason,
+    count: names.length,
+    names: names.slice(0, LISTED),
+  }));
 }

@@ -47,7 +47,16 @@ export async function claimFinding(
       json: JSON.stringify(finding),
     },
   });
-  if (claimed) return { claimed: true, findingId: finding.id, dryRun, rerun };
+  if (claimed) {
+    return {
+      claimed: true,
+      findingId: finding.id,
+      executionArn: input.executionArn,
+      dryRun,
+      rerun,
+      previous: claimed.previous,
+    };
+  }
   const record = await store.recordSighting(finding.id, sighting);
   return {
     claimed: false,

@@ -12,6 +12,18 @@ export const TABLE_KEY = 'findingId';
 export const STATE_INDEX = 'by-state';
 export const STATE_INDEX_SORT_KEY = 'createdAt';
 
+/**
+ * The longest a response may run (the state machine's timeout). A claim older than this with no outcome
+ * belongs to an execution that died before Notify: the next sighting takes the finding again.
+ */
+export const RESPONSE_TIMEOUT_MINUTES = 30;
+
+/** What the execution that holds the finding ended with; `responding` until its Notify step. */
+export type ResponseOutcome = 'responding' | 'contained' | 'identified' | 'failed';
+
+/** The attempt a retry took the finding over from. */
+export type PreviousAttempt = { executionArn: string; at: string; outcome: string; dryRun: boolean };
+
 /** open: containment may be in place; releasing: a release is under way; released: undone. */
 export type IncidentState = 'open' | 'releasing' | 'released';
 
@@ -64,9 +76,13 @@ export type IncidentRecord = {
   dryRun: boolean;
   createdAt: string;
   updatedAt: string;
-  /** The execution that claimed the finding, and every execution that ran its actions since. */
+  /** The execution that claimed the finding last, and every execution that ran its actions. */
   executionArn: string;
+  claimedAt: string;
   executions: { executionArn: string; at: string; rerun: boolean }[];
+  /** How the last claiming execution ended (`responding` until its Notify), and every outcome so far. */
+  outcome: ResponseOutcome;
+  outcomes: { executionArn: string; outcome: string; at: string }[];
   finding: {
     type: string;
     accountId: string;
@@ -140,7 +156,15 @@ export function releasePlan(record: IncidentRecord, others: readonly IncidentRec
 
 /** What the Claim state returns: the finding is this execution's to handle, or it was seen before. */
 export type ClaimOutput =
-  | { claimed: true; findingId: string; dryRun: boolean; rerun: boolean }
+  | {
+      claimed: true;
+      findingId: string;
+      executionArn: string;
+      dryRun: boolean;
+      rerun: boolean;
+      /** The earlier attempt this execution takes over (failed, or a dry run), if any. */
+      previous: PreviousAttempt | null;
+    }
   | {
       claimed: false;
       findingId: string;

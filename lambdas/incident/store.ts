@@ -9,7 +9,9 @@ import {
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
+  type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { namedCalls } from '../clients/named-calls.js';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ActionName } from '../core/actions.js';
 import { requireEnv } from '../shared/env.js';
@@ -17,6 +19,8 @@ import {
   entryKey,
   type IncidentRecord,
   type IncidentState,
+  type PreviousAttempt,
+  RESPONSE_TIMEOUT_MINUTES,
   type RecordEntry,
   type ReleaseRecord,
   type Sighting,
@@ -49,7 +53,9 @@ export class IncidentStore {
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
-    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.db = DynamoDBDocumentClient.from(namedCalls(client), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
   }
 
   /** The table the stack made, named by INCIDENT_TABLE. */
@@ -68,15 +74,19 @@ export class IncidentStore {
   }
 
   /**
-   * Claims the finding for this execution: true when no record exists (or only a dry run's, which a real
-   * execution takes over, or when a person asked for a rerun); false when another execution has it.
+   * Claims the finding for this execution when no record exists, when only a dry run has it (a real
+   * execution takes it over), when a person asked for a rerun, or when the last response of the open
+   * incident failed (or died without an outcome, past the state machine's timeout): that one is taken
+   * again and the record keeps both attempts. Null when another execution has it; otherwise what the
+   * previous attempt was, if any.
    */
-  async claim(request: ClaimRequest): Promise<boolean> {
+  async claim(request: ClaimRequest): Promise<{ previous: PreviousAttempt | null } | null> {
+    const stale = new Date(Date.parse(request.at) - RESPONSE_TIMEOUT_MINUTES * 60_000).toISOString();
     const condition = request.rerun
       ? undefined
       : request.dryRun
         ? 'attribute_not_exists(findingId)'
-        : 'attribute_not_exists(findingId) OR dryRun = :true';
+        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome = :failed OR (outcome = :responding AND claimedAt < :stale)))';
     const values: Record<string, unknown> = {
       ':open': 'open',
       ':now': request.at,
@@ -85,11 +95,12 @@ export class IncidentStore {
       ':finding': request.finding,
       ':none': [],
       ':empty': {},
+      ':responding': 'responding',
       ':execution': [{ executionArn: request.executionArn, at: request.at, rerun: request.rerun }],
-      ...(condition?.includes(':true') ? { ':true': true } : {}),
+      ...(condition?.includes(':true') ? { ':true': true, ':failed': 'failed', ':stale': stale } : {}),
     };
     try {
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { findingId: request.findingId },
@@ -98,18 +109,65 @@ export class IncidentStore {
             'dryRun = :dryRun',
             'createdAt = if_not_exists(createdAt, :now)',
             'updatedAt = :now',
+            'claimedAt = :now',
+            'outcome = :responding',
             'executionArn = :arn',
             'finding = if_not_exists(finding, :finding)',
             'sightings = if_not_exists(sightings, :none)',
             'executions = list_append(if_not_exists(executions, :none), :execution)',
-            // An open incident keeps its entries on a rerun: their `before` predates the first containment.
-            // A released one has none left.
+            'outcomes = if_not_exists(outcomes, :none)',
+            // An open incident keeps its entries on a rerun or a retry: their `before` predates the first
+            // containment. A released one has none left.
             'entries = if_not_exists(entries, :empty)',
             'releases = if_not_exists(releases, :none)',
           ].join(', '),
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+        }),
+      );
+      const old = Attributes as Partial<IncidentRecord> | undefined;
+      if (!old?.executionArn) return { previous: null };
+      return {
+        previous: {
+          executionArn: old.executionArn,
+          at: old.claimedAt ?? old.createdAt ?? '',
+          outcome: old.outcome ?? 'unknown',
+          dryRun: old.dryRun === true,
+        },
+      };
+    } catch (error) {
+      if (isConditionFailure(error)) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * What the execution that holds the finding ended with: `failed` lets the next sighting contain it
+   * again. False when a later execution has taken the finding over (its outcome is the one that counts).
+   */
+  async recordOutcome(
+    findingId: string,
+    executionArn: string,
+    outcome: string,
+    at: string,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId },
+          UpdateExpression:
+            'SET outcome = :outcome, outcomes = list_append(if_not_exists(outcomes, :none), :entry), updatedAt = :now',
+          ConditionExpression: 'executionArn = :arn',
+          ExpressionAttributeValues: {
+            ':outcome': outcome,
+            ':none': [],
+            ':entry': [{ executionArn, outcome, at }],
+            ':now': at,
+            ':arn': executionArn,
+          },
         }),
       );
       return true;
@@ -153,8 +211,9 @@ export class IncidentStore {
    */
   async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
     const key = entryKey(entry.action, entry.cluster, entry.target);
+    let answer: UpdateCommandOutput;
     try {
-      const { Attributes } = await this.db.send(
+      answer = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { findingId },
@@ -165,12 +224,29 @@ export class IncidentStore {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return (Attributes as { entries: Record<string, RecordEntry> }).entries[key] ?? entry;
     } catch (error) {
       if (isConditionFailure(error))
         throw new IncidentNotClaimedError(`finding ${findingId} has no open incident record to write to`);
       throw error;
     }
+    // DynamoDB answers UPDATED_NEW with the entry, written now or kept; some compatible stores leave out
+    // what the update did not change. Then the entry is read back, consistently: every store answers that.
+    const returned = (answer.Attributes as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[
+      key
+    ];
+    if (returned) return returned;
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        ConsistentRead: true,
+        ProjectionExpression: 'entries.#key',
+        ExpressionAttributeNames: { '#key': key },
+      }),
+    );
+    const recorded = (Item as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[key];
+    if (!recorded) throw new Error(`the incident record of ${findingId} lost its entry ${key}`);
+    return recorded;
   }
 
   /** The outcome of an entry's change. */

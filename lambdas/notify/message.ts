@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { type ActionName, RESULT_KEYS } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
-import type { Identification, IdentifyOutput } from '../identify/identify.js';
+import type { HeldBack, Identification, IdentifyOutput } from '../identify/identify.js';
 import type { ClaimOutput } from '../incident/record.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
@@ -45,13 +45,16 @@ const list = (items: readonly string[], empty = 'none'): string =>
 
 function describeIdentification(found: Identification): string[] {
   const lines: string[] = [];
-  if (found.cluster) {
-    const state = found.cluster.managed
-      ? found.cluster.reachable
-        ? 'managed by the responder'
-        : 'managed by the responder, API not reached'
-      : 'not one the responder may act on: reported only';
-    lines.push(`Cluster: ${clean(found.cluster.name)} (${state})`);
+  const { cluster } = found;
+  if (cluster) {
+    const state = !cluster.managed
+      ? 'not one the responder may act on: reported only'
+      : cluster.error
+        ? `managed by the responder; NOT reached: ${clean(cluster.error, 1000)}`
+        : cluster.reachable
+          ? 'managed by the responder'
+          : `managed by the responder, API ${cluster.endpoint ?? ''} answered, lookups failed (below)`;
+    lines.push(`Cluster: ${clean(cluster.name)} (${state})`);
   }
   if (found.workload)
     lines.push(`Workload: ${found.workload.kind} ${found.workload.namespace}/${found.workload.name}`);
@@ -105,32 +108,75 @@ function describeIdentification(found: Identification): string[] {
   );
   for (const missing of found.notFound)
     lines.push(`Not found: ${missing.kind} ${clean(missing.name)}: ${missing.detail}`);
-  for (const error of found.errors) lines.push(`Lookup failed: ${error.step}: ${clean(error.message)}`);
+  for (const held of found.heldBack) lines.push(`Held back: ${describeHeldBack(held)}`);
+  for (const error of found.errors) {
+    const consequence = error.consequence ? `: ${error.consequence}` : '';
+    lines.push(`Lookup failed: ${clean(error.step)}: ${clean(error.message, 1000)}${consequence}`);
+  }
   return lines;
 }
+
+function describeHeldBack(held: HeldBack): string {
+  const more = held.count > held.names.length ? ` … and ${held.count - held.names.length} more` : '';
+  const names = held.names.map((name) => clean(name, 120)).join(', ');
+  return `${held.count} ${held.kind}(s), ${held.reason}: ${names}${more}`;
+}
+
+/** Which held-back targets each action would have acted on. */
+const HELD_BACK_KIND: Partial<Record<ActionName, HeldBack['kind']>> = {
+  'isolate-pods': 'pod',
+  'cordon-nodes': 'node',
+  'protect-instances': 'instance',
+  'snapshot-volumes': 'instance',
+};
 
 const isResult = (value: unknown): value is ActionResult =>
   typeof value === 'object' && value !== null && 'action' in value && 'items' in value;
 
-type ActionReport = { lines: string[]; failed: boolean; acted: boolean; restore: string[] };
+type ActionReport = {
+  action: ActionName;
+  lines: string[];
+  failed: boolean;
+  acted: boolean;
+  restore: string[];
+};
 
-function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown): ActionReport {
+function reportAction(
+  plan: ResponsePlan,
+  found: Identification,
+  action: ActionName,
+  contain: unknown,
+): ActionReport {
   const decision = plan.actions.find((entry) => entry.action === action);
-  if (!decision) return { lines: [], failed: false, acted: false, restore: [] };
+  if (!decision) return { action, lines: [], failed: false, acted: false, restore: [] };
   if (decision.decision !== 'planned') {
     return {
+      action,
       lines: [`  ${action}: ${decision.decision} (${decision.reason})`],
       failed: false,
       acted: false,
       restore: [],
     };
   }
+  // A lookup that failed leaves the action's targets unknown: it cannot be complete, whatever it did.
+  const blind = found.errors.filter((error) => error.affects.includes(action));
+  const heldBack = found.heldBack
+    .filter((held) => held.kind === HELD_BACK_KIND[action])
+    .map((held) => `    held back: ${held.count} ${held.kind}(s), ${held.reason} (listed above)`);
+  const unknown = blind.map((error) => `    incomplete: the lookup of ${clean(error.step)} failed (above)`);
+  const report = reportResults(action, contain, blind.length > 0);
+  return { ...report, lines: [...report.lines, ...heldBack, ...unknown] };
+}
+
+/** What the action's results say; `incomplete` (a lookup of its targets failed) makes it failed. */
+function reportResults(action: ActionName, contain: unknown, incomplete: boolean): ActionReport {
   const containError = StepError.safeParse(contain);
   if (contain === undefined)
-    return { lines: [`  ${action}: not run`], failed: false, acted: false, restore: [] };
+    return { action, lines: [`  ${action}: not run`], failed: incomplete, acted: false, restore: [] };
   if (containError.success) {
     const why = `${clean(containError.data.Error)}: ${clean(containError.data.Cause, 500)}`;
     return {
+      action,
       lines: [`  ${action}: failed (containment step failed: ${why})`],
       failed: true,
       acted: false,
@@ -150,12 +196,12 @@ function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown):
       if (entry.skipped) skipped.push(entry.skipped);
     }
   }
-  const failed = errors.length > 0 || items.some((i) => i.status === 'failed');
+  const failed = incomplete || errors.length > 0 || items.some((i) => i.status === 'failed');
   const acted = items.some((i) => i.status === 'ok');
   const status = failed ? 'failed' : acted ? 'ok' : 'skipped';
   const why =
     [...new Set(skipped)].join('; ') || (entries.length === 0 ? 'nothing identified to act on' : '');
-  const lines = [`  ${action}: ${status}${status === 'skipped' && why ? ` (${why})` : ''}`];
+  const lines = [`  ${action}: ${status}${status !== 'ok' && why ? ` (${why})` : ''}`];
   for (const i of items) {
     const verified = i.verified === null ? '' : i.verified ? ', verified' : ', NOT verified';
     lines.push(`    ${clean(i.target)}: ${i.status}${verified}: ${clean(i.detail, 600)}`);
@@ -165,7 +211,7 @@ function reportAction(plan: ResponsePlan, action: ActionName, contain: unknown):
   const restore = items
     .filter((i) => i.restore !== null && i.status !== 'skipped')
     .map((i) => `  ${action} ${clean(i.target)}: ${JSON.stringify(i.restore)}`);
-  return { lines, failed, acted, restore };
+  return { action, lines, failed, acted, restore };
 }
 
 type ExecutionState = { detail?: unknown; claim?: unknown; identify?: unknown; contain?: unknown };
@@ -214,7 +260,9 @@ export function composeNotification(state: ExecutionState): Notification {
   if (claim && !claimError.success && claim.claimed === false) return composeSeenAgain(claim, detail.type);
 
   const reports = identified
-    ? identified.plan.actions.map((entry) => reportAction(identified.plan, entry.action, state.contain))
+    ? identified.plan.actions.map((entry) =>
+        reportAction(identified.plan, identified.identification, entry.action, state.contain),
+      )
     : [];
   const outcome: Outcome =
     !identified || reports.some((r) => r.failed)
@@ -238,8 +286,21 @@ export function composeNotification(state: ExecutionState): Notification {
     if (plan.targets.namespace) lines.push(`Namespace: ${clean(plan.targets.namespace)}`);
     if (plan.targets.kubernetesUser) lines.push(`Kubernetes user: ${clean(plan.targets.kubernetesUser)}`);
     for (const note of plan.targets.notes) lines.push(`Note: ${clean(note)}`);
+    const retried = claim?.claimed === true && !claim.rerun ? claim.previous : null;
+    if (retried && !retried.dryRun) {
+      lines.push(
+        `Contained again on this sighting: the previous response (${retried.executionArn}, ${retried.at}) ended ${retried.outcome}.`,
+      );
+    }
   } else {
     lines.push(`GuardDuty finding ${clean(detail.type)} (${detail.id || 'no id'})`);
+  }
+  const failedActions = reports.filter((r) => r.failed).map((r) => r.action);
+  if (outcome === 'failed') {
+    const what = !identified
+      ? `the ${claimError.success ? 'claim' : 'identification'} step failed (below)`
+      : `${failedActions.join(', ') || 'a step'} did not complete (below)`;
+    lines.push(`Outcome: FAILED: ${what}`);
   }
   if (identified) {
     lines.push('', 'What was found:', ...describeIdentification(identified.identification));

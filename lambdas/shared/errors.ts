@@ -1,8 +1,10 @@
 /**
  * Errors worth a retry: throttling, server errors, dropped connections. An action rethrows them as
  * TransientError, which the state machine retries with backoff; every other error becomes a failed item
- * in the action's result, so the other actions still run.
+ * in the action's result, so the other actions still run. And errors for people: one line that says
+ * which call failed, with what status, and why.
  */
+import { ApiException } from '@kubernetes/client-node';
 import { isTransientKubernetesError } from '../clients/retry.js';
 
 export class TransientError extends Error {
@@ -24,9 +26,22 @@ const THROTTLING = new Set([
   'ServiceFailure',
 ]);
 
+/** What the SDK (and the call-naming middleware of lambdas/clients/aws.ts) hang on an AWS error. */
+type AwsErrorFields = {
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number; headers?: Record<string, string> };
+  $service?: string;
+  $operation?: string;
+};
+
+const awsFields = (error: Error): AwsErrorFields => error as Error & AwsErrorFields;
+
+const httpStatusOf = (error: Error): number | undefined =>
+  awsFields(error).$metadata?.httpStatusCode ?? awsFields(error).$response?.statusCode;
+
 export function isTransientAwsError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = httpStatusOf(error);
   return THROTTLING.has(error.name) || status === 429 || (status !== undefined && status >= 500);
 }
 
@@ -34,8 +49,52 @@ export function isTransient(error: unknown): boolean {
   return isTransientAwsError(error) || isTransientKubernetesError(error);
 }
 
-export const messageOf = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** The causes under an error (undici's "fetch failed" keeps the socket error there), most specific last. */
+function causesOf(error: Error): string[] {
+  const causes: string[] = [];
+  let cause: unknown = error.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    causes.push(
+      typeof code === 'string' && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message,
+    );
+    cause = cause.cause;
+  }
+  return causes;
+}
+
+/** The `message` of a Kubernetes Status body, however the client handed the body over. */
+function statusMessage(body: unknown): string {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return body ? `: ${body.slice(0, 300)}` : '';
+    }
+  }
+  const message = (parsed as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? `: ${message}` : '';
+}
+
+/**
+ * One line for a person: `EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response
+ * (text/html)` rather than a parser's complaint; `TypeError: fetch failed: connect ECONNREFUSED …`.
+ */
+export function messageOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error instanceof ApiException) return `Kubernetes API: HTTP ${error.code}${statusMessage(error.body)}`;
+  const { $service, $operation, $response } = awsFields(error);
+  const call = $service && $operation ? `${$service} ${$operation}: ` : '';
+  const status = httpStatusOf(error);
+  if ($response && /Deserialization error|Unexpected token|not valid JSON|XML/i.test(error.message)) {
+    const type = $response.headers?.['content-type'] ?? 'no content type';
+    return `${call}HTTP ${status ?? '?'}, the answer is not an AWS response (${type})`;
+  }
+  const causes = causesOf(error);
+  const text = `${error.name}: ${error.message}${causes.length > 0 ? `: ${causes.join(': ')}` : ''}`;
+  return call ? `${call}${text}${status ? ` (HTTP ${status})` : ''}` : text;
+}
 
 /** Runs a step; a transient failure is thrown for the state machine to retry, any other is returned. */
 export async function settle<T>(

@@ -20,7 +20,13 @@ export function planFor(file: string, settings: Record<string, unknown> = {}): R
   return planResponse(parseFindingEvent(loadEvent(file)).detail, parsed, RESPONDER);
 }
 
-export const managedCluster: Identification['cluster'] = { name: CLUSTER, managed: true, reachable: true };
+export const managedCluster: Identification['cluster'] = {
+  name: CLUSTER,
+  managed: true,
+  reachable: true,
+  endpoint: 'https://127.0.0.1:6443',
+  error: null,
+};
 
 export const identification = (partial: Partial<Identification> = {}): Identification => ({
   ...emptyIdentification(),
@@ -44,7 +50,6 @@ export const identifiedPod = (
   labels: {},
   images: [],
   owner: null,
-  heldBack: null,
   ...extra,
 });
 
@@ -58,7 +63,6 @@ export const identifiedNode = (
   instanceId,
   unschedulable: false,
   karpenter: false,
-  heldBack: null,
   ...extra,
 });
 
