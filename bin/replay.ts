@@ -214,7 +214,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig ?? '');
   if (options.context) kubeConfig.setCurrentContext(options.context);
-  const kube = new Kubernetes(apisFromKubeConfig(kubeConfig));
+  const apis = apisFromKubeConfig(kubeConfig);
   const cluster = options.rewrites.cluster ?? targetsOf(event.detail).cluster;
   // Without a topic, the notification is captured here instead of published.
   const captured = options.topicArn ? undefined : simulatedAccount({});
@@ -234,7 +234,8 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         location,
         clients,
         store: records.store,
-        kubernetes: async () => kube,
+        // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
+        kubernetes: async () => new Kubernetes(apis),
         sns,
         topicArn:
           options.topicArn ?? `arn:aws:sns:${region}:${location.accountId}:guardduty-responder-replay`,

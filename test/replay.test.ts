@@ -14,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { release } from '../bin/release.js';
 import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../bin/replay/deployed.js';
 import { rewriteEvent } from '../bin/replay/rewrite.js';
+import { timeline } from '../bin/replay/timeline.js';
 import { parseReplayArgs, replay } from '../bin/replay.js';
 import { loadSimulation, type Simulation } from '../bin/simulation/simulation.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
@@ -240,7 +241,10 @@ describe('deployed', () => {
           id: 4,
           timestamp: at(3),
           type: 'ExecutionFailed',
-          executionFailedEventDetails: { error: 'ResponseFailed' },
+          executionFailedEventDetails: {
+            error: 'States.Runtime',
+            cause: "Path expression '$[0].cordonNodes' does not point to a value",
+          },
         },
       ],
     });
@@ -264,8 +268,16 @@ describe('deployed', () => {
     expect(result.events).toEqual([
       { type: 'StateEntered', at: 1000, state: 'Identify' },
       { type: 'StateExited', at: 2000, state: 'Identify', output: { identify: { Error: 'X', Cause: 'y' } } },
-      { type: 'ExecutionFailed', at: 3000, error: 'ResponseFailed' },
+      {
+        type: 'ExecutionFailed',
+        at: 3000,
+        error: 'States.Runtime',
+        cause: "Path expression '$[0].cordonNodes' does not point to a value",
+      },
     ]);
+    expect(timeline(result.events).at(-1)).toBe(
+      "  3000 ms  execution failed: States.Runtime: Path expression '$[0].cordonNodes' does not point to a value",
+    );
     expect(historyToEvents([])).toEqual([]);
   });
 
@@ -303,6 +315,25 @@ describe('deployed', () => {
   });
 });
 
+/** A kubeconfig for a cluster at `server` that trusts the simulation's CA. */
+const kubeconfigFor = (server: string, caPem: string) =>
+  file(
+    'kubeconfig.yaml',
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'test',
+          cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+        },
+      ],
+      users: [{ name: 'operator', user: { token: 'operator-token' } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
+      'current-context': 'test',
+    }),
+  );
+
 describe('local mode', () => {
   it('runs the state machine here against the cluster of a kubeconfig and an AWS-compatible endpoint', async () => {
     const { simulatedAccount } = await import('../bin/simulation/account.js');
@@ -315,25 +346,7 @@ describe('local mode', () => {
     const account = simulatedAccount({});
     const aws = new AwsApiServer(account);
     await aws.start();
-    const kubeconfig = file(
-      'kubeconfig.yaml',
-      JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [
-          {
-            name: 'test',
-            cluster: {
-              server: kube.url,
-              'certificate-authority-data': Buffer.from(TEST_CA_PEM).toString('base64'),
-            },
-          },
-        ],
-        users: [{ name: 'operator', user: { token: 'operator-token' } }],
-        contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
-        'current-context': 'test',
-      }),
-    );
+    const kubeconfig = kubeconfigFor(kube.url, TEST_CA_PEM);
     try {
       const result = await run([
         `${EVENTS_DIR}eks-audit-container-with-sensitive-mount.json`,
@@ -357,6 +370,75 @@ describe('local mode', () => {
       expect(aws.requests.map((r) => r.operation)).toContain('GetCallerIdentity');
     } finally {
       await Promise.all([kube.stop(), aws.stop()]);
+    }
+  });
+
+  it('fails loudly when the API server refuses connections, and contains the finding on its next sighting', async () => {
+    const { simulatedAccount } = await import('../bin/simulation/account.js');
+    const { AwsApiServer } = await import('../bin/simulation/aws-api-server.js');
+    const { INCIDENT_TABLE, LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
+    const { KubeApiServer, TEST_CA_PEM } = await import('../bin/simulation/kube-api-server.js');
+    const { pod } = await import('./support/cluster.js');
+    // The API server's port, with nothing listening on it: connections are refused.
+    const kube = new KubeApiServer();
+    const endpoint = await kube.start();
+    await kube.stop();
+    kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
+    const table = await LocalIncidentTable.start();
+    const aws = new AwsApiServer(simulatedAccount({}), table.url);
+    await aws.start();
+    const event = loadEvent('eks-audit-container-with-sensitive-mount.json');
+    const sighting = (count: number) => {
+      const repeat = structuredClone(event);
+      repeat.detail.service.count = count;
+      return file(`sighting-${count}.json`, JSON.stringify(repeat));
+    };
+    const args = [
+      '--kubeconfig',
+      kubeconfigFor(endpoint, TEST_CA_PEM),
+      '--endpoint-url',
+      aws.url,
+      '--region',
+      'us-east-1',
+      '--table',
+      INCIDENT_TABLE,
+    ];
+    const quarantined = () => kube.get('pods', 'ops', 'backup-agent')?.metadata.labels?.[QUARANTINE_LABEL];
+    try {
+      const down = await run([sighting(1), ...args]);
+      expect(down.code).toBe(1);
+      expect(down.out).toContain(
+        'Outcome: FAILED: isolate-pods, cordon-nodes, protect-instances, revoke-iam, snapshot-volumes did not complete',
+      );
+      expect(down.out).toMatch(
+        new RegExp(
+          `Cluster: prod-eks \\(managed by the responder; NOT reached: API server ${endpoint} not reached after \\d+ attempt\\(s\\) over [\\d.]+ s: TypeError: fetch failed: connect ECONNREFUSED`,
+        ),
+      );
+      expect(down.out).toContain('  isolate-pods: failed (cluster prod-eks not reached)');
+      expect(down.out).not.toContain('already gone');
+      expect(down.out).toMatch(/ResponseFailed/);
+
+      await kube.start(Number(new URL(endpoint).port));
+      const up = await run([sighting(2), ...args]);
+      expect(up.code).toBe(0);
+      expect(quarantined()).toBeDefined();
+      expect(up.out).toMatch(
+        /Contained again on this sighting: the previous response \(\S+, \S+\) ended failed\./,
+      );
+
+      const again = await run([sighting(3), ...args]);
+      expect(again.code).toBe(0);
+      expect(again.out).toContain('seen again');
+      expect(again.out).toContain('The actions were not repeated');
+
+      const [record] = await table.records();
+      expect(record?.outcomes.map((o) => o.outcome)).toEqual(['failed', 'contained']);
+      expect(record?.executions).toHaveLength(2);
+      expect(record?.sightings.map((s) => s.count)).toEqual([3]);
+      expect(record?.outcome).toBe('contained');
+    } finally {
+      await Promise.all([kube.stop(), aws.stop(), table.stop()]);
     }
   });
 });

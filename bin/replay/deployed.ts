@@ -64,7 +64,14 @@ export function historyToEvents(history: HistoryEvent[]): ExecutionEvent[] {
     }
     if (type === 'ExecutionSucceeded') return [{ type: 'ExecutionSucceeded', at }];
     if (type === 'ExecutionFailed')
-      return [{ type: 'ExecutionFailed', at, error: event.executionFailedEventDetails?.error }];
+      return [
+        {
+          type: 'ExecutionFailed',
+          at,
+          error: event.executionFailedEventDetails?.error,
+          cause: event.executionFailedEventDetails?.cause,
+        },
+      ];
     if (type === 'ExecutionTimedOut' || type === 'ExecutionAborted')
       return [{ type: 'ExecutionFailed', at, error: type }];
     return [];

@@ -50,6 +50,13 @@ function summarize(state: string, output: unknown): string[] {
 
 const TASKS = new Set(Object.values(TASK_STATES));
 
+/** An error with its cause, as Step Functions reports both: `States.Runtime: Path expression …`. */
+const failure = (event: ExecutionEvent) => {
+  const cause =
+    typeof event.cause === 'string' ? event.cause : event.cause ? JSON.stringify(event.cause) : '';
+  return `${event.error ?? 'an error'}${cause ? `: ${cause.slice(0, 500)}` : ''}`;
+};
+
 export function timeline(events: readonly ExecutionEvent[]): string[] {
   const lines: string[] = [];
   const entered = new Map<string, number[]>();
@@ -57,13 +64,13 @@ export function timeline(events: readonly ExecutionEvent[]): string[] {
     const state = event.state ?? '';
     if (event.type === 'StateEntered') entered.set(state, [...(entered.get(state) ?? []), event.at]);
     if (event.type === 'StateRetried')
-      lines.push(`${ms(event.at)}  ${state.padEnd(21)} retrying after ${event.error ?? 'an error'}`);
+      lines.push(`${ms(event.at)}  ${state.padEnd(21)} retrying after ${failure(event)}`);
     if (event.type === 'StateExited' || event.type === 'StateFailed') {
       const start = entered.get(state)?.shift() ?? event.at;
       // Tasks say what they found or did; Choice, Parallel and Map states only how long they took.
       const detail =
         event.type === 'StateFailed'
-          ? [`failed: ${event.error}`]
+          ? [`failed: ${failure(event)}`]
           : TASKS.has(state)
             ? summarize(state, event.output)
             : [];
@@ -74,7 +81,7 @@ export function timeline(events: readonly ExecutionEvent[]): string[] {
     }
     if (event.type === 'ExecutionSucceeded' || event.type === 'ExecutionFailed') {
       lines.push(
-        `${ms(event.at)}  ${event.type === 'ExecutionSucceeded' ? 'execution succeeded' : `execution failed: ${event.error}`}`,
+        `${ms(event.at)}  ${event.type === 'ExecutionSucceeded' ? 'execution succeeded' : `execution failed: ${failure(event)}`}`,
       );
     }
   }

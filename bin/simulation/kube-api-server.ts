@@ -268,7 +268,11 @@ const modified = (resource: string, name: string) =>
     `Operation cannot be fulfilled on ${resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
   );
 
-export type Fault = { method?: string; path?: RegExp; status: number; times: number };
+/**
+ * A fault the server injects, the way real API servers and networks fail: an HTTP status (429, 5xx, a
+ * 403 from RBAC), a connection reset before any answer (`reset`), or no answer at all (`hang`).
+ */
+export type Fault = { method?: string; path?: RegExp; status: number | 'reset' | 'hang'; times: number };
 
 export class KubeApiServer {
   readonly requests: RecordedRequest[] = [];
@@ -333,7 +337,8 @@ export class KubeApiServer {
     return object;
   }
 
-  async start(): Promise<string> {
+  /** Listens on a free loopback port, or on `port` (the same one again after `stop`, for an outage). */
+  async start(port = 0): Promise<string> {
     const tls = {
       key: readFileSync(new URL('server.key', TLS_DIR)),
       cert: readFileSync(new URL('server.crt', TLS_DIR)),
@@ -343,11 +348,13 @@ export class KubeApiServer {
         this.reply(response, request, null, null, 500, this.status(500, 'InternalError', String(error)));
       });
     });
-    this.url = `https://127.0.0.1:${await listenOnLoopback(this.server)}`;
+    this.url = `https://127.0.0.1:${await listenOnLoopback(this.server, port)}`;
     return this.url;
   }
 
+  /** Stops listening and drops every open connection: clients then get ECONNREFUSED. */
   stop(): Promise<void> {
+    this.server?.closeAllConnections();
     return close(this.server);
   }
 
@@ -399,6 +406,15 @@ export class KubeApiServer {
     );
     if (fault) {
       fault.times--;
+      if (fault.status === 'reset') {
+        this.requests.push({ method, path: url.pathname, query: {}, contentType: null, body, status: 0 });
+        request.socket.destroy();
+        return;
+      }
+      if (fault.status === 'hang') {
+        this.requests.push({ method, path: url.pathname, query: {}, contentType: null, body, status: 0 });
+        return;
+      }
       const reasons: Record<number, string> = {
         401: 'Unauthorized',
         403: 'Forbidden',

@@ -199,8 +199,8 @@ function reportResults(action: ActionName, contain: unknown, incomplete: boolean
   const failed = incomplete || errors.length > 0 || items.some((i) => i.status === 'failed');
   const acted = items.some((i) => i.status === 'ok');
   const status = failed ? 'failed' : acted ? 'ok' : 'skipped';
-  const why =
-    [...new Set(skipped)].join('; ') || (entries.length === 0 ? 'nothing identified to act on' : '');
+  const nothing = incomplete ? 'its targets could not be looked up' : 'nothing identified to act on';
+  const why = [...new Set(skipped)].join('; ') || (entries.length === 0 ? nothing : '');
   const lines = [`  ${action}: ${status}${status !== 'ok' && why ? ` (${why})` : ''}`];
   for (const i of items) {
     const verified = i.verified === null ? '' : i.verified ? ', verified' : ', NOT verified';
