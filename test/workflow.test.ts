@@ -232,6 +232,88 @@ describe('response state machine', () => {
     expect(outcome()).toBe('contained');
   });
 
+  describe('an action that fails after all its retries', () => {
+    const throttled = () =>
+      Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    const storms: [string, string, () => void][] = [
+      [
+        'isolate-pods',
+        'IsolatePods',
+        () => server.inject({ path: /networkpolicies/, status: 503, times: 10_000 }),
+      ],
+      [
+        'cordon-nodes',
+        'CordonNodesItem',
+        () => server.inject({ method: 'PATCH', path: /\/nodes\//, status: 503, times: 10_000 }),
+      ],
+      [
+        'protect-instances',
+        'ProtectInstancesItem',
+        () => account.fail('ModifyInstanceAttribute', throttled(), 1000),
+      ],
+      ['revoke-iam', 'RevokeIam', () => account.fail('DetachRolePolicy', throttled(), 1000)],
+      ['snapshot-volumes', 'SnapshotVolumesItem', () => account.fail('CreateSnapshot', throttled(), 1000)],
+    ];
+
+    it.each(storms)(
+      '%s: every other action runs, the notification says so, the execution fails at its end',
+      async (action, state, storm) => {
+        addSampleNode(server);
+        addDeployment(server, {
+          namespace: 'payments',
+          name: 'payments-api',
+          nodes: ['ip-10-0-12-34.ec2.internal'],
+          serviceAccount: 'payments-api',
+        });
+        server.add('serviceaccounts', serviceAccount('payments', 'payments-api', roleArn('web-irsa')));
+        withAccount({
+          instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+        });
+        storm();
+
+        const execution = await run('eks-runtime-new-binary-executed.json');
+
+        // Retried as the definition says (6 attempts after the first), then caught: nothing failed before Notify.
+        expect(execution.events.filter((e) => e.type === 'StateRetried' && e.state === state)).toHaveLength(
+          6,
+        );
+        expect(execution.status).toBe('FAILED');
+        expect(entered(execution).slice(-3)).toEqual(['Notify', 'AnyStepFailed', 'ResponseFailed']);
+        expect(execution.events.filter((e) => e.type === 'ExecutionFailed')).toEqual([
+          expect.objectContaining({ error: 'ResponseFailed' }),
+        ]);
+        expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+        expect(outcome()).toBe('failed');
+        expect(message()).toContain(`Outcome: FAILED: ${action} did not complete`);
+        expect(message()).toContain(`  ${action}: failed`);
+        expect(message()).toContain('TransientError');
+
+        // Every other action did its work.
+        const done: Record<string, boolean> = {
+          'isolate-pods':
+            server.list('pods', 'payments')[0]?.metadata.labels?.[QUARANTINE_LABEL] !== undefined,
+          'cordon-nodes':
+            server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable === true,
+          'protect-instances': account.state.instances[0]?.terminationProtection === true,
+          'revoke-iam': account.state.roles['web-irsa']?.attached.length === 0,
+          'snapshot-volumes': account.state.snapshots.length === 1,
+        };
+        expect(done).toEqual({
+          'isolate-pods': action !== 'isolate-pods',
+          'cordon-nodes': action !== 'cordon-nodes',
+          'protect-instances': action !== 'protect-instances',
+          'revoke-iam': action !== 'revoke-iam',
+          'snapshot-volumes': action !== 'snapshot-volumes',
+        });
+        for (const other of Object.keys(done).filter((name) => name !== action))
+          expect(message()).toContain(`  ${other}: ok`);
+        // The record says the response failed, so the next sighting contains it again.
+        const [record] = await incidents.table().records();
+        expect(record?.outcome).toBe('failed');
+      },
+    );
+  });
+
   it('retries a throttled call and completes', async () => {
     withAccount({
       instances: [
