@@ -24,6 +24,7 @@ import { targetsOf } from '../lambdas/core/targets.js';
 import type { RecordEntry } from '../lambdas/incident/record.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import { releaseIncident } from '../lambdas/release/release.js';
+import { ChangedOnlyStore } from './support/changed-only-store.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 
 const AUDIT = 'eks-audit-privileged-container.json';
@@ -276,8 +277,9 @@ describe('a crash between the record and the change', () => {
     constructor(
       sim: Simulation,
       private readonly targets: readonly string[],
+      endpoint = sim.overrides.endpoint,
     ) {
-      super(new DynamoDBClient(sim.overrides), INCIDENT_TABLE);
+      super(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE);
     }
     override async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
       const recorded = await super.intend(findingId, entry);
@@ -306,39 +308,58 @@ describe('a crash between the record and the change', () => {
       ]),
     );
 
-  it('ends, after the retries, in the same cluster, account and record as a clean run', async () => {
-    const event = eventOf(AUDIT);
-    const clean = await simulate(event);
-    await respond(clean, event);
-    const cleanState = stateOf(clean);
-    const cleanEntries = entriesOf((await clean.store().get(event.detail.id))?.entries ?? {});
-    const cleanSnapshots = clean.account.state.snapshots.map((s) => s.VolumeId).sort();
-    await clean.stop();
-
-    const sim = await simulate(event);
-    // One target of each action: a pod (after its namespace policy), a node, an instance, a role, a volume.
-    const targets = ACTIONS.map(
-      (action) =>
-        Object.values(cleanEntries).find((e) => e.action === action && !e.target.startsWith('networkpolicy'))
-          ?.target ?? '',
-    );
-    const hanging = new HangingStore(sim, targets);
-    const run = await runLocally(
-      definitionOf(CONFIG),
-      event,
-      withTimeout(simulatedHandlers(sim, CONFIG, RESPONDER, hanging)),
-    );
-
-    expect(run.status).toBe('SUCCEEDED');
-    expect(hanging.hung.sort()).toEqual([...targets].sort());
-    const retried = run.events.filter((e) => e.type === 'TaskFailed' || e.error === 'Lambda.Unknown');
-    expect(retried.length).toBeGreaterThan(0);
-    expect(targets.every(Boolean)).toBe(true);
-    expect(stateOf(sim)).toEqual(cleanState);
-    expect(entriesOf((await sim.store().get(event.detail.id))?.entries ?? {})).toEqual(cleanEntries);
-    // One snapshot per volume: the retried step found the one it had started.
-    expect(sim.account.state.snapshots.map((s) => s.VolumeId).sort()).toEqual(cleanSnapshots);
+  let changedOnly: ChangedOnlyStore | undefined;
+  afterEach(async () => {
+    await changedOnly?.stop();
+    changedOnly = undefined;
   });
+
+  it.each([
+    ['the table', false],
+    ['a compatible store that leaves unchanged attributes out of UPDATED_NEW', true],
+  ])(
+    'ends, after the retries, in the same cluster, account and record as a clean run (%s)',
+    async (_, omits) => {
+      const event = eventOf(AUDIT);
+      const clean = await simulate(event);
+      await respond(clean, event);
+      const cleanState = stateOf(clean);
+      const cleanEntries = entriesOf((await clean.store().get(event.detail.id))?.entries ?? {});
+      const cleanSnapshots = clean.account.state.snapshots.map((s) => s.VolumeId).sort();
+      await clean.stop();
+
+      const sim = await simulate(event);
+      // One target of each action: a pod (after its namespace policy), a node, an instance, a role, a volume.
+      const targets = ACTIONS.map(
+        (action) =>
+          Object.values(cleanEntries).find(
+            (e) => e.action === action && !e.target.startsWith('networkpolicy'),
+          )?.target ?? '',
+      );
+      if (omits) {
+        changedOnly = new ChangedOnlyStore(sim.table.url);
+        await changedOnly.start();
+      }
+      const hanging = new HangingStore(sim, targets, changedOnly?.url);
+      const run = await runLocally(
+        definitionOf(CONFIG),
+        event,
+        withTimeout(simulatedHandlers(sim, CONFIG, RESPONDER, hanging)),
+      );
+
+      expect(run.status).toBe('SUCCEEDED');
+      expect(hanging.hung.sort()).toEqual([...targets].sort());
+      const retried = run.events.filter((e) => e.type === 'TaskFailed' || e.error === 'Lambda.Unknown');
+      expect(retried.length).toBeGreaterThan(0);
+      expect(targets.every(Boolean)).toBe(true);
+      expect(stateOf(sim)).toEqual(cleanState);
+      expect(entriesOf((await sim.store().get(event.detail.id))?.entries ?? {})).toEqual(cleanEntries);
+      // One snapshot per volume: the retried step found the one it had started.
+      expect(sim.account.state.snapshots.map((s) => s.VolumeId).sort()).toEqual(cleanSnapshots);
+      // The retried intents did meet the other return semantics, and kept the first `before`.
+      if (changedOnly) expect(changedOnly.omitted).toBeGreaterThanOrEqual(targets.length);
+    },
+  );
 });
 
 describe('release', () => {
