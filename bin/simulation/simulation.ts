@@ -25,7 +25,7 @@ import { AwsApiServer } from './aws-api-server.js';
 import { isEksToken } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer } from './kube-api-server.js';
-import { type World, worldFor } from './world.js';
+import { type World, type WorldScale, worldFor } from './world.js';
 
 export type Simulation = {
   cluster: string | null;
@@ -107,6 +107,8 @@ export type RespondOptions = {
   input?: unknown;
   /** Also return the simulation as it ends, to be saved. */
   save?: boolean;
+  /** A larger cluster than the finding's default world (the benchmark's scale runs, the tests). */
+  scale?: WorldScale;
 };
 
 export async function respondInSimulation(
@@ -118,7 +120,7 @@ export async function respondInSimulation(
   const location = locationOf(event);
   const simulation = options.from
     ? await resumeSimulation(options.from)
-    : await startSimulation(worldFor(finding, targetsOf(finding)), finding.region);
+    : await startSimulation(worldFor(finding, targetsOf(finding), options.scale), finding.region);
   try {
     const run = await runLocally(
       options.definition ?? synthesizedDefinition(config, location),

@@ -1,7 +1,7 @@
 /**
  * A simulated cluster and account shaped on what a finding references: its cluster, namespace, workload
- * (with its controller chain and two pods), service account (with an IRSA role), nodes with provider ids,
- * instances in an Auto Scaling group sharing a node role with a bystander node, instance-profile roles
+ * (with its controller chain and two pods, or as many as asked), service account (with an IRSA role), nodes with provider ids,
+ * (two, or as many as asked) instances in an Auto Scaling group sharing a node role with a bystander node, instance-profile roles
  * with policies, and EBS volumes. A standalone EC2 finding gets its instance with its instance profile.
  * Names a finding gives that Kubernetes would not accept are left out, so identification reports them.
  */
@@ -42,7 +42,11 @@ const POLICIES = [
   'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
 ];
 
-export function worldFor(finding: Finding, targets: Targets): World {
+/** How large a cluster to simulate: nodes behind the workload, and pods of a workload (a DaemonSet has one a node). */
+export type WorldScale = { nodes?: number; pods?: number };
+
+export function worldFor(finding: Finding, targets: Targets, scale: WorldScale = {}): World {
+  const nodeCount = Math.max(1, scale.nodes ?? 2);
   const objects: World['objects'] = [];
   const add = (resource: string, object: KubeObject) => {
     objects.push({ resource, object });
@@ -113,13 +117,13 @@ export function worldFor(finding: Finding, targets: Targets): World {
   const nodes: string[] = [];
   const named = targets.instanceIds[0];
   const namedDns = details?.networkInterfaces?.[0]?.privateDnsName ?? undefined;
-  for (let index = 0; index < 3; index++) {
+  for (let index = 0; index <= nodeCount; index++) {
     const instanceId = index === 0 && named ? named : `i-0${id(`${finding.id}node${index}`, 16)}`;
-    const dns =
-      index === 0 && named && namedDns ? namedDns : `ip-10-0-1-${10 + index}.${region}.compute.internal`;
+    const address = `10-0-${1 + Math.floor(index / 200)}-${10 + (index % 200)}`;
+    const dns = index === 0 && named && namedDns ? namedDns : `ip-${address}.${region}.compute.internal`;
     account.instances.push(nodeInstance(instanceId, dns));
-    // The third instance is a bystander: it shares the node role, so the role is not stripped.
-    if (index < 2) {
+    // The last instance is a bystander: it shares the node role, so the role is not stripped.
+    if (index < nodeCount) {
       nodes.push(dns);
       add('nodes', {
         metadata: {
@@ -182,16 +186,24 @@ export function worldFor(finding: Finding, targets: Targets): World {
     });
 
   const [first = 'node-0', second = first] = nodes;
+  /** A workload's pods: two by default (on the first two nodes), `scale.pods` spread over the nodes. */
+  const podsOf = (owner: KubeObject, podLabels: Record<string, string>, prefix: string, count: number) => {
+    for (let index = 0; index < count; index++) {
+      // Two pods keep the names they always had; more get a counter, unique however many there are.
+      const suffix =
+        index < 2 ? id(`${prefix}${['a', 'b'][index]}`, 5) : `x${index.toString(36).padStart(4, '0')}`;
+      pod(`${prefix}-${suffix}`, podLabels, nodes[index % nodes.length] ?? first, owner);
+    }
+  };
   if (targets.pods.length > 0) {
     for (const name of targets.pods.filter(isKubernetesName)) pod(name, { app: name.slice(0, 63) }, first);
   } else if (targets.workload && isKubernetesName(targets.workload.name)) {
     const { kind, name } = targets.workload;
     const labels = { app: name.slice(0, 63) };
     const hash = id(name, 9);
-    const twoPods = (owner: KubeObject, podLabels: Record<string, string>, prefix: string) => {
-      pod(`${prefix}-${id(`${prefix}a`, 5)}`, podLabels, first, owner);
-      pod(`${prefix}-${id(`${prefix}b`, 5)}`, podLabels, second, owner);
-    };
+    const count = kind === 'DaemonSet' ? nodes.length : (scale.pods ?? 2);
+    const workloadPods = (owner: KubeObject, podLabels: Record<string, string>, prefix: string) =>
+      podsOf(owner, podLabels, prefix, count);
     switch (kind) {
       case 'Deployment': {
         const deployment = controller('deployments', 'Deployment', 'apps/v1', name, labels);
@@ -204,7 +216,7 @@ export function worldFor(finding: Finding, targets: Targets): World {
           rsLabels,
           deployment,
         );
-        twoPods(replicaSet, rsLabels, `${name}-${hash}`);
+        workloadPods(replicaSet, rsLabels, `${name}-${hash}`);
         break;
       }
       case 'CronJob': {
@@ -218,11 +230,11 @@ export function worldFor(finding: Finding, targets: Targets): World {
         const jobLabels = { 'batch.kubernetes.io/controller-uid': uid(`Job/${namespace}/${jobName}`) };
         const job = controller('jobs', 'Job', 'batch/v1', jobName, jobLabels, cronJob);
         job.metadata.uid = jobLabels['batch.kubernetes.io/controller-uid'];
-        twoPods(job, jobLabels, jobName);
+        workloadPods(job, jobLabels, jobName);
         break;
       }
       case 'Job':
-        twoPods(controller('jobs', 'Job', 'batch/v1', name, labels), labels, name);
+        workloadPods(controller('jobs', 'Job', 'batch/v1', name, labels), labels, name);
         break;
       case 'ReplicationController': {
         const rc = add('replicationcontrollers', {
@@ -231,14 +243,14 @@ export function worldFor(finding: Finding, targets: Targets): World {
           metadata: { name, namespace, uid: uid(`RC/${namespace}/${name}`), labels },
           spec: { selector: labels },
         });
-        twoPods(rc, labels, name);
+        workloadPods(rc, labels, name);
         break;
       }
       default: {
         const resource = { ReplicaSet: 'replicasets', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' }[
           kind
         ];
-        twoPods(controller(resource, kind, 'apps/v1', name, labels), labels, name);
+        workloadPods(controller(resource, kind, 'apps/v1', name, labels), labels, name);
       }
     }
   } else if (targets.serviceAccount || targets.images.length > 0) {

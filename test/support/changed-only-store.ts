@@ -40,6 +40,8 @@ export class ChangedOnlyStore {
         TableName?: string;
         Key?: Attributes;
         ReturnValues?: string;
+        UpdateExpression?: string;
+        ExpressionAttributeNames?: Record<string, string>;
       };
       let answer: { status: number; type: string | null; text: string };
       if (target.endsWith('.UpdateItem') && input.ReturnValues === 'UPDATED_NEW') {
