@@ -87,9 +87,11 @@ export function messageOf(error: unknown): string {
   const { $service, $operation, $response } = awsFields(error);
   const call = $service && $operation ? `${$service} ${$operation}: ` : '';
   const status = httpStatusOf(error);
-  if ($response && /Deserialization error|Unexpected token|not valid JSON|XML/i.test(error.message)) {
-    const type = $response.headers?.['content-type'] ?? 'no content type';
-    return `${call}HTTP ${status ?? '?'}, the answer is not an AWS response (${type})`;
+  const type = $response?.headers?.['content-type'] ?? '';
+  const foreign =
+    /html|text\/plain/i.test(type) || /Deserialization error|Unexpected token/i.test(error.message);
+  if ($response && foreign) {
+    return `${call}HTTP ${status ?? '?'}, the answer is not an AWS response (${type || 'no content type'})`;
   }
   const causes = causesOf(error);
   const text = `${error.name}: ${error.message}${causes.length > 0 ? `: ${causes.join(': ')}` : ''}`;
