@@ -16,8 +16,9 @@ import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { ResponderStack } from '../lib/responder-stack.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig } from './config.js';
-import { synthesizedDefinition } from './runner.js';
+import { largestStateBytes, STATE_LIMIT_BYTES, synthesizedDefinition } from './runner.js';
 import { locationOf, respondInSimulation } from './simulation/simulation.js';
+import type { WorldScale } from './simulation/world.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const FINDINGS = [
@@ -27,6 +28,17 @@ const FINDINGS = [
   'ec2-backdoor-cc-activity.json',
 ];
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 5);
+/** Findings over a large part of a cluster: a workload kind and name, and the size of the simulated cluster. */
+const SCALES: { label: string; kind: string; name: string; scale: WorldScale }[] = [
+  { label: 'DaemonSet over 120 nodes', kind: 'daemonsets', name: 'log-agent', scale: { nodes: 120 } },
+  {
+    label: 'Deployment of 1,000 pods on 50 nodes',
+    kind: 'deployments',
+    name: 'web-frontend',
+    scale: { nodes: 50, pods: 1000 },
+  },
+];
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -77,6 +89,33 @@ async function benchFinding(file: string) {
   };
 }
 
+/** A finding on a large workload with the configured limits: time, API calls, the largest state carried. */
+async function benchScale({ label, kind, name, scale }: (typeof SCALES)[number]) {
+  const raw = JSON.parse(readFileSync(join(ROOT, 'events', 'eks-audit-privileged-container.json'), 'utf8'));
+  Object.assign(raw.detail.resource.kubernetesDetails.kubernetesWorkloadDetails, { type: kind, name });
+  const event = parseFindingEvent(raw);
+  const configured = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
+  const config = { ...configured, clusters: [targetsOf(event.detail).cluster ?? ''] };
+  const definition = synthesizedDefinition(config, locationOf(event));
+  const total: number[] = [];
+  const largest: number[] = [];
+  let calls = { kubernetes: 0, aws: 0, record: 0 };
+  for (let run = 0; run < SCALE_RUNS; run++) {
+    const { run: execution, simulation } = await respondInSimulation(event, config, { definition, scale });
+    if (execution.status !== 'SUCCEEDED')
+      throw new Error(`${label}: execution ${execution.status}: ${execution.error}`);
+    total.push(execution.durationMs);
+    largest.push(largestStateBytes(execution));
+    const record = simulation.aws.requests.filter((r) => r.service === 'dynamodb').length;
+    calls = {
+      kubernetes: simulation.kube.requests.length,
+      aws: simulation.aws.requests.length - record,
+      record,
+    };
+  }
+  return { label, toEndMs: stats(total), calls, largestStateBytes: Math.max(...largest) };
+}
+
 function benchBundles() {
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:enable-asset-metadata': true } });
   const config = parseConfig(cdkJsonContext()[CONTEXT_KEY]);
@@ -119,6 +158,8 @@ function benchBundles() {
 const started = performance.now();
 const results = [];
 for (const file of FINDINGS) results.push(await benchFinding(file));
+const scaled = [];
+for (const scale of SCALES) scaled.push(await benchScale(scale));
 const bundles = benchBundles();
 const overall = {
   toPodsIsolatedMs: stats(results.flatMap((r) => r.all.isolated)),
@@ -142,6 +183,14 @@ console.log(
   `${'overall'.padEnd(52)} ${fmt(overall.toPodsIsolatedMs.p50)}  ${fmt(overall.toPodsIsolatedMs.p99)}      ${fmt(overall.toEndMs.p50)} ${fmt(overall.toEndMs.p99)}`,
 );
 console.log(
+  `\nscale (${SCALE_RUNS} runs each, limits from cdk.json)     to end p50/p99 (ms)   API calls k8s / AWS / record   largest state (bytes, limit ${STATE_LIMIT_BYTES})`,
+);
+for (const r of scaled) {
+  console.log(
+    `${r.label.padEnd(40)} ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}          ${String(r.calls.kubernetes).padStart(5)} / ${String(r.calls.aws).padStart(4)} / ${String(r.calls.record).padStart(4)}        ${String(r.largestStateBytes).padStart(8)} ${r.largestStateBytes < STATE_LIMIT_BYTES ? 'under' : 'OVER'} the limit`,
+  );
+}
+console.log(
   '\nLambda bundle                                                              size (KiB)   import (ms, p50 of 5)',
 );
 for (const b of bundles)
@@ -160,6 +209,7 @@ writeFileSync(
       runsPerFinding: RUNS,
       findings: results.map(({ all: _all, ...r }) => r),
       overall,
+      scale: scaled,
       bundles,
     },
     null,

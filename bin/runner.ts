@@ -110,6 +110,13 @@ export type ExecutionRun = {
   durationMs: number;
 };
 
+/** Step Functions' limit on the size of a state's input or output. */
+export const STATE_LIMIT_BYTES = 256 * 1024;
+
+/** The largest state (a state's output, as JSON) the execution carried, in bytes. */
+export const largestStateBytes = (run: ExecutionRun): number =>
+  Math.max(0, ...run.events.map((event) => Buffer.byteLength(JSON.stringify(event.output ?? null))));
+
 /** Runs the definition on this machine; results pass through JSON, as a Lambda's would. */
 export async function runLocally(
   definition: StateMachineDefinition,

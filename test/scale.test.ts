@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
-import type { ExecutionRun } from '../bin/runner.js';
+import { largestStateBytes, STATE_LIMIT_BYTES } from '../bin/runner.js';
 import { respondInSimulation } from '../bin/simulation/simulation.js';
 import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
@@ -13,10 +13,6 @@ import { instanceIdFromProviderId } from '../lambdas/core/selectors.js';
 import { loadEvent } from './support/events.js';
 
 const CONFIG = parseConfig({ clusters: ['prod-eks'] });
-const STATE_LIMIT = 256 * 1024;
-
-const largestState = (run: ExecutionRun) =>
-  Math.max(...run.events.map((e) => Buffer.byteLength(JSON.stringify(e.output ?? null))));
 
 function workloadFinding(kind: string, name: string) {
   const raw = loadEvent('eks-audit-privileged-container.json');
@@ -78,7 +74,7 @@ describe('a finding over a large workload, default limits', () => {
     expect(text).toContain('Held back: 100 pod(s), over the limit of 20 pods isolated per execution: ');
     expect(text).toContain('Held back: 117 node(s), over the limit of 3 nodes cordoned per execution: ');
     expect(text).toMatch(/… and 50 more/);
-    expect(largestState(run)).toBeLessThan(STATE_LIMIT);
+    expect(largestStateBytes(run)).toBeLessThan(STATE_LIMIT_BYTES);
   });
 
   it('keeps every state under 256 KiB for a Deployment of 1,000 pods', async () => {
@@ -97,6 +93,6 @@ describe('a finding over a large workload, default limits', () => {
     expect(simulation.account.state.published[0]?.Message).toContain(
       'Held back: 980 pod(s), over the limit of 20 pods isolated per execution',
     );
-    expect(largestState(run)).toBeLessThan(STATE_LIMIT);
+    expect(largestStateBytes(run)).toBeLessThan(STATE_LIMIT_BYTES);
   });
 });
