@@ -51,6 +51,9 @@ async function identifyEvent(
   return identifyHandler(settings, RESPONDER, clients, store, eksKubernetes(clients.eks, FAST_RETRY))(event);
 }
 
+/** The cluster as identification reports it once its API answered. */
+const reached = () => ({ name: CLUSTER, managed: true, reachable: true, endpoint: server.url, error: null });
+
 /** Pod lists must be narrowed server-side: a namespace and a selector, or a field selector on one node. */
 function podListRequests() {
   return server.requests.filter((r) => r.method === 'GET' && /\/pods$/.test(r.path));
@@ -95,13 +98,7 @@ describe('identify', () => {
       ],
     });
 
-    expect(identification.cluster).toEqual({
-      name: CLUSTER,
-      managed: true,
-      reachable: true,
-      endpoint: server.url,
-      error: null,
-    });
+    expect(identification.cluster).toEqual(reached());
     expect(identification.matchedBy).toBe('workload');
     expect(identification.workload).toMatchObject({
       kind: 'Deployment',
@@ -339,13 +336,7 @@ describe('identify', () => {
       instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0d1')],
     });
 
-    expect(identification.cluster).toEqual({
-      name: CLUSTER,
-      managed: true,
-      reachable: true,
-      endpoint: server.url,
-      error: null,
-    });
+    expect(identification.cluster).toEqual(reached());
     expect(identification.pods).toEqual([]);
     expect(identification.podsOnNodes).toEqual([
       { name: 'coredns-1', namespace: 'kube-system', nodeName: 'ip-10-0-12-34.ec2.internal' },
@@ -519,13 +510,7 @@ describe('identify', () => {
       },
     ]);
     expect(identification.nodes.map((n) => n.name)).toEqual(['ip-10-0-12-34.ec2.internal']);
-    expect(identification.cluster).toEqual({
-      name: CLUSTER,
-      managed: true,
-      reachable: true,
-      endpoint: server.url,
-      error: null,
-    });
+    expect(identification.cluster).toEqual(reached());
     expect(identification.instances.map((i) => i.instanceId)).toEqual(['i-0f1e2d3c4b5a69788']);
   });
 

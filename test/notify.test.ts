@@ -100,3 +100,70 @@ describe('composeNotification', () => {
     expect(clean('x'.repeat(500), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
+
+describe('a lookup that failed', () => {
+  const contained = {
+    isolatePods: { action: 'isolate-pods', skipped: null, items: [] },
+    cordonNodes: [],
+    protectInstances: [],
+    revokeIam: { action: 'revoke-iam', skipped: 'no IAM role was identified', items: [] },
+    snapshotVolumes: [],
+  };
+
+  it('fails the actions whose targets it would have found, and says so first', () => {
+    const state = {
+      ...identified('eks-runtime-new-binary-executed.json', {
+        errors: [
+          {
+            step: 'pod identity associations',
+            message:
+              'EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html)',
+            affects: ['revoke-iam'],
+            consequence: 'roles are treated as shared; a Pod Identity role of the pods may be missed',
+          },
+        ],
+      }),
+      contain: contained,
+    };
+
+    const { message, attributes } = composeNotification(state);
+
+    expect(attributes.outcome).toBe('failed');
+    const lines = message.split('\n');
+    expect(lines).toContain('Outcome: FAILED: revoke-iam did not complete (below)');
+    expect(lines).toContain(
+      'Lookup failed: pod identity associations: EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html): roles are treated as shared; a Pod Identity role of the pods may be missed',
+    );
+    expect(lines).toContain('  revoke-iam: failed (no IAM role was identified)');
+    expect(lines).toContain('    incomplete: the lookup of pod identity associations failed (above)');
+    expect(lines).toContain('  cordon-nodes: skipped (nothing identified to act on)');
+  });
+
+  it('does not fail the response when it only tells whether a role is shared', () => {
+    const state = {
+      ...identified('eks-runtime-new-binary-executed.json', {
+        errors: [
+          {
+            step: 'service accounts sharing the roles',
+            message: 'Kubernetes API: HTTP 403: forbidden',
+            affects: [],
+            consequence: 'roles are treated as shared',
+          },
+        ],
+      }),
+      contain: contained,
+    };
+    expect(composeNotification(state).attributes.outcome).toBe('identified');
+  });
+
+  it('names an unreachable cluster with its endpoint and cause', () => {
+    const error =
+      'API server https://10.0.0.1:443 not reached after 7 attempt(s) over 11.8 s: connect ECONNREFUSED';
+    const state = identified('eks-runtime-new-binary-executed.json', {
+      cluster: { name: 'prod-eks', managed: true, reachable: false, endpoint: 'https://10.0.0.1:443', error },
+    });
+    expect(composeNotification(state).message).toContain(
+      `Cluster: prod-eks (managed by the responder; NOT reached: ${error})`,
+    );
+  });
+});

@@ -178,9 +178,8 @@ export async function isolatePods(
   const kube = await kubernetes(cluster.name);
 
   const items: ActionItem[] = [];
-  const toIsolate = pods;
-  for (const namespace of [...new Set(toIsolate.map((pod) => pod.namespace))]) {
-    const inNamespace = toIsolate.filter((pod) => pod.namespace === namespace);
+  for (const namespace of [...new Set(pods.map((pod) => pod.namespace))]) {
+    const inNamespace = pods.filter((pod) => pod.namespace === namespace);
     const policyTarget = `networkpolicy ${namespace}/${QUARANTINE_POLICY}`;
     const prepared = await settle(async () => {
       const policies = await kube.listNetworkPolicies(namespace);

@@ -1,5 +1,4 @@
 /** Cordon-nodes Lambda, one node per invocation (lambdas/actions/cordon-nodes.ts). */
-
 import { EKSClient } from '@aws-sdk/client-eks';
 import { type CordonInput, cordonNode } from '../actions/cordon-nodes.js';
 import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';

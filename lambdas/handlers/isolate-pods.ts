@@ -1,5 +1,4 @@
 /** Isolate-pods Lambda: quarantine label and deny-all NetworkPolicy (lambdas/actions/isolate-pods.ts). */
-
 import { EKSClient } from '@aws-sdk/client-eks';
 import { type IsolateInput, isolatePods } from '../actions/isolate-pods.js';
 import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';

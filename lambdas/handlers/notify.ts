@@ -17,7 +17,7 @@ export type NotifyOutput = { messageId: string; outcome: Outcome };
 /** Records how this execution's response ended; a line for the message when that could not be done. */
 async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outcome): Promise<string | null> {
   const claimed = claim as ClaimOutput | undefined;
-  if (claimed?.claimed !== true || !claimed.executionArn) return null;
+  if (claimed?.claimed !== true || !claimed.executionArn || outcome === 'seen-again') return null;
   try {
     await store.recordOutcome(claimed.findingId, claimed.executionArn, outcome, new Date().toISOString());
     return null;

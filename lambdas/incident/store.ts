@@ -9,6 +9,7 @@ import {
   QueryCommand,
   type QueryCommandOutput,
   UpdateCommand,
+  type UpdateCommandInput,
   type UpdateCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { namedCalls } from '../clients/named-calls.js';
@@ -23,6 +24,7 @@ import {
   RESPONSE_TIMEOUT_MINUTES,
   type RecordEntry,
   type ReleaseRecord,
+  type ResponseOutcome,
   type Sighting,
   STATE_INDEX,
 } from './record.js';
@@ -71,6 +73,17 @@ export class IncidentStore {
       new GetCommand({ TableName: this.tableName, Key: { findingId }, ConsistentRead: true }),
     );
     return (Item as IncidentRecord | undefined) ?? null;
+  }
+
+  /** An update on a condition: false when the condition did not hold (nothing was written). */
+  private async updateIf(input: UpdateCommandInput): Promise<boolean> {
+    try {
+      await this.db.send(new UpdateCommand(input));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /**
@@ -145,36 +158,31 @@ export class IncidentStore {
 
   /**
    * What the execution that holds the finding ended with: `failed` lets the next sighting contain it
-   * again. False when a later execution has taken the finding over (its outcome is the one that counts).
+   * again. False when a later execution has taken the finding over (its outcome is the one that counts),
+   * or when this execution's outcome is written already.
    */
   async recordOutcome(
     findingId: string,
     executionArn: string,
-    outcome: string,
+    outcome: Exclude<ResponseOutcome, 'responding'>,
     at: string,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { findingId },
-          UpdateExpression:
-            'SET outcome = :outcome, outcomes = list_append(if_not_exists(outcomes, :none), :entry), updatedAt = :now',
-          ConditionExpression: 'executionArn = :arn',
-          ExpressionAttributeValues: {
-            ':outcome': outcome,
-            ':none': [],
-            ':entry': [{ executionArn, outcome, at }],
-            ':now': at,
-            ':arn': executionArn,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId },
+      UpdateExpression:
+        'SET outcome = :outcome, outcomes = list_append(if_not_exists(outcomes, :none), :entry), updatedAt = :now',
+      // Once per execution: a retried Notify finds its outcome written already.
+      ConditionExpression: 'executionArn = :arn AND outcome = :responding',
+      ExpressionAttributeValues: {
+        ':responding': 'responding',
+        ':outcome': outcome,
+        ':none': [],
+        ':entry': [{ executionArn, outcome, at }],
+        ':now': at,
+        ':arn': executionArn,
+      },
+    });
   }
 
   /** A repeat of a finding already claimed: appended to its sightings; returns the record as it is now. */
@@ -296,22 +304,14 @@ export class IncidentStore {
 
   /** Marks an open incident as being released; false when it is not open (or being released already). */
   async startRelease(findingId: string, at: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { findingId },
-          UpdateExpression: 'SET #state = :releasing, updatedAt = :now',
-          ConditionExpression: '#state IN (:open, :releasing)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':releasing': 'releasing', ':open': 'open', ':now': at },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId },
+      UpdateExpression: 'SET #state = :releasing, updatedAt = :now',
+      ConditionExpression: '#state IN (:open, :releasing)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':releasing': 'releasing', ':open': 'open', ':now': at },
+    });
   }
 
   /**
@@ -352,23 +352,15 @@ export class IncidentStore {
     before: Record<string, unknown>,
     since: string,
   ): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { findingId },
-          UpdateExpression: 'SET entries.#key.#before = :before, entries.#key.intendedAt = :since',
-          ConditionExpression:
-            '#state = :open AND attribute_exists(entries.#key) AND entries.#key.intendedAt > :since',
-          ExpressionAttributeNames: { '#key': key, '#state': 'state', '#before': 'before' },
-          ExpressionAttributeValues: { ':before': plain(before), ':since': since, ':open': 'open' },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId },
+      UpdateExpression: 'SET entries.#key.#before = :before, entries.#key.intendedAt = :since',
+      ConditionExpression:
+        '#state = :open AND attribute_exists(entries.#key) AND entries.#key.intendedAt > :since',
+      ExpressionAttributeNames: { '#key': key, '#state': 'state', '#before': 'before' },
+      ExpressionAttributeValues: { ':before': plain(before), ':since': since, ':open': 'open' },
+    });
   }
 }
 
