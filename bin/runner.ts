@@ -14,6 +14,7 @@ import type { ResponderSettings } from '../lambdas/core/settings.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { cordonNodesHandler } from '../lambdas/handlers/cordon-nodes.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
+import { isolateHostHandler } from '../lambdas/handlers/isolate-host.js';
 import { isolatePodsHandler } from '../lambdas/handlers/isolate-pods.js';
 import { notifyHandler } from '../lambdas/handlers/notify.js';
 import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
@@ -82,6 +83,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
     identify: identifyHandler(settings, ports.location, clients, store, kubernetes),
     'isolate-pods': isolatePodsHandler(kubernetes, settings, store),
     'cordon-nodes': cordonNodesHandler(kubernetes, store),
+    'isolate-host': isolateHostHandler(clients, settings, store),
     'protect-instances': protectInstancesHandler({ ...clients, kubernetes }, store),
     'revoke-iam': revokeIamHandler(clients, settings, store),
     'snapshot-volumes': snapshotVolumesHandler(clients, store),

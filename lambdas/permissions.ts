@@ -8,11 +8,19 @@
  * - `pod-identity-associations`: Pod Identity associations of the configured clusters;
  * - `instance-profiles`, `roles`: any instance profile or role of the account;
  * - `instances`, `volumes`, `snapshots`: EC2 instances, EBS volumes and snapshots in the region;
- * - `auto-scaling-groups`: Auto Scaling groups in the region.
+ * - `auto-scaling-groups`: Auto Scaling groups in the region;
+ * - `network-interfaces`, `security-groups`, `vpcs`: EC2 network interfaces, security groups and VPCs in
+ *   the region;
+ * - `target-groups`, `load-balancers`: Elastic Load Balancing target groups and Classic Load Balancers.
  * Wildcards remain where the identifiers are only known during an incident.
  */
 export type IamScope =
   | 'any'
+  | 'network-interfaces'
+  | 'security-groups'
+  | 'vpcs'
+  | 'target-groups'
+  | 'load-balancers'
   | 'clusters'
   | 'pod-identity-associations'
   | 'instance-profiles'
@@ -49,6 +57,7 @@ export const FUNCTION_NAMES = [
   'identify',
   'isolate-pods',
   'cordon-nodes',
+  'isolate-host',
   'protect-instances',
   'revoke-iam',
   'snapshot-volumes',
@@ -141,6 +150,85 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
       },
     ],
     rbac: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }],
+  },
+  'isolate-host': {
+    incidentTable: RECORDS,
+    iam: [
+      {
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'autoscaling:DescribeAutoScalingGroups',
+          'elasticloadbalancing:DescribeTargetGroups',
+          'elasticloadbalancing:DescribeTargetHealth',
+          'elasticloadbalancing:DescribeLoadBalancers',
+        ],
+        scope: 'any',
+        why: 'the interfaces, groups, Auto Scaling and load balancer membership of the instance; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: ['ec2:CreateSecurityGroup'],
+        scope: 'vpcs',
+        why: 'the quarantine and untrack groups, created in the instance VPC on first use',
+      },
+      {
+        actions: ['ec2:CreateSecurityGroup'],
+        scope: 'security-groups',
+        why: "only a group tagged as the responder's as it is created",
+        conditions: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'guardduty-responder:purpose' } },
+      },
+      {
+        actions: ['ec2:CreateTags'],
+        scope: 'security-groups',
+        why: "tag the responder's groups, only as they are created",
+        conditions: { StringEquals: { 'ec2:CreateAction': 'CreateSecurityGroup' } },
+      },
+      {
+        actions: [
+          'ec2:AuthorizeSecurityGroupIngress',
+          'ec2:AuthorizeSecurityGroupEgress',
+          'ec2:RevokeSecurityGroupIngress',
+          'ec2:RevokeSecurityGroupEgress',
+        ],
+        scope: 'security-groups',
+        why: "set the rules of the responder's own groups (tagged), no other group",
+        conditions: { StringLike: { 'aws:ResourceTag/guardduty-responder:purpose': '*' } },
+      },
+      {
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        scope: 'network-interfaces',
+        why: 'replace the security groups of the instance interfaces',
+      },
+      {
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        scope: 'security-groups',
+        why: 'the groups an interface is moved into',
+      },
+      {
+        actions: ['ec2:CreateTags'],
+        scope: 'instances',
+        why: 'tag the quarantined instance, with that tag only',
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': 'guardduty-responder:quarantined' } },
+      },
+      {
+        actions: ['autoscaling:EnterStandby'],
+        scope: 'auto-scaling-groups',
+        why: 'move the instance to Standby, out of its load balancers and health checks',
+      },
+      {
+        actions: ['elasticloadbalancing:DeregisterTargets'],
+        scope: 'target-groups',
+        why: 'take an instance outside any Auto Scaling group out of its target groups',
+      },
+      {
+        actions: ['elasticloadbalancing:DeregisterInstancesFromLoadBalancer'],
+        scope: 'load-balancers',
+        why: 'take an instance outside any Auto Scaling group out of its Classic Load Balancers',
+      },
+    ],
+    rbac: [],
   },
   'protect-instances': {
     kubernetesGroup: 'guardduty-responder-protect',
@@ -269,6 +357,52 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
         scope: 'roles',
         why: 'associating an instance profile again passes its role to EC2',
         conditions: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+      },
+      {
+        actions: [
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'autoscaling:DescribeAutoScalingGroups',
+        ],
+        scope: 'any',
+        why: 'the interfaces, groups and Auto Scaling state of an isolated host; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        scope: 'network-interfaces',
+        why: 'put each interface of an isolated host back in its recorded groups',
+      },
+      {
+        actions: ['ec2:ModifyNetworkInterfaceAttribute'],
+        scope: 'security-groups',
+        why: 'the recorded groups an interface goes back into',
+      },
+      {
+        actions: ['ec2:DeleteSecurityGroup'],
+        scope: 'security-groups',
+        why: "delete the responder's own groups once no interface uses them",
+        conditions: { StringLike: { 'aws:ResourceTag/guardduty-responder:purpose': '*' } },
+      },
+      {
+        actions: ['ec2:DeleteTags'],
+        scope: 'instances',
+        why: 'take the quarantine tag off, and no other tag',
+        conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': 'guardduty-responder:quarantined' } },
+      },
+      {
+        actions: ['autoscaling:ExitStandby'],
+        scope: 'auto-scaling-groups',
+        why: 'put an isolated host back in service in its group',
+      },
+      {
+        actions: ['elasticloadbalancing:RegisterTargets'],
+        scope: 'target-groups',
+        why: 'register an isolated host again with its recorded target groups',
+      },
+      {
+        actions: ['elasticloadbalancing:RegisterInstancesWithLoadBalancer'],
+        scope: 'load-balancers',
+        why: 'register an isolated host again with its recorded Classic Load Balancers',
       },
     ],
     rbac: [

@@ -32,6 +32,11 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     timeout: Duration.minutes(2),
   },
   'cordon-nodes': { id: 'CordonNodes', description: 'Cordons a node', timeout: Duration.minutes(1) },
+  'isolate-host': {
+    id: 'IsolateHost',
+    description: 'Puts an instance behind the quarantine security group, out of service',
+    timeout: Duration.minutes(2),
+  },
   'protect-instances': {
     id: 'ProtectInstances',
     description: 'Sets termination and scale-in protection on an instance',

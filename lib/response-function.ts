@@ -192,6 +192,16 @@ export class ResponseFunction extends Construct {
         return [stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' })];
       case 'auto-scaling-groups':
         return [arn('autoscaling', 'autoScalingGroup', '*:autoScalingGroupName/*', ':')];
+      case 'network-interfaces':
+        return [arn('ec2', 'network-interface', '*')];
+      case 'security-groups':
+        return [arn('ec2', 'security-group', '*')];
+      case 'vpcs':
+        return [arn('ec2', 'vpc', '*')];
+      case 'target-groups':
+        return [arn('elasticloadbalancing', 'targetgroup', '*')];
+      case 'load-balancers':
+        return [arn('elasticloadbalancing', 'loadbalancer', '*')];
     }
   }
 }

@@ -55,16 +55,21 @@ export const TASK_STATES: Record<WorkflowFunction, string> = {
   identify: 'Identify',
   'isolate-pods': 'IsolatePods',
   'cordon-nodes': 'CordonNodesItem',
+  'isolate-host': 'IsolateHostsItem',
   'protect-instances': 'ProtectInstancesItem',
   'revoke-iam': 'RevokeIam',
   'snapshot-volumes': 'SnapshotVolumesItem',
   notify: 'Notify',
 };
 
-/** The actions of the Contain state's branches, in order: Kubernetes, then AWS. */
+/**
+ * The actions of the Contain state's branches, in order. Isolation goes from the pods to their nodes to
+ * the hosts (a node's host is isolated only once it is cordoned); the other branch keeps the instances
+ * and the evidence and takes the permissions away.
+ */
 const BRANCHES: [string, ActionName[]][] = [
-  ['Kubernetes', ['isolate-pods', 'cordon-nodes']],
-  ['Aws', ['protect-instances', 'revoke-iam', 'snapshot-volumes']],
+  ['Isolation', ['isolate-pods', 'cordon-nodes', 'isolate-host']],
+  ['Protection', ['protect-instances', 'revoke-iam', 'snapshot-volumes']],
 ];
 
 const PLAN = '$.identify.plan';
@@ -159,6 +164,11 @@ export class ResponseWorkflow extends Construct {
     const actions: Record<ActionName, sfn.TaskStateBase | sfn.Map> = {
       'isolate-pods': whole('isolate-pods', 'Quarantine label and deny-all NetworkPolicy'),
       'cordon-nodes': perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node'),
+      'isolate-host': perItem(
+        'isolate-host',
+        `${IDENTIFICATION}.hosts`,
+        'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
+      ),
       'protect-instances': perItem(
         'protect-instances',
         `${IDENTIFICATION}.instances`,

@@ -18,13 +18,20 @@ const none: Pick<Targets, 'workload' | 'pods' | 'serviceAccount' | 'images' | 'i
   instanceIds: [],
   roleName: null,
 };
-const all = (decision: ActionDecision): Partial<Record<ActionName, ActionDecision>> => ({
+/** Every action with one decision; isolate-host only where the finding names an instance. */
+const all = (
+  decision: ActionDecision,
+  host: ActionDecision = 'not-applicable',
+): Partial<Record<ActionName, ActionDecision>> => ({
   'isolate-pods': decision,
   'cordon-nodes': decision,
+  'isolate-host': host,
   'protect-instances': decision,
   'revoke-iam': decision,
   'snapshot-volumes': decision,
 });
+/** A node of a cluster: isolate-host is held back unless isolateClusterNodes is set. */
+const onNode = (decision: ActionDecision) => all(decision, 'held-back');
 
 type Expected = {
   type: string;
@@ -113,7 +120,7 @@ const EXPECTED: Record<string, Expected> = {
       images: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/payments-api:2.3.1'],
       instanceIds: [NODE],
     },
-    actions: all('planned'),
+    actions: onNode('planned'),
   },
   'eks-runtime-bitcoin-tool-dns.json': {
     type: 'CryptoCurrency:Runtime/BitcoinTool.B!DNS',
@@ -127,7 +134,7 @@ const EXPECTED: Record<string, Expected> = {
       images: ['python:3.12-slim'],
       instanceIds: [NODE],
     },
-    actions: all('planned'),
+    actions: onNode('planned'),
   },
   'eks-runtime-new-library-loaded.json': {
     type: 'Execution:Runtime/NewLibraryLoaded',
@@ -141,7 +148,7 @@ const EXPECTED: Record<string, Expected> = {
       images: ['redis:7.4'],
       instanceIds: [NODE],
     },
-    actions: all('planned'),
+    actions: onNode('planned'),
   },
   'eks-runtime-fileless-execution.json': {
     type: 'DefenseEvasion:Runtime/FilelessExecution',
@@ -155,31 +162,43 @@ const EXPECTED: Record<string, Expected> = {
       images: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/api-gateway:5.0.2'],
       instanceIds: [NODE],
     },
-    actions: all('planned'),
+    actions: onNode('planned'),
   },
   'ec2-bitcoin-tool-dns-on-eks-node.json': {
     type: 'CryptoCurrency:EC2/BitcoinTool.B!DNS',
     rule: 'workload-or-host-compromise',
     targets: { ...none, cluster: 'prod-eks', namespace: null, instanceIds: [NODE] },
-    actions: { ...all('planned'), 'isolate-pods': 'not-applicable' },
+    actions: { ...onNode('planned'), 'isolate-pods': 'not-applicable' },
   },
   'ec2-ssh-brute-force-outbound.json': {
     type: 'UnauthorizedAccess:EC2/SSHBruteForce',
     rule: 'workload-or-host-compromise',
     targets: { ...none, cluster: null, instanceIds: ['i-0a9b8c7d6e5f40312'] },
-    actions: { ...all('planned'), 'isolate-pods': 'not-applicable', 'cordon-nodes': 'not-applicable' },
+    actions: {
+      ...all('planned', 'planned'),
+      'isolate-pods': 'not-applicable',
+      'cordon-nodes': 'not-applicable',
+    },
   },
   'ec2-backdoor-cc-activity.json': {
     type: 'Backdoor:EC2/C&CActivity.B',
     rule: 'workload-or-host-compromise',
     targets: { ...none, cluster: null, instanceIds: ['i-0c1d2e3f4a5b60718'] },
-    actions: { ...all('planned'), 'isolate-pods': 'not-applicable', 'cordon-nodes': 'not-applicable' },
+    actions: {
+      ...all('planned', 'planned'),
+      'isolate-pods': 'not-applicable',
+      'cordon-nodes': 'not-applicable',
+    },
   },
   'ec2-ssh-brute-force-inbound-low-severity.json': {
     type: 'UnauthorizedAccess:EC2/SSHBruteForce',
     rule: 'workload-or-host-compromise',
     targets: { ...none, cluster: null, instanceIds: ['i-0a9b8c7d6e5f40312'] },
-    actions: { ...all('held-back'), 'isolate-pods': 'not-applicable', 'cordon-nodes': 'not-applicable' },
+    actions: {
+      ...all('held-back', 'held-back'),
+      'isolate-pods': 'not-applicable',
+      'cordon-nodes': 'not-applicable',
+    },
   },
   'guardduty-sample-privileged-container.json': {
     type: 'PrivilegeEscalation:Kubernetes/PrivilegedContainer',
@@ -219,12 +238,36 @@ describe('events/', () => {
       RESPONDER,
     );
     expect(plan.sample).toBe(true);
-    expect(plan.actions.map((a) => a.reason)).toEqual(
+    expect(plan.actions.filter((a) => a.decision !== 'not-applicable').map((a) => a.reason)).toEqual(
       Array(5).fill('GuardDuty sample finding: planned and reported, nothing is changed'),
     );
     expect(plan.targets.notes).toEqual([
       'workload type "GeneratedFindingKubernetesWorkloadType" is not a Kubernetes workload kind the responder knows',
     ]);
+  });
+
+  it('holds isolate-host back for a node of a cluster, and plans it with isolateClusterNodes', () => {
+    const finding = parseFindingEvent(loadEvent('ec2-bitcoin-tool-dns-on-eks-node.json')).detail;
+    const host = (options: Record<string, unknown>) =>
+      planResponse(
+        finding,
+        ResponderSettingsSchema.parse({ clusters: ['prod-eks'], ...options }),
+        RESPONDER,
+      ).actions.find((a) => a.action === 'isolate-host');
+    expect(host({})).toEqual({
+      action: 'isolate-host',
+      decision: 'held-back',
+      reason:
+        'the instance is a node of cluster prod-eks: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes)',
+    });
+    expect(host({ isolateClusterNodes: true })).toEqual({
+      action: 'isolate-host',
+      decision: 'planned',
+      reason: null,
+    });
+    expect(host({ isolateClusterNodes: true, clusters: [] })?.reason).toBe(
+      'cluster prod-eks is not one the responder may act on',
+    );
   });
 
   it('holds back the low-severity finding with the reason, though the rule would never send it', () => {

@@ -330,7 +330,8 @@ describe('a crash between the record and the change', () => {
 
       const sim = await simulate(event);
       // One target of each action: a pod (after its namespace policy), a node, an instance, a role, a volume.
-      const targets = ACTIONS.map(
+      // (A Deployment finding names no host: isolate-host has no target here.)
+      const targets = ACTIONS.filter((action) => action !== 'isolate-host').map(
         (action) =>
           Object.values(cleanEntries).find(
             (e) => e.action === action && !e.target.startsWith('networkpolicy'),

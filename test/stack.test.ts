@@ -316,13 +316,31 @@ describe('release function', () => {
   it('may only give back what containment took, passing roles to EC2 only, never to the responder itself', () => {
     const allowed = grants(releaseId).filter((g) => g.startsWith('Allow'));
     expect(allowed).toEqual([
+      'Allow autoscaling:DescribeAutoScalingGroups on "*"',
       'Allow autoscaling:DescribeAutoScalingInstances on "*"',
+      expect.stringMatching(/^Allow autoscaling:ExitStandby on .*autoScalingGroupName\/\*/),
       expect.stringMatching(/^Allow autoscaling:SetInstanceProtection on .*autoScalingGroupName\/\*/),
       expect.stringMatching(/^Allow ec2:AssociateIamInstanceProfile on .*:instance\/\*/),
+      // Only the responder's own groups, and only the quarantine tag.
+      expect.stringMatching(
+        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringLike":\{"aws:ResourceTag\/guardduty-responder:purpose":"\*"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DeleteTags on .*:instance\/\*.* if \{"ForAllValues:StringEquals":\{"aws:TagKeys":"guardduty-responder:quarantined"\}\}$/,
+      ),
       'Allow ec2:DescribeIamInstanceProfileAssociations on "*"',
       expect.stringMatching(/^Allow ec2:DescribeInstanceAttribute on .*:instance\/\*/),
+      'Allow ec2:DescribeNetworkInterfaces on "*"',
+      'Allow ec2:DescribeSecurityGroups on "*"',
       expect.stringMatching(/^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*/),
+      expect.stringMatching(
+        /^Allow ec2:ModifyNetworkInterfaceAttribute on .*:network-interface\/\*.*:security-group\/\*/,
+      ),
       expect.stringMatching(/^Allow eks:DescribeCluster on /),
+      expect.stringMatching(
+        /^Allow elasticloadbalancing:RegisterInstancesWithLoadBalancer on .*:loadbalancer\/\*/,
+      ),
+      expect.stringMatching(/^Allow elasticloadbalancing:RegisterTargets on .*:targetgroup\/\*/),
       ...['AttachRolePolicy', 'GetRolePolicy', 'ListAttachedRolePolicies', 'ListRolePolicies'].map((action) =>
         expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:role/\\*`)),
       ),

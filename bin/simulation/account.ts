@@ -2,7 +2,8 @@
  * The simulated AWS account behind the replay simulation and the tests: EC2 instances (attributes,
  * instance-profile associations, volumes, snapshots), Auto Scaling membership and scale-in protection,
  * IAM roles with managed and inline policies, instance profiles, SNS, EKS clusters and Pod Identity
- * associations. Each operation takes and returns the SDK's own input and output shapes, answers and
+ * associations, and the network side (account-network.ts): interfaces, security groups, instance tags,
+ * Standby, target groups and Classic Load Balancers. Each operation takes and returns the SDK's own input and output shapes, answers and
  * changes state as the API does, and fails with the API's error codes. Tests reach it through
  * aws-sdk-client-mock; the replay simulation serves it over HTTP (aws-api-server.ts), so the responder's
  * SDK clients only have a different endpoint.
@@ -41,6 +42,12 @@ import {
   type PutRolePolicyCommandInput,
 } from '@aws-sdk/client-iam';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
+import {
+  type NetworkState,
+  networkOperations,
+  networkState,
+  type SimulatedInterface,
+} from './account-network.js';
 import { TEST_CA_PEM } from './kube-api-server.js';
 
 export const ACCOUNT = '111122223333';
@@ -55,6 +62,10 @@ export type SimulatedInstance = {
   scaleInProtected?: boolean;
   terminationProtection?: boolean;
   volumes?: { volumeId: string; deviceName: string; deleteOnTermination?: boolean }[];
+  /** InService by default in an Auto Scaling group. */
+  lifecycleState?: string;
+  /** One interface in the simulated VPC with an application group by default. */
+  networkInterfaces?: SimulatedInterface[];
 };
 
 export type SimulatedRole = { attached?: string[]; inline?: Record<string, string> };
@@ -71,7 +82,7 @@ export type AccountDescription = {
    * instance's profile is associated and there are no snapshots. */
   associations?: SimulatedAssociation[];
   snapshots?: SimulatedSnapshot[];
-};
+} & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
   AssociationId: string;
@@ -122,6 +133,7 @@ export function simulatedAccount(description: AccountDescription) {
         })),
   );
   const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
+  const network = networkState(instances, account);
   /** The profile an instance runs with is its association's, as EC2 reports it. */
   const profileOf = (instanceId: string) =>
     associations.find((a) => a.InstanceId === instanceId)?.IamInstanceProfile.Arn;
@@ -261,6 +273,7 @@ export function simulatedAccount(description: AccountDescription) {
           InstanceId: i.instanceId,
           AutoScalingGroupName: i.autoScalingGroup,
           ProtectedFromScaleIn: i.scaleInProtected === true,
+          LifecycleState: i.lifecycleState ?? 'InService',
         })),
     }),
     SetInstanceProtection: (input: SetInstanceProtectionCommandInput) => {
@@ -380,12 +393,13 @@ export function simulatedAccount(description: AccountDescription) {
       published.push(input);
       return { MessageId: `message-${published.length}` };
     },
+    ...networkOperations(instances, network, instance),
   };
 
   /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */
   const faults = new Map<string, Error[]>();
   return {
-    state: { instances, roles, associations, snapshots, published },
+    state: { instances, roles, associations, snapshots, published, network },
     /** The account as it is now, as a description another simulation can start from. */
     describe: (): AccountDescription => ({
       ...structuredClone(account),
@@ -393,6 +407,7 @@ export function simulatedAccount(description: AccountDescription) {
       roles: structuredClone(roles),
       associations: structuredClone(associations),
       snapshots: structuredClone(snapshots),
+      ...structuredClone(network),
     }),
     operations: operations as Record<keyof typeof operations, Operation>,
     call(operation: string, input: unknown): unknown {

@@ -42,6 +42,13 @@ const ec2Association = (a: Out) =>
 const ec2Snapshot = (s: Out) =>
   text('snapshotId', s.SnapshotId) + text('volumeId', s.VolumeId) + text('status', s.State) + ec2Tags(s.Tags);
 
+const ec2Permission = (rule: Out) =>
+  text('ipProtocol', rule.IpProtocol) +
+  text('fromPort', rule.FromPort) +
+  text('toPort', rule.ToPort) +
+  items('ipRanges', rule.IpRanges, (r: Out) => text('cidrIp', r.CidrIp)) +
+  items('ipv6Ranges', rule.Ipv6Ranges, (r: Out) => text('cidrIpv6', r.CidrIpv6));
+
 /** EC2 responses, element names as the EC2 API spells them. */
 const EC2_OUTPUT: Record<string, (out: Out) => Xml> = {
   DescribeInstances: (out) =>
@@ -90,6 +97,42 @@ const EC2_OUTPUT: Record<string, (out: Out) => Xml> = {
     el('iamInstanceProfileAssociation', ec2Association(out.IamInstanceProfileAssociation)),
   DescribeSnapshots: (out) => items('snapshotSet', out.Snapshots, ec2Snapshot),
   CreateSnapshot: (out) => ec2Snapshot(out),
+  DescribeNetworkInterfaces: (out) =>
+    items(
+      'networkInterfaceSet',
+      out.NetworkInterfaces,
+      (eni: Out) =>
+        text('networkInterfaceId', eni.NetworkInterfaceId) +
+        text('vpcId', eni.VpcId) +
+        el('attachment', text('instanceId', eni.Attachment?.InstanceId)) +
+        items(
+          'groupSet',
+          eni.Groups,
+          (g: Out) => text('groupId', g.GroupId) + text('groupName', g.GroupName),
+        ),
+    ),
+  ModifyNetworkInterfaceAttribute: () => text('return', true),
+  DescribeSecurityGroups: (out) =>
+    items(
+      'securityGroupInfo',
+      out.SecurityGroups,
+      (g: Out) =>
+        text('groupId', g.GroupId) +
+        text('groupName', g.GroupName) +
+        text('groupDescription', g.Description) +
+        text('vpcId', g.VpcId) +
+        items('ipPermissions', g.IpPermissions, ec2Permission) +
+        items('ipPermissionsEgress', g.IpPermissionsEgress, ec2Permission) +
+        ec2Tags(g.Tags),
+    ),
+  CreateSecurityGroup: (out) => text('return', true) + text('groupId', out.GroupId),
+  DeleteSecurityGroup: () => text('return', true),
+  AuthorizeSecurityGroupIngress: () => text('return', true),
+  AuthorizeSecurityGroupEgress: () => text('return', true),
+  RevokeSecurityGroupIngress: () => text('return', true),
+  RevokeSecurityGroupEgress: () => text('return', true),
+  CreateTags: () => text('return', true),
+  DeleteTags: () => text('return', true),
 };
 
 const members = <T>(name: string, list: readonly T[] | undefined, item: (value: T) => Xml) =>
@@ -105,11 +148,57 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
         text('InstanceId', i.InstanceId) +
         text('AutoScalingGroupName', i.AutoScalingGroupName) +
         text('AvailabilityZone', 'us-east-1a') +
-        text('LifecycleState', 'InService') +
+        text('LifecycleState', i.LifecycleState ?? 'InService') +
         text('HealthStatus', 'HEALTHY') +
         text('ProtectedFromScaleIn', i.ProtectedFromScaleIn),
     ),
   SetInstanceProtection: () => '',
+  DescribeAutoScalingGroups: (out) =>
+    members(
+      'AutoScalingGroups',
+      out.AutoScalingGroups,
+      (g: Out) =>
+        text('AutoScalingGroupName', g.AutoScalingGroupName) +
+        text('DesiredCapacity', g.DesiredCapacity) +
+        members(
+          'Instances',
+          g.Instances,
+          (i: Out) => text('InstanceId', i.InstanceId) + text('LifecycleState', i.LifecycleState),
+        ),
+    ),
+  EnterStandby: () => members('Activities', [], () => ''),
+  ExitStandby: () => members('Activities', [], () => ''),
+  DescribeTargetGroups: (out) =>
+    members(
+      'TargetGroups',
+      out.TargetGroups,
+      (g: Out) =>
+        text('TargetGroupArn', g.TargetGroupArn) +
+        text('TargetGroupName', g.TargetGroupName) +
+        text('TargetType', g.TargetType),
+    ),
+  DescribeTargetHealth: (out) =>
+    members(
+      'TargetHealthDescriptions',
+      out.TargetHealthDescriptions,
+      (t: Out) =>
+        el('Target', text('Id', t.Target?.Id) + text('Port', t.Target?.Port)) +
+        el('TargetHealth', text('State', t.TargetHealth?.State)),
+    ),
+  DeregisterTargets: () => '',
+  RegisterTargets: () => '',
+  DescribeLoadBalancers: (out) =>
+    members(
+      'LoadBalancerDescriptions',
+      out.LoadBalancerDescriptions,
+      (b: Out) =>
+        text('LoadBalancerName', b.LoadBalancerName) +
+        members('Instances', b.Instances, (i: Out) => text('InstanceId', i.InstanceId)),
+    ),
+  DeregisterInstancesFromLoadBalancer: (out) =>
+    members('Instances', out.Instances, (i: Out) => text('InstanceId', i.InstanceId)),
+  RegisterInstancesWithLoadBalancer: (out) =>
+    members('Instances', out.Instances, (i: Out) => text('InstanceId', i.InstanceId)),
   GetInstanceProfile: (out) =>
     el(
       'InstanceProfile',
@@ -156,6 +245,9 @@ const XMLNS: Record<string, string> = {
   iam: 'https://iam.amazonaws.com/doc/2010-05-08/',
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
   sts: 'https://sts.amazonaws.com/doc/2011-06-15/',
+  // Elastic Load Balancing: one signing name, two APIs told apart by their Version.
+  'elasticloadbalancing:2015-12-01': 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
+  'elasticloadbalancing:2012-06-01': 'http://elasticloadbalancing.amazonaws.com/doc/2012-06-01/',
 };
 
 // ---------------------------------------------------------------- query input
@@ -190,6 +282,16 @@ const bool = (value: unknown) => (value === undefined ? undefined : value === 't
 const num = (value: unknown) => (value === undefined ? undefined : Number(value));
 const ec2Filters = (node: unknown) =>
   list(node).map((f) => ({ Name: (f as Out).Name, Values: list((f as Out).Value) as string[] }));
+
+const ec2Permissions = (node: unknown) =>
+  list(node).map((rule: Out) => ({
+    IpProtocol: rule.IpProtocol,
+    FromPort: num(rule.FromPort),
+    ToPort: num(rule.ToPort),
+    IpRanges: list(rule.IpRanges),
+    Ipv6Ranges: list(rule.Ipv6Ranges),
+  }));
+const elbTargets = (node: unknown) => members_(node).map((t: Out) => ({ Id: t.Id, Port: num(t.Port) }));
 
 /** The SDK input shape of each operation, from its form fields. */
 const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
@@ -253,6 +355,60 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
     RoleName: p.RoleName,
     PolicyName: p.PolicyName,
     PolicyDocument: p.PolicyDocument,
+  }),
+  DescribeNetworkInterfaces: (p) => ({
+    NetworkInterfaceIds: list(p.NetworkInterfaceId),
+    Filters: ec2Filters(p.Filter),
+  }),
+  ModifyNetworkInterfaceAttribute: (p) => ({
+    NetworkInterfaceId: p.NetworkInterfaceId,
+    Groups: p.SecurityGroupId ? list(p.SecurityGroupId) : undefined,
+  }),
+  DescribeSecurityGroups: (p) => ({ GroupIds: list(p.GroupId), Filters: ec2Filters(p.Filter) }),
+  CreateSecurityGroup: (p) => ({
+    GroupName: p.GroupName,
+    Description: p.GroupDescription,
+    VpcId: p.VpcId,
+    TagSpecifications: list(p.TagSpecification).map((spec: Out) => ({
+      ResourceType: spec.ResourceType,
+      Tags: list(spec.Tag),
+    })),
+  }),
+  DeleteSecurityGroup: (p) => ({ GroupId: p.GroupId }),
+  AuthorizeSecurityGroupIngress: (p) => ({
+    GroupId: p.GroupId,
+    IpPermissions: ec2Permissions(p.IpPermissions),
+  }),
+  AuthorizeSecurityGroupEgress: (p) => ({
+    GroupId: p.GroupId,
+    IpPermissions: ec2Permissions(p.IpPermissions),
+  }),
+  RevokeSecurityGroupIngress: (p) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) }),
+  RevokeSecurityGroupEgress: (p) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) }),
+  CreateTags: (p) => ({ Resources: list(p.ResourceId), Tags: list(p.Tag) }),
+  DeleteTags: (p) => ({ Resources: list(p.ResourceId), Tags: list(p.Tag) }),
+  DescribeAutoScalingGroups: (p) => ({ AutoScalingGroupNames: members_(p.AutoScalingGroupNames) }),
+  EnterStandby: (p) => ({
+    AutoScalingGroupName: p.AutoScalingGroupName,
+    InstanceIds: members_(p.InstanceIds),
+    ShouldDecrementDesiredCapacity: bool(p.ShouldDecrementDesiredCapacity),
+  }),
+  ExitStandby: (p) => ({
+    AutoScalingGroupName: p.AutoScalingGroupName,
+    InstanceIds: members_(p.InstanceIds),
+  }),
+  DescribeTargetGroups: (p) => ({ Marker: p.Marker }),
+  DescribeTargetHealth: (p) => ({ TargetGroupArn: p.TargetGroupArn }),
+  DeregisterTargets: (p) => ({ TargetGroupArn: p.TargetGroupArn, Targets: elbTargets(p.Targets) }),
+  RegisterTargets: (p) => ({ TargetGroupArn: p.TargetGroupArn, Targets: elbTargets(p.Targets) }),
+  DescribeLoadBalancers: (p) => ({ Marker: p.Marker }),
+  DeregisterInstancesFromLoadBalancer: (p) => ({
+    LoadBalancerName: p.LoadBalancerName,
+    Instances: members_(p.Instances),
+  }),
+  RegisterInstancesWithLoadBalancer: (p) => ({
+    LoadBalancerName: p.LoadBalancerName,
+    Instances: members_(p.Instances),
   }),
   GetCallerIdentity: () => ({}),
   Publish: (p) => ({
@@ -383,7 +539,7 @@ export class AwsApiServer {
     const operation = form.get('Action') ?? 'unknown';
     const decode = QUERY_INPUT[operation];
     const encode = service === 'ec2' ? EC2_OUTPUT[operation] : QUERY_OUTPUT[operation];
-    const xmlns = XMLNS[service] ?? '';
+    const xmlns = XMLNS[service] ?? XMLNS[`${service}:${form.get('Version')}`] ?? '';
     try {
       if (!decode || !encode)
         throw Object.assign(new Error(`${operation} is not simulated`), { name: 'InvalidAction' });

@@ -60,6 +60,16 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   };
   const region = finding.region;
   const details = finding.resource.instanceDetails;
+  /** The instance's interfaces as the finding describes them (EC2 findings name their groups). */
+  const interfacesOf = (instanceId: string): SimulatedInstance['networkInterfaces'] => {
+    const named = (details?.networkInterfaces ?? []).filter((eni) => eni.networkInterfaceId && eni.vpcId);
+    if (instanceId !== details?.instanceId || named.length === 0) return undefined;
+    return named.map((eni) => ({
+      networkInterfaceId: eni.networkInterfaceId ?? '',
+      vpcId: eni.vpcId ?? '',
+      groups: (eni.securityGroups ?? []).flatMap((g) => (g.groupId ? [g.groupId] : [])),
+    }));
+  };
   const cluster = targets.cluster;
 
   // ------------------------------------------------------------ standalone instance (EC2 finding, no cluster)
@@ -76,6 +86,7 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
       };
       account.instances.push({
         instanceId,
+        networkInterfaces: interfacesOf(instanceId),
         privateDnsName: details?.networkInterfaces?.[0]?.privateDnsName ?? undefined,
         tags: Object.fromEntries((details?.tags ?? []).map((tag) => [tag.key, tag.value ?? ''])),
         instanceProfile: profile,
@@ -93,6 +104,13 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
         ],
       });
     }
+    // A standalone server behind a load balancer's target group, as an application server is.
+    account.targetGroups = [
+      {
+        arn: `arn:aws:elasticloadbalancing:${region}:${finding.accountId}:targetgroup/app/${id('app', 16)}`,
+        targets: targets.instanceIds.map((instanceId) => ({ id: instanceId, port: 8080 })),
+      },
+    ];
     return { cluster: null, objects, account };
   }
 
@@ -100,6 +118,7 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   const group = `eks-${cluster}-nodes`.slice(0, 255);
   const nodeInstance = (instanceId: string, dns: string): SimulatedInstance => ({
     instanceId,
+    networkInterfaces: interfacesOf(instanceId),
     privateDnsName: dns,
     tags: {
       'eks:cluster-name': cluster,

@@ -151,7 +151,7 @@ async function isolatePod(
     ? item(
         target,
         'skipped',
-        'labelled, but NOT isolated: a hostNetwork pod uses the node network, which NetworkPolicy does not govern; contain the node',
+        'labelled, but NOT isolated: a hostNetwork pod uses the node network, which NetworkPolicy does not govern; contain the node (isolate-host, with isolateClusterNodes set)',
         { verified: false, caveats, restore: before },
       )
     : item(target, verified ? 'ok' : 'failed', `${how}${stripped}`, { verified, caveats, restore: before });

@@ -6,10 +6,21 @@ import {
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
 import { namedCalls } from './named-calls.js';
 
-export type AwsClients = { ec2: EC2Client; autoScaling: AutoScalingClient; iam: IAMClient; eks: EKSClient };
+export type AwsClients = {
+  ec2: EC2Client;
+  autoScaling: AutoScalingClient;
+  iam: IAMClient;
+  eks: EKSClient;
+  /** Application, Network and Gateway Load Balancers' target groups. */
+  elbv2: ElasticLoadBalancingV2Client;
+  /** Classic Load Balancers. */
+  elb: ElasticLoadBalancingClient;
+};
 
 /** Where the clients go when not to the region's AWS endpoints: the replay's simulation or local mode. */
 export type ClientOverrides = {
@@ -30,6 +41,8 @@ export function awsClients(overrides: ClientOverrides = {}): AwsClients {
     autoScaling: namedCalls(new AutoScalingClient(config)),
     iam: namedCalls(new IAMClient(config)),
     eks: namedCalls(new EKSClient(config)),
+    elbv2: namedCalls(new ElasticLoadBalancingV2Client(config)),
+    elb: namedCalls(new ElasticLoadBalancingClient(config)),
   };
 }
 

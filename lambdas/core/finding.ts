@@ -61,6 +61,7 @@ const InstanceDetails = z.looseObject({
         publicIp: str,
         subnetId: str,
         vpcId: str,
+        securityGroups: z.array(z.looseObject({ groupId: str, groupName: str })).nullish(),
       }),
     )
     .nullish(),

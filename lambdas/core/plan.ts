@@ -62,6 +62,8 @@ function hasTargetsFor(action: ActionName, targets: Targets): boolean {
       return workload;
     case 'cordon-nodes':
       return workload || (instances && targets.cluster !== null);
+    case 'isolate-host':
+      return instances;
     case 'protect-instances':
     case 'snapshot-volumes':
       return workload || instances;
@@ -97,6 +99,11 @@ function decide(
     !context.settings.clusters.includes(targets.cluster)
   ) {
     return held(`cluster ${targets.cluster} is not one the responder may act on`);
+  }
+  if (action === 'isolate-host' && targets.cluster !== null && !context.settings.isolateClusterNodes) {
+    return held(
+      `the instance is a node of cluster ${targets.cluster}: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes)`,
+    );
   }
   return { action, decision: 'planned', reason: null };
 }

@@ -85,6 +85,11 @@ export const ResponderSettingsSchema = z.strictObject({
    * and its controller starts a clean replacement.
    */
   stripPodLabels: z.boolean().default(false),
+  /**
+   * Let isolate-host put EKS nodes behind the quarantine security group too. Off by default: it cuts
+   * every pod on the node and its kubelet off the API server; a node is then cordoned first.
+   */
+  isolateClusterNodes: z.boolean().default(false),
   /** Strip the policies of a role that pods or instances outside the incident also use. */
   revokeSharedRoles: z.boolean().default(false),
   /** Plan, identify and notify, changing nothing: every planned action is held back. */

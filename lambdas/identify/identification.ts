@@ -6,7 +6,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AttachedVolume, RoleRef } from '../clients/aws.js';
 import type { Controller } from '../clients/kubernetes.js';
-import type { ActionName } from '../core/actions.js';
+import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import { messageOf } from '../shared/errors.js';
@@ -110,6 +110,8 @@ export type Identification = {
   nodes: IdentifiedNode[];
   /** The instances protect-instances and snapshot-volumes act on. */
   instances: IdentifiedInstance[];
+  /** Of those, the ones the finding names: the hosts isolate-host acts on. */
+  hosts: IdentifiedInstance[];
   roles: IdentifiedRole[];
   heldBack: HeldBack[];
   notFound: NotFound[];
@@ -130,6 +132,7 @@ export const emptyIdentification = (): Identification => ({
   podsOnNodes: [],
   nodes: [],
   instances: [],
+  hosts: [],
   roles: [],
   heldBack: [],
   notFound: [],
@@ -170,13 +173,7 @@ export function nodeFacts(node: V1Node): IdentifiedNode {
 }
 
 /** Every action: a lookup that decides what the finding touches at all. */
-export const EVERY_ACTION: ActionName[] = [
-  'isolate-pods',
-  'cordon-nodes',
-  'protect-instances',
-  'revoke-iam',
-  'snapshot-volumes',
-];
+export const EVERY_ACTION: ActionName[] = [...ACTIONS];
 
 /**
  * Collects the identification while the lookups run; each lookup adds to it and records its own

@@ -185,13 +185,16 @@ export async function identify(
   const instances = scopeInstances([...targets.instanceIds, ...behind], settings.limits);
   const nodeOf = (instanceId: string) =>
     [...read.values()].find((node) => node.instanceId === instanceId) ?? null;
-  await found.attempt('instances', ['protect-instances', 'snapshot-volumes', 'revoke-iam'], () =>
-    resolveInstances(
-      ports.aws,
-      instances.acting.map((instanceId) => ({ instanceId, node: nodeOf(instanceId) })),
-      described,
-      found,
-    ),
+  await found.attempt(
+    'instances',
+    ['protect-instances', 'snapshot-volumes', 'revoke-iam', 'isolate-host'],
+    () =>
+      resolveInstances(
+        ports.aws,
+        instances.acting.map((instanceId) => ({ instanceId, node: nodeOf(instanceId) })),
+        described,
+        found,
+      ),
   );
 
   if (targets.roleName) {
@@ -209,6 +212,7 @@ export async function identify(
     ...result,
     pods: pods.acting,
     nodes: nodes.cordon.flatMap((name) => read.get(name) ?? []),
+    hosts: result.instances.filter((instance) => targets.instanceIds.includes(instance.instanceId)),
     roles: guardRoles(result.roles, protectedPods).map((role) => ({
       ...role,
       usedBy: capped(role.usedBy),

@@ -126,6 +126,7 @@ function describeHeldBack(held: HeldBack): string {
 const HELD_BACK_KIND: Partial<Record<ActionName, HeldBack['kind']>> = {
   'isolate-pods': 'pod',
   'cordon-nodes': 'node',
+  'isolate-host': 'instance',
   'protect-instances': 'instance',
   'snapshot-volumes': 'instance',
 };

@@ -7,8 +7,11 @@
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { type NodeBefore, uncordonNode } from '../actions/cordon-nodes.js';
+import { type HostBefore, releaseHost } from '../actions/isolate-host.js';
 import { type PodBefore, type PolicyBefore, releasePod, releasePolicy } from '../actions/isolate-pods.js';
 import { type InstanceBefore, unprotectInstance } from '../actions/protect-instances.js';
 import {
@@ -34,6 +37,8 @@ export type ReleasePorts = {
   ec2: EC2Client;
   autoScaling: AutoScalingClient;
   iam: IAMClient;
+  elbv2: ElasticLoadBalancingV2Client;
+  elb: ElasticLoadBalancingClient;
 };
 
 export type ReleaseRequest = { findingId: string; dryRun: boolean; requestedBy: string };
@@ -69,6 +74,8 @@ async function undo(step: ReleaseStep, ports: ReleasePorts): Promise<ActionItem>
     }
     case 'cordon-nodes':
       return uncordonNode(await ports.kubernetes(clusterOf(step)), before as NodeBefore);
+    case 'isolate-host':
+      return releaseHost(before as HostBefore, ports);
     case 'protect-instances':
       return unprotectInstance(before as InstanceBefore, ports);
     case 'revoke-iam':

@@ -5,19 +5,33 @@
  */
 import {
   AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
+  EnterStandbyCommand,
+  ExitStandbyCommand,
   SetInstanceProtectionCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   AssociateIamInstanceProfileCommand,
+  AuthorizeSecurityGroupEgressCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
   CreateSnapshotCommand,
+  CreateTagsCommand,
+  DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSnapshotsCommand,
   DisassociateIamInstanceProfileCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  RevokeSecurityGroupEgressCommand,
+  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
@@ -25,6 +39,19 @@ import {
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
+import {
+  DeregisterInstancesFromLoadBalancerCommand,
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingClient,
+  RegisterInstancesWithLoadBalancerCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  RegisterTargetsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   AttachRolePolicyCommand,
   DeleteRolePolicyCommand,
@@ -66,9 +93,46 @@ const COMMANDS: [string, AnyCommand[]][] = [
       AssociateIamInstanceProfileCommand,
       DescribeSnapshotsCommand,
       CreateSnapshotCommand,
+      DescribeNetworkInterfacesCommand,
+      ModifyNetworkInterfaceAttributeCommand,
+      DescribeSecurityGroupsCommand,
+      CreateSecurityGroupCommand,
+      DeleteSecurityGroupCommand,
+      AuthorizeSecurityGroupIngressCommand,
+      AuthorizeSecurityGroupEgressCommand,
+      RevokeSecurityGroupIngressCommand,
+      RevokeSecurityGroupEgressCommand,
+      CreateTagsCommand,
+      DeleteTagsCommand,
     ],
   ],
-  ['autoScaling', [DescribeAutoScalingInstancesCommand, SetInstanceProtectionCommand]],
+  [
+    'autoScaling',
+    [
+      DescribeAutoScalingInstancesCommand,
+      SetInstanceProtectionCommand,
+      DescribeAutoScalingGroupsCommand,
+      EnterStandbyCommand,
+      ExitStandbyCommand,
+    ],
+  ],
+  [
+    'elbv2',
+    [
+      DescribeTargetGroupsCommand,
+      DescribeTargetHealthCommand,
+      DeregisterTargetsCommand,
+      RegisterTargetsCommand,
+    ],
+  ],
+  [
+    'elb',
+    [
+      DescribeLoadBalancersCommand,
+      DeregisterInstancesFromLoadBalancerCommand,
+      RegisterInstancesWithLoadBalancerCommand,
+    ],
+  ],
   [
     'iam',
     [
@@ -95,6 +159,8 @@ export function mockAccount(description: FakeAccount) {
     autoScaling: mockClient(AutoScalingClient),
     iam: mockClient(IAMClient),
     eks: mockClient(EKSClient),
+    elbv2: mockClient(ElasticLoadBalancingV2Client),
+    elb: mockClient(ElasticLoadBalancingClient),
   };
   for (const [client, commands] of COMMANDS) {
     // biome-ignore lint/suspicious/noExplicitAny: the stub is typed per client; commands are wired generically
