@@ -24,6 +24,7 @@ const cordonId = functionId('Cordons a node');
 const protectId = functionId('Sets termination');
 const revokeId = functionId('Detaches the policies');
 const snapshotId = functionId('Snapshots the EBS');
+const hostId = functionId('Puts an instance behind');
 const claimId = functionId('Claims a finding');
 const releaseId = functionId('Undoes the containment');
 const ALL_FUNCTIONS = [
@@ -31,6 +32,7 @@ const ALL_FUNCTIONS = [
   identifyId,
   isolateId,
   cordonId,
+  hostId,
   protectId,
   revokeId,
   snapshotId,
@@ -235,6 +237,48 @@ describe('containment functions', () => {
         /^Allow ec2:CreateTags on .*:ec2:us-east-1::snapshot\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSnapshot"\}\}$/,
       ),
       'Allow ec2:DescribeSnapshots on "*"',
+    ]);
+    // isolate-host: only the responder's own groups get rules; only tagged groups are created; the
+    // instance gets the quarantine tag and no other.
+    expect(grants(hostId)).toEqual([
+      expect.stringMatching(/^Allow autoscaling:DescribeAutoScalingGroups on "\*"$/),
+      expect.stringMatching(/^Allow autoscaling:DescribeAutoScalingInstances on "\*"$/),
+      expect.stringMatching(/^Allow autoscaling:EnterStandby on .*autoScalingGroupName\/\*/),
+      ...['AuthorizeSecurityGroupEgress', 'AuthorizeSecurityGroupIngress'].map((action) =>
+        expect.stringMatching(
+          new RegExp(
+            `^Allow ec2:${action} on .*:security-group/\\*.* if \\{"StringLike":\\{"aws:ResourceTag/guardduty-responder:purpose":"\\*"\\}\\}$`,
+          ),
+        ),
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateSecurityGroup on .*:security-group\/\*.* if \{"ForAnyValue:StringEquals":\{"aws:TagKeys":"guardduty-responder:purpose"\}\}$/,
+      ),
+      expect.stringMatching(/^Allow ec2:CreateSecurityGroup on .*:vpc\/\*/),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:instance\/\*.* if \{"ForAllValues:StringEquals":\{"aws:TagKeys":"guardduty-responder:quarantined"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:security-group\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSecurityGroup"\}\}$/,
+      ),
+      'Allow ec2:DescribeInstances on "*"',
+      'Allow ec2:DescribeNetworkInterfaces on "*"',
+      'Allow ec2:DescribeSecurityGroups on "*"',
+      expect.stringMatching(
+        /^Allow ec2:ModifyNetworkInterfaceAttribute on .*:network-interface\/\*.*:security-group\/\*/,
+      ),
+      ...['RevokeSecurityGroupEgress', 'RevokeSecurityGroupIngress'].map((action) =>
+        expect.stringMatching(
+          new RegExp(`^Allow ec2:${action} on .*:security-group/\\*.* if .*guardduty-responder:purpose`),
+        ),
+      ),
+      expect.stringMatching(
+        /^Allow elasticloadbalancing:DeregisterInstancesFromLoadBalancer on .*:loadbalancer\/\*/,
+      ),
+      expect.stringMatching(/^Allow elasticloadbalancing:DeregisterTargets on .*:targetgroup\/\*/),
+      'Allow elasticloadbalancing:DescribeLoadBalancers on "*"',
+      'Allow elasticloadbalancing:DescribeTargetGroups on "*"',
+      'Allow elasticloadbalancing:DescribeTargetHealth on "*"',
     ]);
     const revoke = grants(revokeId);
     expect(revoke.filter((g) => g.startsWith('Allow'))).toEqual([

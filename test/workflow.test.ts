@@ -57,10 +57,15 @@ function withAccount(fake: FakeAccount) {
 async function run(
   file: string,
   mutate: (event: ReturnType<typeof loadEvent>) => void = () => {},
+  settings: Record<string, unknown> = {},
 ): Promise<ExecutionRun> {
   const event = loadEvent(file);
   mutate(event);
-  return runLocally(definition, event, responderHandlers({ clusters: ['prod-eks'] }, incidents.store()));
+  return runLocally(
+    definition,
+    event,
+    responderHandlers({ clusters: ['prod-eks'], ...settings }, incidents.store()),
+  );
 }
 
 const entered = (execution: ExecutionRun) =>
@@ -312,6 +317,85 @@ describe('response state machine', () => {
         expect(record?.outcome).toBe('failed');
       },
     );
+  });
+
+  describe('host isolation', () => {
+    const node = () => {
+      addSampleNode(server);
+      withAccount({
+        instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
+      });
+    };
+    const quarantined = () =>
+      account.state.network.securityGroups.find((g) =>
+        g.Tags.some((t) => t.Key === 'guardduty-responder:purpose' && t.Value === 'quarantine'),
+      );
+
+    it('holds isolate-host back for an EKS node by default, and says why', async () => {
+      node();
+      const execution = await run('ec2-bitcoin-tool-dns-on-eks-node.json');
+
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(quarantined()).toBeUndefined();
+      expect(message()).toContain(
+        '  isolate-host: held-back (the instance is a node of cluster prod-eks: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes))',
+      );
+    });
+
+    it('isolates an EKS node after cordoning it when isolateClusterNodes is set', async () => {
+      node();
+      const execution = await run('ec2-bitcoin-tool-dns-on-eks-node.json', () => {}, {
+        isolateClusterNodes: true,
+      });
+
+      expect(execution.status).toBe('SUCCEEDED');
+      const exited = (state: string) =>
+        execution.events.findIndex((e) => e.type === 'StateExited' && e.state === state);
+      const started = (state: string) =>
+        execution.events.findIndex((e) => e.type === 'StateEntered' && e.state === state);
+      expect(exited('CordonNodesItem')).toBeGreaterThan(-1);
+      expect(started('IsolateHostsItem')).toBeGreaterThan(exited('CordonNodesItem'));
+      const eni = account.state.instances[0]?.networkInterfaces?.[0];
+      expect(eni?.groups).toEqual([quarantined()?.GroupId]);
+      expect(account.state.instances[0]?.lifecycleState).toBe('Standby');
+      expect(message()).toContain('  isolate-host: ok');
+    });
+
+    it('fails only isolate-host when ModifyNetworkInterfaceAttribute is denied, and says so', async () => {
+      withAccount({
+        instances: [
+          {
+            instanceId: 'i-0c1d2e3f4a5b60718',
+            instanceProfile: 'orders-app-profile',
+            volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
+          },
+        ],
+      });
+      account.fail(
+        'ModifyNetworkInterfaceAttribute',
+        Object.assign(new Error('You are not authorized to perform this operation.'), {
+          name: 'UnauthorizedOperation',
+          $metadata: { httpStatusCode: 403 },
+        }),
+        10,
+      );
+
+      const execution = await run('ec2-backdoor-cc-activity.json');
+
+      expect(execution.status).toBe('FAILED');
+      expect(entered(execution).slice(-3)).toEqual(['Notify', 'AnyStepFailed', 'ResponseFailed']);
+      expect(outcome()).toBe('failed');
+      const text = message();
+      expect(text).toContain('Outcome: FAILED: isolate-host did not complete');
+      expect(text).toContain('  isolate-host: failed');
+      expect(text).toContain(
+        'security groups: UnauthorizedOperation: You are not authorized to perform this operation.',
+      );
+      for (const other of ['protect-instances', 'revoke-iam', 'snapshot-volumes'])
+        expect(text).toContain(`  ${other}: ok`);
+      expect(account.state.instances[0]).toMatchObject({ terminationProtection: true });
+      expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
+    });
   });
 
   it('retries a throttled call and completes', async () => {
