@@ -173,6 +173,20 @@ describe('simulation', () => {
     }
   });
 
+  it('shows the interfaces of a standalone instance isolated in the timeline', async () => {
+    const result = await run([`${EVENTS_DIR}ec2-backdoor-cc-activity.json`]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /IsolateHostsItem .* ok instance i-0c1d2e3f4a5b60718: eni-0a1b2c3d4e5f60718 through allow-all group sg-\w+ first \(open connections untracked\); interfaces eni-0a1b2c3d4e5f60718 in quarantine group sg-\w+ \(created\); deregistered from arn:aws:elasticloadbalancing:\S+; tagged guardduty-responder:quarantined=\w+ \(verified\)/,
+    );
+    const saved = loadSimulation(STATE);
+    const instance = saved?.world.account.instances?.find((i) => i.instanceId === 'i-0c1d2e3f4a5b60718');
+    const quarantine = saved?.world.account.securityGroups?.find(
+      (g) => g.GroupName === 'guardduty-responder-quarantine',
+    );
+    expect(instance?.networkInterfaces?.map((eni) => eni.groups)).toEqual([[quarantine?.GroupId]]);
+  });
+
   it('changes nothing with --dry-run, shown by the requests the simulation received', async () => {
     const result = await run([`${EVENTS_DIR}eks-audit-privileged-container.json`, '--dry-run']);
     expect(result.code).toBe(0);

@@ -1,8 +1,9 @@
 /**
  * The simulated account served over HTTP the way AWS serves it, for the operations the responder calls,
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
- * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM and SNS (XML with
- * `member` lists), and EKS's REST-JSON. The service is read from the SigV4 credential scope; errors come
+ * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM, SNS and Elastic
+ * Load Balancing (XML with `member` lists; the two ELB APIs share a signing name and differ by Version),
+ * and EKS's REST-JSON. The service is read from the SigV4 credential scope; errors come
  * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
  * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
  */
