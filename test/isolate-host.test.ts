@@ -255,6 +255,24 @@ describe('isolate-host', () => {
     expect(released[1]?.detail).toContain('ExitStandby raises desired capacity by one');
   });
 
+  it('never leaves an interface in the allow-all group when the move to quarantine fails', async () => {
+    withAccount({ instances: [{ instanceId: ID, networkInterfaces: two }] });
+    // EC2 refuses the quarantine group (only): the interfaces are already in the untrack group by then.
+    account.ec2.on(ModifyNetworkInterfaceAttributeCommand).callsFake((input) => {
+      if (input.Groups?.[0] === responderGroup('quarantine')?.GroupId)
+        throw Object.assign(new Error('You are not authorized to perform this operation.'), {
+          name: 'UnauthorizedOperation',
+        });
+      return account.ec2Call('ModifyNetworkInterfaceAttribute', input);
+    });
+
+    const result = await isolate();
+
+    expect(item(result).status).toBe('failed');
+    expect(item(result).detail).toContain('security groups: UnauthorizedOperation');
+    expect(groupsOf()).toEqual(Object.fromEntries(two.map((eni) => [eni.networkInterfaceId, eni.groups])));
+  });
+
   it('leaves a node of a cluster alone unless isolateClusterNodes is set', async () => {
     withAccount({ instances: [{ instanceId: ID }] });
     const node = identifiedInstance(ID, { cluster: 'prod-eks', nodeName: 'ip-10-0-12-34.ec2.internal' });

@@ -254,19 +254,30 @@ async function ensureGroup(
   let group = SecurityGroups?.[0];
   let created = false;
   if (!group?.GroupId) {
-    const made = await ec2.send(
-      new CreateSecurityGroupCommand({
-        GroupName: GROUPS[purpose].name,
-        Description: GROUPS[purpose].description,
-        VpcId: vpcId,
-        TagSpecifications: [
-          { ResourceType: 'security-group', Tags: [{ Key: GROUP_PURPOSE_TAG, Value: purpose }] },
-        ],
-      }),
-    );
-    created = true;
+    let groupId: string | undefined;
+    try {
+      const made = await ec2.send(
+        new CreateSecurityGroupCommand({
+          GroupName: GROUPS[purpose].name,
+          Description: GROUPS[purpose].description,
+          VpcId: vpcId,
+          TagSpecifications: [
+            { ResourceType: 'security-group', Tags: [{ Key: GROUP_PURPOSE_TAG, Value: purpose }] },
+          ],
+        }),
+      );
+      groupId = made.GroupId;
+      created = true;
+    } catch (error) {
+      // Another execution created it between our look and our create: use that one.
+      if (!(error instanceof Error && error.name === 'InvalidGroup.Duplicate')) throw error;
+    }
+    const byName = [
+      { Name: 'vpc-id', Values: [vpcId] },
+      { Name: 'group-name', Values: [GROUPS[purpose].name] },
+    ];
     const { SecurityGroups: fresh } = await ec2.send(
-      new DescribeSecurityGroupsCommand({ GroupIds: [made.GroupId ?? ''] }),
+      new DescribeSecurityGroupsCommand(groupId ? { GroupIds: [groupId] } : { Filters: byName }),
     );
     group = fresh?.[0];
   }
@@ -288,10 +299,46 @@ async function ensureGroup(
   return { id, created };
 }
 
-const setGroups = (ec2: EC2Client, networkInterfaceId: string, groups: string[]) =>
-  ec2.send(
+async function setGroups(ec2: EC2Client, networkInterfaceId: string, groups: string[]): Promise<void> {
+  await ec2.send(
     new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: networkInterfaceId, Groups: groups }),
   );
+}
+
+/**
+ * The tracked interfaces to the untrack group, then every interface to quarantine. An interface is never
+ * left in the allow-all group: if a move fails, those already opened go back to their own groups before
+ * the error is reported (or retried), and any that cannot is named in the error.
+ */
+async function moveThroughUntrack(
+  ec2: EC2Client,
+  tracked: readonly InterfaceBefore[],
+  all: readonly InterfaceBefore[],
+  untrack: string,
+  quarantine: string,
+): Promise<void> {
+  const opened = new Set<InterfaceBefore>();
+  try {
+    for (const eni of tracked) {
+      await setGroups(ec2, eni.networkInterfaceId, [untrack]);
+      opened.add(eni);
+    }
+    for (const eni of all) {
+      await setGroups(ec2, eni.networkInterfaceId, [quarantine]);
+      opened.delete(eni);
+    }
+  } catch (error) {
+    const stuck: string[] = [];
+    for (const eni of opened) {
+      await setGroups(ec2, eni.networkInterfaceId, eni.groups).catch(() =>
+        stuck.push(eni.networkInterfaceId),
+      );
+    }
+    if (stuck.length > 0 && error instanceof Error)
+      error.message += `; ${stuck.join(', ')} STILL in the allow-all group ${untrack}: move by hand`;
+    throw error;
+  }
+}
 
 /** Moves each interface into its VPC's quarantine group, through the untrack group where flows may be tracked. */
 async function quarantineInterfaces(
@@ -316,18 +363,16 @@ async function quarantineInterfaces(
       allowsAllBothWays((SecurityGroups ?? []).filter((g) => eni.groups.includes(g.GroupId ?? ''))),
     );
     const tracked = inVpc.filter((eni) => !untracked.includes(eni));
-    if (tracked.length > 0) {
-      const untrack = await ensureGroup(ec2, vpcId, 'untrack');
-      for (const eni of tracked) await setGroups(ec2, eni.networkInterfaceId, [untrack.id]);
+    const untrack = tracked.length > 0 ? await ensureGroup(ec2, vpcId, 'untrack') : null;
+    await moveThroughUntrack(ec2, tracked, inVpc, untrack?.id ?? '', quarantine.id);
+    if (untrack)
       done.push(
         `${tracked.map((eni) => eni.networkInterfaceId).join(', ')} through allow-all group ${untrack.id} first (open connections untracked)`,
       );
-    }
     if (untracked.length > 0)
       done.push(
         `${untracked.map((eni) => eni.networkInterfaceId).join(', ')} directly (their groups allowed all traffic: flows untracked)`,
       );
-    for (const eni of inVpc) await setGroups(ec2, eni.networkInterfaceId, [quarantine.id]);
     done.push(
       `interfaces ${inVpc.map((eni) => eni.networkInterfaceId).join(', ')} in quarantine group ${quarantine.id}${quarantine.created ? ' (created)' : ''}`,
     );

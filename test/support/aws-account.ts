@@ -174,6 +174,8 @@ export function mockAccount(description: FakeAccount) {
     ...mocks,
     state: account.state,
     fail: account.fail,
+    /** The account's own answer to an operation, for a test that wraps one. */
+    ec2Call: account.call,
     restore: () => {
       for (const mock of Object.values(mocks)) mock.restore();
     },
