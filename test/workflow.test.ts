@@ -54,6 +54,13 @@ function withAccount(fake: FakeAccount) {
   });
 }
 
+/** The standalone application server of the EC2 findings. */
+const ordersApp = (): FakeInstance => ({
+  instanceId: 'i-0c1d2e3f4a5b60718',
+  instanceProfile: 'orders-app-profile',
+  volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
+});
+
 async function run(
   file: string,
   mutate: (event: ReturnType<typeof loadEvent>) => void = () => {},
@@ -165,15 +172,7 @@ describe('response state machine', () => {
   });
 
   it('contains an EC2 finding on a standalone instance without touching any cluster', async () => {
-    withAccount({
-      instances: [
-        {
-          instanceId: 'i-0c1d2e3f4a5b60718',
-          instanceProfile: 'orders-app-profile',
-          volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
-        },
-      ],
-    });
+    withAccount({ instances: [ordersApp()] });
 
     const execution = await run('ec2-backdoor-cc-activity.json');
 
@@ -362,15 +361,7 @@ describe('response state machine', () => {
     });
 
     it('fails only isolate-host when ModifyNetworkInterfaceAttribute is denied, and says so', async () => {
-      withAccount({
-        instances: [
-          {
-            instanceId: 'i-0c1d2e3f4a5b60718',
-            instanceProfile: 'orders-app-profile',
-            volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
-          },
-        ],
-      });
+      withAccount({ instances: [ordersApp()] });
       account.fail(
         'ModifyNetworkInterfaceAttribute',
         Object.assign(new Error('You are not authorized to perform this operation.'), {
@@ -399,15 +390,7 @@ describe('response state machine', () => {
   });
 
   it('retries a throttled call and completes', async () => {
-    withAccount({
-      instances: [
-        {
-          instanceId: 'i-0c1d2e3f4a5b60718',
-          instanceProfile: 'orders-app-profile',
-          volumes: [{ volumeId: 'vol-app', deviceName: '/dev/xvda' }],
-        },
-      ],
-    });
+    withAccount({ instances: [ordersApp()] });
     account.fail(
       'CreateSnapshot',
       Object.assign(new Error('Request limit exceeded.'), {
