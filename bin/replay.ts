@@ -13,6 +13,7 @@
  *                          instead of a fresh one, to rehearse a repeat
  *   --state PATH           simulation: where it is saved for `npm run release` (.replay/simulation.json)
  *   --table NAME           local: the incident table at the AWS endpoint (default: a table in memory)
+ *   --evidence-bucket NAME local: the evidence bucket at the AWS endpoint (default: kept in memory)
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
@@ -28,7 +29,12 @@ import { type FindingEvent, FindingValidationError, parseFindingEvent } from '..
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
+import { evidenceClients } from '../lambdas/evidence/clients.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
+
+/** Where a local replay keeps its evidence when no bucket is given (in memory, on this machine). */
+const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
+
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
@@ -61,6 +67,7 @@ export type ReplayOptions = {
   region?: string;
   deployed?: string;
   topicArn?: string;
+  evidenceBucket?: string;
 };
 
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
@@ -80,6 +87,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     region: { type: 'string' },
     deployed: { type: 'string' },
     'topic-arn': { type: 'string' },
+    'evidence-bucket': { type: 'string' },
   });
   if (positionals.length !== 1)
     throw new InputError('give exactly one event file: npm run replay -- <event.json> [options]');
@@ -91,6 +99,9 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   }
   if (values.table && !values.kubeconfig) {
     throw new InputError('--table is for the local mode: give --kubeconfig as well');
+  }
+  if (values['evidence-bucket'] && !values.kubeconfig) {
+    throw new InputError('--evidence-bucket is for the local mode: give --kubeconfig as well');
   }
   if (values['endpoint-url'] && !values.kubeconfig) {
     throw new InputError('--endpoint-url is for the local mode: give --kubeconfig as well');
@@ -115,6 +126,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     region: values.region,
     deployed: values.deployed,
     topicArn: values['topic-arn'],
+    evidenceBucket: values['evidence-bucket'],
   };
 }
 
@@ -216,10 +228,19 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
   if (options.context) kubeConfig.setCurrentContext(options.context);
   const apis = apisFromKubeConfig(kubeConfig);
   const cluster = options.rewrites.cluster ?? targetsOf(event.detail).cluster;
-  // Without a topic, the notification is captured here instead of published.
-  const captured = options.topicArn ? undefined : simulatedAccount({});
-  const capture = captured ? new AwsApiServer(captured) : undefined;
-  const sns = new SNSClient(capture ? { ...overrides, endpoint: await capture.start() } : overrides);
+  // The notification, and the evidence without --evidence-bucket, stay here, in a simulated account.
+  const captured = simulatedAccount({});
+  const capture = new AwsApiServer(captured);
+  const captureOverrides: ClientOverrides = {
+    endpoint: await capture.start(),
+    region,
+    credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
+  };
+  const sns = new SNSClient(options.topicArn ? overrides : captureOverrides);
+  if (!options.evidenceBucket)
+    out(
+      `Evidence: kept on this machine for this replay only (--evidence-bucket NAME writes it to that bucket).`,
+    );
   const records = await localStore(options, overrides, out);
   try {
     const config = replayConfig(cluster, options.dryRun);
@@ -236,14 +257,18 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         store: records.store,
         // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
         kubernetes: async () => new Kubernetes(apis),
+        evidence: {
+          ...evidenceClients(options.evidenceBucket ? overrides : captureOverrides),
+          bucket: options.evidenceBucket ?? LOCAL_EVIDENCE_BUCKET,
+        },
         sns,
         topicArn:
           options.topicArn ?? `arn:aws:sns:${region}:${location.accountId}:guardduty-responder-replay`,
       }),
     );
-    return report(run, captured?.state.published.at(-1)?.Message, out);
+    return report(run, options.topicArn ? undefined : captured.state.published.at(-1)?.Message, out);
   } finally {
-    await Promise.all([capture?.stop(), records.stop()]);
+    await Promise.all([capture.stop(), records.stop()]);
   }
 }
 

@@ -11,7 +11,10 @@ import type { AwsClients } from '../lambdas/clients/aws.js';
 import type { Kubernetes } from '../lambdas/clients/kubernetes.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
+import type { EvidenceClients } from '../lambdas/evidence/clients.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
+import { collectHostEvidenceHandler } from '../lambdas/handlers/collect-host-evidence.js';
+import { collectPodEvidenceHandler } from '../lambdas/handlers/collect-pod-evidence.js';
 import { cordonNodesHandler } from '../lambdas/handlers/cordon-nodes.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
 import { isolateHostHandler } from '../lambdas/handlers/isolate-host.js';
@@ -67,6 +70,8 @@ export type ResponderPorts = {
   store: IncidentStore;
   location: ResponderLocation;
   clients: AwsClients;
+  /** The evidence bucket and Run Command; the host capture's polling waits with `sleep`. */
+  evidence: EvidenceClients & { bucket: string; sleep?: (ms: number) => Promise<void> };
   kubernetes: (cluster: string) => Promise<Kubernetes>;
   sns: SNSClient;
   topicArn: string;
@@ -77,16 +82,25 @@ export type TaskHandler = (input: any) => Promise<unknown>;
 
 /** The real handler of every task state, over these clients. */
 export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler> {
-  const { settings, clients, kubernetes, store } = ports;
+  const { settings, clients, kubernetes, store, evidence } = ports;
+  const bucket = { s3: evidence.s3, bucket: evidence.bucket };
   const byFunction: Record<WorkflowFunction, TaskHandler> = {
     claim: claimHandler(settings, store),
-    identify: identifyHandler(settings, ports.location, clients, store, kubernetes),
+    identify: identifyHandler(settings, ports.location, clients, store, kubernetes, bucket),
     'isolate-pods': isolatePodsHandler(kubernetes, settings, store),
     'cordon-nodes': cordonNodesHandler(kubernetes, store),
     'isolate-host': isolateHostHandler(clients, settings, store),
     'protect-instances': protectInstancesHandler({ ...clients, kubernetes }, store),
     'revoke-iam': revokeIamHandler(clients, settings, store),
     'snapshot-volumes': snapshotVolumesHandler(clients, store),
+    'collect-pod-evidence': collectPodEvidenceHandler(kubernetes, bucket, settings.evidence, store),
+    'collect-host-evidence': collectHostEvidenceHandler(
+      evidence,
+      evidence.bucket,
+      settings.evidence,
+      store,
+      evidence.sleep,
+    ),
     notify: notifyHandler(ports.sns, ports.topicArn, store),
   };
   return Object.fromEntries(

@@ -11,7 +11,8 @@
  * - `auto-scaling-groups`: Auto Scaling groups in the region;
  * - `network-interfaces`, `security-groups`, `vpcs`: EC2 network interfaces, security groups and VPCs in
  *   the region;
- * - `target-groups`, `load-balancers`: Elastic Load Balancing target groups and Classic Load Balancers.
+ * - `target-groups`, `load-balancers`: Elastic Load Balancing target groups and Classic Load Balancers;
+ * - `run-shell-script`: the AWS-owned `AWS-RunShellScript` SSM document of the region.
  * Wildcards remain where the identifiers are only known during an incident.
  */
 export type IamScope =
@@ -21,6 +22,7 @@ export type IamScope =
   | 'vpcs'
   | 'target-groups'
   | 'load-balancers'
+  | 'run-shell-script'
   | 'clusters'
   | 'pod-identity-associations'
   | 'instance-profiles'
@@ -48,6 +50,8 @@ export type FunctionNeeds = {
   kubernetesGroup?: string;
   /** DynamoDB actions on the incident table (and its indexes), with the use of the table's KMS key. */
   incidentTable?: readonly string[];
+  /** S3 actions on the evidence bucket's `incidents/` objects, with the use of its KMS key. */
+  evidenceBucket?: readonly string[];
   iam: readonly IamNeed[];
   rbac: readonly RbacRule[];
 };
@@ -61,6 +65,8 @@ export const FUNCTION_NAMES = [
   'protect-instances',
   'revoke-iam',
   'snapshot-volumes',
+  'collect-pod-evidence',
+  'collect-host-evidence',
   'notify',
   'release',
 ] as const;
@@ -79,6 +85,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   identify: {
     kubernetesGroup: 'guardduty-responder-identify',
     incidentTable: RECORDS,
+    evidenceBucket: ['s3:PutObject'],
     iam: [
       {
         actions: ['eks:DescribeCluster', 'eks:ListPodIdentityAssociations'],
@@ -303,6 +310,54 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
         actions: ['ec2:DescribeSnapshots'],
         scope: 'any',
         why: 'find a snapshot already taken for the finding; Describe actions support no resource-level permissions',
+      },
+    ],
+    rbac: [],
+  },
+  'collect-pod-evidence': {
+    kubernetesGroup: 'guardduty-responder-evidence',
+    incidentTable: RECORDS,
+    evidenceBucket: ['s3:PutObject'],
+    iam: [
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'cluster endpoint and CA for the Kubernetes client',
+      },
+    ],
+    rbac: [
+      {
+        apiGroups: [''],
+        resources: ['pods', 'pods/log', 'events', 'serviceaccounts', 'replicationcontrollers'],
+        verbs: ['get', 'list'],
+      },
+      {
+        apiGroups: ['apps'],
+        resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'],
+        verbs: ['get'],
+      },
+      { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get'] },
+      { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: ['list'] },
+    ],
+  },
+  'collect-host-evidence': {
+    incidentTable: RECORDS,
+    evidenceBucket: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
+    iam: [
+      {
+        actions: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
+        scope: 'any',
+        why: 'whether an instance runs the agent, and how its command ended; these take no resource',
+      },
+      {
+        actions: ['ssm:SendCommand'],
+        scope: 'instances',
+        why: 'run the capture on the affected instances',
+      },
+      {
+        actions: ['ssm:SendCommand'],
+        scope: 'run-shell-script',
+        why: 'the AWS-RunShellScript document only',
       },
     ],
     rbac: [],

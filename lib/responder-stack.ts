@@ -7,6 +7,7 @@ import { type ResponderConfig, settingsOf } from '../bin/config.js';
 import { FUNCTION_NAMES, type FunctionName, NEEDS, type WorkflowFunction } from '../lambdas/permissions.js';
 import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
+import { EvidenceBucket } from './evidence-bucket.js';
 import { FindingIntake } from './finding-intake.js';
 import { IncidentTable } from './incident-table.js';
 import { Notifications } from './notifications.js';
@@ -51,6 +52,16 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     id: 'SnapshotVolumes',
     description: 'Snapshots the EBS volumes of an instance as evidence',
     timeout: Duration.minutes(1),
+  },
+  'collect-pod-evidence': {
+    id: 'CollectPodEvidence',
+    description: 'Keeps the owners, events, logs and policies of the affected pods as evidence',
+    timeout: Duration.minutes(5),
+  },
+  'collect-host-evidence': {
+    id: 'CollectHostEvidence',
+    description: 'Captures the volatile state of an affected host through Systems Manager',
+    timeout: Duration.minutes(12),
   },
   notify: {
     id: 'Notify',
@@ -120,6 +131,8 @@ export class ResponderStack extends Stack {
 
     const incidents = new IncidentTable(this, 'Incidents');
     for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);
+    const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
+    for (const name of FUNCTION_NAMES) evidence.bind(responders[name], name);
 
     const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
     notifications.bindPublisher(responders.notify);
@@ -146,6 +159,7 @@ export class ResponderStack extends Stack {
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
     new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
+    new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });
   }
 }

@@ -202,6 +202,15 @@ export class ResponseFunction extends Construct {
         return [arn('elasticloadbalancing', 'targetgroup', '*')];
       case 'load-balancers':
         return [arn('elasticloadbalancing', 'loadbalancer', '*')];
+      case 'run-shell-script':
+        return [
+          stack.formatArn({
+            service: 'ssm',
+            account: '',
+            resource: 'document',
+            resourceName: 'AWS-RunShellScript',
+          }),
+        ];
     }
   }
 }

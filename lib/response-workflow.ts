@@ -6,8 +6,12 @@
  *   Identify ─▶ anything planned? ─no──────────────────────────────▶ Notify ─▶ failed? ─▶ Fail | Succeed
  *                   │yes                                               ▲
  *                   ▼                                                  │
- *   Contain (Parallel) ─ Kubernetes: IsolatePods ─▶ CordonNodes (Map) ─┤
- *                      └ AWS: ProtectInstances (Map) ─▶ RevokeIam ─▶ SnapshotVolumes (Map)
+ *   Contain (Parallel) ─ Isolation: IsolatePods ─▶ CordonNodes (Map)      │
+ *                      ├ Protection: ProtectInstances (Map)                 │
+ *                      ├ PodEvidence: CollectPodEvidence                    │
+ *                      └ HostEvidence: CollectHostEvidence (Map)            │
+ *   Cut (Parallel) ───── Hosts: IsolateHosts (Map) ─────────────────────────┤
+ *                      └ Identity: RevokeIam ─▶ SnapshotVolumes (Map) ───────┘
  *
  * Claim takes the finding id in the incident table with a conditional write, so a repeated finding is not
  * contained twice. Each step's result lands in the state under the step's name. Every task retries Lambda
@@ -24,7 +28,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { type ActionName, RESULT_KEYS } from '../lambdas/core/actions.js';
+import { type ContainStep, PHASES, RESULT_KEYS } from '../lambdas/core/actions.js';
 import { RESPONSE_TIMEOUT_MINUTES } from '../lambdas/incident/record.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
@@ -59,18 +63,10 @@ export const TASK_STATES: Record<WorkflowFunction, string> = {
   'protect-instances': 'ProtectInstancesItem',
   'revoke-iam': 'RevokeIam',
   'snapshot-volumes': 'SnapshotVolumesItem',
+  'collect-pod-evidence': 'CollectPodEvidence',
+  'collect-host-evidence': 'CollectHostEvidenceItem',
   notify: 'Notify',
 };
-
-/**
- * The actions of the Contain state's branches, in order. Isolation goes from the pods to their nodes to
- * the hosts (a node's host is isolated only once it is cordoned); the other branch keeps the instances
- * and the evidence and takes the permissions away.
- */
-const BRANCHES: [string, ActionName[]][] = [
-  ['Isolation', ['isolate-pods', 'cordon-nodes', 'isolate-host']],
-  ['Protection', ['protect-instances', 'revoke-iam', 'snapshot-volumes']],
-];
 
 const PLAN = '$.identify.plan';
 const EXECUTION = '$$.Execution.Id';
@@ -89,7 +85,7 @@ export class ResponseWorkflow extends Construct {
     const step = (
       fn: WorkflowFunction,
       comment: string,
-      options: { replaceInput?: boolean; payload?: Record<string, string> } = {},
+      options: { replaceInput?: boolean; payload?: Record<string, string>; timeout?: Duration } = {},
     ) => {
       const name = TASK_STATES[fn];
       const task = new tasks.LambdaInvoke(this, name, {
@@ -100,7 +96,7 @@ export class ResponseWorkflow extends Construct {
         payload: options.payload ? sfn.TaskInput.fromObject(options.payload) : undefined,
         // Without a ResultPath the result replaces the input (the default, "$", left implicit).
         resultPath: options.replaceInput ? undefined : resultPath(fn),
-        taskTimeout: sfn.Timeout.duration(Duration.minutes(3)),
+        taskTimeout: sfn.Timeout.duration(options.timeout ?? Duration.minutes(3)),
       });
       task.addRetry({
         errors: TRANSIENT_ERRORS,
@@ -117,8 +113,13 @@ export class ResponseWorkflow extends Construct {
     /** A task that acts on the whole identification (isolate, revoke). */
     const whole = (fn: WorkflowFunction, comment: string) => step(fn, comment, { payload: wholeInput });
     /** A Map over identified targets; each iteration's result, or its error, is one array element. */
-    const perItem = (fn: WorkflowFunction, itemsPath: string, comment: string) => {
-      const task = step(fn, comment, { replaceInput: true });
+    const perItem = (
+      fn: WorkflowFunction,
+      itemsPath: string,
+      comment: string,
+      options: { extra?: Record<string, string>; timeout?: Duration } = {},
+    ) => {
+      const task = step(fn, comment, { replaceInput: true, timeout: options.timeout });
       const name = task.id.replace(/Item$/, '');
       task.addCatch(new sfn.Pass(this, `${task.id}Failed`, { comment: 'the error is the element' }), {
         errors: ['States.ALL'],
@@ -131,6 +132,7 @@ export class ResponseWorkflow extends Construct {
           'cluster.$': `${IDENTIFICATION}.cluster`,
           'target.$': '$$.Map.Item.Value',
           'executionArn.$': EXECUTION,
+          ...options.extra,
         },
         maxConcurrency: 10,
         resultPath: resultPath(fn),
@@ -141,7 +143,7 @@ export class ResponseWorkflow extends Construct {
      * failed; a failure (after its retries) is caught into the action's own place in the state, so every
      * action's key exists at the end of the branch, and the Parallel's selector never reads a missing path.
      */
-    const branch = (name: string, states: [sfn.TaskStateBase | sfn.Map, WorkflowFunction][]) => {
+    const branch = (name: string, states: [sfn.TaskStateBase | sfn.Map, ContainStep][]) => {
       const end = new sfn.Pass(this, `${name}Done`, {
         comment: 'every action of the branch left its result or its error',
       });
@@ -161,18 +163,28 @@ export class ResponseWorkflow extends Construct {
     const identify = step('identify', 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
 
-    const actions: Record<ActionName, sfn.TaskStateBase | sfn.Map> = {
+    const steps: Record<ContainStep, sfn.TaskStateBase | sfn.Map> = {
       'isolate-pods': whole('isolate-pods', 'Quarantine label and deny-all NetworkPolicy'),
       'cordon-nodes': perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node'),
-      'isolate-host': perItem(
-        'isolate-host',
-        `${IDENTIFICATION}.hosts`,
-        'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
-      ),
       'protect-instances': perItem(
         'protect-instances',
         `${IDENTIFICATION}.instances`,
         'Termination and scale-in protection of each instance',
+      ),
+      'collect-pod-evidence': step('collect-pod-evidence', 'Owners, events, logs and policies of the pods', {
+        payload: wholeInput,
+        timeout: Duration.minutes(6),
+      }),
+      'collect-host-evidence': perItem(
+        'collect-host-evidence',
+        `${IDENTIFICATION}.instances`,
+        'Volatile state of each host through Systems Manager, before it is cut off',
+        { extra: { 'pods.$': `${IDENTIFICATION}.pods` }, timeout: Duration.minutes(13) },
+      ),
+      'isolate-host': perItem(
+        'isolate-host',
+        `${IDENTIFICATION}.hosts`,
+        'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
       ),
       'revoke-iam': whole('revoke-iam', 'Detach the policies of compromised roles'),
       'snapshot-volumes': perItem(
@@ -182,28 +194,38 @@ export class ResponseWorkflow extends Construct {
       ),
     };
 
-    const contain = new sfn.Parallel(this, 'Contain', {
-      comment: 'Kubernetes and AWS containment side by side',
-      resultPath: '$.contain',
-      // Each branch's output is its whole state; keep only the action results, under their keys.
-      resultSelector: Object.fromEntries(
-        BRANCHES.flatMap(([, names], index) =>
-          names.map((action) => [`${RESULT_KEYS[action]}.$`, `$[${index}].${RESULT_KEYS[action]}`]),
+    // The phases (lambdas/core/actions.ts): a Parallel each, one after the other. A phase that fails as a
+    // whole leaves its error in its place and the next phase still runs.
+    const phases = PHASES.map((phase) => {
+      const parallel = new sfn.Parallel(this, phase.state, {
+        comment: phase.branches.map(([name, names]) => `${name}: ${names.join(' > ')}`).join('; '),
+        resultPath: `$.${phase.key}`,
+        // Each branch's output is its whole state; keep only the step results, under their keys.
+        resultSelector: Object.fromEntries(
+          phase.branches.flatMap(([, names], index) =>
+            names.map((name) => [`${RESULT_KEYS[name]}.$`, `$[${index}].${RESULT_KEYS[name]}`]),
+          ),
         ),
-      ),
+      });
+      for (const [name, names] of phase.branches) {
+        parallel.branch(
+          branch(
+            name,
+            names.map((stepName) => [steps[stepName], stepName]),
+          ),
+        );
+      }
+      return { phase, parallel };
     });
-    for (const [name, names] of BRANCHES) {
-      contain.branch(
-        branch(
-          name,
-          names.map((action) => [actions[action], action]),
-        ),
-      );
-    }
-    contain.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.contain' });
+    phases.forEach(({ phase, parallel }, index) => {
+      const next = phases[index + 1]?.parallel ?? notify;
+      parallel.addCatch(next, { errors: ['States.ALL'], resultPath: `$.${phase.key}` });
+      parallel.next(next);
+    });
+    const contain = phases[0]?.parallel as sfn.Parallel;
 
     const plannedAnything = new sfn.Choice(this, 'AnythingToContain')
-      .when(sfn.Condition.isPresent('$.identify.planned[0]'), contain.next(notify))
+      .when(sfn.Condition.isPresent('$.identify.planned[0]'), contain)
       .otherwise(notify);
 
     const verdict = new sfn.Choice(this, 'AnyStepFailed')

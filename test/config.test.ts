@@ -27,6 +27,13 @@ describe('parseConfig', () => {
       dryRun: false,
       protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
       limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
+      evidence: {
+        retentionDays: null,
+        pauseContainers: false,
+        memoryCaptureCommand: null,
+        logBytesPerContainer: 10 * 1024 * 1024,
+        hostCaptureSeconds: 120,
+      },
       logRetentionDays: 365,
     });
   });

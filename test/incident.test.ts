@@ -93,8 +93,13 @@ function stateOf(sim: Simulation) {
 
 const mutations = (sim: Simulation) => ({
   kubernetes: sim.kube.requests.filter((r) => r.method !== 'GET' && r.status < 300).length,
+  // The responder's own records and evidence are not changes to the account.
   aws: sim.aws.requests.filter(
-    (r) => r.service !== 'dynamodb' && r.status < 300 && !/^(Describe|List|Get|Publish)/.test(r.operation),
+    (r) =>
+      r.service !== 'dynamodb' &&
+      r.service !== 's3' &&
+      r.status < 300 &&
+      !/^(Describe|List|Get|Publish|SendCommand)/.test(r.operation),
   ).length,
 });
 const published = (sim: Simulation) => sim.account.state.published;

@@ -102,12 +102,18 @@ describe('composeNotification', () => {
 });
 
 describe('a lookup that failed', () => {
+  // The two phases' outputs, as the state machine leaves them (lambdas/core/actions.ts PHASES).
   const contained = {
-    isolatePods: { action: 'isolate-pods', skipped: null, items: [] },
-    cordonNodes: [],
-    protectInstances: [],
-    revokeIam: { action: 'revoke-iam', skipped: 'no IAM role was identified', items: [] },
-    snapshotVolumes: [],
+    contain: {
+      isolatePods: { action: 'isolate-pods', skipped: null, items: [] },
+      cordonNodes: [],
+      protectInstances: [],
+    },
+    cut: {
+      isolateHost: [],
+      revokeIam: { action: 'revoke-iam', skipped: 'no IAM role was identified', items: [] },
+      snapshotVolumes: [],
+    },
   };
 
   it('fails the actions whose targets it would have found, and says so first', () => {
@@ -123,7 +129,7 @@ describe('a lookup that failed', () => {
           },
         ],
       }),
-      contain: contained,
+      ...contained,
     };
 
     const { message, attributes } = composeNotification(state);
@@ -151,7 +157,7 @@ describe('a lookup that failed', () => {
           },
         ],
       }),
-      contain: contained,
+      ...contained,
     };
     expect(composeNotification(state).attributes.outcome).toBe('identified');
   });

@@ -64,6 +64,31 @@ describe('RBAC manifest', () => {
         resources: '"nodes"',
         verbs: '"get", "patch"',
       },
+      // Read-only, pods/log and events added, still no Secrets.
+      {
+        group: 'guardduty-responder-evidence',
+        apiGroups: '""',
+        resources: '"pods", "pods/log", "events", "serviceaccounts", "replicationcontrollers"',
+        verbs: '"get", "list"',
+      },
+      {
+        group: 'guardduty-responder-evidence',
+        apiGroups: '"apps"',
+        resources: '"deployments", "replicasets", "statefulsets", "daemonsets"',
+        verbs: '"get"',
+      },
+      {
+        group: 'guardduty-responder-evidence',
+        apiGroups: '"batch"',
+        resources: '"jobs", "cronjobs"',
+        verbs: '"get"',
+      },
+      {
+        group: 'guardduty-responder-evidence',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        verbs: '"list"',
+      },
       {
         group: 'guardduty-responder-release',
         apiGroups: '""',

@@ -168,9 +168,14 @@ describe('functions', () => {
       'iam:GetInstanceProfile',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // The pod and node objects as read go to the evidence bucket, under incidents/ only.
+      's3:PutObject',
       'xray:PutTelemetryRecords',
       'xray:PutTraceSegments',
     ]);
+    expect(JSON.stringify(statements.find((s) => s.actions.includes('s3:PutObject'))?.resource)).toMatch(
+      /EvidenceBucket.*\/incidents\/\*/,
+    );
     const onClusters = statements.find((s) => s.actions.includes('eks:DescribeCluster'));
     expect(JSON.stringify(onClusters?.resource)).toMatch(/:cluster\/prod-eks.*:cluster\/staging-eks/);
     const onAssociations = statements.find((s) => s.actions.includes('eks:DescribePodIdentityAssociation'));
@@ -426,6 +431,7 @@ describe('cluster access', () => {
       [isolateId, 'guardduty-responder-isolate'],
       [cordonId, 'guardduty-responder-cordon'],
       [protectId, 'guardduty-responder-protect'],
+      [functionId('Keeps the owners'), 'guardduty-responder-evidence'],
       [releaseId, 'guardduty-responder-release'],
     ];
     for (const [fn, group] of groups) {
@@ -438,7 +444,7 @@ describe('cluster access', () => {
         });
       }
     }
-    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(10);
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(12);
   });
 
   it('creates no access entry and grants no cluster read when no cluster is configured', () => {
@@ -516,9 +522,10 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
-  it('name the state machine, the topic, the dead-letter queue, the release function and the table', () => {
+  it('name the state machine, the topic, the dead-letter queue, the release function, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
       'DeadLetterQueueUrl',
+      'EvidenceBucketName',
       'IncidentTableName',
       'ReleaseFunctionName',
       'StateMachineArn',

@@ -1,6 +1,7 @@
 /** The replay's timeline: each state, what it found or did, how long it took. */
 import type { ActionResult } from '../../lambdas/core/action-result.js';
-import { ACTIONS, RESULT_KEYS } from '../../lambdas/core/actions.js';
+import { ACTIONS, EVIDENCE_STEPS, RESULT_KEYS } from '../../lambdas/core/actions.js';
+import type { EvidenceResult } from '../../lambdas/evidence/pods.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { TASK_STATES } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
@@ -9,7 +10,7 @@ const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
 
 /** Task state → the key of its result; a Map iteration's output is the result itself. */
 const STATE_RESULT_KEYS: Record<string, string> = Object.fromEntries(
-  ACTIONS.map((action) => [TASK_STATES[action], RESULT_KEYS[action]]),
+  [...ACTIONS, ...EVIDENCE_STEPS].map((step) => [TASK_STATES[step], RESULT_KEYS[step]]),
 );
 
 function summarize(state: string, output: unknown): string[] {
@@ -41,6 +42,14 @@ function summarize(state: string, output: unknown): string[] {
   const key = STATE_RESULT_KEYS[state];
   const result = (key && key in value ? value[key] : value) as ActionResult | { Error: string } | undefined;
   if (result && 'Error' in result) return [`failed: ${result.Error}`];
+  if (result && 'objects' in result) {
+    const evidence = result as unknown as EvidenceResult;
+    if (evidence.skipped) return [`skipped: ${evidence.skipped}`];
+    return [
+      `${evidence.objects.length} evidence object(s) in s3://${evidence.bucket}`,
+      ...evidence.problems.map((problem) => `not collected: ${problem}`),
+    ];
+  }
   if (result && 'items' in result) {
     if (result.skipped) return [`skipped: ${result.skipped}`];
     return result.items.map((i) => `${i.status} ${i.target}: ${i.detail}${i.verified ? ' (verified)' : ''}`);

@@ -42,6 +42,7 @@ import {
   type PutRolePolicyCommandInput,
 } from '@aws-sdk/client-iam';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
+import { type EvidenceState, evidenceOperations, type SsmAgent } from './account-evidence.js';
 import {
   type NetworkState,
   networkOperations,
@@ -66,6 +67,8 @@ export type SimulatedInstance = {
   lifecycleState?: string;
   /** One interface in the simulated VPC with an application group by default. */
   networkInterfaces?: SimulatedInterface[];
+  /** Whether it runs the SSM agent (not by default). */
+  ssm?: SsmAgent;
 };
 
 export type SimulatedRole = { attached?: string[]; inline?: Record<string, string> };
@@ -82,6 +85,8 @@ export type AccountDescription = {
    * instance's profile is associated and there are no snapshots. */
   associations?: SimulatedAssociation[];
   snapshots?: SimulatedSnapshot[];
+  /** Evidence bucket objects and Run Commands as a saved simulation left them. */
+  evidence?: EvidenceState;
 } & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
@@ -134,6 +139,7 @@ export function simulatedAccount(description: AccountDescription) {
   );
   const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
   const network = networkState(instances, account);
+  const evidence: EvidenceState = structuredClone(account.evidence ?? { objects: [], commands: [] });
   /** The profile an instance runs with is its association's, as EC2 reports it. */
   const profileOf = (instanceId: string) =>
     associations.find((a) => a.InstanceId === instanceId)?.IamInstanceProfile.Arn;
@@ -394,12 +400,16 @@ export function simulatedAccount(description: AccountDescription) {
       return { MessageId: `message-${published.length}` };
     },
     ...networkOperations(instances, network, instance),
+    ...evidenceOperations(evidence, (id) => {
+      const found = instances.find((i) => i.instanceId === id);
+      return found ? (found.ssm ?? 'unmanaged') : null;
+    }),
   };
 
   /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */
   const faults = new Map<string, Error[]>();
   return {
-    state: { instances, roles, associations, snapshots, published, network },
+    state: { instances, roles, associations, snapshots, published, network, evidence },
     /** The account as it is now, as a description another simulation can start from. */
     describe: (): AccountDescription => ({
       ...structuredClone(account),
@@ -408,6 +418,7 @@ export function simulatedAccount(description: AccountDescription) {
       associations: structuredClone(associations),
       snapshots: structuredClone(snapshots),
       ...structuredClone(network),
+      evidence: structuredClone(evidence),
     }),
     operations: operations as Record<keyof typeof operations, Operation>,
     call(operation: string, input: unknown): unknown {

@@ -3,7 +3,7 @@
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
  * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM, SNS and Elastic
  * Load Balancing (XML with `member` lists; the two ELB APIs share a signing name and differ by Version),
- * and EKS's REST-JSON. The service is read from the SigV4 credential scope; errors come
+ * EKS's REST-JSON, Systems Manager's JSON 1.1, and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
  * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
  * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
  */
@@ -485,6 +485,61 @@ export class AwsApiServer {
     return close(this.server);
   }
 
+  /** S3's REST protocol, path-style (`/bucket/key`), for the operations the evidence functions use. */
+  private s3(request: IncomingMessage, response: ServerResponse, url: URL, body: string): void {
+    const [bucket = '', ...rest] = url.pathname.split('/').filter(Boolean);
+    const key = rest.map(decodeURIComponent).join('/');
+    const method = request.method ?? 'GET';
+    const operation =
+      method === 'PUT'
+        ? 'PutObject'
+        : method === 'HEAD'
+          ? 'HeadObject'
+          : url.searchParams.get('list-type') === '2'
+            ? 'ListObjectsV2'
+            : 'GetObject';
+    const header = (name: string) => {
+      const value = request.headers[name];
+      return value === undefined ? undefined : String(value);
+    };
+    try {
+      const input: Record<string, unknown> = { Bucket: bucket, Key: key };
+      if (operation === 'PutObject')
+        Object.assign(input, {
+          Body: Buffer.from(body, 'utf8'),
+          ContentType: header('content-type'),
+          ChecksumSHA256: header('x-amz-checksum-sha256'),
+          IfNoneMatch: header('if-none-match'),
+        });
+      if (operation === 'ListObjectsV2') input.Prefix = url.searchParams.get('prefix') ?? '';
+      const out = this.account.call(operation, input) as Out;
+      this.requests.push({ service: 's3', operation, status: 200 });
+      if (operation === 'ListObjectsV2') {
+        const xml = `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${text('Name', bucket)}${text('Prefix', input.Prefix)}${text('KeyCount', out.KeyCount)}${text('IsTruncated', false)}${(out.Contents ?? []).map((o: Out) => `<Contents>${text('Key', o.Key)}${text('Size', o.Size)}</Contents>`).join('')}</ListBucketResult>`;
+        response.writeHead(200, { 'content-type': 'application/xml' });
+        response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+        return;
+      }
+      const headers: Record<string, string> = { 'x-amz-version-id': out.VersionId ?? 'null' };
+      if (out.ETag) headers.etag = out.ETag;
+      if (out.ChecksumSHA256) headers['x-amz-checksum-sha256'] = out.ChecksumSHA256;
+      if (operation === 'HeadObject') headers['content-length'] = String(out.ContentLength);
+      if (operation === 'GetObject') headers['content-type'] = out.ContentType;
+      response.writeHead(200, headers);
+      response.end(operation === 'GetObject' ? out.Body : undefined);
+    } catch (error) {
+      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+      const status = e.$metadata?.httpStatusCode ?? 400;
+      this.requests.push({ service: 's3', operation, status });
+      response.writeHead(status, { 'content-type': 'application/xml' });
+      response.end(
+        method === 'HEAD'
+          ? undefined
+          : `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${escapeXml(e.name)}</Code><Message>${escapeXml(e.message)}</Message></Error>`,
+      );
+    }
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
@@ -510,6 +565,34 @@ export class AwsApiServer {
         'x-amzn-requestid': answer.headers.get('x-amzn-requestid') ?? requestId,
       });
       response.end(await answer.text());
+      return;
+    }
+
+    if (service === 's3') {
+      this.s3(request, response, url, body);
+      return;
+    }
+
+    if (service === 'ssm') {
+      const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+      try {
+        const output = this.account.call(operation, JSON.parse(body || '{}'));
+        this.requests.push({ service, operation, status: 200 });
+        response.writeHead(200, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': requestId,
+        });
+        response.end(JSON.stringify(output));
+      } catch (error) {
+        const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+        const status = e.$metadata?.httpStatusCode ?? 400;
+        this.requests.push({ service, operation, status });
+        response.writeHead(status, {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amzn-requestid': requestId,
+        });
+        response.end(JSON.stringify({ __type: e.name, message: e.message }));
+      }
       return;
     }
 

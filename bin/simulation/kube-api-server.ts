@@ -115,6 +115,21 @@ export const RESOURCES: Record<string, ResourceType> = {
     fields: [...COMMON_FIELDS, 'status.successful'],
   },
   cronjobs: { group: 'batch', version: 'v1', kind: 'CronJob', namespaced: true, fields: COMMON_FIELDS },
+  events: {
+    group: '',
+    version: 'v1',
+    kind: 'Event',
+    namespaced: true,
+    fields: [
+      ...COMMON_FIELDS,
+      'involvedObject.kind',
+      'involvedObject.name',
+      'involvedObject.namespace',
+      'involvedObject.uid',
+      'reason',
+      'type',
+    ],
+  },
   networkpolicies: {
     group: 'networking.k8s.io',
     version: 'v1',
@@ -277,6 +292,7 @@ export type Fault = { method?: string; path?: RegExp; status: number | 'reset' |
 export class KubeApiServer {
   readonly requests: RecordedRequest[] = [];
   private readonly objects = new Map<string, KubeObject>();
+  private readonly logs = new Map<string, { current: string; previous?: string }>();
   private readonly faults: Fault[] = [];
   private server: Server | undefined;
   private version = 1000;
@@ -320,6 +336,48 @@ export class KubeApiServer {
 
   remove(resource: string, namespace: string | null, name: string): void {
     this.objects.delete(this.key(resource, namespace, name));
+  }
+
+  /**
+   * A container's log (and that of its previous instance, if it restarted). Without one, a container's
+   * log is a line saying it is simulated; a previous log exists only when set.
+   */
+  setLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    log: { current: string; previous?: string },
+  ): void {
+    this.logs.set(`${namespace}/${pod}/${container}`, log);
+  }
+
+  /** GET …/pods/{name}/log as the API answers it: text, 400 for an ambiguous container or no previous one. */
+  private podLog(namespace: string, name: string, query: URLSearchParams): string {
+    const pod = this.objects.get(this.key('pods', namespace, name));
+    if (!pod) throw new HttpError(404, 'NotFound', `pods "${name}" not found`);
+    const containers = ((pod.spec?.containers ?? []) as { name: string }[]).map((c) => c.name);
+    const container = query.get('container') ?? (containers.length === 1 ? containers[0] : undefined);
+    if (!container)
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`,
+      );
+    if (!containers.includes(container))
+      throw new HttpError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    const log = this.logs.get(`${namespace}/${name}/${container}`) ?? {
+      current: `2026-11-20T09:14:02.117Z simulated log of ${namespace}/${name} ${container}\n`,
+    };
+    const previous = query.get('previous') === 'true';
+    if (previous && log.previous === undefined)
+      throw new HttpError(
+        400,
+        'BadRequest',
+        `previous terminated container "${container}" in pod "${name}" not found`,
+      );
+    const text = Buffer.from(previous ? (log.previous ?? '') : log.current, 'utf8');
+    const limit = query.get('limitBytes');
+    return (limit ? text.subarray(0, Number(limit)) : text).toString('utf8');
   }
 
   /** The next `times` requests matching method and path get `status` instead of an answer. */
@@ -438,6 +496,25 @@ export class KubeApiServer {
       return;
     }
     try {
+      const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
+      if (log && method === 'GET') {
+        const text = this.podLog(
+          decodeURIComponent(log[1] ?? ''),
+          decodeURIComponent(log[2] ?? ''),
+          url.searchParams,
+        );
+        this.requests.push({
+          method,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          contentType: null,
+          body,
+          status: 200,
+        });
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.end(text);
+        return;
+      }
       const [code, payload] = this.dispatch(method, url, request.headers['content-type'] ?? '', body);
       this.reply(response, request, url, body, code, payload);
     } catch (error) {

@@ -15,6 +15,7 @@ import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
+import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
@@ -26,6 +27,9 @@ import { isEksToken } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer } from './kube-api-server.js';
 import { type World, type WorldScale, worldFor } from './world.js';
+
+/** The evidence bucket of the simulated account. */
+export const SIMULATED_EVIDENCE_BUCKET = 'guardduty-responder-evidence-simulation';
 
 export type Simulation = {
   cluster: string | null;
@@ -88,6 +92,11 @@ export function simulatedHandlers(
     clients,
     store,
     kubernetes: eksKubernetes(clients.eks),
+    evidence: {
+      ...evidenceClients(simulation.overrides),
+      bucket: SIMULATED_EVIDENCE_BUCKET,
+      sleep: async () => {},
+    },
     sns: new SNSClient(simulation.overrides),
     topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
   });

@@ -86,6 +86,7 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
       };
       account.instances.push({
         instanceId,
+        ssm: 'managed',
         networkInterfaces: interfacesOf(instanceId),
         privateDnsName: details?.networkInterfaces?.[0]?.privateDnsName ?? undefined,
         tags: Object.fromEntries((details?.tags ?? []).map((tag) => [tag.key, tag.value ?? ''])),
@@ -118,6 +119,8 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   const group = `eks-${cluster}-nodes`.slice(0, 255);
   const nodeInstance = (instanceId: string, dns: string): SimulatedInstance => ({
     instanceId,
+    // EKS-optimized AMIs run the SSM agent.
+    ssm: 'managed',
     networkInterfaces: interfacesOf(instanceId),
     privateDnsName: dns,
     tags: {

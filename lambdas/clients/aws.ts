@@ -9,6 +9,7 @@ import {
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { type ClientOverrides, clientConfig } from './config.js';
 import { namedCalls } from './named-calls.js';
 
 export type AwsClients = {
@@ -22,20 +23,14 @@ export type AwsClients = {
   elb: ElasticLoadBalancingClient;
 };
 
-/** Where the clients go when not to the region's AWS endpoints: the replay's simulation or local mode. */
-export type ClientOverrides = {
-  endpoint?: string;
-  region?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-};
+export type { ClientOverrides } from './config.js';
 
 /**
  * SDK clients from the environment's region and credential chain, made once per Lambda container. The
  * adaptive retry mode backs off on throttling, which an incident touching many resources can cause.
  */
 export function awsClients(overrides: ClientOverrides = {}): AwsClients {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
-  const config = { maxAttempts: 5, retryMode: 'adaptive', ...defined };
+  const config = clientConfig(overrides);
   return {
     ec2: namedCalls(new EC2Client(config)),
     autoScaling: namedCalls(new AutoScalingClient(config)),

@@ -8,6 +8,7 @@ import {
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
+  type CoreV1Event,
   createConfiguration,
   type HttpLibrary,
   KubeConfig,
@@ -19,6 +20,7 @@ import {
   type V1LabelSelector,
   type V1NetworkPolicy,
   type V1Node,
+  type V1OwnerReference,
   type V1Pod,
   type V1ReplicaSet,
   type V1ServiceAccount,
@@ -149,6 +151,9 @@ export type Controller = {
 };
 
 export type PodQuery = { labelSelector?: string; fieldSelector?: string };
+
+/** Any object with metadata and owner references (a workload in a pod's owner chain). */
+export type OwnedObject = { metadata?: { name?: string; ownerReferences?: V1OwnerReference[] } };
 
 /** The calls the responder makes to a cluster's API: reads for identification, patches for containment. */
 export class Kubernetes {
@@ -282,6 +287,49 @@ export class Kubernetes {
     const object = await this.orNull(reads[kind]);
     if (!object) return null;
     return { kind, name, namespace, uid: object.metadata?.uid ?? '', selector: object.selector ?? null };
+  }
+
+  /**
+   * A container's log, at most `limitBytes` from its start; `previous` for the instance before a restart.
+   * Null when there is no previous instance (the API answers 400 for that).
+   */
+  async readPodLog(
+    namespace: string,
+    name: string,
+    container: string,
+    options: { previous: boolean; limitBytes: number },
+  ): Promise<string | null> {
+    try {
+      return await this.call(() =>
+        this.apis.core.readNamespacedPodLog({ namespace, name, container, ...options }),
+      );
+    } catch (error) {
+      if (options.previous && error instanceof ApiException && error.code === 400) return null;
+      throw error;
+    }
+  }
+
+  /** The events of a namespace that a field selector picks (`involvedObject.uid=…`). */
+  listEvents(namespace: string, fieldSelector: string): Promise<CoreV1Event[]> {
+    return this.allPages((cont) =>
+      this.apis.core.listNamespacedEvent({ namespace, fieldSelector, limit: PAGE_SIZE, _continue: cont }),
+    );
+  }
+
+  /** A workload object as the API returns it (for the owner chain of a pod), or null when gone. */
+  readWorkload(kind: string, namespace: string, name: string): Promise<OwnedObject | null> {
+    const params = { namespace, name };
+    const reads: Record<string, () => Promise<OwnedObject>> = {
+      ReplicaSet: () => this.apis.apps.readNamespacedReplicaSet(params),
+      Deployment: () => this.apis.apps.readNamespacedDeployment(params),
+      StatefulSet: () => this.apis.apps.readNamespacedStatefulSet(params),
+      DaemonSet: () => this.apis.apps.readNamespacedDaemonSet(params),
+      Job: () => this.apis.batch.readNamespacedJob(params),
+      CronJob: () => this.apis.batch.readNamespacedCronJob(params),
+      ReplicationController: () => this.apis.core.readNamespacedReplicationController(params),
+    };
+    const read = reads[kind];
+    return read ? this.orNull(read) : Promise.resolve(null);
   }
 
   listNetworkPolicies(namespace: string): Promise<V1NetworkPolicy[]> {

@@ -15,12 +15,55 @@ export type ActionName = (typeof ACTIONS)[number];
  */
 export const KUBERNETES_ACTIONS: readonly ActionName[] = ['isolate-pods', 'cordon-nodes', 'isolate-host'];
 
-/** Where each action's result sits in the execution state (the Contain step's output). */
-export const RESULT_KEYS: Record<ActionName, string> = {
+/** Evidence collection: it runs whenever anything is contained, and changes nothing. */
+export const EVIDENCE_STEPS = ['collect-pod-evidence', 'collect-host-evidence'] as const;
+export type EvidenceStep = (typeof EVIDENCE_STEPS)[number];
+/** The steps of containment: the actions and the evidence collection. */
+export type ContainStep = ActionName | EvidenceStep;
+
+/** Where each step's result sits in its phase's output. */
+export const RESULT_KEYS: Record<ContainStep, string> = {
   'isolate-pods': 'isolatePods',
   'cordon-nodes': 'cordonNodes',
   'isolate-host': 'isolateHost',
   'protect-instances': 'protectInstances',
   'revoke-iam': 'revokeIam',
   'snapshot-volumes': 'snapshotVolumes',
+  'collect-pod-evidence': 'podEvidence',
+  'collect-host-evidence': 'hostEvidence',
 };
+
+export type Phase = { key: 'contain' | 'cut'; state: string; branches: [string, ContainStep[]][] };
+
+/**
+ * The two phases of containment, each a Parallel state whose output goes to `$.<key>`; each branch runs
+ * its steps in order, whether the one before succeeded or failed. First, without waiting on anything:
+ * pods isolated then their nodes cordoned, instances protected, and the evidence collected (pods; hosts
+ * through Systems Manager). Then what would destroy or cut off that evidence: host isolation (after the
+ * node is cordoned; its quarantine group leaves the SSM agent no route), IAM revocation (it can take the
+ * agent's permissions away), and snapshots (after the host capture, as the practice orders them).
+ */
+export const PHASES: Phase[] = [
+  {
+    key: 'contain',
+    state: 'Contain',
+    branches: [
+      ['Isolation', ['isolate-pods', 'cordon-nodes']],
+      ['Protection', ['protect-instances']],
+      ['PodEvidence', ['collect-pod-evidence']],
+      ['HostEvidence', ['collect-host-evidence']],
+    ],
+  },
+  {
+    key: 'cut',
+    state: 'Cut',
+    branches: [
+      ['Hosts', ['isolate-host']],
+      ['Identity', ['revoke-iam', 'snapshot-volumes']],
+    ],
+  },
+];
+
+/** The phase a step runs in. */
+export const phaseOf = (step: ContainStep): Phase =>
+  PHASES.find((phase) => phase.branches.some(([, steps]) => steps.includes(step))) as Phase;

@@ -70,6 +70,25 @@ export const LimitsSchema = z.strictObject({
   maxInstances: z.number().int().min(0).default(20),
 });
 
+/** What the responder collects as evidence, and how. */
+export const EvidenceSchema = z.strictObject({
+  /** S3 Object Lock retention (governance mode) of every evidence object, in days; null: no lock. */
+  retentionDays: z.number().int().min(1).nullable().default(null),
+  /** Pause the affected containers' tasks after the host capture (release resumes them). */
+  pauseContainers: z.boolean().default(false),
+  /** A memory capture command installed on the AMI (e.g. AVML), run by the host capture; its stdout is kept. */
+  memoryCaptureCommand: z.string().min(1).nullable().default(null),
+  /** Bytes of log kept per container and stream (current, previous): the last ones. */
+  logBytesPerContainer: z
+    .number()
+    .int()
+    .min(1024)
+    .default(10 * 1024 * 1024),
+  /** How long the host capture may run before it is reported as timed out. */
+  hostCaptureSeconds: z.number().int().min(30).max(600).default(120),
+});
+export type EvidenceSettings = z.infer<typeof EvidenceSchema>;
+
 export const ResponderSettingsSchema = z.strictObject({
   /** Findings in this range start a response (the EventBridge rule); others are reported only. */
   severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
@@ -96,6 +115,7 @@ export const ResponderSettingsSchema = z.strictObject({
   dryRun: z.boolean().default(false),
   protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
   limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
+  evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;

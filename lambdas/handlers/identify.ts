@@ -4,8 +4,11 @@ import { eksKubernetes } from '../clients/kubernetes.js';
 import { parseFindingEvent } from '../core/finding.js';
 import { plannedActions, planResponse, type ResponderLocation } from '../core/plan.js';
 import { executionOptions, type ResponderSettings } from '../core/settings.js';
+import { evidenceClients } from '../evidence/clients.js';
+import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
 import { IncidentStore } from '../incident/store.js';
+import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
@@ -16,12 +19,43 @@ export function identifyHandler(
   clients: AwsClients,
   store: IncidentStore,
   kubernetes: IdentifyPorts['kubernetes'] = eksKubernetes(clients.eks),
+  evidence: EvidencePorts | null = null,
 ): (event: unknown) => Promise<IdentifyOutput> {
-  const ports: IdentifyPorts = { kubernetes, aws: new AwsReader(clients) };
   return async (event) => {
     const { detail: finding } = parseFindingEvent(event);
+    // The pods and nodes as read, before any action changes them, go to the evidence bucket from here.
+    const executionArn = (event as { claim?: { executionArn?: string } }).claim?.executionArn ?? 'identify';
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
     const plan = planResponse(finding, { ...settings, dryRun }, location);
+    // Evidence is kept whenever something is contained; a dry run or a report-only finding keeps none.
+    const capture: IdentifyPorts['capture'] =
+      evidence && plannedActions(plan).length > 0
+        ? async (pods, nodes) => {
+            const writer = new EvidenceWriter(
+              evidence,
+              collectionPrefix(finding.id, executionArn, new Date()),
+            );
+            await Promise.all([
+              ...pods.map((pod) =>
+                writer.putJson(
+                  `kubernetes/pods/${pod.metadata?.namespace}/${pod.metadata?.name}/pod.json`,
+                  pod,
+                  `pod ${pod.metadata?.namespace}/${pod.metadata?.name}`,
+                ),
+              ),
+              ...nodes.map((node) =>
+                writer.putJson(
+                  `kubernetes/nodes/${node.metadata?.name}.json`,
+                  node,
+                  `node ${node.metadata?.name}`,
+                ),
+              ),
+            ]);
+            await store.recordEvidence(finding.id, writer.written, new Date().toISOString());
+            return writer.written;
+          }
+        : undefined;
+    const ports: IdentifyPorts = { kubernetes, aws: new AwsReader(clients), capture };
     logger.info('planned', {
       findingId: finding.id,
       type: finding.type,
@@ -40,5 +74,8 @@ export function identifyHandler(
 
 export const handler = lazyHandler(() => {
   const { settings, location } = settingsFromEnvironment();
-  return identifyHandler(settings, location, awsClients(), IncidentStore.fromEnvironment());
+  return identifyHandler(settings, location, awsClients(), IncidentStore.fromEnvironment(), undefined, {
+    s3: evidenceClients().s3,
+    bucket: requireEnv('EVIDENCE_BUCKET'),
+  });
 });

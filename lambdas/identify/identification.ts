@@ -9,6 +9,7 @@ import type { Controller } from '../clients/kubernetes.js';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
+import type { EvidenceObject } from '../incident/record.js';
 import { messageOf } from '../shared/errors.js';
 
 export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
@@ -116,6 +117,8 @@ export type Identification = {
   heldBack: HeldBack[];
   notFound: NotFound[];
   errors: LookupError[];
+  /** The pod and node objects as read, before anything changed them, in the evidence bucket. */
+  evidence: EvidenceObject[];
 };
 
 /** What the Identify step hands to the rest of the state machine; `planned` drives its first choice. */
@@ -137,6 +140,7 @@ export const emptyIdentification = (): Identification => ({
   heldBack: [],
   notFound: [],
   errors: [],
+  evidence: [],
 });
 
 const KARPENTER_KEYS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name', 'karpenter.sh/managed-by'];
@@ -181,6 +185,8 @@ export const EVERY_ACTION: ActionName[] = [...ACTIONS];
  */
 export class Findings {
   readonly result: Identification = emptyIdentification();
+  /** The objects as the API returned them, for the evidence: pods by uid, nodes by name. */
+  readonly raw = { pods: new Map<string, V1Pod>(), nodes: new Map<string, V1Node>() };
 
   missing(kind: NotFound['kind'], name: string, detail: string): void {
     this.result.notFound.push({ kind, name, detail });
@@ -216,6 +222,7 @@ export class Findings {
   addPods(pods: V1Pod[]): void {
     for (const pod of pods) {
       const facts = podFacts(pod);
+      this.raw.pods.set(facts.uid, pod);
       if (!this.result.pods.some((known) => known.uid === facts.uid)) this.result.pods.push(facts);
     }
   }

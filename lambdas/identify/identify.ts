@@ -7,13 +7,14 @@
  * Whatever is gone is reported in `notFound`; a failing lookup is reported in `errors` with the actions
  * it leaves incomplete, never thrown.
  */
-import type { V1Node } from '@kubernetes/client-node';
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AwsReader, InstanceDescription } from '../clients/aws.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import type { ResponderSettings } from '../core/settings.js';
 import { clusterFromInstanceTags } from '../core/targets.js';
+import type { EvidenceObject } from '../incident/record.js';
 import {
   capped,
   type Decided,
@@ -43,6 +44,8 @@ export type IdentifyPorts = {
   /** The cluster's API, for a cluster the responder may act on. */
   kubernetes: (clusterName: string) => Promise<Kubernetes>;
   aws: AwsReader;
+  /** Keeps the pod and node objects as read, before any action changes them; none without a bucket. */
+  capture?: (pods: readonly V1Pod[], nodes: readonly V1Node[]) => Promise<EvidenceObject[]>;
 };
 
 type Settings = Pick<ResponderSettings, 'clusters' | 'protectedWorkloads' | 'limits'>;
@@ -93,6 +96,7 @@ async function resolveCluster(
         return;
       }
       named.push(nodeFacts(node));
+      found.raw.nodes.set(node.metadata.name, node);
       cluster.reachable = true;
       if (result.matchedBy !== null) return;
       const nodeName = node.metadata.name;
@@ -204,6 +208,22 @@ export async function identify(
     if (role) role.usedOutsideIncident = null;
   }
 
+  const cordon = nodes.cordon.flatMap((name) => read.get(name) ?? []);
+  const capture = ports.capture;
+  if (capture && (pods.acting.length > 0 || cordon.length > 0)) {
+    await found.attempt(
+      'evidence: pod and node objects',
+      [],
+      async () => {
+        result.evidence = await capture(
+          pods.acting.flatMap((pod) => found.raw.pods.get(pod.uid) ?? []),
+          cordon.flatMap((node) => found.raw.nodes.get(node.name) ?? []),
+        );
+      },
+      'not kept as evidence',
+    );
+  }
+
   const podName = (pod: IdentifiedPod) => `${pod.namespace}/${pod.name}`;
   const protectedPods = pods.heldBack
     .filter((held) => held.reason.startsWith('protected'))
@@ -211,7 +231,7 @@ export async function identify(
   return {
     ...result,
     pods: pods.acting,
-    nodes: nodes.cordon.flatMap((name) => read.get(name) ?? []),
+    nodes: cordon,
     hosts: result.instances.filter((instance) => targets.instanceIds.includes(instance.instanceId)),
     roles: guardRoles(result.roles, protectedPods).map((role) => ({
       ...role,

@@ -94,8 +94,23 @@ export type IncidentRecord = {
   };
   plan: { rule: string; actions: unknown[] } | null;
   entries: Record<string, RecordEntry>;
+  /** The chain of custody: every evidence object written for the finding. */
+  evidence?: EvidenceObject[];
   sightings: Sighting[];
   releases: ReleaseRecord[];
+};
+
+/** One evidence object as written: where, which version, how large, and its SHA-256 (hex). */
+export type EvidenceObject = {
+  bucket: string;
+  key: string;
+  versionId: string | null;
+  size: number;
+  sha256: string;
+  /** What it is: `pod shop/web-1`, `logs shop/web-1 app (previous)`, `host i-0…`. */
+  subject: string;
+  /** Anything a reader must know: cut at the bound, no previous container, … */
+  note: string | null;
 };
 
 /** One entry per action, cluster and target: `cordon-nodes|prod-eks|node ip-10-0-1-10.ec2.internal`. */

@@ -17,6 +17,7 @@ import type { ItemStatus } from '../core/action-result.js';
 import type { ActionName } from '../core/actions.js';
 import { requireEnv } from '../shared/env.js';
 import {
+  type EvidenceObject,
   entryKey,
   type IncidentRecord,
   type IncidentState,
@@ -255,6 +256,21 @@ export class IncidentStore {
     const recorded = (Item as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[key];
     if (!recorded) throw new Error(`the incident record of ${findingId} lost its entry ${key}`);
     return recorded;
+  }
+
+  /** Appends evidence objects to the record's chain of custody. */
+  async recordEvidence(findingId: string, objects: readonly EvidenceObject[], at: string): Promise<void> {
+    if (objects.length === 0) return;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression:
+          'SET evidence = list_append(if_not_exists(evidence, :none), :objects), updatedAt = :now',
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeValues: { ':none': [], ':objects': plain(objects), ':now': at },
+      }),
+    );
   }
 
   /** The outcome of an entry's change. */

@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
-import { type ActionName, RESULT_KEYS } from '../core/actions.js';
+import { type ActionName, phaseOf, RESULT_KEYS } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
+import type { EvidenceResult } from '../evidence/pods.js';
 import type { HeldBack, Identification, IdentifyOutput } from '../identify/identify.js';
 import type { ClaimOutput } from '../incident/record.js';
 
@@ -215,7 +216,55 @@ function reportResults(action: ActionName, contain: unknown, incomplete: boolean
   return { action, lines, failed, acted, restore };
 }
 
-type ExecutionState = { detail?: unknown; claim?: unknown; identify?: unknown; contain?: unknown };
+type ExecutionState = {
+  detail?: unknown;
+  claim?: unknown;
+  identify?: unknown;
+  /** The phases' outputs (lambdas/core/actions.ts PHASES): `contain`, then `cut`. */
+  contain?: unknown;
+  cut?: unknown;
+};
+
+const isEvidence = (value: unknown): value is EvidenceResult =>
+  typeof value === 'object' && value !== null && 'step' in value && 'objects' in value;
+
+/**
+ * The chain of custody: every evidence object with its bucket, key, version, size and SHA-256, and what
+ * could not be collected. Missing evidence is said, but does not make the response fail.
+ */
+function describeEvidence(found: Identification, state: ExecutionState): string[] {
+  const phase = state.contain as Record<string, unknown> | undefined;
+  const results: { step: string; value: unknown }[] = [
+    { step: 'collect-pod-evidence', value: phase?.[RESULT_KEYS['collect-pod-evidence']] },
+    ...[phase?.[RESULT_KEYS['collect-host-evidence']]]
+      .flat()
+      .map((value) => ({ step: 'collect-host-evidence', value })),
+  ];
+  const objects = [...found.evidence];
+  const lines: string[] = [];
+  for (const { step, value } of results) {
+    if (value === undefined) continue;
+    const error = StepError.safeParse(value);
+    if (error.success)
+      lines.push(`  ${step}: failed: ${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
+    else if (isEvidence(value)) {
+      objects.push(...value.objects);
+      if (value.skipped) lines.push(`  ${step}: ${clean(value.skipped)}`);
+      for (const problem of value.problems) lines.push(`  ${step}: not collected: ${clean(problem, 500)}`);
+    }
+  }
+  if (objects.length === 0 && lines.length === 0) return [];
+  const buckets = [...new Set(objects.map((o) => o.bucket))];
+  return [
+    '',
+    `Evidence (${objects.length} object(s)${buckets.length > 0 ? ` in s3://${buckets.join(', s3://')}` : ''}):`,
+    ...objects.map(
+      (o) =>
+        `  ${clean(o.key, 400)} (${o.size} bytes, sha256 ${o.sha256}, version ${o.versionId ?? 'none'})${o.note ? `: ${clean(o.note)}` : ''}`,
+    ),
+    ...lines,
+  ];
+}
 
 const subjectLine = (text: string) => clean(text, 100).replace(/[^\x20-\x7e]/g, '?');
 
@@ -262,7 +311,12 @@ export function composeNotification(state: ExecutionState): Notification {
 
   const reports = identified
     ? identified.plan.actions.map((entry) =>
-        reportAction(identified.plan, identified.identification, entry.action, state.contain),
+        reportAction(
+          identified.plan,
+          identified.identification,
+          entry.action,
+          state[phaseOf(entry.action).key],
+        ),
       )
     : [];
   const outcome: Outcome =
@@ -308,6 +362,7 @@ export function composeNotification(state: ExecutionState): Notification {
     lines.push('', `What was done (playbook rule ${identified.plan.rule}):`);
     if (identified.plan.actions.length === 0) lines.push('  nothing: this rule identifies and notifies only');
     for (const report of reports) lines.push(...report.lines);
+    lines.push(...describeEvidence(identified.identification, state));
     const restore = reports.flatMap((report) => report.restore);
     if (restore.length > 0) {
       lines.push(

@@ -63,6 +63,19 @@ import {
   ListRolePoliciesCommand,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { type AwsStub, mockClient } from 'aws-sdk-client-mock';
 import {
   type AccountDescription,
@@ -125,6 +138,8 @@ const COMMANDS: [string, AnyCommand[]][] = [
       RegisterTargetsCommand,
     ],
   ],
+  ['s3', [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command]],
+  ['ssm', [DescribeInstanceInformationCommand, SendCommandCommand, GetCommandInvocationCommand]],
   [
     'elb',
     [
@@ -161,6 +176,8 @@ export function mockAccount(description: FakeAccount) {
     eks: mockClient(EKSClient),
     elbv2: mockClient(ElasticLoadBalancingV2Client),
     elb: mockClient(ElasticLoadBalancingClient),
+    s3: mockClient(S3Client),
+    ssm: mockClient(SSMClient),
   };
   for (const [client, commands] of COMMANDS) {
     // biome-ignore lint/suspicious/noExplicitAny: the stub is typed per client; commands are wired generically

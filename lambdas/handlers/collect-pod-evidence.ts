@@ -1,0 +1,35 @@
+/** Collect-pod-evidence Lambda: Kubernetes evidence of the affected pods (lambdas/evidence/pods.ts). */
+import { EKSClient } from '@aws-sdk/client-eks';
+import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
+import { namedCalls } from '../clients/named-calls.js';
+import type { EvidenceSettings } from '../core/settings.js';
+import { evidenceClients } from '../evidence/clients.js';
+import { collectPodEvidence, type PodEvidenceInput } from '../evidence/pods.js';
+import { recordEvidence } from '../evidence/record.js';
+import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
+import { IncidentStore } from '../incident/store.js';
+import { requireEnv } from '../shared/env.js';
+import { lazyHandler } from '../shared/handler.js';
+import { settingsFromEnvironment } from '../shared/settings.js';
+
+export const collectPodEvidenceHandler =
+  (
+    kubernetes: (cluster: string) => Promise<Kubernetes>,
+    evidence: EvidencePorts,
+    settings: EvidenceSettings,
+    store: IncidentStore,
+  ) =>
+  async (input: PodEvidenceInput) => {
+    const findingId = input.plan.finding.id;
+    const writer = new EvidenceWriter(evidence, collectionPrefix(findingId, input.executionArn, new Date()));
+    return recordEvidence(store, findingId, await collectPodEvidence(input, kubernetes, writer, settings));
+  };
+
+export const handler = lazyHandler(() =>
+  collectPodEvidenceHandler(
+    eksKubernetes(namedCalls(new EKSClient({}))),
+    { s3: evidenceClients().s3, bucket: requireEnv('EVIDENCE_BUCKET') },
+    settingsFromEnvironment().settings.evidence,
+    IncidentStore.fromEnvironment(),
+  ),
+);
