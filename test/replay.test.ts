@@ -173,6 +173,29 @@ describe('simulation', () => {
     }
   });
 
+  it('lists the evidence objects of a runtime finding in the notification', async () => {
+    const result = await run([`${EVENTS_DIR}eks-runtime-new-binary-executed.json`]);
+    expect(result.code).toBe(0);
+    expect(result.out).toMatch(
+      /CollectPodEvidence .* \d+ evidence object\(s\) in s3:\/\/guardduty-responder-evidence-simulation/,
+    );
+    expect(result.out).toMatch(
+      /Evidence \(\d+ object\(s\) in s3:\/\/guardduty-responder-evidence-simulation\):/,
+    );
+    for (const kind of [
+      '/pod.json',
+      '/owner.Deployment.payments-api.json',
+      '/events.json',
+      '.current.log',
+      '/stdout',
+    ])
+      expect(result.out).toMatch(
+        new RegExp(
+          `incidents/\\w+/\\S+${kind.replace(/\./g, '\\.')} \\(\\d+ bytes, sha256 [0-9a-f]{64}, version \\w+\\)`,
+        ),
+      );
+  });
+
   it('shows the interfaces of a standalone instance isolated in the timeline', async () => {
     const result = await run([`${EVENTS_DIR}ec2-backdoor-cc-activity.json`]);
     expect(result.code).toBe(0);

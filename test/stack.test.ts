@@ -521,6 +521,72 @@ describe('alarms', () => {
   });
 });
 
+describe('evidence bucket', () => {
+  const buckets = template.findResources('AWS::S3::Bucket');
+  const [evidenceId, evidence] =
+    Object.entries(buckets).find(
+      ([, b]) =>
+        b.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault
+          ?.SSEAlgorithm === 'aws:kms',
+    ) ?? [];
+  const [logsId, logs] = Object.entries(buckets).find(([id]) => id !== evidenceId) ?? [];
+
+  it('is KMS-encrypted with a rotating key, versioned, private, access-logged and retained', () => {
+    expect(Object.keys(buckets)).toHaveLength(2);
+    const kmsKey =
+      evidence?.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .KMSMasterKeyID['Fn::GetAtt'][0];
+    expect(template.toJSON().Resources[kmsKey].Properties).toMatchObject({ EnableKeyRotation: true });
+    for (const bucket of [evidence, logs]) {
+      expect(bucket?.Properties).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      expect(bucket?.DeletionPolicy).toBe('Retain');
+    }
+    expect(evidence?.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsId },
+      LogFilePrefix: 'evidence/',
+    });
+    // No Object Lock unless evidence.retentionDays asks for it.
+    expect(evidence?.Properties.ObjectLockEnabled).toBeUndefined();
+  });
+
+  it('refuses any request that is not TLS', () => {
+    for (const id of [evidenceId, logsId]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Principal: { AWS: '*' },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('locks every object version for evidence.retentionDays, in governance mode', () => {
+    const { template: locked } = synthesize({ clusters: ['prod-eks'], evidence: { retentionDays: 365 } });
+    const lockedBucket = Object.values(locked.findResources('AWS::S3::Bucket')).find(
+      (b) => b.Properties.ObjectLockEnabled,
+    );
+    expect(lockedBucket?.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+    });
+  });
+});
+
 describe('outputs', () => {
   it('name the state machine, the topic, the dead-letter queue, the release function, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([

@@ -50,6 +50,8 @@ export type RecordedRequest = {
   contentType: string | null;
   body: unknown;
   status: number;
+  /** When it was answered (performance.now()), to order it against other systems' calls. */
+  at: number;
 };
 
 type ResourceType = { group: string; version: string; kind: string; namespaced: boolean; fields: string[] };
@@ -444,6 +446,7 @@ export class KubeApiServer {
       contentType: request.headers['content-type'] ?? null,
       body,
       status: code,
+      at: performance.now(),
     });
     response.writeHead(code, { 'content-type': 'application/json' });
     response.end(JSON.stringify(payload));
@@ -465,12 +468,28 @@ export class KubeApiServer {
     if (fault) {
       fault.times--;
       if (fault.status === 'reset') {
-        this.requests.push({ method, path: url.pathname, query: {}, contentType: null, body, status: 0 });
+        this.requests.push({
+          method,
+          path: url.pathname,
+          query: {},
+          contentType: null,
+          body,
+          status: 0,
+          at: performance.now(),
+        });
         request.socket.destroy();
         return;
       }
       if (fault.status === 'hang') {
-        this.requests.push({ method, path: url.pathname, query: {}, contentType: null, body, status: 0 });
+        this.requests.push({
+          method,
+          path: url.pathname,
+          query: {},
+          contentType: null,
+          body,
+          status: 0,
+          at: performance.now(),
+        });
         return;
       }
       const reasons: Record<number, string> = {
@@ -510,6 +529,7 @@ export class KubeApiServer {
           contentType: null,
           body,
           status: 200,
+          at: performance.now(),
         });
         response.writeHead(200, { 'content-type': 'text/plain' });
         response.end(text);

@@ -133,13 +133,16 @@ export async function collectHostEvidence(
     const deadline = Date.now() + (seconds + 15) * 1000;
     while (!TERMINAL.has(status) && Date.now() < deadline) {
       await sleep(2000);
-      const invocation = await clients.ssm
-        .send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }))
-        .catch((error: unknown) => {
-          // Right after SendCommand the invocation may not exist yet.
-          if (error instanceof Error && error.name === 'InvocationDoesNotExist') return { Status: 'Pending' };
-          throw error;
-        });
+      let invocation: { Status?: string };
+      try {
+        invocation = await clients.ssm.send(
+          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+        );
+      } catch (error) {
+        // Right after SendCommand the invocation may not exist yet.
+        if (!(error instanceof Error && error.name === 'InvocationDoesNotExist')) throw error;
+        invocation = { Status: 'Pending' };
+      }
       status = invocation.Status ?? 'Pending';
     }
     if (status !== 'Success')
