@@ -455,6 +455,21 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
         why: 'register an isolated host again with its recorded target groups',
       },
       {
+        actions: ['ssm:SendCommand'],
+        scope: 'instances',
+        why: 'resume the containers the host capture paused',
+      },
+      {
+        actions: ['ssm:SendCommand'],
+        scope: 'run-shell-script',
+        why: 'the AWS-RunShellScript document only',
+      },
+      {
+        actions: ['ssm:GetCommandInvocation'],
+        scope: 'any',
+        why: 'how the resume command ended; it takes no resource',
+      },
+      {
         actions: ['elasticloadbalancing:RegisterInstancesWithLoadBalancer'],
         scope: 'load-balancers',
         why: 'register an isolated host again with its recorded Classic Load Balancers',

@@ -13,13 +13,17 @@ import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
+import { awsClients } from '../lambdas/clients/aws.js';
+import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
+import { evidenceClients } from '../lambdas/evidence/clients.js';
 import { hostEvidenceScript } from '../lambdas/evidence/hosts.js';
+import { releaseIncident } from '../lambdas/release/release.js';
 import { type FakeAccount, mockAccount, nodeInstance } from './support/aws-account.js';
 import { addDeployment, addSampleNode } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { useIncidentTable } from './support/incidents.js';
-import { EVIDENCE_BUCKET, responderHandlers } from './support/responder.js';
+import { EVIDENCE_BUCKET, FAST_RETRY, responderHandlers } from './support/responder.js';
 
 const definition = synthesizedDefinition(parseConfig({ clusters: ['prod-eks'] }), RESPONDER);
 const sns = mockClient(SNSClient);
@@ -188,6 +192,44 @@ describe('evidence', () => {
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes?.outcome?.StringValue).toBe(
       'contained',
     );
+  });
+
+  it('pauses the affected containers after the capture when asked, recorded first, and release resumes them', async () => {
+    cluster();
+    withAccount({ instances: [{ ...nodeInstance(INSTANCE, NODE, 'vol-0c1'), ssm: 'managed' }] });
+
+    await run({ evidence: { pauseContainers: true } });
+
+    const capture = (
+      account.ssm.commandCalls(SendCommandCommand)[0]?.args[0].input.Parameters?.commands ?? []
+    ).join('\n');
+    expect(capture.indexOf("section 'pause'")).toBeGreaterThan(capture.indexOf("section 'memory'"));
+    expect(capture).toContain('ctr -n k8s.io tasks pause "$c"');
+    const [record] = await incidents.table().records();
+    const entry = record?.entries[`collect-host-evidence|-|containers on ${INSTANCE}`];
+    expect(entry).toMatchObject({
+      status: 'ok',
+      before: { instanceId: INSTANCE, pods: [{ namespace: 'payments' }, { namespace: 'payments' }] },
+    });
+
+    const clients = awsClients();
+    const report = await releaseIncident(
+      { findingId: record?.findingId ?? '', dryRun: false, requestedBy: 'test' },
+      {
+        ...clients,
+        store: incidents.store(),
+        kubernetes: eksKubernetes(clients.eks, FAST_RETRY),
+        ssm: evidenceClients().ssm,
+        sleep: async () => {},
+      },
+    );
+    const resumed = report.steps.find((step) => step.action === 'collect-host-evidence');
+    expect(resumed).toMatchObject({ status: 'ok', target: `containers on ${INSTANCE}` });
+    // Resumed last, once the host is reachable: after everything else was undone.
+    expect(report.steps.at(-1)?.action).toBe('collect-host-evidence');
+    const resume = account.ssm.commandCalls(SendCommandCommand)[1]?.args[0].input;
+    expect(resume?.InstanceIds).toEqual([INSTANCE]);
+    expect((resume?.Parameters?.commands ?? []).join('\n')).toContain('ctr -n k8s.io tasks resume "$c"');
   });
 
   it('builds a capture script that quotes only valid names and says when memory capture is not configured', () => {

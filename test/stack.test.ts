@@ -398,6 +398,10 @@ describe('release function', () => {
       ),
       expect.stringMatching(/^Allow iam:PutRolePolicy on .*:role\/\*/),
       expect.stringMatching(/^Allow sns:Publish on /),
+      // Resume the containers the host capture paused: AWS-RunShellScript only.
+      'Allow ssm:GetCommandInvocation on "*"',
+      expect.stringMatching(/^Allow ssm:SendCommand on .*:instance\/\*/),
+      expect.stringMatching(/^Allow ssm:SendCommand on .*:ssm:us-east-1::document\/AWS-RunShellScript/),
     ]);
     const denied = (statementsOf(roleOf(releaseId)) as Statement[]).find((st) => st.Effect === 'Deny');
     expect(denied?.Action).toEqual(['iam:AttachRolePolicy', 'iam:PassRole', 'iam:PutRolePolicy']);

@@ -158,7 +158,13 @@ export type SavedSimulation = {
 /** What release needs, over a simulation's endpoints. */
 export function simulatedReleasePorts(simulation: Simulation): ReleasePorts {
   const clients = awsClients(simulation.overrides);
-  return { ...clients, store: simulation.store(), kubernetes: eksKubernetes(clients.eks) };
+  return {
+    ...clients,
+    store: simulation.store(),
+    kubernetes: eksKubernetes(clients.eks),
+    ssm: evidenceClients(simulation.overrides).ssm,
+    sleep: async () => {},
+  };
 }
 
 export async function saveable(

@@ -14,10 +14,12 @@ import {
   GetCommandInvocationCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { type ActionItem, item } from '../core/action-result.js';
 import { isKubernetesName } from '../core/selectors.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import type { IdentifiedInstance, IdentifiedPod, TargetInput } from '../identify/identify.js';
 import type { EvidenceObject } from '../incident/record.js';
+import type { Journal } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
 import type { EvidenceClients } from './clients.js';
 import type { EvidenceResult } from './pods.js';
@@ -35,11 +37,27 @@ const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancell
  * The capture script, pure. Pod names and namespaces are Kubernetes names (checked), so quoting them is
  * enough; the memory command is the operator's own configuration.
  */
+const validPods = (pods: readonly { namespace: string; name: string }[]) =>
+  pods.filter((pod) => isKubernetesName(pod.namespace) && isKubernetesName(pod.name));
+
+/** A shell loop over the containers of these pods (pod names are checked Kubernetes names). */
+const forEachContainer = (pods: readonly { namespace: string; name: string }[], body: string) =>
+  validPods(pods).map(
+    (pod) => `for p in $(crictl pods --namespace '${pod.namespace}' --name '${pod.name}' -q); do
+  for c in $(crictl ps -a --pod "$p" -q); do ${body}; done
+done`,
+  );
+
+/** Pauses (or resumes) the containers' tasks in containerd, saying which. */
+export const pauseScript = (pods: readonly { namespace: string; name: string }[], verb: 'pause' | 'resume') =>
+  forEachContainer(pods, `ctr -n k8s.io tasks ${verb} "$c" && echo "${verb}d $c"`);
+
 export function hostEvidenceScript(
   pods: readonly { namespace: string; name: string }[],
   memoryCaptureCommand: string | null,
+  pause = false,
 ): string[] {
-  const safe = pods.filter((pod) => isKubernetesName(pod.namespace) && isKubernetesName(pod.name));
+  const safe = validPods(pods);
   const containers = safe.map(
     (pod) => `for p in $(crictl pods --namespace '${pod.namespace}' --name '${pod.name}' -q); do
   for c in $(crictl ps -a --pod "$p" -q); do
@@ -76,7 +94,69 @@ done`,
     'journalctl --since "-2h" --no-pager 2>&1 | tail -n 5000',
     "section 'memory'",
     memoryCaptureCommand ?? "echo 'memory capture not configured (evidence.memoryCaptureCommand)'",
+    ...(pause && safe.length > 0 ? ["section 'pause'", ...pauseScript(safe, 'pause')] : []),
   ];
+}
+
+/** The containers paused on a host, as recorded before the pause, for release to resume them. */
+export type PausedBefore = { instanceId: string; pods: { namespace: string; name: string }[] };
+
+/** Runs a script on one instance through Run Command and waits, within `seconds`, for how it ends. */
+async function runCommand(
+  ssm: EvidenceClients['ssm'],
+  instanceId: string,
+  commands: string[],
+  seconds: number,
+  sleep: (ms: number) => Promise<void>,
+  output?: { bucket: string; prefix: string },
+): Promise<{ commandId: string; status: string }> {
+  const sent = await ssm.send(
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: [instanceId],
+      Parameters: { commands, executionTimeout: [String(seconds)] },
+      TimeoutSeconds: Math.max(30, seconds),
+      ...(output ? { OutputS3BucketName: output.bucket, OutputS3KeyPrefix: output.prefix } : {}),
+    }),
+  );
+  const commandId = sent.Command?.CommandId ?? '';
+  let status = 'Pending';
+  const deadline = Date.now() + (seconds + 15) * 1000;
+  while (!TERMINAL.has(status) && Date.now() < deadline) {
+    await sleep(2000);
+    try {
+      const invocation = await ssm.send(
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+      );
+      status = invocation.Status ?? 'Pending';
+    } catch (error) {
+      // Right after SendCommand the invocation may not exist yet.
+      if (!(error instanceof Error && error.name === 'InvocationDoesNotExist')) throw error;
+    }
+  }
+  return { commandId, status };
+}
+
+/** Release of paused containers: resumed through Run Command, once the host is reachable again. */
+export async function resumeContainers(
+  before: PausedBefore,
+  ssm: EvidenceClients['ssm'],
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<ActionItem> {
+  const target = `containers on ${before.instanceId}`;
+  const { commandId, status } = await runCommand(
+    ssm,
+    before.instanceId,
+    pauseScript(before.pods, 'resume'),
+    60,
+    sleep,
+  );
+  return item(
+    target,
+    status === 'Success' ? 'ok' : 'failed',
+    status === 'Success' ? `resumed (command ${commandId})` : `resume ended ${status} (command ${commandId})`,
+    { verified: status === 'Success' },
+  );
 }
 
 async function readAll(body: unknown): Promise<Buffer> {
@@ -91,7 +171,8 @@ export async function collectHostEvidence(
   input: HostEvidenceInput,
   clients: EvidenceClients,
   writer: EvidenceWriter,
-  settings: Pick<EvidenceSettings, 'hostCaptureSeconds' | 'memoryCaptureCommand'>,
+  settings: Pick<EvidenceSettings, 'hostCaptureSeconds' | 'memoryCaptureCommand' | 'pauseContainers'>,
+  journal: Journal,
   sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 ): Promise<EvidenceResult> {
   const { instanceId } = input.target;
@@ -114,37 +195,28 @@ export async function collectHostEvidence(
     const onHost = input.pods.filter((pod) => pod.nodeName && pod.nodeName === input.target.nodeName);
     const prefix = `${writer.prefix}host/${instanceId}`;
     const seconds = settings.hostCaptureSeconds;
-    const sent = await clients.ssm.send(
-      new SendCommandCommand({
-        DocumentName: 'AWS-RunShellScript',
-        InstanceIds: [instanceId],
-        Comment: `guardduty-responder evidence for finding ${input.plan.finding.id}`.slice(0, 100),
-        Parameters: {
-          commands: hostEvidenceScript(onHost, settings.memoryCaptureCommand),
-          executionTimeout: [String(seconds)],
-        },
-        TimeoutSeconds: Math.max(30, seconds),
-        OutputS3BucketName: writer.bucket,
-        OutputS3KeyPrefix: prefix,
-      }),
+    const pods = validPods(onHost).map(({ namespace, name }) => ({ namespace, name }));
+    const pause = settings.pauseContainers && pods.length > 0;
+    const target = `containers on ${instanceId}`;
+    // Pausing changes the host: recorded first, so release resumes them.
+    if (pause)
+      await journal.intend('collect-host-evidence', null, target, {
+        instanceId,
+        pods,
+      } satisfies PausedBefore);
+    const { commandId, status } = await runCommand(
+      clients.ssm,
+      instanceId,
+      hostEvidenceScript(onHost, settings.memoryCaptureCommand, pause),
+      seconds,
+      sleep,
+      { bucket: writer.bucket, prefix },
     );
-    const commandId = sent.Command?.CommandId ?? '';
-    let status = 'Pending';
-    const deadline = Date.now() + (seconds + 15) * 1000;
-    while (!TERMINAL.has(status) && Date.now() < deadline) {
-      await sleep(2000);
-      let invocation: { Status?: string };
-      try {
-        invocation = await clients.ssm.send(
-          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
-        );
-      } catch (error) {
-        // Right after SendCommand the invocation may not exist yet.
-        if (!(error instanceof Error && error.name === 'InvocationDoesNotExist')) throw error;
-        invocation = { Status: 'Pending' };
-      }
-      status = invocation.Status ?? 'Pending';
-    }
+    if (pause)
+      await journal.settle('collect-host-evidence', null, target, {
+        status: status === 'Success' ? 'ok' : 'failed',
+        detail: `capture and pause ended ${status} (command ${commandId})`,
+      });
     if (status !== 'Success')
       result.problems.push(
         TERMINAL.has(status)

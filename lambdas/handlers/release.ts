@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { awsClients } from '../clients/aws.js';
 import { eksKubernetes } from '../clients/kubernetes.js';
 import { namedCalls } from '../clients/named-calls.js';
+import { evidenceClients } from '../evidence/clients.js';
 import { IncidentStore } from '../incident/store.js';
 import { clean } from '../notify/message.js';
 import {
@@ -54,7 +55,12 @@ export function releaseHandler(
 export const handler = lazyHandler(() => {
   const clients = awsClients();
   return releaseHandler(
-    { ...clients, store: IncidentStore.fromEnvironment(), kubernetes: eksKubernetes(clients.eks) },
+    {
+      ...clients,
+      store: IncidentStore.fromEnvironment(),
+      kubernetes: eksKubernetes(clients.eks),
+      ssm: evidenceClients().ssm,
+    },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
   );

@@ -5,7 +5,7 @@
  */
 
 import type { ItemStatus } from '../core/action-result.js';
-import type { ActionName } from '../core/actions.js';
+import type { ContainStep } from '../core/actions.js';
 
 /** The table's partition key, and the index that lists incidents by state. */
 export const TABLE_KEY = 'findingId';
@@ -41,7 +41,7 @@ export type Sighting = {
  * overwritten afterwards (the first write wins), so a retry after a crash keeps the true original state.
  */
 export type RecordEntry = {
-  action: ActionName;
+  action: ContainStep;
   target: string;
   cluster: string | null;
   status: 'intended' | ItemStatus;
@@ -55,7 +55,7 @@ export type RecordEntry = {
 
 export type ReleaseStepRecord = {
   key: string;
-  action: ActionName;
+  action: ContainStep;
   target: string;
   decision: ReleaseDecision;
   status: 'ok' | 'failed' | 'skipped' | 'planned';
@@ -114,7 +114,7 @@ export type EvidenceObject = {
 };
 
 /** One entry per action, cluster and target: `cordon-nodes|prod-eks|node ip-10-0-1-10.ec2.internal`. */
-export const entryKey = (action: ActionName, cluster: string | null, target: string): string =>
+export const entryKey = (action: ContainStep, cluster: string | null, target: string): string =>
   `${action}|${cluster ?? '-'}|${target}`;
 
 /** What a release does with one entry. */
@@ -129,8 +129,11 @@ export type ReleaseStep = {
   reason: string;
 };
 
-/** Pods are released before their namespace's policy is considered, the rest in record order. */
-const RELEASE_ORDER: Partial<Record<string, number>> = { pod: 0, networkpolicy: 1 };
+/**
+ * Pods are released before their namespace's policy is considered, the rest in record order, and paused
+ * containers last: their host must be reachable again (host isolation undone) to be told to resume.
+ */
+const RELEASE_ORDER: Partial<Record<string, number>> = { pod: 0, networkpolicy: 1, containers: 3 };
 const kindOf = (entry: RecordEntry) => entry.target.split(' ')[0] ?? '';
 
 /**

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { namedCalls } from '../clients/named-calls.js';
 import type { ItemStatus } from '../core/action-result.js';
-import type { ActionName } from '../core/actions.js';
+import type { ContainStep } from '../core/actions.js';
 import { requireEnv } from '../shared/env.js';
 import {
   type EvidenceObject,
@@ -387,13 +387,13 @@ export class IncidentStore {
 export type Journal = {
   /** Records `before` for a target unless already recorded; returns the recorded one. */
   intend<B extends Record<string, unknown>>(
-    action: ActionName,
+    action: ContainStep,
     cluster: string | null,
     target: string,
     before: B,
   ): Promise<B>;
   settle(
-    action: ActionName,
+    action: ContainStep,
     cluster: string | null,
     target: string,
     outcome: { status: ItemStatus; after?: Record<string, unknown> | null; detail: string },

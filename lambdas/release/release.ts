@@ -10,6 +10,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type NodeBefore, uncordonNode } from '../actions/cordon-nodes.js';
 import { type HostBefore, releaseHost } from '../actions/isolate-host.js';
 import { type PodBefore, type PolicyBefore, releasePod, releasePolicy } from '../actions/isolate-pods.js';
@@ -22,6 +23,7 @@ import {
 } from '../actions/revoke-iam.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { ActionItem } from '../core/action-result.js';
+import { type PausedBefore, resumeContainers } from '../evidence/hosts.js';
 import {
   type IncidentState,
   type ReleaseStep,
@@ -39,6 +41,9 @@ export type ReleasePorts = {
   iam: IAMClient;
   elbv2: ElasticLoadBalancingV2Client;
   elb: ElasticLoadBalancingClient;
+  /** Run Command, to resume paused containers; `sleep` paces its polling. */
+  ssm: SSMClient;
+  sleep?: (ms: number) => Promise<void>;
 };
 
 export type ReleaseRequest = { findingId: string; dryRun: boolean; requestedBy: string };
@@ -82,8 +87,11 @@ async function undo(step: ReleaseStep, ports: ReleasePorts): Promise<ActionItem>
       return entry.target.startsWith('role ')
         ? restoreRole(ports.iam, before as RoleRecord)
         : reassociateProfile(ports.ec2, before as ProfileBefore);
+    case 'collect-host-evidence':
+      return resumeContainers(before as PausedBefore, ports.ssm, ports.sleep);
     case 'snapshot-volumes':
-      throw new Error('snapshots are evidence and are never undone');
+    case 'collect-pod-evidence':
+      throw new Error('evidence is never undone');
   }
 }
 
