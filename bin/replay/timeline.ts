@@ -1,7 +1,7 @@
 /** The replay's timeline: each state, what it found or did, how long it took. */
 import type { ActionResult } from '../../lambdas/core/action-result.js';
 import { ACTIONS, EVIDENCE_STEPS, RESULT_KEYS } from '../../lambdas/core/actions.js';
-import type { EvidenceResult } from '../../lambdas/evidence/pods.js';
+import type { EvidenceReport } from '../../lambdas/evidence/pods.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { TASK_STATES } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
@@ -42,11 +42,11 @@ function summarize(state: string, output: unknown): string[] {
   const key = STATE_RESULT_KEYS[state];
   const result = (key && key in value ? value[key] : value) as ActionResult | { Error: string } | undefined;
   if (result && 'Error' in result) return [`failed: ${result.Error}`];
-  if (result && 'objects' in result) {
-    const evidence = result as unknown as EvidenceResult;
+  if (result && 'count' in result) {
+    const evidence = result as unknown as EvidenceReport;
     if (evidence.skipped) return [`skipped: ${evidence.skipped}`];
     return [
-      `${evidence.objects.length} evidence object(s) in s3://${evidence.bucket}`,
+      `${evidence.count} evidence object(s) in s3://${evidence.bucket}`,
       ...evidence.problems.map((problem) => `not collected: ${problem}`),
     ];
   }

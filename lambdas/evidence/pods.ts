@@ -28,6 +28,12 @@ export type EvidenceResult = {
   problems: string[];
 };
 
+/**
+ * What an evidence step leaves in the execution state: counts and problems. The objects themselves are
+ * in the incident record (the chain of custody), which the notification reads, so the state stays small.
+ */
+export type EvidenceReport = Omit<EvidenceResult, 'objects'> & { count: number };
+
 const controllerOf = (object: { metadata?: { ownerReferences?: V1OwnerReference[] } } | null) =>
   object?.metadata?.ownerReferences?.find((owner) => owner.controller) ?? null;
 

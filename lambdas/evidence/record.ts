@@ -1,20 +1,20 @@
 /** Evidence into the incident record (the chain of custody); a failure to record is itself reported. */
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
-import type { EvidenceResult } from './pods.js';
+import type { EvidenceReport, EvidenceResult } from './pods.js';
 
+/** Writes the step's objects to the record, and reports the step for the execution state. */
 export async function recordEvidence(
   store: IncidentStore,
   findingId: string,
   result: EvidenceResult,
-): Promise<EvidenceResult> {
+): Promise<EvidenceReport> {
+  const { objects, ...report } = result;
   try {
-    await store.recordEvidence(findingId, result.objects, new Date().toISOString());
-    return result;
+    await store.recordEvidence(findingId, objects, new Date().toISOString());
+    return { ...report, count: objects.length };
   } catch (error) {
-    return {
-      ...result,
-      problems: [...result.problems, `not written to the incident record: ${messageOf(error)}`],
-    };
+    const problem = `${objects.length} object(s) not written to the incident record: ${messageOf(error)}`;
+    return { ...report, count: objects.length, problems: [...report.problems, problem] };
   }
 }

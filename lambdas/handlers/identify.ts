@@ -52,7 +52,7 @@ export function identifyHandler(
               ),
             ]);
             await store.recordEvidence(finding.id, writer.written, new Date().toISOString());
-            return writer.written;
+            return writer.written.length;
           }
         : undefined;
     const ports: IdentifyPorts = { kubernetes, aws: new AwsReader(clients), capture };

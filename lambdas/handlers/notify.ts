@@ -4,9 +4,10 @@
  */
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
+import type { IdentifyOutput } from '../identify/identify.js';
 import { type ClaimOutput, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
-import { composeNotification, type Outcome, withinSnsLimit } from '../notify/message.js';
+import { type Custody, composeNotification, type Outcome, withinSnsLimit } from '../notify/message.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -27,6 +28,17 @@ async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outc
   }
 }
 
+/** The finding's evidence as the incident record lists it (the chain of custody), once anything ran. */
+async function custodyOf(store: IncidentStore, state: Record<string, unknown>): Promise<Custody | null> {
+  const findingId = (state.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
+  if (!findingId || state.contain === undefined) return null;
+  try {
+    return { objects: (await store.get(findingId))?.evidence ?? [] };
+  } catch (error) {
+    return { error: messageOf(error) };
+  }
+}
+
 export function notifyHandler(
   sns: SNSClient,
   topicArn: string,
@@ -34,7 +46,10 @@ export function notifyHandler(
 ): (state: unknown) => Promise<NotifyOutput> {
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
-    const { subject, message, attributes } = composeNotification(execution);
+    const { subject, message, attributes } = composeNotification(
+      execution,
+      await custodyOf(store, execution),
+    );
     const problem = await recordOutcome(store, execution.claim, attributes.outcome);
     const messageAttributes: Record<string, MessageAttributeValue> = {
       findingType: { DataType: 'String', StringValue: attributes.findingType },

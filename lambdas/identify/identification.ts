@@ -9,7 +9,6 @@ import type { Controller } from '../clients/kubernetes.js';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
-import type { EvidenceObject } from '../incident/record.js';
 import { messageOf } from '../shared/errors.js';
 
 export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
@@ -117,8 +116,8 @@ export type Identification = {
   heldBack: HeldBack[];
   notFound: NotFound[];
   errors: LookupError[];
-  /** The pod and node objects as read, before anything changed them, in the evidence bucket. */
-  evidence: EvidenceObject[];
+  /** How many pod and node objects, as read before anything changed them, went to the evidence bucket. */
+  evidenceKept: number;
 };
 
 /** What the Identify step hands to the rest of the state machine; `planned` drives its first choice. */
@@ -140,7 +139,7 @@ export const emptyIdentification = (): Identification => ({
   heldBack: [],
   notFound: [],
   errors: [],
-  evidence: [],
+  evidenceKept: 0,
 });
 
 const KARPENTER_KEYS = ['karpenter.sh/nodepool', 'karpenter.sh/provisioner-name', 'karpenter.sh/managed-by'];

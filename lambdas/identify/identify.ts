@@ -14,7 +14,6 @@ import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import type { ResponderSettings } from '../core/settings.js';
 import { clusterFromInstanceTags } from '../core/targets.js';
-import type { EvidenceObject } from '../incident/record.js';
 import {
   capped,
   type Decided,
@@ -45,7 +44,7 @@ export type IdentifyPorts = {
   kubernetes: (clusterName: string) => Promise<Kubernetes>;
   aws: AwsReader;
   /** Keeps the pod and node objects as read, before any action changes them; none without a bucket. */
-  capture?: (pods: readonly V1Pod[], nodes: readonly V1Node[]) => Promise<EvidenceObject[]>;
+  capture?: (pods: readonly V1Pod[], nodes: readonly V1Node[]) => Promise<number>;
 };
 
 type Settings = Pick<ResponderSettings, 'clusters' | 'protectedWorkloads' | 'limits'>;
@@ -215,7 +214,7 @@ export async function identify(
       'evidence: pod and node objects',
       [],
       async () => {
-        result.evidence = await capture(
+        result.evidenceKept = await capture(
           pods.acting.flatMap((pod) => found.raw.pods.get(pod.uid) ?? []),
           cordon.flatMap((node) => found.raw.nodes.get(node.name) ?? []),
         );

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { type ActionName, phaseOf, RESULT_KEYS } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
-import type { EvidenceResult } from '../evidence/pods.js';
+import type { EvidenceReport } from '../evidence/pods.js';
 import type { HeldBack, Identification, IdentifyOutput } from '../identify/identify.js';
-import type { ClaimOutput } from '../incident/record.js';
+import type { ClaimOutput, EvidenceObject } from '../incident/record.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
@@ -225,14 +225,18 @@ type ExecutionState = {
   cut?: unknown;
 };
 
-const isEvidence = (value: unknown): value is EvidenceResult =>
-  typeof value === 'object' && value !== null && 'step' in value && 'objects' in value;
+const isEvidence = (value: unknown): value is EvidenceReport =>
+  typeof value === 'object' && value !== null && 'step' in value && 'count' in value;
+
+/** The finding's chain of custody as the incident record holds it, or why it could not be read. */
+export type Custody = { objects: EvidenceObject[] } | { error: string };
 
 /**
- * The chain of custody: every evidence object with its bucket, key, version, size and SHA-256, and what
- * could not be collected. Missing evidence is said, but does not make the response fail.
+ * The chain of custody: every evidence object of the finding with its bucket, key, version, size and
+ * SHA-256 (from the incident record), and what could not be collected. Missing evidence is said, but does
+ * not make the response fail.
  */
-function describeEvidence(found: Identification, state: ExecutionState): string[] {
+function describeEvidence(state: ExecutionState, custody: Custody | null): string[] {
   const phase = state.contain as Record<string, unknown> | undefined;
   const results: { step: string; value: unknown }[] = [
     { step: 'collect-pod-evidence', value: phase?.[RESULT_KEYS['collect-pod-evidence']] },
@@ -240,7 +244,6 @@ function describeEvidence(found: Identification, state: ExecutionState): string[
       .flat()
       .map((value) => ({ step: 'collect-host-evidence', value })),
   ];
-  const objects = [...found.evidence];
   const lines: string[] = [];
   for (const { step, value } of results) {
     if (value === undefined) continue;
@@ -248,11 +251,15 @@ function describeEvidence(found: Identification, state: ExecutionState): string[
     if (error.success)
       lines.push(`  ${step}: failed: ${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
     else if (isEvidence(value)) {
-      objects.push(...value.objects);
       if (value.skipped) lines.push(`  ${step}: ${clean(value.skipped)}`);
       for (const problem of value.problems) lines.push(`  ${step}: not collected: ${clean(problem, 500)}`);
     }
   }
+  if (custody && 'error' in custody)
+    lines.push(
+      `  the chain of custody could not be read from the incident record: ${clean(custody.error, 500)}`,
+    );
+  const objects = custody && 'objects' in custody ? custody.objects : [];
   if (objects.length === 0 && lines.length === 0) return [];
   const buckets = [...new Set(objects.map((o) => o.bucket))];
   return [
@@ -294,7 +301,7 @@ export function composeSeenAgain(
   };
 }
 
-export function composeNotification(state: ExecutionState): Notification {
+export function composeNotification(state: ExecutionState, custody: Custody | null = null): Notification {
   const claim = state.claim as ClaimOutput | undefined;
   const claimError = StepError.safeParse(state.claim);
   const identifyError = StepError.safeParse(state.identify);
@@ -362,7 +369,7 @@ export function composeNotification(state: ExecutionState): Notification {
     lines.push('', `What was done (playbook rule ${identified.plan.rule}):`);
     if (identified.plan.actions.length === 0) lines.push('  nothing: this rule identifies and notifies only');
     for (const report of reports) lines.push(...report.lines);
-    lines.push(...describeEvidence(identified.identification, state));
+    lines.push(...describeEvidence(state, custody));
     const restore = reports.flatMap((report) => report.restore);
     if (restore.length > 0) {
       lines.push(
