@@ -187,7 +187,7 @@ describe('evidence', () => {
     const execution = await run({}, 'b51d7e2c9f0a4e6b8c3d1f5a7e9b2c4d');
     expect(execution.status).toBe('SUCCEEDED');
     expect(message()).toMatch(
-      / {2}collect-host-evidence: not collected: host capture on i-0f1e2d3c4b5a69788 ended TimedOut/,
+      / {2}collect-host-evidence: not collected: host capture on i-0f1e2d3c4b5a69788 failed: the command ended TimedOut/,
     );
     expect(sns.commandCalls(PublishCommand)[0]?.args[0].input.MessageAttributes?.outcome?.StringValue).toBe(
       'contained',

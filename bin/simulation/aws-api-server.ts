@@ -292,6 +292,11 @@ const ec2Permissions = (node: unknown) =>
     IpRanges: list(rule.IpRanges),
     Ipv6Ranges: list(rule.Ipv6Ranges),
   }));
+const groupRules = (p: Out) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) });
+const classicInstances = (p: Out) => ({
+  LoadBalancerName: p.LoadBalancerName,
+  Instances: members_(p.Instances),
+});
 const elbTargets = (node: unknown) => members_(node).map((t: Out) => ({ Id: t.Id, Port: num(t.Port) }));
 
 /** The SDK input shape of each operation, from its form fields. */
@@ -376,16 +381,10 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
     })),
   }),
   DeleteSecurityGroup: (p) => ({ GroupId: p.GroupId }),
-  AuthorizeSecurityGroupIngress: (p) => ({
-    GroupId: p.GroupId,
-    IpPermissions: ec2Permissions(p.IpPermissions),
-  }),
-  AuthorizeSecurityGroupEgress: (p) => ({
-    GroupId: p.GroupId,
-    IpPermissions: ec2Permissions(p.IpPermissions),
-  }),
-  RevokeSecurityGroupIngress: (p) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) }),
-  RevokeSecurityGroupEgress: (p) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) }),
+  AuthorizeSecurityGroupIngress: groupRules,
+  AuthorizeSecurityGroupEgress: groupRules,
+  RevokeSecurityGroupIngress: groupRules,
+  RevokeSecurityGroupEgress: groupRules,
   CreateTags: (p) => ({ Resources: list(p.ResourceId), Tags: list(p.Tag) }),
   DeleteTags: (p) => ({ Resources: list(p.ResourceId), Tags: list(p.Tag) }),
   DescribeAutoScalingGroups: (p) => ({ AutoScalingGroupNames: members_(p.AutoScalingGroupNames) }),
@@ -403,14 +402,8 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
   DeregisterTargets: (p) => ({ TargetGroupArn: p.TargetGroupArn, Targets: elbTargets(p.Targets) }),
   RegisterTargets: (p) => ({ TargetGroupArn: p.TargetGroupArn, Targets: elbTargets(p.Targets) }),
   DescribeLoadBalancers: (p) => ({ Marker: p.Marker }),
-  DeregisterInstancesFromLoadBalancer: (p) => ({
-    LoadBalancerName: p.LoadBalancerName,
-    Instances: members_(p.Instances),
-  }),
-  RegisterInstancesWithLoadBalancer: (p) => ({
-    LoadBalancerName: p.LoadBalancerName,
-    Instances: members_(p.Instances),
-  }),
+  DeregisterInstancesFromLoadBalancer: classicInstances,
+  RegisterInstancesWithLoadBalancer: classicInstances,
   GetCallerIdentity: () => ({}),
   Publish: (p) => ({
     TopicArn: p.TopicArn,

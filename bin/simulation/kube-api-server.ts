@@ -467,29 +467,11 @@ export class KubeApiServer {
     );
     if (fault) {
       fault.times--;
-      if (fault.status === 'reset') {
-        this.requests.push({
-          method,
-          path: url.pathname,
-          query: {},
-          contentType: null,
-          body,
-          status: 0,
-          at: performance.now(),
-        });
-        request.socket.destroy();
-        return;
-      }
-      if (fault.status === 'hang') {
-        this.requests.push({
-          method,
-          path: url.pathname,
-          query: {},
-          contentType: null,
-          body,
-          status: 0,
-          at: performance.now(),
-        });
+      if (fault.status === 'reset' || fault.status === 'hang') {
+        const unanswered = { method, path: url.pathname, query: {}, contentType: null, body, status: 0 };
+        this.requests.push({ ...unanswered, at: performance.now() });
+        // A reset drops the connection; a hang leaves it open with no answer, until the client gives up.
+        if (fault.status === 'reset') request.socket.destroy();
         return;
       }
       const reasons: Record<number, string> = {

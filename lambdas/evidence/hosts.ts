@@ -220,8 +220,8 @@ export async function collectHostEvidence(
     if (status !== 'Success')
       result.problems.push(
         TERMINAL.has(status)
-          ? `host capture on ${instanceId} ended ${status} (command ${commandId})`
-          : `host capture on ${instanceId} still ${status} after ${seconds + 15} s (command ${commandId}): timed out`,
+          ? `host capture on ${instanceId} failed: the command ended ${status} (command ${commandId})`
+          : `host capture on ${instanceId} failed: still ${status} after ${seconds + 15} s (command ${commandId}), timed out`,
       );
 
     // What SSM wrote, read back and hashed: the chain of custody holds the bytes as stored.
