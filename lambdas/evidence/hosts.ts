@@ -31,6 +31,9 @@ export type HostEvidenceInput = TargetInput<IdentifiedInstance> & {
   pods: IdentifiedPod[];
 };
 
+/** Outputs up to this size are read back and hashed; larger ones (a memory image) are only listed. */
+const HASHED_BYTES = 64 * 1024 * 1024;
+
 const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling']);
 
 /**
@@ -228,6 +231,20 @@ export async function collectHostEvidence(
     const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: writer.bucket, Prefix: prefix }));
     for (const entry of listed.Contents ?? []) {
       if (!entry.Key) continue;
+      const subject = `host ${instanceId} (${entry.Key.split('/').at(-1)})`;
+      if ((entry.Size ?? 0) > HASHED_BYTES) {
+        // A memory image is not read back into the function: its size and key are recorded, not its hash.
+        result.objects.push({
+          bucket: writer.bucket,
+          key: entry.Key,
+          versionId: null,
+          size: entry.Size ?? 0,
+          sha256: 'not computed',
+          subject,
+          note: `larger than ${HASHED_BYTES} bytes: not hashed by the responder`,
+        });
+        continue;
+      }
       const object = await clients.s3.send(new GetObjectCommand({ Bucket: writer.bucket, Key: entry.Key }));
       const bytes = await readAll(object.Body);
       const recorded: EvidenceObject = {
@@ -236,7 +253,7 @@ export async function collectHostEvidence(
         versionId: object.VersionId ?? null,
         size: bytes.length,
         sha256: createHash('sha256').update(bytes).digest('hex'),
-        subject: `host ${instanceId} (${entry.Key.split('/').at(-1)})`,
+        subject,
         note: status === 'Success' ? null : `the command ended ${status}: output may be partial`,
       };
       result.objects.push(recorded);
