@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import { incidents } from '../bin/incidents.js';
 import { release } from '../bin/release.js';
 import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../bin/replay/deployed.js';
 import { rewriteEvent } from '../bin/replay/rewrite.js';
@@ -477,6 +478,54 @@ describe('local mode', () => {
     } finally {
       await Promise.all([kube.stop(), aws.stop(), table.stop()]);
     }
+  });
+});
+
+describe('incidents', () => {
+  it('lists the open incidents newest first, and with --all the released ones', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'incidents-')), 'simulation.json');
+    const quiet = () => {};
+    expect(
+      await replay([`${EVENTS_DIR}eks-runtime-new-binary-executed.json`, '--state', state], quiet, quiet),
+    ).toBe(0);
+    expect(
+      await replay(
+        [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state, '--resume'],
+        quiet,
+        quiet,
+      ),
+    ).toBe(0);
+    const list = async (args: string[]) => {
+      const lines: string[] = [];
+      const errors: string[] = [];
+      const code = await incidents(
+        [...args, '--state', state],
+        (l) => lines.push(l),
+        (l) => errors.push(l),
+      );
+      return { code, text: lines.join('\n'), errors };
+    };
+    const runtime = loadEvent('eks-runtime-new-binary-executed.json').detail.id;
+    const audit = loadEvent('eks-audit-privileged-container.json').detail.id;
+
+    const open = await list([]);
+    expect(open.code).toBe(0);
+    expect(open.text.indexOf(audit)).toBeLessThan(open.text.indexOf(runtime));
+    expect(open.text).toMatch(new RegExp(`${runtime} {2}open .* Execution:Runtime/NewBinaryExecuted`));
+    expect(open.text).toMatch(
+      /cluster prod-eks; contained: .*isolate-pods \d.*; last response contained; \d+ evidence object\(s\)/,
+    );
+
+    expect(await release([audit, '--state', state], quiet, quiet)).toBe(0);
+    expect((await list([])).text).not.toContain(audit);
+    const all = await list(['--all', '--json']);
+    expect(
+      JSON.parse(all.text).map((i: { findingId: string; state: string }) => [i.findingId, i.state]),
+    ).toEqual([
+      [audit, 'released'],
+      [runtime, 'open'],
+    ]);
+    expect((await list(['extra'])).code).toBe(2);
   });
 });
 
