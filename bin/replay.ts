@@ -14,6 +14,7 @@
  *   --state PATH           simulation: where it is saved for `npm run release` (.replay/simulation.json)
  *   --table NAME           local: the incident table at the AWS endpoint (default: a table in memory)
  *   --evidence-bucket NAME local: the evidence bucket at the AWS endpoint (default: kept in memory)
+ *   --world FILE           simulation: a copy of your cluster (kubectl get -o yaml) instead of the generated one
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
@@ -22,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
@@ -44,6 +45,7 @@ import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } fr
 import { simulatedAccount } from './simulation/account.js';
 import { AwsApiServer } from './simulation/aws-api-server.js';
 import { LocalIncidentTable } from './simulation/incident-table.js';
+import { type KubeObject, RESOURCES } from './simulation/kube-api-server.js';
 import {
   loadSimulation,
   respondInSimulation,
@@ -68,6 +70,7 @@ export type ReplayOptions = {
   deployed?: string;
   topicArn?: string;
   evidenceBucket?: string;
+  world?: string;
 };
 
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
@@ -88,6 +91,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     deployed: { type: 'string' },
     'topic-arn': { type: 'string' },
     'evidence-bucket': { type: 'string' },
+    world: { type: 'string' },
   });
   if (positionals.length !== 1)
     throw new InputError('give exactly one event file: npm run replay -- <event.json> [options]');
@@ -99,6 +103,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   }
   if (values.table && !values.kubeconfig) {
     throw new InputError('--table is for the local mode: give --kubeconfig as well');
+  }
+  if (values.world && (values.deployed || values.kubeconfig || values.resume)) {
+    throw new InputError(
+      '--world is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
+    );
   }
   if (values['evidence-bucket'] && !values.kubeconfig) {
     throw new InputError('--evidence-bucket is for the local mode: give --kubeconfig as well');
@@ -127,6 +136,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     deployed: values.deployed,
     topicArn: values['topic-arn'],
     evidenceBucket: values['evidence-bucket'],
+    world: values.world,
   };
 }
 
@@ -153,6 +163,35 @@ export function loadEvent(options: ReplayOptions): FindingEvent {
     const more = error.problems.length > 1 ? ` (and ${error.problems.length - 1} more)` : '';
     throw new InputError(`${options.file}: not a GuardDuty finding event: ${error.problems[0]}${more}`);
   }
+}
+
+/**
+ * The objects of a `--world` file: what `kubectl get -o yaml` (or `-o json`) prints, a List or single
+ * objects, in YAML or JSON; each must be of a kind the simulated API server serves.
+ */
+export function loadWorld(file: string): { resource: string; object: KubeObject }[] {
+  let documents: unknown[];
+  try {
+    documents = loadAllYaml(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new InputError(`${file}: not YAML or JSON (${(error as Error).message.split('\n')[0]})`);
+  }
+  const objects = documents.flatMap((doc) => {
+    const object = doc as { kind?: string; items?: unknown[] } | null;
+    return object?.kind === 'List' || (object?.kind ?? '').endsWith('List')
+      ? (object?.items ?? [])
+      : object
+        ? [object]
+        : [];
+  }) as KubeObject[];
+  return objects.map((object, index) => {
+    const resource = Object.entries(RESOURCES).find(([, type]) => type.kind === object.kind)?.[0];
+    if (!resource || !object.metadata?.name)
+      throw new InputError(
+        `${file}: object ${index + 1} (${object.kind ?? 'no kind'} ${object.metadata?.name ?? ''}) is not one the simulation serves`,
+      );
+    return { resource, object };
+  });
 }
 
 function report(run: ExecutionRun, notification: string | undefined, out: Out): number {
@@ -195,6 +234,7 @@ async function replaySimulation(
     input: executionInput(event, options),
     from,
     save: true,
+    clusterObjects: options.world ? loadWorld(options.world) : undefined,
   });
   if (saved) saveSimulation(saved, options.state);
   hooks.onSimulation?.(simulation);

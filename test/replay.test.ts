@@ -211,6 +211,108 @@ describe('simulation', () => {
     expect(instance?.networkInterfaces?.map((eni) => eni.groups)).toEqual([[quarantine?.GroupId]]);
   });
 
+  it('simulates the pod as the finding describes it: a system pod protected, a hostNetwork pod not isolated', async () => {
+    const coredns = loadEvent('eks-audit-exec-in-kube-system-pod.json');
+    coredns.detail.resource.kubernetesDetails.kubernetesWorkloadDetails.name = 'coredns-6d4b75cb6d-x2x8n';
+    const protectedRun = await run([file('coredns.json', JSON.stringify(coredns))]);
+    expect(protectedRun.code).toBe(0);
+    expect(protectedRun.out).toContain(
+      'Held back: 1 pod(s), protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated: kube-system/coredns-6d4b75cb6d-x2x8n',
+    );
+    expect(
+      protectedRun.simulation?.kube.get('pods', 'kube-system', 'coredns-6d4b75cb6d-x2x8n')?.metadata.labels,
+    ).toEqual({
+      app: 'coredns-6d4b75cb6d-x2x8n',
+      'k8s-app': 'kube-dns',
+      'eks.amazonaws.com/component': 'coredns',
+    });
+
+    const host = loadEvent('eks-audit-container-with-sensitive-mount.json');
+    Object.assign(host.detail.resource.kubernetesDetails.kubernetesWorkloadDetails, { hostNetwork: true });
+    const hostRun = await run([file('host-network.json', JSON.stringify(host))]);
+    expect(hostRun.out).toContain('ops/backup-agent on ');
+    expect(hostRun.out).toContain('[hostNetwork]');
+    expect(hostRun.out).toContain(
+      'pod ops/backup-agent: skipped, NOT verified: labelled, but NOT isolated: a hostNetwork pod uses the node network',
+    );
+    // The containers are the finding's own.
+    expect(hostRun.simulation?.kube.get('pods', 'ops', 'backup-agent')?.spec?.containers).toEqual([
+      { name: 'agent', image: 'busybox:1.36' },
+    ]);
+  });
+
+  it('rehearses against a copy of a cluster given with --world', async () => {
+    const owner = (kind: string, name: string, uid: string) => [
+      { apiVersion: 'apps/v1', kind, name, uid, controller: true },
+    ];
+    const labels = { app: 'web-frontend', 'pod-template-hash': '7c9d' };
+    const world = [
+      'apiVersion: v1',
+      'kind: List',
+      'items:',
+      ...[
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'web-frontend', namespace: 'shop', uid: 'd-1' },
+          spec: { selector: { matchLabels: { app: 'web-frontend' } } },
+        },
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          metadata: {
+            name: 'web-frontend-7c9d',
+            namespace: 'shop',
+            uid: 'rs-1',
+            labels,
+            ownerReferences: owner('Deployment', 'web-frontend', 'd-1'),
+          },
+          spec: { selector: { matchLabels: labels } },
+        },
+        ...[0, 1, 2].map((i) => ({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: `web-frontend-7c9d-${i}`,
+            namespace: 'shop',
+            uid: `p-${i}`,
+            labels,
+            ownerReferences: owner('ReplicaSet', 'web-frontend-7c9d', 'rs-1'),
+          },
+          spec: {
+            nodeName: 'ip-10-0-1-10.us-east-1.compute.internal',
+            containers: [{ name: 'web', image: 'nginx:1.27' }],
+          },
+          status: { phase: 'Running' },
+        })),
+      ].map((item) => `- ${JSON.stringify(item)}`),
+    ].join('\n');
+
+    const result = await run([
+      `${EVENTS_DIR}eks-audit-privileged-container.json`,
+      '--world',
+      file('world.yaml', world),
+    ]);
+
+    expect(result.code).toBe(0);
+    const pods = result.simulation?.kube.list('pods', 'shop') ?? [];
+    expect(pods.map((p) => p.metadata.name).sort()).toEqual([
+      'web-frontend-7c9d-0',
+      'web-frontend-7c9d-1',
+      'web-frontend-7c9d-2',
+    ]);
+    expect(pods.every((p) => p.metadata.labels?.[QUARANTINE_LABEL])).toBe(true);
+    expect(
+      (
+        await run([
+          `${EVENTS_DIR}eks-audit-privileged-container.json`,
+          '--world',
+          file('bad.yaml', 'kind: Secret\nmetadata: {name: x}'),
+        ])
+      ).err.at(-1),
+    ).toMatch(/^replay: .*bad\.yaml: object 1 \(Secret x\) is not one the simulation serves$/);
+  });
+
   it('changes nothing with --dry-run, shown by the requests the simulation received', async () => {
     const result = await run([`${EVENTS_DIR}eks-audit-privileged-container.json`, '--dry-run']);
     expect(result.code).toBe(0);
@@ -509,6 +611,7 @@ describe('incidents', () => {
     const audit = loadEvent('eks-audit-privileged-container.json').detail.id;
 
     const open = await list([]);
+    expect(open.errors).toEqual([]);
     expect(open.code).toBe(0);
     expect(open.text.indexOf(audit)).toBeLessThan(open.text.indexOf(runtime));
     expect(open.text).toMatch(new RegExp(`${runtime} {2}open .* Execution:Runtime/NewBinaryExecuted`));
@@ -516,9 +619,16 @@ describe('incidents', () => {
       /cluster prod-eks; contained: .*isolate-pods \d.*; last response contained; \d+ evidence object\(s\)/,
     );
 
-    expect(await release([audit, '--state', state], quiet, quiet)).toBe(0);
+    const said: string[] = [];
+    const released = await release(
+      [audit, '--state', state],
+      (l) => said.push(l),
+      (l) => said.push(l),
+    );
+    expect(released, said.join('\n')).toBe(0);
     expect((await list([])).text).not.toContain(audit);
     const all = await list(['--all', '--json']);
+    expect(all.errors).toEqual([]);
     expect(
       JSON.parse(all.text).map((i: { findingId: string; state: string }) => [i.findingId, i.state]),
     ).toEqual([
@@ -560,7 +670,8 @@ describe('release after a replay', () => {
     expect(labelled(loadSimulation(state))).toBe(2);
 
     lines.length = 0;
-    expect(await call([id])).toBe(0);
+    const code = await call([id]);
+    expect(code, [...lines, ...errors].join('\n')).toBe(0);
     const text = lines.join('\n');
     expect(text).toContain(`Release of finding ${id}: the incident is released.`);
     expect(text).toMatch(/cordon-nodes node \S+: ok: uncordoned/);

@@ -4,7 +4,7 @@
  * serves it behind its AWS endpoint; the tests reach it directly with the real DynamoDB client.
  */
 import type { Server } from 'node:http';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   PutCommand,
@@ -59,6 +59,16 @@ export class LocalIncidentTable {
         ],
       }),
     );
+    // dynalite makes a table ACTIVE on a timer: under load the first request could find it missing.
+    for (let attempt = 0; ; attempt++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: INCIDENT_TABLE }));
+      const ready =
+        Table?.TableStatus === 'ACTIVE' &&
+        (Table.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+      if (ready) break;
+      if (attempt > 200) throw new Error(`the local table ${INCIDENT_TABLE} did not become active`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const table = new LocalIncidentTable(server, url, client);
     const db = DynamoDBDocumentClient.from(client);
     for (const record of records) await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: record }));

@@ -25,8 +25,8 @@ import { type SimulatedAccount, simulatedAccount } from './account.js';
 import { AwsApiServer } from './aws-api-server.js';
 import { isEksToken } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
-import { KubeApiServer } from './kube-api-server.js';
-import { type World, type WorldScale, worldFor } from './world.js';
+import { KubeApiServer, type KubeObject } from './kube-api-server.js';
+import { type World, type WorldScale, withClusterObjects, worldFor } from './world.js';
 
 /** The evidence bucket of the simulated account. */
 export const SIMULATED_EVIDENCE_BUCKET = 'guardduty-responder-evidence-simulation';
@@ -118,6 +118,8 @@ export type RespondOptions = {
   save?: boolean;
   /** A larger cluster than the finding's default world (the benchmark's scale runs, the tests). */
   scale?: WorldScale;
+  /** A copy of one's own cluster (`--world`), in place of the finding's generated one. */
+  clusterObjects?: { resource: string; object: KubeObject }[];
 };
 
 export async function respondInSimulation(
@@ -129,7 +131,7 @@ export async function respondInSimulation(
   const location = locationOf(event);
   const simulation = options.from
     ? await resumeSimulation(options.from)
-    : await startSimulation(worldFor(finding, targetsOf(finding), options.scale), finding.region);
+    : await startSimulation(freshWorld(finding, options), finding.region);
   try {
     const run = await runLocally(
       options.definition ?? synthesizedDefinition(config, location),
@@ -140,6 +142,11 @@ export async function respondInSimulation(
   } finally {
     await simulation.stop();
   }
+}
+
+function freshWorld(finding: FindingEvent['detail'], options: RespondOptions): World {
+  const world = worldFor(finding, targetsOf(finding), options.scale);
+  return options.clusterObjects ? withClusterObjects(world, options.clusterObjects) : world;
 }
 
 /** A location is the finding's own account and region. */

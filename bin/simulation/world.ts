@@ -45,6 +45,40 @@ const POLICIES = [
 /** How large a cluster to simulate: nodes behind the workload, and pods of a workload (a DaemonSet has one a node). */
 export type WorldScale = { nodes?: number; pods?: number };
 
+/** The labels (and host network) that EKS's system pods really carry, by the name they are given. */
+const SYSTEM_PODS: { prefix: string; labels: Record<string, string>; hostNetwork?: boolean }[] = [
+  { prefix: 'coredns-', labels: { 'k8s-app': 'kube-dns', 'eks.amazonaws.com/component': 'coredns' } },
+  { prefix: 'kube-proxy-', labels: { 'k8s-app': 'kube-proxy' }, hostNetwork: true },
+  {
+    prefix: 'aws-node-',
+    labels: { 'k8s-app': 'aws-node', 'app.kubernetes.io/name': 'aws-node' },
+    hostNetwork: true,
+  },
+  {
+    prefix: 'ebs-csi-node-',
+    labels: { app: 'ebs-csi-node', 'app.kubernetes.io/name': 'aws-ebs-csi-driver' },
+  },
+  {
+    prefix: 'ebs-csi-controller-',
+    labels: { app: 'ebs-csi-controller', 'app.kubernetes.io/name': 'aws-ebs-csi-driver' },
+  },
+  {
+    prefix: 'eks-pod-identity-agent-',
+    labels: { 'app.kubernetes.io/name': 'eks-pod-identity-agent' },
+    hostNetwork: true,
+  },
+  {
+    prefix: 'aws-load-balancer-controller-',
+    labels: { 'app.kubernetes.io/name': 'aws-load-balancer-controller' },
+  },
+  { prefix: 'karpenter-', labels: { 'app.kubernetes.io/name': 'karpenter' } },
+];
+
+export function systemPod(namespace: string, name: string) {
+  if (namespace !== 'kube-system') return null;
+  return SYSTEM_PODS.find((system) => name.startsWith(system.prefix)) ?? null;
+}
+
 export function worldFor(finding: Finding, targets: Targets, scale: WorldScale = {}): World {
   const nodeCount = Math.max(1, scale.nodes ?? 2);
   const objects: World['objects'] = [];
@@ -174,18 +208,30 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
     },
   });
   const image = targets.images[0] ?? 'public.ecr.aws/docker/library/busybox:1.36';
-  const pod = (name: string, labels: Record<string, string>, nodeName: string, owner?: KubeObject) =>
-    add('pods', {
+  // The pod as the finding describes it: its containers, host network, and a system pod's real labels.
+  const workload = finding.resource.kubernetesDetails?.kubernetesWorkloadDetails;
+  const containers = (workload?.containers ?? [])
+    .filter((c) => c.name && isKubernetesName(c.name))
+    .map((c) => ({ name: c.name ?? 'main', image: c.image ?? image }));
+  const pod = (name: string, labels: Record<string, string>, nodeName: string, owner?: KubeObject) => {
+    const system = systemPod(namespace, name);
+    return add('pods', {
       metadata: {
         name,
         namespace,
         uid: uid(`${namespace}/${name}`),
-        labels,
+        labels: { ...labels, ...system?.labels },
         ownerReferences: ownedBy(owner),
       },
-      spec: { nodeName, serviceAccountName: serviceAccount, containers: [{ name: 'main', image }] },
+      spec: {
+        nodeName,
+        serviceAccountName: serviceAccount,
+        hostNetwork: workload?.hostNetwork === true || system?.hostNetwork === true || undefined,
+        containers: containers.length > 0 ? containers : [{ name: 'main', image }],
+      },
       status: { phase: 'Running' },
     });
+  };
   const controller = (
     resource: string,
     kind: string,
@@ -283,4 +329,14 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
     pod('worker-1', { app: 'worker' }, first);
   }
   return { cluster, objects, account };
+}
+
+/**
+ * A world whose cluster is a copy of one's own: the objects of a `kubectl get -o yaml` (or JSON) list,
+ * with the finding's generated nodes only where the copy has none (they carry the instances' provider ids).
+ */
+export function withClusterObjects(world: World, objects: { resource: string; object: KubeObject }[]): World {
+  const hasNodes = objects.some((o) => o.resource === 'nodes');
+  const generatedNodes = world.objects.filter((o) => o.resource === 'nodes');
+  return { ...world, objects: [...objects, ...(hasNodes ? [] : generatedNodes)] };
 }
