@@ -583,6 +583,67 @@ describe('local mode', () => {
   });
 });
 
+describe('release in local mode', () => {
+  it('undoes from this machine what a local replay contained in a kubeconfig cluster', async () => {
+    const { simulatedAccount } = await import('../bin/simulation/account.js');
+    const { AwsApiServer } = await import('../bin/simulation/aws-api-server.js');
+    const { INCIDENT_TABLE, LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
+    const { KubeApiServer, TEST_CA_PEM } = await import('../bin/simulation/kube-api-server.js');
+    const { pod } = await import('./support/cluster.js');
+    const kube = new KubeApiServer();
+    await kube.start();
+    kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops', labels: { app: 'backup' } }));
+    const table = await LocalIncidentTable.start();
+    const aws = new AwsApiServer(simulatedAccount({}), table.url);
+    await aws.start();
+    const local = [
+      '--kubeconfig',
+      kubeconfigFor(kube.url, TEST_CA_PEM),
+      '--endpoint-url',
+      aws.url,
+      '--region',
+      'us-east-1',
+      '--table',
+      INCIDENT_TABLE,
+    ];
+    const id = loadEvent('eks-audit-container-with-sensitive-mount.json').detail.id;
+    try {
+      expect((await run([`${EVENTS_DIR}eks-audit-container-with-sensitive-mount.json`, ...local])).code).toBe(
+        0,
+      );
+      expect(kube.get('pods', 'ops', 'backup-agent')?.metadata.labels?.[QUARANTINE_LABEL]).toBeDefined();
+
+      const lines: string[] = [];
+      const errors: string[] = [];
+      const code = await release(
+        [id, ...local],
+        (l) => lines.push(l),
+        (l) => errors.push(l),
+      );
+
+      expect(errors).toEqual([]);
+      expect(code).toBe(0);
+      expect(lines.join('\n')).toContain(`Release of finding ${id}: the incident is released.`);
+      expect(kube.get('pods', 'ops', 'backup-agent')?.metadata.labels).toEqual({ app: 'backup' });
+      expect(kube.list('networkpolicies', 'ops')).toEqual([]);
+      const [record] = await table.records();
+      expect(record?.state).toBe('released');
+      expect(
+        await release(
+          [id, '--kubeconfig', 'k'],
+          () => {},
+          (l) => errors.push(l),
+        ),
+      ).toBe(2);
+      expect(errors.at(-1)).toBe(
+        'release: --kubeconfig releases from the table the local replay used: give --table NAME',
+      );
+    } finally {
+      await Promise.all([kube.stop(), aws.stop(), table.stop()]);
+    }
+  });
+});
+
 describe('incidents', () => {
   it('lists the open incidents newest first, and with --all the released ones', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'incidents-')), 'simulation.json');
