@@ -24,7 +24,7 @@ function summarize(state: string, output: unknown): string[] {
     const { plan, identification: found } = step;
     return [
       `${plan.finding.type} (severity ${plan.finding.severity}), rule ${plan.rule}, planned: ${step.planned.join(', ') || 'nothing'}`,
-      `found ${found.pods.length} pod(s), ${found.nodes.length} node(s), ${found.instances.length} instance(s), ${found.roles.length} role(s)`,
+      `found ${found.pods.length} pod(s), ${found.nodes.length} node(s), ${found.instances.length} instance(s), ${found.roles.length} role(s); kept ${found.evidenceKept} pod and node object(s) as evidence`,
       ...plan.actions
         .filter((a) => a.decision !== 'planned')
         .map((a) => `${a.action}: ${a.decision} (${a.reason})`),
