@@ -1,63 +1,7 @@
-/**
- * The deployer's configuration: the `guardduty-responder` key of the `cdk.json` context, validated once
- * here and passed down as typed props. Nothing in lib/ reads context or the environment.
- */
+/** The configuration as bin/ reads it: the context of cdk.json, parsed with the library's schema. */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { type ResponderSettings, ResponderSettingsSchema } from '../lambdas/core/settings.js';
 
-export type { SeverityRange } from '../lambdas/core/settings.js';
-
-/** The retention periods CloudWatch Logs accepts. */
-const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-export const ResponderConfigSchema = ResponderSettingsSchema.extend({
-  stackName: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
-    .default('GuardDutyResponder'),
-  notificationEmail: z.email().optional(),
-  /** Run the Lambdas in these subnets, for clusters whose API endpoint is private. */
-  vpc: z
-    .strictObject({
-      vpcId: z.string().regex(/^vpc-[0-9a-f]+$/),
-      subnets: z
-        .array(
-          z.strictObject({ subnetId: z.string().regex(/^subnet-[0-9a-f]+$/), availabilityZone: z.string() }),
-        )
-        .min(1),
-      securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
-    })
-    .optional(),
-  logRetentionDays: z
-    .number()
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(365),
-});
-
-export type ResponderConfig = z.infer<typeof ResponderConfigSchema>;
-export type VpcPlacement = NonNullable<ResponderConfig['vpc']>;
-
-export const CONTEXT_KEY = 'guardduty-responder';
-
-export function parseConfig(context: unknown): ResponderConfig {
-  const result = ResponderConfigSchema.safeParse(context ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${[CONTEXT_KEY, ...issue.path].join('.')}: ${issue.message}`,
-    );
-    throw new Error(`invalid configuration in cdk.json context:\n  ${problems.join('\n  ')}`);
-  }
-  return result.data;
-}
-
-/** The part of the configuration the Lambdas receive (RESPONDER_SETTINGS). */
-export const settingsOf = (config: ResponderConfig): ResponderSettings =>
-  z.object(ResponderSettingsSchema.shape).parse(config);
+export * from '../lib/config.js';
 
 /** The context of cdk.json, as `cdk synth` reads it (feature flags and the responder's configuration). */
 export function cdkJsonContext(): Record<string, unknown> {

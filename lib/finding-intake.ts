@@ -8,7 +8,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { SeverityRange } from '../bin/config.js';
+import type { SeverityRange } from './config.js';
 import { acknowledge } from './nag.js';
 
 /** The event pattern's numeric matcher for the range: `[">=", atLeast, "<", below]`. */

@@ -10,8 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { VpcPlacement } from '../bin/config.js';
 import { type FunctionName, type IamNeed, type IamScope, NEEDS } from '../lambdas/permissions.js';
+import type { VpcPlacement } from './config.js';
 import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
