@@ -19,8 +19,8 @@ import { stackOutput } from './replay/deployed.js';
 import { LocalIncidentTable } from './simulation/incident-table.js';
 import { loadSimulation, SAVED_SIMULATION } from './simulation/simulation.js';
 
-const OPEN: IncidentState[] = ['open', 'releasing'];
-const CLOSED: IncidentState[] = ['released'];
+const OPEN: IncidentState[] = ['open', 'releasing', 'recovering'];
+const CLOSED: IncidentState[] = ['released', 'recovered'];
 
 /** One incident as the command shows it. */
 export type IncidentSummary = {

@@ -69,10 +69,13 @@ export const FUNCTION_NAMES = [
   'collect-host-evidence',
   'notify',
   'release',
+  'recover',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
-/** The functions the response state machine invokes; release is invoked by a person. */
-export type WorkflowFunction = Exclude<FunctionName, 'release'>;
+/** The functions a person invokes once the investigation is over; the state machine never does. */
+export const PERSON_FUNCTIONS = ['release', 'recover'] as const satisfies readonly FunctionName[];
+/** The functions the response state machine invokes. */
+export type WorkflowFunction = Exclude<FunctionName, (typeof PERSON_FUNCTIONS)[number]>;
 
 /**
  * Every action writes its record before each change (and reads the entry back where a compatible store
@@ -478,6 +481,45 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
+      {
+        apiGroups: ['networking.k8s.io'],
+        resources: ['networkpolicies'],
+        verbs: ['get', 'create', 'update', 'delete'],
+      },
+    ],
+  },
+  recover: {
+    kubernetesGroup: 'guardduty-responder-recover',
+    incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    iam: [
+      {
+        actions: ['eks:DescribeCluster'],
+        scope: 'clusters',
+        why: 'cluster endpoint and CA for the Kubernetes client',
+      },
+      {
+        actions: ['ec2:DescribeSnapshots', 'autoscaling:DescribeAutoScalingInstances'],
+        scope: 'any',
+        why: 'whether the evidence snapshots completed, and where the instance stands in its group; Describe actions support no resource-level permissions',
+      },
+      {
+        actions: ['ec2:ModifyInstanceAttribute'],
+        scope: 'instances',
+        why: 'lift termination protection of a compromised instance before it is replaced',
+      },
+      {
+        actions: [
+          'autoscaling:SetInstanceProtection',
+          'autoscaling:ExitStandby',
+          'autoscaling:TerminateInstanceInAutoScalingGroup',
+        ],
+        scope: 'auto-scaling-groups',
+        why: 'lift scale-in protection and Standby, then terminate the instance so its group launches a new one',
+      },
+    ],
+    rbac: [
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
       {
         apiGroups: ['networking.k8s.io'],
         resources: ['networkpolicies'],

@@ -3,7 +3,13 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { FUNCTION_NAMES, type FunctionName, NEEDS, type WorkflowFunction } from '../lambdas/permissions.js';
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  NEEDS,
+  PERSON_FUNCTIONS,
+  type WorkflowFunction,
+} from '../lambdas/permissions.js';
 import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
 import { type ResponderConfig, settingsOf } from './config.js';
@@ -73,6 +79,11 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     description: 'Undoes the containment of an incident from its record, once a person asks',
     timeout: Duration.minutes(5),
   },
+  recover: {
+    id: 'Recover',
+    description: 'Replaces the compromised pods and hosts of a confirmed incident, once a person asks',
+    timeout: Duration.minutes(10),
+  },
 };
 
 export class ResponderStack extends Stack {
@@ -137,9 +148,13 @@ export class ResponderStack extends Stack {
     const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
     notifications.bindPublisher(responders.notify);
     notifications.bindPublisher(responders.release);
+    notifications.bindPublisher(responders.recover);
 
     const functions = {} as Record<WorkflowFunction, lambda.IFunction>;
-    for (const name of FUNCTION_NAMES) if (name !== 'release') functions[name] = responders[name].function;
+    for (const name of FUNCTION_NAMES) {
+      if (!(PERSON_FUNCTIONS as readonly string[]).includes(name))
+        functions[name as WorkflowFunction] = responders[name].function;
+    }
     const workflow = new ResponseWorkflow(this, 'Workflow', {
       functions,
       logRetentionDays: config.logRetentionDays,
@@ -158,6 +173,7 @@ export class ResponderStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
     new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
+    new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
     new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });

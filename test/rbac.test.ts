@@ -107,16 +107,32 @@ describe('RBAC manifest', () => {
         resources: '"networkpolicies"',
         verbs: '"get", "create", "update", "delete"',
       },
+      // Recover deletes the incident's pods; it never patches, and reads nodes only for their instance.
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '""',
+        resources: '"pods"',
+        verbs: '"get", "list", "delete"',
+      },
+      { group: 'guardduty-responder-recover', apiGroups: '""', resources: '"nodes"', verbs: '"get"' },
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        verbs: '"get", "create", "update", "delete"',
+      },
     ]);
     expect(shipped).not.toMatch(/secrets|"\*"|escalate|bind|impersonate/);
-    // Only release deletes, and only the quarantine NetworkPolicy it finds no pod left behind.
+    // Release deletes only the quarantine NetworkPolicy; recover also deletes pods.
     expect(rules(shipped).filter((rule) => rule.verbs.includes('delete'))).toEqual([
       expect.objectContaining({ group: 'guardduty-responder-release', resources: '"networkpolicies"' }),
+      expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"pods"' }),
+      expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"networkpolicies"' }),
     ]);
   });
 
   it('binds each group to its own ClusterRole', () => {
-    for (const group of ['identify', 'isolate', 'cordon', 'protect', 'release'].map(
+    for (const group of ['identify', 'isolate', 'cordon', 'protect', 'release', 'recover'].map(
       (name) => `guardduty-responder-${name}`,
     )) {
       expect(shipped).toContain(`kind: ClusterRoleBinding\nmetadata:\n  name: ${group}\n`);

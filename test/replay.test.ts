@@ -19,6 +19,7 @@ import { timeline } from '../bin/replay/timeline.js';
 import { parseReplayArgs, replay } from '../bin/replay.js';
 import { loadSimulation, type Simulation } from '../bin/simulation/simulation.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
+import { kubeconfigFor } from './support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent } from './support/events.js';
 
 /** Where these replays save their simulation, instead of the working directory. */
@@ -455,25 +456,6 @@ describe('deployed', () => {
   });
 });
 
-/** A kubeconfig for a cluster at `server` that trusts the simulation's CA. */
-const kubeconfigFor = (server: string, caPem: string) =>
-  file(
-    'kubeconfig.yaml',
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'test',
-          cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
-        },
-      ],
-      users: [{ name: 'operator', user: { token: 'operator-token' } }],
-      contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
-      'current-context': 'test',
-    }),
-  );
-
 describe('local mode', () => {
   it('runs the state machine here against the cluster of a kubeconfig and an AWS-compatible endpoint', async () => {
     const { simulatedAccount } = await import('../bin/simulation/account.js');
@@ -636,7 +618,7 @@ describe('release in local mode', () => {
         ),
       ).toBe(2);
       expect(errors.at(-1)).toBe(
-        'release: --kubeconfig releases from the table the local replay used: give --table NAME',
+        'release: --kubeconfig works from the table the local replay used: give --table NAME',
       );
     } finally {
       await Promise.all([kube.stop(), aws.stop(), table.stop()]);

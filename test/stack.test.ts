@@ -437,6 +437,7 @@ describe('cluster access', () => {
       [protectId, 'guardduty-responder-protect'],
       [functionId('Keeps the owners'), 'guardduty-responder-evidence'],
       [releaseId, 'guardduty-responder-release'],
+      [functionId('Replaces the compromised pods'), 'guardduty-responder-recover'],
     ];
     for (const [fn, group] of groups) {
       for (const clusterName of ['prod-eks', 'staging-eks']) {
@@ -448,7 +449,7 @@ describe('cluster access', () => {
         });
       }
     }
-    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(12);
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(14);
   });
 
   it('creates no access entry and grants no cluster read when no cluster is configured', () => {
@@ -592,11 +593,12 @@ describe('evidence bucket', () => {
 });
 
 describe('outputs', () => {
-  it('name the state machine, the topic, the dead-letter queue, the release function, the table and the bucket', () => {
+  it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
       'DeadLetterQueueUrl',
       'EvidenceBucketName',
       'IncidentTableName',
+      'RecoverFunctionName',
       'ReleaseFunctionName',
       'StateMachineArn',
       'TopicArn',

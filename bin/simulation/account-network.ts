@@ -68,7 +68,7 @@ export const APP_GROUP = 'sg-0a1b2c3d4e5f60718';
 
 const ec2Error = (code: string, message: string) =>
   new EC2ServiceException({ name: code, $fault: 'client', message, $metadata: { httpStatusCode: 400 } });
-const validation = (message: string) =>
+export const validation = (message: string) =>
   Object.assign(new Error(message), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
 
 /** An application's usual group: HTTPS in from the VPC, everything out (EC2's default outbound rule). */

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type {
   DescribeAutoScalingInstancesCommandInput,
   SetInstanceProtectionCommandInput,
+  TerminateInstanceInAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import {
   type AssociateIamInstanceProfileCommandInput,
@@ -48,6 +49,7 @@ import {
   networkOperations,
   networkState,
   type SimulatedInterface,
+  validation,
 } from './account-network.js';
 import { TEST_CA_PEM } from './kube-api-server.js';
 
@@ -85,6 +87,8 @@ export type AccountDescription = {
    * instance's profile is associated and there are no snapshots. */
   associations?: SimulatedAssociation[];
   snapshots?: SimulatedSnapshot[];
+  /** How long a new snapshot stays pending; SIMULATED_SNAPSHOT_SECONDS by default. */
+  snapshotSeconds?: number;
   /** Evidence bucket objects and Run Commands as a saved simulation left them. */
   evidence?: EvidenceState;
 } & Partial<NetworkState>;
@@ -100,7 +104,18 @@ export type SimulatedSnapshot = {
   SnapshotId: string;
   VolumeId: string;
   State: string;
+  /** A pending snapshot completes at this time (ISO), as EBS completes one some time after it started. */
+  CompletesAt?: string;
   Tags: { Key: string; Value: string }[];
+};
+
+/** How long a simulated snapshot stays pending. */
+export const SIMULATED_SNAPSHOT_SECONDS = 10;
+
+const progressed = (snapshot: SimulatedSnapshot): SimulatedSnapshot => {
+  if (snapshot.State === 'pending' && snapshot.CompletesAt && Date.parse(snapshot.CompletesAt) <= Date.now())
+    snapshot.State = 'completed';
+  return snapshot;
 };
 
 export const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
@@ -257,7 +272,7 @@ export function simulatedAccount(description: AccountDescription) {
       if (input.SnapshotIds?.some((id: string) => !snapshots.some((s) => s.SnapshotId === id))) {
         throw ec2Error('InvalidSnapshot.NotFound', `The snapshot '${input.SnapshotIds}' does not exist.`);
       }
-      return { Snapshots: snapshots.filter(matches) };
+      return { Snapshots: snapshots.filter(matches).map(progressed) };
     },
     CreateSnapshot: (input: CreateSnapshotCommandInput) => {
       const exists = instances.some((i) => i.volumes?.some((v) => v.volumeId === input.VolumeId));
@@ -267,6 +282,9 @@ export function simulatedAccount(description: AccountDescription) {
         SnapshotId: `snap-${String(snapshots.length + 1).padStart(17, '0')}`,
         VolumeId: input.VolumeId ?? '',
         State: 'pending',
+        CompletesAt: new Date(
+          Date.now() + (account.snapshotSeconds ?? SIMULATED_SNAPSHOT_SECONDS) * 1000,
+        ).toISOString(),
         Tags: tags,
       };
       snapshots.push(snapshot);
@@ -293,6 +311,20 @@ export function simulatedAccount(description: AccountDescription) {
         target.scaleInProtected = input.ProtectedFromScaleIn === true;
       }
       return {};
+    },
+    TerminateInstanceInAutoScalingGroup: (input: TerminateInstanceInAutoScalingGroupCommandInput) => {
+      const target = instance(input.InstanceId);
+      if (!target.autoScalingGroup || target.state === 'terminated')
+        throw validation(`The instance ${input.InstanceId} is not part of any Auto Scaling group.`);
+      if (target.lifecycleState === 'Standby')
+        throw validation(`The instance ${input.InstanceId} is in Standby.`);
+      if (target.terminationProtection)
+        throw validation(
+          `The instance ${input.InstanceId} may not be terminated: termination protection is on.`,
+        );
+      target.state = 'terminated';
+      target.lifecycleState = 'Terminating';
+      return { Activity: { ActivityId: `terminate-${target.instanceId}`, StatusCode: 'InProgress' } };
     },
     GetInstanceProfile: (input: GetInstanceProfileCommandInput) => {
       const roleName = account.instanceProfiles?.[input.InstanceProfileName ?? ''];

@@ -169,6 +169,8 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
     ),
   EnterStandby: () => members('Activities', [], () => ''),
   ExitStandby: () => members('Activities', [], () => ''),
+  TerminateInstanceInAutoScalingGroup: (out) =>
+    `<Activity>${text('ActivityId', out.Activity?.ActivityId)}${text('StatusCode', out.Activity?.StatusCode)}</Activity>`,
   DescribeTargetGroups: (out) =>
     members(
       'TargetGroups',
@@ -396,6 +398,10 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
   ExitStandby: (p) => ({
     AutoScalingGroupName: p.AutoScalingGroupName,
     InstanceIds: members_(p.InstanceIds),
+  }),
+  TerminateInstanceInAutoScalingGroup: (p) => ({
+    InstanceId: p.InstanceId,
+    ShouldDecrementDesiredCapacity: bool(p.ShouldDecrementDesiredCapacity),
   }),
   DescribeTargetGroups: (p) => ({ Marker: p.Marker }),
   DescribeTargetHealth: (p) => ({ TargetGroupArn: p.TargetGroupArn }),

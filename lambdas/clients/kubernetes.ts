@@ -364,6 +364,11 @@ export class Kubernetes {
     );
   }
 
+  /** Deletes a pod (its controller, if any, starts a new one); false when it was gone already. */
+  async deletePod(namespace: string, name: string): Promise<boolean> {
+    return (await this.orNull(() => this.apis.core.deleteNamespacedPod({ namespace, name }))) !== null;
+  }
+
   /**
    * A JSON merge patch (RFC 7386) of a pod's labels and annotations: a null value removes the key. The
    * client's default content type for an object body is JSON Patch, which would not take this body. With

@@ -24,8 +24,11 @@ export type ResponseOutcome = 'responding' | 'contained' | 'identified' | 'faile
 /** The attempt a retry took the finding over from. */
 export type PreviousAttempt = { executionArn: string; at: string; outcome: string; dryRun: boolean };
 
-/** open: containment may be in place; releasing: a release is under way; released: undone. */
-export type IncidentState = 'open' | 'releasing' | 'released';
+/**
+ * open: containment may be in place; releasing: a release is under way; released: undone (a false
+ * positive); recovering: a recovery is under way; recovered: the compromised pods and hosts replaced.
+ */
+export type IncidentState = 'open' | 'releasing' | 'released' | 'recovering' | 'recovered';
 
 /** What GuardDuty said about the finding when it was seen; an update changes count and updatedAt. */
 export type Sighting = {
@@ -70,6 +73,21 @@ export type ReleaseRecord = {
   steps: ReleaseStepRecord[];
 };
 
+/** One step of a recovery (lambdas/recover/recover.ts), written `started` before it is taken. */
+export type RecoveryStepRecord = {
+  kind: 'pod' | 'policy' | 'drain' | 'replace';
+  target: string;
+  status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped';
+  detail: string;
+};
+
+export type RecoveryRecord = {
+  at: string;
+  requestedBy: string;
+  dryRun: boolean;
+  steps: RecoveryStepRecord[];
+};
+
 export type IncidentRecord = {
   findingId: string;
   state: IncidentState;
@@ -98,6 +116,9 @@ export type IncidentRecord = {
   evidence?: EvidenceObject[];
   sightings: Sighting[];
   releases: ReleaseRecord[];
+  /** The recovery under way (its steps settle one by one), and every recovery and dry run so far. */
+  recovery?: RecoveryRecord;
+  recoveries?: RecoveryRecord[];
 };
 
 /** One evidence object as written: where, which version, how large, and its SHA-256 (hex). */

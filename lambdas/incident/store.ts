@@ -24,6 +24,8 @@ import {
   type PreviousAttempt,
   RESPONSE_TIMEOUT_MINUTES,
   type RecordEntry,
+  type RecoveryRecord,
+  type RecoveryStepRecord,
   type ReleaseRecord,
   type ResponseOutcome,
   type Sighting,
@@ -353,6 +355,67 @@ export class IncidentStore {
         UpdateExpression: `SET ${set.join(', ')}`,
         ConditionExpression: 'attribute_exists(findingId)',
         ExpressionAttributeNames: release.dryRun ? undefined : { '#state': 'state' },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  /**
+   * Marks an open incident as being recovered and writes the recovery's plan; false when it is not open
+   * (or being recovered already).
+   */
+  async startRecovery(findingId: string, recovery: RecoveryRecord): Promise<boolean> {
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId },
+      UpdateExpression: 'SET #state = :recovering, recovery = :recovery, updatedAt = :now',
+      ConditionExpression: '#state IN (:open, :recovering)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':recovering': 'recovering',
+        ':open': 'open',
+        ':recovery': plain(recovery),
+        ':now': recovery.at,
+      },
+    });
+  }
+
+  /** One step of the recovery under way: `started` before it is taken, then how it ended. */
+  async recordRecoveryStep(findingId: string, index: number, step: RecoveryStepRecord): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: `SET recovery.steps[${Math.trunc(index)}] = :step`,
+        ConditionExpression: 'attribute_exists(recovery)',
+        ExpressionAttributeValues: { ':step': plain(step) },
+      }),
+    );
+  }
+
+  /**
+   * Appends a recovery (or a dry run) to the record. A real recovery that failed nowhere ends the
+   * incident `recovered`; one that failed somewhere leaves it open to be recovered again.
+   */
+  async finishRecovery(findingId: string, recovery: RecoveryRecord, finished: boolean): Promise<void> {
+    const values: Record<string, unknown> = {
+      ':recovery': [plain(recovery)],
+      ':none': [],
+      ':now': recovery.at,
+    };
+    let update =
+      'SET recoveries = list_append(if_not_exists(recoveries, :none), :recovery), updatedAt = :now';
+    if (!recovery.dryRun) {
+      update += ', #state = :state REMOVE recovery';
+      values[':state'] = finished ? 'recovered' : 'open';
+    }
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: update,
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeNames: recovery.dryRun ? undefined : { '#state': 'state' },
         ExpressionAttributeValues: values,
       }),
     );

@@ -144,6 +144,11 @@ export async function releaseIncident(
     const last = record.releases.filter((release) => !release.dryRun).at(-1);
     throw new ReleaseError(`finding ${findingId} was already released${last ? ` at ${last.at}` : ''}`);
   }
+  if (record.state === 'recovered' || record.state === 'recovering') {
+    throw new ReleaseError(
+      `finding ${findingId} is ${record.state}: its pods and hosts were replaced, there is nothing to put back`,
+    );
+  }
   const steps = releasePlan(record, await ports.store.inState('open'));
   if (dryRun) {
     const planned = steps.map((step) =>

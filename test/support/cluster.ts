@@ -1,5 +1,8 @@
 /** Builders for the Kubernetes objects a test cluster holds, shaped as the API server returns them. */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeApiServer, KubeObject } from '../../bin/simulation/kube-api-server.js';
 
 type Owner = { kind: string; name: string; uid: string };
@@ -106,3 +109,25 @@ export const SAMPLE_NODE = { name: 'ip-10-0-12-34.ec2.internal', instanceId: 'i-
 
 export const addSampleNode = (server: KubeApiServer) =>
   server.add('nodes', node(SAMPLE_NODE.name, SAMPLE_NODE.instanceId));
+
+/** A kubeconfig file for a cluster at `server` that trusts the simulation's CA. */
+export function kubeconfigFor(server: string, caPem: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kubeconfig-')), 'kubeconfig.yaml');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'test',
+          cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+        },
+      ],
+      users: [{ name: 'operator', user: { token: 'operator-token' } }],
+      contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
+      'current-context': 'test',
+    }),
+  );
+  return path;
+}

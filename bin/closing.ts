@@ -1,0 +1,226 @@
+/**
+ * What `npm run release` and `npm run recover` share: the ways to end an incident once the investigation
+ * is over, in the saved simulation, through the deployed stack's function, or locally against a
+ * kubeconfig cluster and the table a local replay used.
+ */
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { KubeConfig } from '@kubernetes/client-node';
+import { awsClients } from '../lambdas/clients/aws.js';
+import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js';
+import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { IncidentStore } from '../lambdas/incident/store.js';
+import type { ReleasePorts } from '../lambdas/release/release.js';
+import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
+import { stackOutput } from './replay/deployed.js';
+import {
+  loadSimulation,
+  resumeSimulation,
+  SAVED_SIMULATION,
+  saveable,
+  saveSimulation,
+  simulatedReleasePorts,
+} from './simulation/simulation.js';
+
+export type ClosingOptions = {
+  findingId: string;
+  dryRun: boolean;
+  state: string;
+  deployed?: string;
+  region?: string;
+  kubeconfig?: string;
+  context?: string;
+  endpointUrl?: string;
+  table?: string;
+};
+
+export type ClosingRequest = { findingId: string; dryRun: boolean; requestedBy: string };
+
+/** One way of ending an incident: release or recover. */
+export type Closing<Report> = {
+  /** The npm script, which names the command in messages and in the record. */
+  command: 'release' | 'recover';
+  /** The stack output that names the deployed function. */
+  functionOutput: string;
+  run: (request: ClosingRequest, ports: ReleasePorts) => Promise<Report>;
+  /** The same through the Lambda handler, which publishes the notice. */
+  handler: (ports: ReleasePorts, sns: SNSClient, topicArn: string) => (input: unknown) => Promise<Report>;
+  describe: (report: Report) => string[];
+  /** The refusal that changed nothing (unknown finding, not open, evidence incomplete). */
+  refusal: new (
+    ...args: never[]
+  ) => Error;
+  /** The exit code of a refusal: 2 (bad input) for release, 1 for a recovery the evidence holds back. */
+  refusalExitCode: 1 | 2;
+  exitCode: (report: Report) => number;
+};
+
+/** A refusal, with the exit code the command gives it. */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export function parseClosingArgs(command: string, argv: readonly string[]): ClosingOptions {
+  const { values, positionals } = parseCommandLine(argv, {
+    'dry-run': { type: 'boolean', default: false },
+    state: { type: 'string', default: SAVED_SIMULATION },
+    deployed: { type: 'string' },
+    region: { type: 'string' },
+    kubeconfig: { type: 'string' },
+    context: { type: 'string' },
+    'endpoint-url': { type: 'string' },
+    table: { type: 'string' },
+  });
+  if (positionals.length !== 1 || !positionals[0])
+    throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
+  if (values.kubeconfig && values.deployed)
+    throw new InputError(`--deployed runs in the account; it does not take --kubeconfig`);
+  if (values.kubeconfig && !values.table)
+    throw new InputError('--kubeconfig works from the table the local replay used: give --table NAME');
+  if ((values.table || values['endpoint-url']) && !values.kubeconfig)
+    throw new InputError('--table and --endpoint-url are for the local mode: give --kubeconfig as well');
+  return {
+    findingId: positionals[0],
+    dryRun: values['dry-run'] ?? false,
+    state: values.state ?? SAVED_SIMULATION,
+    deployed: values.deployed,
+    region: values.region,
+    kubeconfig: values.kubeconfig,
+    context: values.context,
+    endpointUrl: values['endpoint-url'],
+    table: values.table,
+  };
+}
+
+async function refusing<Report>(closing: Closing<Report>, run: () => Promise<Report>, hint = '') {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof closing.refusal)) throw error;
+    throw new Refused(`${error.message}${hint}`, closing.refusalExitCode);
+  }
+}
+
+async function inSimulation<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+  const saved = loadSimulation(options.state);
+  if (!saved)
+    throw new InputError(`no simulation at ${options.state}: run npm run replay -- <event.json> first`);
+  const simulation = await resumeSimulation(saved);
+  try {
+    const run = closing.handler(
+      simulatedReleasePorts(simulation),
+      new SNSClient(simulation.overrides),
+      `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
+    );
+    const open = saved.incidents
+      .filter((record) => record.state === 'open')
+      .map((record) => record.findingId);
+    const report = await refusing(
+      closing,
+      () =>
+        run({
+          findingId: options.findingId,
+          dryRun: options.dryRun,
+          requestedBy: `npm run ${closing.command}`,
+        }),
+      ` (open incidents in the simulation: ${open.join(', ') || 'none'})`,
+    );
+    out(`Simulation: ${options.state}, account ${saved.location.accountId} ${saved.location.region}`);
+    for (const line of closing.describe(report)) out(line);
+    saveSimulation(await saveable(simulation, saved.location), options.state);
+    return closing.exitCode(report);
+  } finally {
+    await simulation.stop();
+  }
+}
+
+async function deployed<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+  const functionName = await stackOutput(
+    options.deployed ?? '',
+    closing.functionOutput,
+    new CloudFormationClient({ region: options.region }),
+  );
+  const caller = await new STSClient({ region: options.region }).send(new GetCallerIdentityCommand({}));
+  const answer = await new LambdaClient({ region: options.region }).send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      Payload: JSON.stringify({
+        findingId: options.findingId,
+        dryRun: options.dryRun,
+        requestedBy: caller.Arn ?? 'unknown',
+      }),
+    }),
+  );
+  const payload = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8') || 'null');
+  if (answer.FunctionError) {
+    const message = `${payload?.errorType ?? answer.FunctionError}: ${payload?.errorMessage ?? ''}`;
+    if (payload?.errorType === closing.refusal.name) throw new Refused(message, closing.refusalExitCode);
+    throw new Error(message);
+  }
+  out(`Deployed: ${functionName}`);
+  for (const line of closing.describe(payload as Report)) out(line);
+  return closing.exitCode(payload as Report);
+}
+
+/**
+ * Local mode: ends a rehearsal that `npm run replay -- … --kubeconfig` contained, from this machine,
+ * against the same cluster, account (or AWS-compatible endpoint) and incident table.
+ */
+async function local<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+  const overrides: ClientOverrides = { endpoint: options.endpointUrl, region: options.region };
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(options.kubeconfig ?? '');
+  if (options.context) kubeConfig.setCurrentContext(options.context);
+  const apis = apisFromKubeConfig(kubeConfig);
+  // One client for every step: once the API server has spent the retry budget, later steps fail at once.
+  const kube = new Kubernetes(apis);
+  const ports: ReleasePorts = {
+    ...awsClients(overrides),
+    store: new IncidentStore(new DynamoDBClient(clientConfig(overrides)), options.table ?? ''),
+    kubernetes: async () => kube,
+    ssm: evidenceClients(overrides).ssm,
+  };
+  const report = await refusing(closing, () =>
+    closing.run(
+      {
+        findingId: options.findingId,
+        dryRun: options.dryRun,
+        requestedBy: `npm run ${closing.command} (local)`,
+      },
+      ports,
+    ),
+  );
+  out(`Local: cluster ${apis.server}, table ${options.table}`);
+  for (const line of closing.describe(report)) out(line);
+  return closing.exitCode(report);
+}
+
+export async function runClosing<Report>(
+  closing: Closing<Report>,
+  argv: readonly string[],
+  out: Out,
+  err: Out,
+): Promise<number> {
+  return exitCodeOf(closing.command, err, async () => {
+    const options = parseClosingArgs(closing.command, argv);
+    try {
+      if (options.deployed) return await deployed(closing, options, out);
+      if (options.kubeconfig) return await local(closing, options, out);
+      return await inSimulation(closing, options, out);
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      if (error.exitCode === 2) throw new InputError(error.message);
+      err(`${closing.command}: ${error.message}`);
+      return error.exitCode;
+    }
+  });
+}

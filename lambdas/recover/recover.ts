@@ -1,0 +1,358 @@
+/**
+ * Recover: the end of a confirmed incident. Once the evidence the record lists is complete (every
+ * snapshot `completed`), the quarantined pods are deleted so their controllers start clean ones, the
+ * compromised nodes are drained and their instances terminated so their Auto Scaling groups launch new
+ * ones, and revoked IAM stays revoked: its roles need their credentials rotated and their policies
+ * reviewed before anything is re-attached. Every step is written to the record before it is taken and
+ * settled after; the incident ends `recovered`. Release (lambdas/release/release.ts) stays for false
+ * positives.
+ */
+import {
+  DescribeAutoScalingInstancesCommand,
+  ExitStandbyCommand,
+  SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeSnapshotsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { NodeBefore } from '../actions/cordon-nodes.js';
+import type { HostBefore } from '../actions/isolate-host.js';
+import {
+  type PodBefore,
+  type PolicyBefore,
+  REMOVED_LABELS_ANNOTATION,
+  releasePolicy,
+} from '../actions/isolate-pods.js';
+import type { InstanceBefore } from '../actions/protect-instances.js';
+import type { Kubernetes } from '../clients/kubernetes.js';
+import { QUARANTINE_LABEL } from '../core/quarantine.js';
+import type { IncidentRecord, IncidentState, RecordEntry, RecoveryStepRecord } from '../incident/record.js';
+import type { ReleasePorts } from '../release/release.js';
+import { messageOf } from '../shared/errors.js';
+
+export type RecoverPorts = Pick<ReleasePorts, 'store' | 'kubernetes' | 'ec2' | 'autoScaling'>;
+
+export type RecoverRequest = { findingId: string; dryRun: boolean; requestedBy: string };
+
+export type RecoverReport = {
+  findingId: string;
+  dryRun: boolean;
+  state: IncidentState;
+  steps: RecoveryStepRecord[];
+  /** The roles (and instance profiles) left revoked, whose credentials must be rotated. */
+  rotate: string[];
+};
+
+/** A recovery that cannot start: unknown finding, not open, evidence not complete. Nothing changed. */
+export class RecoverError extends Error {
+  override readonly name = 'RecoverError';
+}
+
+/** One step of a recovery, in the order it is taken. */
+export type RecoveryStep =
+  | { kind: 'pod'; target: string; cluster: string; before: PodBefore }
+  | { kind: 'policy'; target: string; cluster: string; before: PolicyBefore }
+  | { kind: 'drain'; target: string; cluster: string; node: string }
+  | {
+      kind: 'replace';
+      target: string;
+      instanceId: string;
+      autoScalingGroup: string | null;
+      /** The snapshots that must be `completed` before the instance goes. */
+      snapshots: string[];
+    };
+
+/** Stands for an instance not known, in the set of instances whose node was not drained. */
+const ANY_INSTANCE = '*';
+
+const ORDER: Record<RecoveryStep['kind'], number> = { pod: 0, policy: 1, drain: 2, replace: 3 };
+
+const entriesOf = (record: IncidentRecord, action: RecordEntry['action']) =>
+  Object.values(record.entries ?? {}).filter((entry) => entry.action === action);
+
+/** The snapshots the record lists, by instance; an entry without one is missing evidence. */
+export function snapshotsOf(record: IncidentRecord): {
+  byInstance: Map<string, string[]>;
+  missing: string[];
+} {
+  const byInstance = new Map<string, string[]>();
+  const missing: string[] = [];
+  for (const entry of entriesOf(record, 'snapshot-volumes')) {
+    const snapshotId = entry.after?.snapshotId;
+    const instanceId = String(entry.before.instanceId ?? '');
+    if (typeof snapshotId !== 'string' || entry.status !== 'ok') {
+      missing.push(`${entry.target}: ${entry.detail ?? entry.status}`);
+      continue;
+    }
+    byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), snapshotId]);
+  }
+  return { byInstance, missing };
+}
+
+/** What recovering `record` does, step by step. Pure. */
+export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
+  const steps: RecoveryStep[] = [];
+  for (const entry of entriesOf(record, 'isolate-pods')) {
+    const cluster = entry.cluster ?? '';
+    if (entry.target.startsWith('networkpolicy ')) {
+      steps.push({ kind: 'policy', target: entry.target, cluster, before: entry.before as PolicyBefore });
+    } else {
+      steps.push({ kind: 'pod', target: entry.target, cluster, before: entry.before as PodBefore });
+    }
+  }
+  for (const entry of entriesOf(record, 'cordon-nodes')) {
+    const { node } = entry.before as NodeBefore;
+    steps.push({ kind: 'drain', target: `node ${node}`, cluster: entry.cluster ?? '', node });
+  }
+  const { byInstance } = snapshotsOf(record);
+  const groups = new Map<string, string | null>();
+  for (const entry of entriesOf(record, 'protect-instances')) {
+    const before = entry.before as InstanceBefore;
+    groups.set(before.instanceId, before.autoScalingGroup ?? groups.get(before.instanceId) ?? null);
+  }
+  for (const entry of entriesOf(record, 'isolate-host')) {
+    const before = entry.before as HostBefore;
+    groups.set(before.instanceId, groups.get(before.instanceId) ?? before.autoScaling?.group ?? null);
+  }
+  for (const instanceId of byInstance.keys()) if (!groups.has(instanceId)) groups.set(instanceId, null);
+  for (const [instanceId, autoScalingGroup] of groups) {
+    steps.push({
+      kind: 'replace',
+      target: `instance ${instanceId}`,
+      instanceId,
+      autoScalingGroup,
+      snapshots: byInstance.get(instanceId) ?? [],
+    });
+  }
+  return steps.sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
+}
+
+/** The identities revoke-iam left without permissions: they stay so, and need rotating. */
+export const revokedIdentities = (record: IncidentRecord): string[] =>
+  entriesOf(record, 'revoke-iam')
+    .filter((entry) => entry.status === 'ok')
+    .map((entry) => entry.target);
+
+/** Snapshots not yet `completed`, with their state and progress; an unknown snapshot counts too. */
+async function unfinishedSnapshots(ports: RecoverPorts, snapshotIds: string[]): Promise<string[]> {
+  if (snapshotIds.length === 0) return [];
+  const { Snapshots } = await ports.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: snapshotIds }));
+  const found = new Map((Snapshots ?? []).map((snapshot) => [snapshot.SnapshotId, snapshot]));
+  return snapshotIds.flatMap((id) => {
+    const snapshot = found.get(id);
+    if (!snapshot) return [`${id} not found`];
+    if (snapshot.State === 'completed') return [];
+    return [`${id} ${snapshot.State ?? 'unknown'}${snapshot.Progress ? ` (${snapshot.Progress})` : ''}`];
+  });
+}
+
+const isDaemonSetPod = (pod: V1Pod) =>
+  (pod.metadata?.ownerReferences ?? []).some((owner) => owner.kind === 'DaemonSet');
+const isMirrorPod = (pod: V1Pod) => 'kubernetes.io/config.mirror' in (pod.metadata?.annotations ?? {});
+const nameOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+
+/** How a step ended; a drain also says which instance runs the node, when the node could be read. */
+type Done = { status: 'ok' | 'failed' | 'skipped'; detail: string; instanceId?: string | null };
+
+/**
+ * A quarantined pod is deleted when a controller will start a clean one: it still has an owner, or
+ * isolation stripped the labels its controller selects it by (it was orphaned on purpose). A bare pod is
+ * reported and left quarantined: nothing would recreate it.
+ */
+async function replacePod(kube: Kubernetes, before: PodBefore): Promise<Done> {
+  const pod = await kube.readPod(before.namespace, before.pod);
+  if (!pod) return { status: 'skipped', detail: 'the pod no longer exists' };
+  const owned = (pod.metadata?.ownerReferences ?? []).length > 0;
+  const stripped = REMOVED_LABELS_ANNOTATION in (pod.metadata?.annotations ?? {});
+  if (!owned && !stripped) {
+    return {
+      status: 'skipped',
+      detail:
+        'bare pod: nothing recreates it, so it stays quarantined; redeploy it from a clean source, then delete it',
+    };
+  }
+  await kube.deletePod(before.namespace, before.pod);
+  const gone = (await kube.readPod(before.namespace, before.pod)) === null;
+  const how = stripped ? 'orphaned by isolation' : `owned by ${pod.metadata?.ownerReferences?.[0]?.kind}`;
+  return gone
+    ? { status: 'ok', detail: `deleted (${how}): its controller starts a fresh pod` }
+    : { status: 'failed', detail: 'deleted, but the pod is still there (a finalizer may hold it)' };
+}
+
+/**
+ * Drains a cordoned node: every pod on it is deleted except DaemonSet and mirror pods (they belong to the
+ * node) and pods quarantined by another incident (evidence of that incident: the drain fails, and the
+ * instance is not replaced). Pods are deleted, not evicted: PodDisruptionBudgets are not consulted.
+ */
+async function drainNode(kube: Kubernetes, node: string): Promise<Done> {
+  const current = await kube.readNode(node);
+  const instanceId = current?.spec?.providerID?.split('/').at(-1) ?? null;
+  if (!current) return { status: 'skipped', detail: 'the node no longer exists', instanceId };
+  const pods = await kube.listPods(null, { fieldSelector: `spec.nodeName=${node}` });
+  const held = pods.filter((pod) => QUARANTINE_LABEL in (pod.metadata?.labels ?? {}));
+  const movable = pods.filter((pod) => !isDaemonSetPod(pod) && !isMirrorPod(pod) && !held.includes(pod));
+  for (const pod of movable) await kube.deletePod(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+  if (held.length > 0) {
+    return {
+      status: 'failed',
+      detail: `still runs quarantined pod(s) ${held.map(nameOf).join(', ')}: release or recover their incident first; deleted ${movable.length} other pod(s)`,
+      instanceId,
+    };
+  }
+  return { status: 'ok', detail: `drained: deleted ${movable.length} pod(s)`, instanceId };
+}
+
+/**
+ * Replaces an instance: after its snapshots completed, its termination protection, scale-in protection
+ * and Standby are lifted and it is terminated in its Auto Scaling group without lowering the desired
+ * capacity, so the group launches a new one. Outside any group nothing would replace it: it is left
+ * contained and reported.
+ */
+async function replaceInstance(
+  step: Extract<RecoveryStep, { kind: 'replace' }>,
+  ports: RecoverPorts,
+  undrained: Set<string>,
+): Promise<Done> {
+  const { instanceId, autoScalingGroup } = step;
+  if (undrained.has(instanceId) || undrained.has(ANY_INSTANCE))
+    return { status: 'skipped', detail: 'its node (or a node it may be) was not drained: not terminated' };
+  if (!autoScalingGroup) {
+    return {
+      status: 'skipped',
+      detail:
+        'in no Auto Scaling group: nothing would launch a replacement; left contained, replace it by hand',
+    };
+  }
+  const pending = await unfinishedSnapshots(ports, step.snapshots);
+  if (pending.length > 0)
+    return { status: 'failed', detail: `not terminated: snapshots not completed (${pending.join(', ')})` };
+  await ports.ec2.send(
+    new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: false } }),
+  );
+  const { AutoScalingInstances } = await ports.autoScaling.send(
+    new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+  );
+  const membership = AutoScalingInstances?.[0];
+  if (!membership) return { status: 'skipped', detail: 'already left its Auto Scaling group' };
+  await ports.autoScaling.send(
+    new SetInstanceProtectionCommand({
+      AutoScalingGroupName: autoScalingGroup,
+      InstanceIds: [instanceId],
+      ProtectedFromScaleIn: false,
+    }),
+  );
+  if (membership.LifecycleState === 'Standby') {
+    await ports.autoScaling.send(
+      new ExitStandbyCommand({ AutoScalingGroupName: autoScalingGroup, InstanceIds: [instanceId] }),
+    );
+  }
+  await ports.autoScaling.send(
+    new TerminateInstanceInAutoScalingGroupCommand({
+      InstanceId: instanceId,
+      ShouldDecrementDesiredCapacity: false,
+    }),
+  );
+  const evidence = step.snapshots.length > 0 ? ` after snapshots ${step.snapshots.join(', ')} completed` : '';
+  return {
+    status: 'ok',
+    detail: `terminated in ${autoScalingGroup}${evidence}: the group launches a replacement`,
+  };
+}
+
+const planned = (step: RecoveryStep): RecoveryStepRecord => ({
+  kind: step.kind,
+  target: step.target,
+  status: 'planned',
+  detail: '',
+});
+
+export async function recoverIncident(
+  request: RecoverRequest,
+  ports: RecoverPorts,
+  now: () => string = () => new Date().toISOString(),
+): Promise<RecoverReport> {
+  const { findingId, dryRun } = request;
+  const record = await ports.store.get(findingId);
+  if (!record) throw new RecoverError(`no incident record for finding ${findingId}`);
+  if (record.state !== 'open' && record.state !== 'recovering')
+    throw new RecoverError(`finding ${findingId} is ${record.state}: only an open incident is recovered`);
+  const evidence = snapshotsOf(record);
+  if (evidence.missing.length > 0)
+    throw new RecoverError(`the evidence is not complete: ${evidence.missing.join('; ')}`);
+  const pending = await unfinishedSnapshots(ports, [...evidence.byInstance.values()].flat());
+  if (pending.length > 0) {
+    throw new RecoverError(
+      `snapshots not completed yet: ${pending.join(', ')}; nothing changed, recover once they completed`,
+    );
+  }
+  const plan = recoveryPlan(record);
+  const rotate = revokedIdentities(record);
+  const recovery = { at: now(), requestedBy: request.requestedBy, dryRun, steps: plan.map(planned) };
+  if (dryRun) {
+    await ports.store.finishRecovery(findingId, recovery, false);
+    return { findingId, dryRun, state: record.state, steps: recovery.steps, rotate };
+  }
+  if (!(await ports.store.startRecovery(findingId, recovery))) {
+    throw new RecoverError(
+      `finding ${findingId} is not open; a release or another recovery may have ended it`,
+    );
+  }
+  const undrained = new Set<string>();
+  for (const [index, step] of plan.entries()) {
+    await ports.store.recordRecoveryStep(findingId, index, { ...planned(step), status: 'started' });
+    let done: Done;
+    try {
+      done = await carryOut(step, ports, undrained);
+    } catch (error) {
+      done = { status: 'failed', detail: messageOf(error) };
+    }
+    if (step.kind === 'drain' && done.status === 'failed') {
+      // A node whose instance is unknown (it could not be read) holds back every instance.
+      undrained.add(done.instanceId ?? ANY_INSTANCE);
+    }
+    recovery.steps[index] = {
+      kind: step.kind,
+      target: step.target,
+      status: done.status,
+      detail: done.detail,
+    };
+    await ports.store.recordRecoveryStep(findingId, index, recovery.steps[index]);
+  }
+  const finished = recovery.steps.every((step) => step.status !== 'failed');
+  await ports.store.finishRecovery(findingId, recovery, finished);
+  return { findingId, dryRun, state: finished ? 'recovered' : 'open', steps: recovery.steps, rotate };
+}
+
+async function carryOut(step: RecoveryStep, ports: RecoverPorts, undrained: Set<string>): Promise<Done> {
+  switch (step.kind) {
+    case 'pod':
+      return replacePod(await ports.kubernetes(step.cluster), step.before);
+    case 'policy':
+      return releasePolicy(await ports.kubernetes(step.cluster), step.before);
+    case 'drain':
+      return drainNode(await ports.kubernetes(step.cluster), step.node);
+    case 'replace':
+      return replaceInstance(step, ports, undrained);
+  }
+}
+
+/** The recovery as text, for the CLI and the notice. */
+export function describeRecovery(report: RecoverReport): string[] {
+  const lines = [
+    `${report.dryRun ? 'Dry run of the recovery' : 'Recovery'} of finding ${report.findingId}: the incident is ${report.state}.`,
+  ];
+  if (report.steps.length === 0) lines.push('  The record holds no pod, node or instance to replace.');
+  for (const step of report.steps) {
+    const what = step.status === 'planned' ? 'would be recovered' : `${step.status}: ${step.detail}`;
+    lines.push(`  ${step.target}: ${what}`);
+  }
+  if (report.rotate.length > 0) {
+    lines.push(
+      `IAM stays revoked. Rotate the credentials of ${report.rotate.join(', ')} and review their policies before re-attaching any (the record keeps what was detached).`,
+    );
+  }
+  if (!report.dryRun && report.state === 'open') {
+    lines.push('Some steps failed: the incident stays open; fix the cause and recover again.');
+  }
+  return lines;
+}
