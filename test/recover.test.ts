@@ -133,6 +133,29 @@ describe('recover after a replay', () => {
   });
 });
 
+describe('what recover leaves to a person', () => {
+  it('reports an instance in no Auto Scaling group as left for a person, contained, not terminated', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'recover-')), 'simulation.json');
+    const event = 'ec2-backdoor-cc-activity.json';
+    const id = loadEvent(event).detail.id;
+    expect(await replay([`${EVENTS_DIR}${event}`, '--state', state], quiet, quiet)).toBe(0);
+    completeSnapshots(state);
+    const done = command(recover, state);
+    expect(await done.call([id])).toBe(0);
+    expect(done.text()).toContain(
+      'instance i-0c1d2e3f4a5b60718: manual: in no Auto Scaling group: nothing would launch a replacement',
+    );
+    expect(done.text()).toContain(
+      'Left for a person (nothing here can replace them): instance i-0c1d2e3f4a5b60718.',
+    );
+    const instance = loadSimulation(state)?.world.account.instances?.find(
+      (i) => i.instanceId === 'i-0c1d2e3f4a5b60718',
+    );
+    expect(instance?.state ?? 'running').toBe('running');
+    expect(instance?.terminationProtection).toBe(true);
+  });
+});
+
 /** A local replay of an audit finding against a kubeconfig cluster, an AWS-compatible endpoint and table. */
 async function localRehearsal() {
   const kube = new KubeApiServer();
@@ -172,6 +195,9 @@ async function localRehearsal() {
         instanceId: 'i-0aaaaaaaaaaaaaaa1',
         privateDnsName: nodeName,
         autoScalingGroup: 'nodes',
+        // As host isolation leaves an instance of a group: out of service. Auto Scaling refuses to
+        // terminate it there (as the simulated group does), so recover must take it out of Standby first.
+        lifecycleState: 'Standby',
         volumes: [{ volumeId: 'vol-0aaaaaaaaaaaaaaa1', deviceName: '/dev/xvda' }],
       },
     ],
@@ -217,8 +243,15 @@ describe('recover in local mode', () => {
       expect(kube.list('networkpolicies', 'ops')).toEqual([]);
       expect(kube.get('pods', 'shop', 'web-1')).toBeUndefined();
       expect(kube.get('pods', 'kube-system', 'aws-node-x')).toBeDefined();
-      const terminations = aws.requests.filter((r) => r.operation === 'TerminateInstanceInAutoScalingGroup');
-      expect(terminations).toHaveLength(1);
+      const operations = aws.requests.map((r) => r.operation);
+      expect(operations.filter((o) => o === 'TerminateInstanceInAutoScalingGroup')).toHaveLength(1);
+      expect(operations.lastIndexOf('ExitStandby')).toBeGreaterThan(-1);
+      expect(operations.lastIndexOf('ExitStandby')).toBeLessThan(
+        operations.indexOf('TerminateInstanceInAutoScalingGroup'),
+      );
+      expect(done.text()).toContain(
+        'instance i-0aaaaaaaaaaaaaaa1: ok: terminated in nodes after snapshots snap-00000000000000001 completed',
+      );
       const [record] = await table.records();
       expect(record?.state).toBe('recovered');
     } finally {

@@ -77,7 +77,8 @@ export type ReleaseRecord = {
 export type RecoveryStepRecord = {
   kind: 'pod' | 'policy' | 'drain' | 'replace';
   target: string;
-  status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped';
+  /** manual: the responder cannot finish it (a bare pod, an instance in no group): left to a person. */
+  status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped' | 'manual';
   detail: string;
 };
 

@@ -152,7 +152,7 @@ const isMirrorPod = (pod: V1Pod) => 'kubernetes.io/config.mirror' in (pod.metada
 const nameOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
 /** How a step ended; a drain also says which instance runs the node, when the node could be read. */
-type Done = { status: 'ok' | 'failed' | 'skipped'; detail: string; instanceId?: string | null };
+type Done = { status: 'ok' | 'failed' | 'skipped' | 'manual'; detail: string; instanceId?: string | null };
 
 /**
  * A quarantined pod is deleted when a controller will start a clean one: it still has an owner, or
@@ -166,7 +166,7 @@ async function replacePod(kube: Kubernetes, before: PodBefore): Promise<Done> {
   const stripped = REMOVED_LABELS_ANNOTATION in (pod.metadata?.annotations ?? {});
   if (!owned && !stripped) {
     return {
-      status: 'skipped',
+      status: 'manual',
       detail:
         'bare pod: nothing recreates it, so it stays quarantined; redeploy it from a clean source, then delete it',
     };
@@ -218,7 +218,7 @@ async function replaceInstance(
     return { status: 'skipped', detail: 'its node (or a node it may be) was not drained: not terminated' };
   if (!autoScalingGroup) {
     return {
-      status: 'skipped',
+      status: 'manual',
       detail:
         'in no Auto Scaling group: nothing would launch a replacement; left contained, replace it by hand',
     };
@@ -350,6 +350,10 @@ export function describeRecovery(report: RecoverReport): string[] {
     lines.push(
       `IAM stays revoked. Rotate the credentials of ${report.rotate.join(', ')} and review their policies before re-attaching any (the record keeps what was detached).`,
     );
+  }
+  const manual = report.steps.filter((step) => step.status === 'manual').map((step) => step.target);
+  if (manual.length > 0) {
+    lines.push(`Left for a person (nothing here can replace them): ${manual.join(', ')}.`);
   }
   if (!report.dryRun && report.state === 'open') {
     lines.push('Some steps failed: the incident stays open; fix the cause and recover again.');
