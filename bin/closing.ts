@@ -13,6 +13,7 @@ import { awsClients } from '../lambdas/clients/aws.js';
 import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
+import type { PersonRequest } from '../lambdas/incident/record.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import type { ReleasePorts } from '../lambdas/release/release.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
@@ -38,15 +39,19 @@ export type ClosingOptions = {
   table?: string;
 };
 
-export type ClosingRequest = { findingId: string; dryRun: boolean; requestedBy: string };
-
 /** One way of ending an incident: release or recover. */
-export type Closing<Report> = {
+/** What the command prints and exits with: 1 when a step failed. */
+type ClosingReport = { steps: readonly { status: string }[] };
+
+const exitCodeOfReport = (report: ClosingReport) =>
+  report.steps.some((step) => step.status === 'failed') ? 1 : 0;
+
+export type Closing<Report extends ClosingReport> = {
   /** The npm script, which names the command in messages and in the record. */
   command: 'release' | 'recover';
   /** The stack output that names the deployed function. */
   functionOutput: string;
-  run: (request: ClosingRequest, ports: ReleasePorts) => Promise<Report>;
+  run: (request: PersonRequest, ports: ReleasePorts) => Promise<Report>;
   /** The same through the Lambda handler, which publishes the notice. */
   handler: (ports: ReleasePorts, sns: SNSClient, topicArn: string) => (input: unknown) => Promise<Report>;
   describe: (report: Report) => string[];
@@ -56,7 +61,6 @@ export type Closing<Report> = {
   ) => Error;
   /** The exit code of a refusal: 2 (bad input) for release, 1 for a recovery the evidence holds back. */
   refusalExitCode: 1 | 2;
-  exitCode: (report: Report) => number;
 };
 
 /** A refusal, with the exit code the command gives it. */
@@ -83,7 +87,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
   if (values.kubeconfig && values.deployed)
-    throw new InputError(`--deployed runs in the account; it does not take --kubeconfig`);
+    throw new InputError('--deployed runs in the account; it does not take --kubeconfig');
   if (values.kubeconfig && !values.table)
     throw new InputError('--kubeconfig works from the table the local replay used: give --table NAME');
   if ((values.table || values['endpoint-url']) && !values.kubeconfig)
@@ -101,7 +105,11 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
   };
 }
 
-async function refusing<Report>(closing: Closing<Report>, run: () => Promise<Report>, hint = '') {
+async function refusing<Report extends ClosingReport>(
+  closing: Closing<Report>,
+  run: () => Promise<Report>,
+  hint = '',
+) {
   try {
     return await run();
   } catch (error) {
@@ -110,7 +118,11 @@ async function refusing<Report>(closing: Closing<Report>, run: () => Promise<Rep
   }
 }
 
-async function inSimulation<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+async function inSimulation<Report extends ClosingReport>(
+  closing: Closing<Report>,
+  options: ClosingOptions,
+  out: Out,
+) {
   const saved = loadSimulation(options.state);
   if (!saved)
     throw new InputError(`no simulation at ${options.state}: run npm run replay -- <event.json> first`);
@@ -137,13 +149,17 @@ async function inSimulation<Report>(closing: Closing<Report>, options: ClosingOp
     out(`Simulation: ${options.state}, account ${saved.location.accountId} ${saved.location.region}`);
     for (const line of closing.describe(report)) out(line);
     saveSimulation(await saveable(simulation, saved.location), options.state);
-    return closing.exitCode(report);
+    return exitCodeOfReport(report);
   } finally {
     await simulation.stop();
   }
 }
 
-async function deployed<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+async function deployed<Report extends ClosingReport>(
+  closing: Closing<Report>,
+  options: ClosingOptions,
+  out: Out,
+) {
   const functionName = await stackOutput(
     options.deployed ?? '',
     closing.functionOutput,
@@ -168,14 +184,18 @@ async function deployed<Report>(closing: Closing<Report>, options: ClosingOption
   }
   out(`Deployed: ${functionName}`);
   for (const line of closing.describe(payload as Report)) out(line);
-  return closing.exitCode(payload as Report);
+  return exitCodeOfReport(payload as Report);
 }
 
 /**
  * Local mode: ends a rehearsal that `npm run replay -- … --kubeconfig` contained, from this machine,
  * against the same cluster, account (or AWS-compatible endpoint) and incident table.
  */
-async function local<Report>(closing: Closing<Report>, options: ClosingOptions, out: Out) {
+async function local<Report extends ClosingReport>(
+  closing: Closing<Report>,
+  options: ClosingOptions,
+  out: Out,
+) {
   const overrides: ClientOverrides = { endpoint: options.endpointUrl, region: options.region };
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig ?? '');
@@ -201,10 +221,10 @@ async function local<Report>(closing: Closing<Report>, options: ClosingOptions, 
   );
   out(`Local: cluster ${apis.server}, table ${options.table}`);
   for (const line of closing.describe(report)) out(line);
-  return closing.exitCode(report);
+  return exitCodeOfReport(report);
 }
 
-export async function runClosing<Report>(
+export async function runClosing<Report extends ClosingReport>(
   closing: Closing<Report>,
   argv: readonly string[],
   out: Out,

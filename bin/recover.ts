@@ -31,7 +31,6 @@ export const RECOVER: Closing<RecoverReport> = {
   describe: describeRecovery,
   refusal: RecoverError,
   refusalExitCode: 1,
-  exitCode: (report) => (report.steps.some((step) => step.status === 'failed') ? 1 : 0),
 };
 
 export const recover = (argv: readonly string[], out: Out, err: Out): Promise<number> =>

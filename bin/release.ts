@@ -30,7 +30,6 @@ export const RELEASE: Closing<ReleaseReport> = {
   describe: describeRelease,
   refusal: ReleaseError,
   refusalExitCode: 2,
-  exitCode: (report) => (report.steps.some((step) => step.status === 'failed') ? 1 : 0),
 };
 
 export const release = (argv: readonly string[], out: Out, err: Out): Promise<number> =>

@@ -12,11 +12,11 @@ import { release } from '../bin/release.js';
 import { replay } from '../bin/replay.js';
 import { simulatedAccount } from '../bin/simulation/account.js';
 import { AwsApiServer } from '../bin/simulation/aws-api-server.js';
-import { INCIDENT_TABLE, LocalIncidentTable } from '../bin/simulation/incident-table.js';
-import { KubeApiServer, TEST_CA_PEM } from '../bin/simulation/kube-api-server.js';
+import { LocalIncidentTable } from '../bin/simulation/incident-table.js';
+import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { loadSimulation, type SavedSimulation } from '../bin/simulation/simulation.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
-import { kubeconfigFor, node, pod } from './support/cluster.js';
+import { localModeArgs, node, pod } from './support/cluster.js';
 import { EVENTS_DIR, loadEvent } from './support/events.js';
 
 const quiet = () => {};
@@ -204,16 +204,7 @@ async function localRehearsal() {
   });
   const aws = new AwsApiServer(account, table.url);
   await aws.start();
-  const local = [
-    '--kubeconfig',
-    kubeconfigFor(kube.url, TEST_CA_PEM),
-    '--endpoint-url',
-    aws.url,
-    '--region',
-    'us-east-1',
-    '--table',
-    INCIDENT_TABLE,
-  ];
+  const local = localModeArgs(kube.url, aws.url);
   const event = 'eks-audit-container-with-sensitive-mount.json';
   const replayed = command(replay as typeof recover);
   const code = await replayed.call([`${EVENTS_DIR}${event}`, ...local]);
@@ -344,6 +335,52 @@ describe('recover through the deployed stack', () => {
       cloudFormation.restore();
       lambda.restore();
       sts.restore();
+    }
+  });
+});
+
+describe('the notice of a release or recovery', () => {
+  it('publishes the state the incident is in afterwards and who asked, nothing for a dry run', async () => {
+    const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { personRequestHandler } = await import('../lambdas/notify/person-request.js');
+    const { describeRecovery } = await import('../lambdas/recover/recover.js');
+    const sns = mockClient(SNSClient);
+    try {
+      sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+      const handle = personRequestHandler(
+        'recover',
+        async (request) => ({
+          findingId: request.findingId,
+          dryRun: request.dryRun,
+          state: 'open' as const,
+          steps: [
+            {
+              kind: 'drain' as const,
+              target: 'node n1',
+              status: 'failed' as const,
+              detail: 'API server not reached',
+            },
+          ],
+          rotate: [],
+        }),
+        describeRecovery,
+        new SNSClient({ region: 'us-east-1' }),
+        'arn:aws:sns:us-east-1:111122223333:responder',
+      );
+      await handle({ findingId: 'f1', requestedBy: 'arn:aws:iam::111122223333:user/alice' });
+      const [publish] = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
+      expect(publish?.Subject).toBe('[guardduty-responder] recover: open: f1');
+      expect(publish?.MessageAttributes?.outcome?.StringValue).toBe('open');
+      expect(publish?.Message).toContain('node n1: failed: API server not reached');
+      expect(publish?.Message).toContain('Some steps failed: the incident stays open');
+      expect(publish?.Message).toContain('Requested by arn:aws:iam::111122223333:user/alice.');
+
+      await handle({ findingId: 'f1', dryRun: true });
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+      await expect(handle({ findingId: '' })).rejects.toThrow(/^recover input is not valid/);
+    } finally {
+      sns.restore();
     }
   });
 });

@@ -19,7 +19,7 @@ import { timeline } from '../bin/replay/timeline.js';
 import { parseReplayArgs, replay } from '../bin/replay.js';
 import { loadSimulation, type Simulation } from '../bin/simulation/simulation.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
-import { kubeconfigFor } from './support/cluster.js';
+import { kubeconfigFor, localModeArgs } from './support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent } from './support/events.js';
 
 /** Where these replays save their simulation, instead of the working directory. */
@@ -498,8 +498,8 @@ describe('local mode', () => {
   it('fails loudly when the API server refuses connections, and contains the finding on its next sighting', async () => {
     const { simulatedAccount } = await import('../bin/simulation/account.js');
     const { AwsApiServer } = await import('../bin/simulation/aws-api-server.js');
-    const { INCIDENT_TABLE, LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
-    const { KubeApiServer, TEST_CA_PEM } = await import('../bin/simulation/kube-api-server.js');
+    const { LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
+    const { KubeApiServer } = await import('../bin/simulation/kube-api-server.js');
     const { pod } = await import('./support/cluster.js');
     // The API server's port, with nothing listening on it: connections are refused.
     const kube = new KubeApiServer();
@@ -515,16 +515,7 @@ describe('local mode', () => {
       repeat.detail.service.count = count;
       return file(`sighting-${count}.json`, JSON.stringify(repeat));
     };
-    const args = [
-      '--kubeconfig',
-      kubeconfigFor(endpoint, TEST_CA_PEM),
-      '--endpoint-url',
-      aws.url,
-      '--region',
-      'us-east-1',
-      '--table',
-      INCIDENT_TABLE,
-    ];
+    const args = localModeArgs(endpoint, aws.url);
     const quarantined = () => kube.get('pods', 'ops', 'backup-agent')?.metadata.labels?.[QUARANTINE_LABEL];
     try {
       const down = await run([sighting(1), ...args]);
@@ -569,8 +560,8 @@ describe('release in local mode', () => {
   it('undoes from this machine what a local replay contained in a kubeconfig cluster', async () => {
     const { simulatedAccount } = await import('../bin/simulation/account.js');
     const { AwsApiServer } = await import('../bin/simulation/aws-api-server.js');
-    const { INCIDENT_TABLE, LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
-    const { KubeApiServer, TEST_CA_PEM } = await import('../bin/simulation/kube-api-server.js');
+    const { LocalIncidentTable } = await import('../bin/simulation/incident-table.js');
+    const { KubeApiServer } = await import('../bin/simulation/kube-api-server.js');
     const { pod } = await import('./support/cluster.js');
     const kube = new KubeApiServer();
     await kube.start();
@@ -578,16 +569,7 @@ describe('release in local mode', () => {
     const table = await LocalIncidentTable.start();
     const aws = new AwsApiServer(simulatedAccount({}), table.url);
     await aws.start();
-    const local = [
-      '--kubeconfig',
-      kubeconfigFor(kube.url, TEST_CA_PEM),
-      '--endpoint-url',
-      aws.url,
-      '--region',
-      'us-east-1',
-      '--table',
-      INCIDENT_TABLE,
-    ];
+    const local = localModeArgs(kube.url, aws.url);
     const id = loadEvent('eks-audit-container-with-sensitive-mount.json').detail.id;
     try {
       expect((await run([`${EVENTS_DIR}eks-audit-container-with-sensitive-mount.json`, ...local])).code).toBe(

@@ -4,6 +4,7 @@
  * release can put back exactly what was there. Pure types and decisions; the I/O is in store.ts.
  */
 
+import { z } from 'zod';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ContainStep } from '../core/actions.js';
 
@@ -72,6 +73,15 @@ export type ReleaseRecord = {
   dryRun: boolean;
   steps: ReleaseStepRecord[];
 };
+
+/** A person's request to end an incident (release or recover), as the CLI sends it to the Lambda. */
+export const PersonRequestSchema = z.strictObject({
+  findingId: z.string().min(1),
+  dryRun: z.boolean().default(false),
+  /** Who asked, for the record: the CLI passes the caller's ARN. */
+  requestedBy: z.string().min(1).default('unknown'),
+});
+export type PersonRequest = z.infer<typeof PersonRequestSchema>;
 
 /** One step of a recovery (lambdas/recover/recover.ts), written `started` before it is taken. */
 export type RecoveryStepRecord = {

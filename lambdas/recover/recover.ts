@@ -26,13 +26,17 @@ import {
 import type { InstanceBefore } from '../actions/protect-instances.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import { QUARANTINE_LABEL } from '../core/quarantine.js';
-import type { IncidentRecord, IncidentState, RecordEntry, RecoveryStepRecord } from '../incident/record.js';
+import type {
+  IncidentRecord,
+  IncidentState,
+  PersonRequest,
+  RecordEntry,
+  RecoveryStepRecord,
+} from '../incident/record.js';
 import type { ReleasePorts } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 
 export type RecoverPorts = Pick<ReleasePorts, 'store' | 'kubernetes' | 'ec2' | 'autoScaling'>;
-
-export type RecoverRequest = { findingId: string; dryRun: boolean; requestedBy: string };
 
 export type RecoverReport = {
   findingId: string;
@@ -267,7 +271,7 @@ const planned = (step: RecoveryStep): RecoveryStepRecord => ({
 });
 
 export async function recoverIncident(
-  request: RecoverRequest,
+  request: PersonRequest,
   ports: RecoverPorts,
   now: () => string = () => new Date().toISOString(),
 ): Promise<RecoverReport> {

@@ -26,6 +26,7 @@ import type { ActionItem } from '../core/action-result.js';
 import { type PausedBefore, resumeContainers } from '../evidence/hosts.js';
 import {
   type IncidentState,
+  type PersonRequest,
   type ReleaseStep,
   type ReleaseStepRecord,
   releasePlan,
@@ -45,8 +46,6 @@ export type ReleasePorts = {
   ssm: SSMClient;
   sleep?: (ms: number) => Promise<void>;
 };
-
-export type ReleaseRequest = { findingId: string; dryRun: boolean; requestedBy: string };
 
 export type ReleaseReport = {
   findingId: string;
@@ -133,7 +132,7 @@ async function carryOut(step: ReleaseStep, ports: ReleasePorts): Promise<Release
 }
 
 export async function releaseIncident(
-  request: ReleaseRequest,
+  request: PersonRequest,
   ports: ReleasePorts,
   now: () => string = () => new Date().toISOString(),
 ): Promise<ReleaseReport> {

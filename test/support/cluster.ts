@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { KubeApiServer, KubeObject } from '../../bin/simulation/kube-api-server.js';
+import { INCIDENT_TABLE } from '../../bin/simulation/incident-table.js';
+import { type KubeApiServer, type KubeObject, TEST_CA_PEM } from '../../bin/simulation/kube-api-server.js';
 
 type Owner = { kind: string; name: string; uid: string };
 
@@ -131,3 +132,15 @@ export function kubeconfigFor(server: string, caPem: string): string {
   );
   return path;
 }
+
+/** The options of the local mode (replay, release, recover) for an API server, an AWS endpoint and the local table. */
+export const localModeArgs = (server: string, endpointUrl: string): string[] => [
+  '--kubeconfig',
+  kubeconfigFor(server, TEST_CA_PEM),
+  '--endpoint-url',
+  endpointUrl,
+  '--region',
+  'us-east-1',
+  '--table',
+  INCIDENT_TABLE,
+];
