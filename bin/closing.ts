@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -14,6 +15,7 @@ import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
 import type { PersonRequest } from '../lambdas/incident/record.js';
+import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import type { ReleasePorts } from '../lambdas/release/release.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
@@ -37,14 +39,16 @@ export type ClosingOptions = {
   context?: string;
   endpointUrl?: string;
   table?: string;
+  /** The KMS HMAC key the table's entries are signed with (the stack's RecordKeyId output). */
+  recordKey?: string;
 };
 
 /** One way of ending an incident: release or recover. */
-/** What the command prints and exits with: 1 when a step failed. */
+/** What the command prints and exits with: 1 when a step failed or a record entry was refused. */
 type ClosingReport = { steps: readonly { status: string }[] };
 
 const exitCodeOfReport = (report: ClosingReport) =>
-  report.steps.some((step) => step.status === 'failed') ? 1 : 0;
+  report.steps.some((step) => step.status === 'failed' || step.status === 'refused') ? 1 : 0;
 
 export type Closing<Report extends ClosingReport> = {
   /** The npm script, which names the command in messages and in the record. */
@@ -83,15 +87,20 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     context: { type: 'string' },
     'endpoint-url': { type: 'string' },
     table: { type: 'string' },
+    'record-key': { type: 'string' },
   });
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
   if (values.kubeconfig && values.deployed)
     throw new InputError('--deployed runs in the account; it does not take --kubeconfig');
-  if (values.kubeconfig && !values.table)
-    throw new InputError('--kubeconfig works from the table the local replay used: give --table NAME');
-  if ((values.table || values['endpoint-url']) && !values.kubeconfig)
-    throw new InputError('--table and --endpoint-url are for the local mode: give --kubeconfig as well');
+  if (values.kubeconfig && !(values.table && values['record-key']))
+    throw new InputError(
+      '--kubeconfig works from the table the local replay used and the key that signed it: give --table NAME and --record-key KEY',
+    );
+  if ((values.table || values['endpoint-url'] || values['record-key']) && !values.kubeconfig)
+    throw new InputError(
+      '--table, --record-key and --endpoint-url are for the local mode: give --kubeconfig as well',
+    );
   return {
     findingId: positionals[0],
     dryRun: values['dry-run'] ?? false,
@@ -102,6 +111,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     context: values.context,
     endpointUrl: values['endpoint-url'],
     table: values.table,
+    recordKey: values['record-key'],
   };
 }
 
@@ -205,7 +215,11 @@ async function local<Report extends ClosingReport>(
   const kube = new Kubernetes(apis);
   const ports: ReleasePorts = {
     ...awsClients(overrides),
-    store: new IncidentStore(new DynamoDBClient(clientConfig(overrides)), options.table ?? ''),
+    store: new IncidentStore(
+      new DynamoDBClient(clientConfig(overrides)),
+      options.table ?? '',
+      kmsRecordKey(new KMSClient(clientConfig(overrides)), options.recordKey ?? ''),
+    ),
     kubernetes: async () => kube,
     ssm: evidenceClients(overrides).ssm,
   };

@@ -13,7 +13,7 @@ const quoted = (values: readonly string[]) => `[${values.map((value) => JSON.str
 function documentsFor(group: string, needs: FunctionNeeds): string[] {
   const rules = needs.rbac.map(
     (rule) =>
-      `  - apiGroups: ${quoted(rule.apiGroups)}\n    resources: ${quoted(rule.resources)}\n    verbs: ${quoted(rule.verbs)}`,
+      `  - apiGroups: ${quoted(rule.apiGroups)}\n    resources: ${quoted(rule.resources)}\n${rule.resourceNames ? `    resourceNames: ${quoted(rule.resourceNames)}\n` : ''}    verbs: ${quoted(rule.verbs)}`,
   );
   return [
     `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ${group}\n  labels:\n    app.kubernetes.io/part-of: guardduty-responder\nrules:\n${rules.join('\n')}\n`,

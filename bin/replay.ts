@@ -13,6 +13,7 @@
  *                          instead of a fresh one, to rehearse a repeat
  *   --state PATH           simulation: where it is saved for `npm run release` (.replay/simulation.json)
  *   --table NAME           local: the incident table at the AWS endpoint (default: a table in memory)
+ *   --record-key KEY       local, with --table: the KMS HMAC key that signs its entries (RecordKeyId)
  *   --evidence-bucket NAME local: the evidence bucket at the AWS endpoint (default: kept in memory)
  *   --world FILE           simulation: a copy of your cluster (kubectl get -o yaml) instead of the generated one
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
@@ -21,6 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
@@ -31,6 +33,7 @@ import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 
 /** Where a local replay keeps its evidence when no bucket is given (in memory, on this machine). */
@@ -61,6 +64,8 @@ export type ReplayOptions = {
   resume: boolean;
   state: string;
   table?: string;
+  /** The KMS HMAC key that signs the table's entries. */
+  recordKey?: string;
   rewrites: Rewrites;
   mode: 'simulation' | 'local' | 'deployed';
   kubeconfig?: string;
@@ -80,6 +85,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     resume: { type: 'boolean', default: false },
     state: { type: 'string', default: SAVED_SIMULATION },
     table: { type: 'string' },
+    'record-key': { type: 'string' },
     cluster: { type: 'string' },
     namespace: { type: 'string' },
     pod: { type: 'string' },
@@ -104,6 +110,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   if (values.table && !values.kubeconfig) {
     throw new InputError('--table is for the local mode: give --kubeconfig as well');
   }
+  if (Boolean(values.table) !== Boolean(values['record-key'])) {
+    throw new InputError(
+      '--table and --record-key go together: the entries written to the table are signed with the key',
+    );
+  }
   if (values.world && (values.deployed || values.kubeconfig || values.resume)) {
     throw new InputError(
       '--world is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
@@ -122,6 +133,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     resume: values.resume ?? false,
     state: values.state ?? SAVED_SIMULATION,
     table: values.table,
+    recordKey: values['record-key'],
     rewrites: {
       cluster: values.cluster,
       namespace: values.namespace,
@@ -250,7 +262,11 @@ async function replaySimulation(
 /** The incident table of a local replay: the one named at the endpoint, or one in memory for this run. */
 async function localStore(options: ReplayOptions, overrides: ClientOverrides, out: Out) {
   if (options.table) {
-    return { store: new IncidentStore(new DynamoDBClient(overrides), options.table), stop: async () => {} };
+    const key = kmsRecordKey(new KMSClient(overrides), options.recordKey ?? '');
+    return {
+      store: new IncidentStore(new DynamoDBClient(overrides), options.table, key),
+      stop: async () => {},
+    };
   }
   out('Incident records: a table in memory for this replay only (--table NAME keeps them).');
   const table = await LocalIncidentTable.start();

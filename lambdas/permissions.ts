@@ -43,7 +43,26 @@ export type RbacRule = {
   apiGroups: readonly string[];
   resources: readonly string[];
   verbs: readonly string[];
+  /** Only these objects; Kubernetes cannot narrow `create` or `list` this way. */
+  resourceNames?: readonly string[];
 };
+
+/** The only NetworkPolicy the responder writes (lambdas/core/quarantine.ts names it; a test checks). */
+const QUARANTINE_POLICY_NAME = 'guardduty-responder-quarantine';
+
+/**
+ * NetworkPolicies as a function that writes the quarantine policy needs them: `create` (and `list`, to
+ * see the other policies of a namespace) on any, the rest on the quarantine policy alone.
+ */
+const quarantinePolicyRules = (anyPolicy: readonly string[], byName: readonly string[]): RbacRule[] => [
+  { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: anyPolicy },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies'],
+    verbs: byName,
+    resourceNames: [QUARANTINE_POLICY_NAME],
+  },
+];
 
 export type FunctionNeeds = {
   /** Kubernetes group the function's EKS access entry maps to; the RBAC manifest binds it. */
@@ -52,6 +71,11 @@ export type FunctionNeeds = {
   incidentTable?: readonly string[];
   /** S3 actions on the evidence bucket's `incidents/` objects, with the use of its KMS key. */
   evidenceBucket?: readonly string[];
+  /**
+   * The record key (lib/record-key.ts): the functions that write record entries sign them, release and
+   * recover verify them; nobody does both.
+   */
+  recordKey?: 'kms:GenerateMac' | 'kms:VerifyMac';
   iam: readonly IamNeed[];
   rbac: readonly RbacRule[];
 };
@@ -133,6 +157,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'isolate-pods': {
     kubernetesGroup: 'guardduty-responder-isolate',
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -142,16 +167,13 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     ],
     rbac: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'patch'] },
-      {
-        apiGroups: ['networking.k8s.io'],
-        resources: ['networkpolicies'],
-        verbs: ['get', 'list', 'create', 'update'],
-      },
+      ...quarantinePolicyRules(['list', 'create'], ['get', 'update']),
     ],
   },
   'cordon-nodes': {
     kubernetesGroup: 'guardduty-responder-cordon',
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -163,6 +185,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'isolate-host': {
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: [
@@ -243,6 +266,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'protect-instances': {
     kubernetesGroup: 'guardduty-responder-protect',
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
@@ -269,6 +293,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'revoke-iam': {
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: [
@@ -296,6 +321,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'snapshot-volumes': {
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     iam: [
       {
         actions: ['ec2:CreateSnapshot'],
@@ -345,6 +371,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'collect-host-evidence': {
     incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
     evidenceBucket: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
     iam: [
       {
@@ -368,6 +395,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   notify: { incidentTable: RECORDS, iam: [], rbac: [] },
   release: {
     kubernetesGroup: 'guardduty-responder-release',
+    recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     iam: [
       {
@@ -481,15 +509,12 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'patch'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] },
-      {
-        apiGroups: ['networking.k8s.io'],
-        resources: ['networkpolicies'],
-        verbs: ['get', 'create', 'update', 'delete'],
-      },
+      ...quarantinePolicyRules(['create'], ['get', 'update', 'delete']),
     ],
   },
   recover: {
     kubernetesGroup: 'guardduty-responder-recover',
+    recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     iam: [
       {
@@ -520,11 +545,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
-      {
-        apiGroups: ['networking.k8s.io'],
-        resources: ['networkpolicies'],
-        verbs: ['get', 'create', 'update', 'delete'],
-      },
+      ...quarantinePolicyRules(['create'], ['get', 'update', 'delete']),
     ],
   },
 };

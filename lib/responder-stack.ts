@@ -17,6 +17,7 @@ import { EvidenceBucket } from './evidence-bucket.js';
 import { FindingIntake } from './finding-intake.js';
 import { IncidentTable } from './incident-table.js';
 import { Notifications } from './notifications.js';
+import { RecordKey } from './record-key.js';
 import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
 
@@ -142,6 +143,8 @@ export class ResponderStack extends Stack {
 
     const incidents = new IncidentTable(this, 'Incidents');
     for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);
+    const recordKey = new RecordKey(this, 'RecordKey');
+    for (const name of FUNCTION_NAMES) recordKey.bind(responders[name], name);
     const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
     for (const name of FUNCTION_NAMES) evidence.bind(responders[name], name);
 
@@ -175,6 +178,7 @@ export class ResponderStack extends Stack {
     new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
     new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
+    new CfnOutput(this, 'RecordKeyId', { value: recordKey.key.keyArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });
   }

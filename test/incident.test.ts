@@ -284,7 +284,7 @@ describe('a crash between the record and the change', () => {
       private readonly targets: readonly string[],
       endpoint = sim.overrides.endpoint,
     ) {
-      super(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE);
+      super(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE, sim.store().key);
     }
     override async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
       const recorded = await super.intend(findingId, entry);

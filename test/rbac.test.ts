@@ -1,9 +1,24 @@
-/** k8s/rbac.yaml is generated from the functions' declared needs and grants nothing else. */
+/**
+ * k8s/rbac.yaml is generated from the functions' declared needs and grants nothing else; applied to the
+ * local API server, whose authorizer evaluates it as RBAC does, containment and release still work.
+ */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RBAC_MANIFEST_PATH, rbacManifest } from '../bin/rbac.js';
+import { KubeApiServer, TEST_CA_PEM } from '../bin/simulation/kube-api-server.js';
+import { rbacAuthorizer } from '../bin/simulation/kube-rbac.js';
+import { isolatePods } from '../lambdas/actions/isolate-pods.js';
+import { awsClients } from '../lambdas/clients/aws.js';
+import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
+import { NEEDS } from '../lambdas/permissions.js';
+import { releaseIncident } from '../lambdas/release/release.js';
+import { kubeconfigFor, pod } from './support/cluster.js';
+import { identification, identifiedPod, planFor } from './support/incident.js';
+import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
-type Rule = { group: string; apiGroups: string; resources: string; verbs: string };
+type Rule = { group: string; apiGroups: string; resources: string; names?: string; verbs: string };
 
 /** The manifest's ClusterRole rules, one line per rule. */
 function rules(manifest: string): Rule[] {
@@ -12,16 +27,21 @@ function rules(manifest: string): Rule[] {
     .filter((doc) => doc.includes('kind: ClusterRole\n'))
     .flatMap((doc) => {
       const group = /name: (\S+)/.exec(doc)?.[1] ?? '';
-      return [...doc.matchAll(/apiGroups: \[(.*)\]\n\s+resources: \[(.*)\]\n\s+verbs: \[(.*)\]/g)].map(
-        (m) => ({
-          group,
-          apiGroups: m[1] ?? '',
-          resources: m[2] ?? '',
-          verbs: m[3] ?? '',
-        }),
-      );
+      return [
+        ...doc.matchAll(
+          /apiGroups: \[(.*)\]\n\s+resources: \[(.*)\]\n(?:\s+resourceNames: \[(.*)\]\n)?\s+verbs: \[(.*)\]/g,
+        ),
+      ].map((m) => ({
+        group,
+        apiGroups: m[1] ?? '',
+        resources: m[2] ?? '',
+        ...(m[3] ? { names: m[3] } : {}),
+        verbs: m[4] ?? '',
+      }));
     });
 }
+
+const QUARANTINE = JSON.stringify(QUARANTINE_POLICY);
 
 describe('RBAC manifest', () => {
   const shipped = readFileSync(RBAC_MANIFEST_PATH, 'utf8');
@@ -51,11 +71,19 @@ describe('RBAC manifest', () => {
         verbs: '"get", "list"',
       },
       { group: 'guardduty-responder-isolate', apiGroups: '""', resources: '"pods"', verbs: '"get", "patch"' },
+      // Kubernetes cannot narrow create and list by name; every other verb is on the quarantine policy alone.
       {
         group: 'guardduty-responder-isolate',
         apiGroups: '"networking.k8s.io"',
         resources: '"networkpolicies"',
-        verbs: '"get", "list", "create", "update"',
+        verbs: '"list", "create"',
+      },
+      {
+        group: 'guardduty-responder-isolate',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        names: QUARANTINE,
+        verbs: '"get", "update"',
       },
       { group: 'guardduty-responder-cordon', apiGroups: '""', resources: '"nodes"', verbs: '"get", "patch"' },
       {
@@ -105,7 +133,14 @@ describe('RBAC manifest', () => {
         group: 'guardduty-responder-release',
         apiGroups: '"networking.k8s.io"',
         resources: '"networkpolicies"',
-        verbs: '"get", "create", "update", "delete"',
+        verbs: '"create"',
+      },
+      {
+        group: 'guardduty-responder-release',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        names: QUARANTINE,
+        verbs: '"get", "update", "delete"',
       },
       // Recover deletes the incident's pods; it never patches, and reads nodes only for their instance.
       {
@@ -119,15 +154,30 @@ describe('RBAC manifest', () => {
         group: 'guardduty-responder-recover',
         apiGroups: '"networking.k8s.io"',
         resources: '"networkpolicies"',
-        verbs: '"get", "create", "update", "delete"',
+        verbs: '"create"',
+      },
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '"networking.k8s.io"',
+        resources: '"networkpolicies"',
+        names: QUARANTINE,
+        verbs: '"get", "update", "delete"',
       },
     ]);
     expect(shipped).not.toMatch(/secrets|"\*"|escalate|bind|impersonate/);
     // Release deletes only the quarantine NetworkPolicy; recover also deletes pods.
     expect(rules(shipped).filter((rule) => rule.verbs.includes('delete'))).toEqual([
-      expect.objectContaining({ group: 'guardduty-responder-release', resources: '"networkpolicies"' }),
+      expect.objectContaining({
+        group: 'guardduty-responder-release',
+        resources: '"networkpolicies"',
+        names: QUARANTINE,
+      }),
       expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"pods"' }),
-      expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"networkpolicies"' }),
+      expect.objectContaining({
+        group: 'guardduty-responder-recover',
+        resources: '"networkpolicies"',
+        names: QUARANTINE,
+      }),
     ]);
   });
 
@@ -140,5 +190,79 @@ describe('RBAC manifest', () => {
         `roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: ${group}\nsubjects:\n  - apiGroup: rbac.authorization.k8s.io\n    kind: Group\n    name: ${group}\n`,
       );
     }
+  });
+});
+
+describe('RBAC applied to the API server', () => {
+  const incidents = useIncidentTable();
+  const plan = planFor('eks-audit-privileged-container.json');
+  const groupOf: Record<string, string> = {
+    'isolate-token': NEEDS['isolate-pods'].kubernetesGroup ?? '',
+    'release-token': NEEDS.release.kubernetesGroup ?? '',
+  };
+  let server: KubeApiServer;
+  beforeEach(async () => {
+    server = new KubeApiServer();
+    await server.start();
+    const allows = rbacAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));
+    server.authorizeWith((token, request) => allows([groupOf[token] ?? ''], request));
+    server.add('pods', pod({ name: 'web-1', namespace: 'shop', labels: { app: 'web' } }));
+    server.add('networkpolicies', {
+      metadata: { name: 'allow-web', namespace: 'shop' },
+      spec: { podSelector: { matchLabels: { app: 'web' } }, ingress: [{}], policyTypes: ['Ingress'] },
+    });
+  });
+  afterEach(() => server.stop());
+
+  /** The Kubernetes client of a function, as the user its access entry maps to. */
+  const as = (token: string) => {
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
+    return new Kubernetes(apisFromKubeConfig(config));
+  };
+  const otherPolicy = {
+    metadata: { name: 'allow-web', namespace: 'shop' },
+    spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress' as const] },
+  };
+  const forbidden = expect.objectContaining({ code: 403 });
+
+  it('lets containment and release work, and no group touch a NetworkPolicy of another name', async () => {
+    const isolate = as('isolate-token');
+    const result = await isolatePods(
+      {
+        plan,
+        identification: identification({
+          pods: [identifiedPod('web-1', 'shop', { labels: { app: 'web' } })],
+        }),
+      },
+      async () => isolate,
+      { stripPodLabels: false },
+      await claimedJournal(incidents.store(), plan),
+    );
+    expect(result.items.map((item) => item.status)).toEqual(['ok', 'ok']);
+    expect(server.get('networkpolicies', 'shop', QUARANTINE_POLICY)).toBeDefined();
+    await expect(isolate.replaceNetworkPolicy('shop', 'allow-web', otherPolicy)).rejects.toEqual(forbidden);
+    await expect(isolate.readNetworkPolicy('shop', 'allow-web')).rejects.toEqual(forbidden);
+
+    const release = as('release-token');
+    const report = await releaseIncident(
+      { findingId: plan.finding.id, dryRun: false, requestedBy: 'test' },
+      { ...awsClients(), ssm: {} as never, store: incidents.store(), kubernetes: async () => release },
+    );
+    expect(report.steps.map((step) => [step.target, step.status])).toEqual([
+      ['pod shop/web-1', 'ok'],
+      [`networkpolicy shop/${QUARANTINE_POLICY}`, 'ok'],
+    ]);
+    expect(server.get('pods', 'shop', 'web-1')?.metadata.labels?.[QUARANTINE_LABEL]).toBeUndefined();
+    expect(server.get('networkpolicies', 'shop', QUARANTINE_POLICY)).toBeUndefined();
+    await expect(release.replaceNetworkPolicy('shop', 'allow-web', otherPolicy)).rejects.toEqual(forbidden);
+    await expect(release.deleteNetworkPolicy('shop', 'allow-web')).rejects.toEqual(forbidden);
+    expect(server.get('networkpolicies', 'shop', 'allow-web')?.spec).toEqual({
+      podSelector: { matchLabels: { app: 'web' } },
+      ingress: [{}],
+      policyTypes: ['Ingress'],
+    });
+    // Every request the two functions made was authorized.
+    expect(server.requests.filter((r) => r.status === 403).length).toBe(4);
   });
 });

@@ -189,6 +189,7 @@ async function localRehearsal() {
   kube.add('nodes', node(nodeName, 'i-0aaaaaaaaaaaaaaa1'));
   const table = await LocalIncidentTable.start();
   const account = simulatedAccount({
+    macKey: table.macKey,
     snapshotSeconds: 0,
     instances: [
       {
@@ -204,7 +205,7 @@ async function localRehearsal() {
   });
   const aws = new AwsApiServer(account, table.url);
   await aws.start();
-  const local = localModeArgs(kube.url, aws.url);
+  const local = localModeArgs(kube.url, aws.url, table.macKey.keyId);
   const event = 'eks-audit-container-with-sensitive-mount.json';
   const replayed = command(replay as typeof recover);
   const code = await replayed.call([`${EVENTS_DIR}${event}`, ...local]);

@@ -507,7 +507,7 @@ describe('local mode', () => {
     await kube.stop();
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
     const table = await LocalIncidentTable.start();
-    const aws = new AwsApiServer(simulatedAccount({}), table.url);
+    const aws = new AwsApiServer(simulatedAccount({ macKey: table.macKey }), table.url);
     await aws.start();
     const event = loadEvent('eks-audit-container-with-sensitive-mount.json');
     const sighting = (count: number) => {
@@ -515,7 +515,7 @@ describe('local mode', () => {
       repeat.detail.service.count = count;
       return file(`sighting-${count}.json`, JSON.stringify(repeat));
     };
-    const args = localModeArgs(endpoint, aws.url);
+    const args = localModeArgs(endpoint, aws.url, table.macKey.keyId);
     const quarantined = () => kube.get('pods', 'ops', 'backup-agent')?.metadata.labels?.[QUARANTINE_LABEL];
     try {
       const down = await run([sighting(1), ...args]);
@@ -567,9 +567,9 @@ describe('release in local mode', () => {
     await kube.start();
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops', labels: { app: 'backup' } }));
     const table = await LocalIncidentTable.start();
-    const aws = new AwsApiServer(simulatedAccount({}), table.url);
+    const aws = new AwsApiServer(simulatedAccount({ macKey: table.macKey }), table.url);
     await aws.start();
-    const local = localModeArgs(kube.url, aws.url);
+    const local = localModeArgs(kube.url, aws.url, table.macKey.keyId);
     const id = loadEvent('eks-audit-container-with-sensitive-mount.json').detail.id;
     try {
       expect((await run([`${EVENTS_DIR}eks-audit-container-with-sensitive-mount.json`, ...local])).code).toBe(
@@ -600,7 +600,7 @@ describe('release in local mode', () => {
         ),
       ).toBe(2);
       expect(errors.at(-1)).toBe(
-        'release: --kubeconfig works from the table the local replay used: give --table NAME',
+        'release: --kubeconfig works from the table the local replay used and the key that signed it: give --table NAME and --record-key KEY',
       );
     } finally {
       await Promise.all([kube.stop(), aws.stop(), table.stop()]);
@@ -720,5 +720,43 @@ describe('release after a replay', () => {
       ),
     ).toBe(2);
     expect(errors.at(-1)).toMatch(/^release: no simulation at .*nothing-here.json: run npm run replay/);
+  });
+
+  it('refuses what a tampered saved simulation asks it to attach, and undoes the rest', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'tampered-')), 'simulation.json');
+    const id = loadEvent('eks-audit-privileged-container.json').detail.id;
+    expect(
+      await replay(
+        [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state],
+        () => {},
+        () => {},
+      ),
+    ).toBe(0);
+    // Someone with write access to the table gives the stripped role AdministratorAccess "back".
+    const saved = loadSimulation(state);
+    const entry = Object.values(saved?.incidents[0]?.entries ?? {}).find((e) => e.target.startsWith('role '));
+    const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
+    if (!entry) throw new Error('the replay stripped no role');
+    (entry.before as { attachedPolicyArns: string[] }).attachedPolicyArns = [admin];
+    writeFileSync(state, JSON.stringify(saved));
+
+    const lines: string[] = [];
+    const code = await release(
+      [id, '--state', state],
+      (l) => lines.push(l),
+      () => {},
+    );
+
+    expect(code).toBe(1);
+    expect(lines).toContain(
+      `Release of finding ${id}: the incident is open. 1 record entry failed verification and was not undone: the incident table was changed outside the responder.`,
+    );
+    expect(lines).toContain(
+      `  revoke-iam ${entry.target}: refused: record entry failed verification: not undone (its MAC does not match)`,
+    );
+    expect(lines.join('\n')).toMatch(/cordon-nodes node \S+: ok: uncordoned/);
+    const after = loadSimulation(state);
+    const roles = Object.values(after?.world.account.roles ?? {});
+    expect(roles.filter((role) => role.attached?.includes(admin))).toEqual([]);
   });
 });

@@ -592,12 +592,86 @@ describe('evidence bucket', () => {
   });
 });
 
+describe('record key', () => {
+  const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(
+    ([, resource]) => resource.Properties.KeySpec === 'HMAC_256',
+  ) ?? ['', { Properties: {} }];
+  type KeyStatement = {
+    Sid: string;
+    Principal: { AWS: unknown };
+    Action: string | string[];
+    Condition?: unknown;
+  };
+  const statements = (key.Properties.KeyPolicy?.Statement ?? []) as KeyStatement[];
+  const principalsOf = (action: string) =>
+    statements
+      .filter((st) => [st.Action].flat().includes(action))
+      .map((st) => (st.Principal.AWS as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0])
+      .sort();
+  const roleOfFunction = (description: string) => roleOf(functionId(description));
+
+  it('is an HMAC key for MACs only, kept with the table', () => {
+    expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  it('lets only the action functions sign, only release and recover verify, and the account only administer', () => {
+    expect(principalsOf('kms:GenerateMac')).toEqual(
+      [
+        'Isolates pods',
+        'Cordons a node',
+        'Puts an instance behind',
+        'Sets termination',
+        'Detaches the policies',
+        'Snapshots the EBS',
+        'Captures the volatile state',
+      ]
+        .map(roleOfFunction)
+        .sort(),
+    );
+    expect(principalsOf('kms:VerifyMac')).toEqual(
+      ['Undoes the containment', 'Replaces the compromised'].map(roleOfFunction).sort(),
+    );
+    for (const st of statements.filter((s) => /^(Sign|Verify)/.test(s.Sid))) {
+      expect([st.Action].flat()).toHaveLength(1);
+      expect(st.Condition).toEqual({ StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } });
+    }
+    // The account may administer the key; no action it holds can be a MAC operation or a use of the key.
+    const account = statements.filter((st) => !/^(Sign|Verify)/.test(st.Sid));
+    expect(account.map((st) => st.Sid)).toEqual(['AdministerNotUse']);
+    const administration = [account[0]?.Action].flat() as string[];
+    const matches = (pattern: string, action: string) =>
+      new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(action);
+    for (const use of ['kms:GenerateMac', 'kms:VerifyMac', 'kms:CreateGrant', 'kms:PutKeyPolicy']) {
+      expect(administration.some((pattern) => matches(pattern, use))).toBe(use === 'kms:PutKeyPolicy');
+    }
+    expect(administration).not.toContain('kms:*');
+    // No identity policy in the stack grants a MAC operation, or all of KMS, to anyone.
+    const identityActions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((st) => [st.Action].flat()),
+    );
+    expect(identityActions.filter((a) => /Mac$|^kms:\*$|^\*$/.test(a))).toEqual([]);
+  });
+
+  it('is named to exactly the functions that use it', () => {
+    const named = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.Properties.Environment?.Variables?.RECORD_KEY_ID)
+      .map(([id, fn]) => {
+        expect(fn.Properties.Environment.Variables.RECORD_KEY_ID).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+        return roleOf(id);
+      })
+      .sort();
+    expect(named).toEqual([...principalsOf('kms:GenerateMac'), ...principalsOf('kms:VerifyMac')].sort());
+  });
+});
+
 describe('outputs', () => {
   it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
       'DeadLetterQueueUrl',
       'EvidenceBucketName',
       'IncidentTableName',
+      'RecordKeyId',
       'RecoverFunctionName',
       'ReleaseFunctionName',
       'StateMachineArn',

@@ -2,8 +2,8 @@
  * The simulated AWS account behind the replay simulation and the tests: EC2 instances (attributes,
  * instance-profile associations, volumes, snapshots), Auto Scaling membership and scale-in protection,
  * IAM roles with managed and inline policies, instance profiles, SNS, EKS clusters and Pod Identity
- * associations, and the network side (account-network.ts): interfaces, security groups, instance tags,
- * Standby, target groups and Classic Load Balancers. Each operation takes and returns the SDK's own input and output shapes, answers and
+ * associations, the network side (account-network.ts): interfaces, security groups, instance tags,
+ * Standby, target groups and Classic Load Balancers, and the record's KMS HMAC key (account-kms.ts). Each operation takes and returns the SDK's own input and output shapes, answers and
  * changes state as the API does, and fails with the API's error codes. Tests reach it through
  * aws-sdk-client-mock; the replay simulation serves it over HTTP (aws-api-server.ts), so the responder's
  * SDK clients only have a different endpoint.
@@ -44,6 +44,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import { type EvidenceState, evidenceOperations, type SsmAgent } from './account-evidence.js';
+import { macOperations, newMacKey, type SimulatedMacKey } from './account-kms.js';
 import {
   type NetworkState,
   networkOperations,
@@ -91,6 +92,8 @@ export type AccountDescription = {
   snapshotSeconds?: number;
   /** Evidence bucket objects and Run Commands as a saved simulation left them. */
   evidence?: EvidenceState;
+  /** The KMS HMAC key that signs the incident record; a new one by default. */
+  macKey?: SimulatedMacKey;
 } & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
@@ -155,6 +158,7 @@ export function simulatedAccount(description: AccountDescription) {
   const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
   const network = networkState(instances, account);
   const evidence: EvidenceState = structuredClone(account.evidence ?? { objects: [], commands: [] });
+  const macKey = account.macKey ?? newMacKey(ACCOUNT);
   /** The profile an instance runs with is its association's, as EC2 reports it. */
   const profileOf = (instanceId: string) =>
     associations.find((a) => a.InstanceId === instanceId)?.IamInstanceProfile.Arn;
@@ -436,12 +440,13 @@ export function simulatedAccount(description: AccountDescription) {
       const found = instances.find((i) => i.instanceId === id);
       return found ? (found.ssm ?? 'unmanaged') : null;
     }),
+    ...macOperations(macKey),
   };
 
   /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */
   const faults = new Map<string, Error[]>();
   return {
-    state: { instances, roles, associations, snapshots, published, network, evidence },
+    state: { instances, roles, associations, snapshots, published, network, evidence, macKey },
     /** The account as it is now, as a description another simulation can start from. */
     describe: (): AccountDescription => ({
       ...structuredClone(account),
@@ -451,6 +456,7 @@ export function simulatedAccount(description: AccountDescription) {
       snapshots: structuredClone(snapshots),
       ...structuredClone(network),
       evidence: structuredClone(evidence),
+      macKey,
     }),
     operations: operations as Record<keyof typeof operations, Operation>,
     call(operation: string, input: unknown): unknown {

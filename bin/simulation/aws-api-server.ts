@@ -3,7 +3,7 @@
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
  * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM, SNS and Elastic
  * Load Balancing (XML with `member` lists; the two ELB APIs share a signing name and differ by Version),
- * EKS's REST-JSON, Systems Manager's JSON 1.1, and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
+ * EKS's REST-JSON, the JSON 1.1 of Systems Manager and KMS (blobs as base64), and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
  * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
  * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
  */
@@ -572,7 +572,7 @@ export class AwsApiServer {
       return;
     }
 
-    if (service === 'ssm') {
+    if (service === 'ssm' || service === 'kms') {
       const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
       try {
         const output = this.account.call(operation, JSON.parse(body || '{}'));
@@ -581,7 +581,12 @@ export class AwsApiServer {
           'content-type': 'application/x-amz-json-1.1',
           'x-amzn-requestid': requestId,
         });
-        response.end(JSON.stringify(output));
+        // JSON protocols carry blobs (KMS's Mac) as base64.
+        response.end(
+          JSON.stringify(output, (_key, value) =>
+            value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value,
+          ),
+        );
       } catch (error) {
         const e = error as Error & { $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode ?? 400;

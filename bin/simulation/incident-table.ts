@@ -18,7 +18,10 @@ import {
   STATE_INDEX_SORT_KEY,
   TABLE_KEY,
 } from '../../lambdas/incident/record.js';
+import type { RecordKey } from '../../lambdas/incident/signature.js';
 import { IncidentStore } from '../../lambdas/incident/store.js';
+import { ACCOUNT } from './account.js';
+import { localRecordKey, newMacKey, type SimulatedMacKey } from './account-kms.js';
 import { close, listenOnLoopback } from './loopback.js';
 
 export const INCIDENT_TABLE = 'guardduty-responder-incidents';
@@ -30,10 +33,15 @@ export class LocalIncidentTable {
     private readonly server: Server,
     readonly url: string,
     readonly client: DynamoDBClient,
+    /** The HMAC key the records are signed with (the simulated account's, in a simulation). */
+    readonly macKey: SimulatedMacKey,
   ) {}
 
-  /** A fresh table, optionally holding the records of an earlier run. */
-  static async start(records: readonly IncidentRecord[] = []): Promise<LocalIncidentTable> {
+  /** A fresh table, optionally holding the records of an earlier run and the key they were signed with. */
+  static async start(
+    records: readonly IncidentRecord[] = [],
+    macKey: SimulatedMacKey = newMacKey(ACCOUNT),
+  ): Promise<LocalIncidentTable> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const url = `http://127.0.0.1:${await listenOnLoopback(server)}`;
     const client = new DynamoDBClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
@@ -69,15 +77,18 @@ export class LocalIncidentTable {
       if (attempt > 200) throw new Error(`the local table ${INCIDENT_TABLE} did not become active`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    const table = new LocalIncidentTable(server, url, client);
+    const table = new LocalIncidentTable(server, url, client, macKey);
     const db = DynamoDBDocumentClient.from(client);
     for (const record of records) await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: record }));
     return table;
   }
 
-  /** A store over this table, through `client` (by default this process's own client). */
-  store(client: DynamoDBClient = this.client): IncidentStore {
-    return new IncidentStore(client, INCIDENT_TABLE);
+  /**
+   * A store over this table, through `client` (by default this process's own client), signing with `key`
+   * (by default the table's key, used in this process).
+   */
+  store(client: DynamoDBClient = this.client, key: RecordKey = localRecordKey(this.macKey)): IncidentStore {
+    return new IncidentStore(client, INCIDENT_TABLE, key);
   }
 
   async records(): Promise<IncidentRecord[]> {

@@ -14,6 +14,7 @@ import {
   SelectorError,
   splitTerms,
 } from '../../lambdas/core/selectors.js';
+import { type RequestAttributes, requestAttributes } from './kube-rbac.js';
 import { close, listenOnLoopback, readBody } from './loopback.js';
 
 /**
@@ -298,9 +299,15 @@ export class KubeApiServer {
   private readonly faults: Fault[] = [];
   private server: Server | undefined;
   private version = 1000;
+  private authorize: ((token: string, request: RequestAttributes) => boolean) | undefined;
   url = '';
 
   constructor(private readonly acceptToken: (token: string) => boolean = (token) => token.length > 0) {}
+
+  /** Authorizes every request from here on, as RBAC does: a denied one is answered 403 Forbidden. */
+  authorizeWith(authorize: (token: string, request: RequestAttributes) => boolean): void {
+    this.authorize = authorize;
+  }
 
   private key(resource: string, namespace: string | null | undefined, name: string): string {
     return `${resource}/${namespace ?? ''}/${name}`;
@@ -494,6 +501,21 @@ export class KubeApiServer {
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     if (!token || !this.acceptToken(token)) {
       this.reply(response, request, url, body, 401, this.status(401, 'Unauthorized', 'Unauthorized'));
+      return;
+    }
+    const attributes = requestAttributes(method, url);
+    if (this.authorize && !this.authorize(token, attributes)) {
+      const { verb, apiGroup, resource, namespace, name } = attributes;
+      const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
+      const message = `${resource}${apiGroup ? `.${apiGroup}` : ''}${name ? ` "${name}"` : ''} is forbidden: User "${token.slice(0, 24)}" cannot ${verb} resource "${resource}" in API group "${apiGroup}"${where}`;
+      this.reply(
+        response,
+        request,
+        url,
+        body,
+        403,
+        this.status(403, 'Forbidden', message, { name, group: apiGroup, kind: resource }),
+      );
       return;
     }
     try {

@@ -8,6 +8,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
@@ -17,11 +18,13 @@ import type { ResponderLocation } from '../../lambdas/core/plan.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
+import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
-import { type SimulatedAccount, simulatedAccount } from './account.js';
+import { ACCOUNT, type SimulatedAccount, simulatedAccount } from './account.js';
+import { newMacKey } from './account-kms.js';
 import { AwsApiServer } from './aws-api-server.js';
 import { isEksToken } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
@@ -39,7 +42,7 @@ export type Simulation = {
   table: LocalIncidentTable;
   /** Client settings that point the SDK at the simulation. */
   overrides: ClientOverrides;
-  /** The incident store as the responder reaches it: through the simulation's AWS endpoint. */
+  /** The incident store as the responder reaches it: the table and the record key through the simulation's AWS endpoint. */
   store: () => IncidentStore;
   stop: () => Promise<void>;
 };
@@ -52,11 +55,13 @@ export async function startSimulation(
   const kube = new KubeApiServer(isEksToken);
   await kube.start();
   for (const { resource, object } of world.objects) kube.add(resource, object);
+  const macKey = world.account.macKey ?? newMacKey(ACCOUNT, region);
   const account = simulatedAccount({
     ...world.account,
+    macKey,
     clusters: world.cluster ? { [world.cluster]: kube.url } : {},
   });
-  const table = await LocalIncidentTable.start(records);
+  const table = await LocalIncidentTable.start(records, macKey);
   const aws = new AwsApiServer(account, table.url);
   await aws.start();
   const overrides: ClientOverrides = {
@@ -71,7 +76,9 @@ export async function startSimulation(
     account,
     table,
     overrides,
-    store: () => table.store(new DynamoDBClient(overrides)),
+    // The record is signed and verified with the account's KMS key, over its endpoint, as in the stack.
+    store: () =>
+      table.store(new DynamoDBClient(overrides), kmsRecordKey(new KMSClient(overrides), macKey.keyId)),
     stop: async () => {
       await Promise.all([kube.stop(), aws.stop(), table.stop()]);
     },

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ContainStep } from '../core/actions.js';
+import type { SignedView } from './signature.js';
 
 /** The table's partition key, and the index that lists incidents by state. */
 export const TABLE_KEY = 'findingId';
@@ -55,14 +56,25 @@ export type RecordEntry = {
   intendedAt: string;
   settledAt: string | null;
   executionArn: string;
+  /**
+   * The action function's MAC of the entry's signed view (signature.ts), base64: written with the entry
+   * and again when it settles. Release and recover act on no entry whose MAC does not verify.
+   */
+  mac?: string;
+  /** The original state another incident's release handed over (that incident's signed entry). */
+  handedOver?: HandedOver;
 };
+
+/** An entry of another incident, as signed there: its `before` is the state this entry's release restores. */
+export type HandedOver = { view: SignedView; mac: string; intendedAt: string };
 
 export type ReleaseStepRecord = {
   key: string;
   action: ContainStep;
   target: string;
   decision: ReleaseDecision;
-  status: 'ok' | 'failed' | 'skipped' | 'planned';
+  /** refused: the entry failed verification (signature.ts) and was not undone. */
+  status: 'ok' | 'failed' | 'skipped' | 'planned' | 'refused';
   detail: string;
   before: Record<string, unknown>;
 };
@@ -85,10 +97,11 @@ export type PersonRequest = z.infer<typeof PersonRequestSchema>;
 
 /** One step of a recovery (lambdas/recover/recover.ts), written `started` before it is taken. */
 export type RecoveryStepRecord = {
-  kind: 'pod' | 'policy' | 'drain' | 'replace';
+  /** entry: a record entry that failed verification, and so is not recovered (status `refused`). */
+  kind: 'pod' | 'policy' | 'drain' | 'replace' | 'entry';
   target: string;
   /** manual: the responder cannot finish it (a bare pod, an instance in no group): left to a person. */
-  status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped' | 'manual';
+  status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped' | 'manual' | 'refused';
   detail: string;
 };
 

@@ -3,6 +3,7 @@
  * releases. Every write that could race is a conditional write or a first-write-wins `if_not_exists`.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import {
   DynamoDBDocumentClient,
   GetCommand,
@@ -19,6 +20,7 @@ import { requireEnv } from '../shared/env.js';
 import {
   type EvidenceObject,
   entryKey,
+  type HandedOver,
   type IncidentRecord,
   type IncidentState,
   type PreviousAttempt,
@@ -31,6 +33,7 @@ import {
   type Sighting,
   STATE_INDEX,
 } from './record.js';
+import { kmsRecordKey, NO_RECORD_KEY, type RecordKey, signedView } from './signature.js';
 
 export class IncidentNotClaimedError extends Error {
   override readonly name = 'IncidentNotClaimedError';
@@ -54,20 +57,28 @@ const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 export class IncidentStore {
   private readonly db: DynamoDBDocumentClient;
 
+  /**
+   * `key` signs the entries this store writes and verifies those it reads for release and recover; a store
+   * that only reads records needs none.
+   */
   constructor(
     client: DynamoDBClient,
     readonly tableName: string,
+    readonly key: RecordKey = NO_RECORD_KEY,
   ) {
     this.db = DynamoDBDocumentClient.from(namedCalls(client), {
       marshallOptions: { removeUndefinedValues: true },
     });
   }
 
-  /** The table the stack made, named by INCIDENT_TABLE. */
+  /** The table the stack made, named by INCIDENT_TABLE, and its record key, by RECORD_KEY_ID, if given. */
   static fromEnvironment(): IncidentStore {
+    const keyId = process.env.RECORD_KEY_ID;
+    const retries = { maxAttempts: 5, retryMode: 'adaptive' } as const;
     return new IncidentStore(
-      new DynamoDBClient({ maxAttempts: 5, retryMode: 'adaptive' }),
+      new DynamoDBClient(retries),
       requireEnv('INCIDENT_TABLE'),
+      keyId ? kmsRecordKey(namedCalls(new KMSClient(retries)), keyId) : NO_RECORD_KEY,
     );
   }
 
@@ -217,11 +228,13 @@ export class IncidentStore {
   }
 
   /**
-   * Writes an entry's state before a change, unless one is already there (a retry): returns the entry
-   * as recorded, whose `before` the caller must use from then on.
+   * Writes an entry's state before a change, signed, unless one is already there (a retry): returns the
+   * entry as recorded, whose `before` the caller must use from then on.
    */
-  async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
-    const key = entryKey(entry.action, entry.cluster, entry.target);
+  async intend(findingId: string, unsigned: RecordEntry): Promise<RecordEntry> {
+    const key = entryKey(unsigned.action, unsigned.cluster, unsigned.target);
+    const entry = plain(unsigned);
+    entry.mac = await this.key.sign(signedView(findingId, entry));
     let answer: UpdateCommandOutput;
     try {
       answer = await this.db.send(
@@ -231,7 +244,7 @@ export class IncidentStore {
           UpdateExpression: 'SET entries.#key = if_not_exists(entries.#key, :entry), updatedAt = :now',
           ConditionExpression: '#state = :open',
           ExpressionAttributeNames: { '#key': key, '#state': 'state' },
-          ExpressionAttributeValues: { ':entry': plain(entry), ':open': 'open', ':now': entry.intendedAt },
+          ExpressionAttributeValues: { ':entry': entry, ':open': 'open', ':now': entry.intendedAt },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
@@ -275,23 +288,27 @@ export class IncidentStore {
     );
   }
 
-  /** The outcome of an entry's change. */
+  /** The outcome of an entry's change (`recorded` as intend returned it), signed again with its outcome. */
   async settle(
     findingId: string,
-    key: string,
+    recorded: RecordEntry,
     outcome: { status: ItemStatus; after: Record<string, unknown> | null; detail: string; at: string },
   ): Promise<void> {
+    const key = entryKey(recorded.action, recorded.cluster, recorded.target);
+    const after = plain(outcome.after);
+    const mac = await this.key.sign(signedView(findingId, { ...recorded, status: outcome.status, after }));
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { findingId },
         UpdateExpression:
-          'SET entries.#key.#status = :status, entries.#key.#after = :after, entries.#key.detail = :detail, entries.#key.settledAt = :now, updatedAt = :now',
+          'SET entries.#key.#status = :status, entries.#key.#after = :after, entries.#key.detail = :detail, entries.#key.settledAt = :now, entries.#key.mac = :mac, updatedAt = :now',
         ConditionExpression: 'attribute_exists(entries.#key)',
         ExpressionAttributeNames: { '#key': key, '#status': 'status', '#after': 'after' },
         ExpressionAttributeValues: {
           ':status': outcome.status,
-          ':after': plain(outcome.after),
+          ':after': after,
+          ':mac': mac,
           ':detail': outcome.detail,
           ':now': outcome.at,
         },
@@ -424,21 +441,17 @@ export class IncidentStore {
   /**
    * Hands the original state of a resource over to another open incident that holds it too, when that
    * incident recorded it later (and so saw it already contained): its release will then put back the truth.
+   * What passes is the signed entry that recorded the original (`handed`), so that release can verify it.
    */
-  async handOver(
-    findingId: string,
-    key: string,
-    before: Record<string, unknown>,
-    since: string,
-  ): Promise<boolean> {
+  async handOver(findingId: string, key: string, handed: HandedOver): Promise<boolean> {
     return this.updateIf({
       TableName: this.tableName,
       Key: { findingId },
-      UpdateExpression: 'SET entries.#key.#before = :before, entries.#key.intendedAt = :since',
+      UpdateExpression: 'SET entries.#key.handedOver = :handed, entries.#key.intendedAt = :since',
       ConditionExpression:
         '#state = :open AND attribute_exists(entries.#key) AND entries.#key.intendedAt > :since',
-      ExpressionAttributeNames: { '#key': key, '#state': 'state', '#before': 'before' },
-      ExpressionAttributeValues: { ':before': plain(before), ':since': since, ':open': 'open' },
+      ExpressionAttributeNames: { '#key': key, '#state': 'state' },
+      ExpressionAttributeValues: { ':handed': plain(handed), ':since': handed.intendedAt, ':open': 'open' },
     });
   }
 }
@@ -472,6 +485,8 @@ export const journalOf = (store: IncidentStore, input: Recorded & { plan: { find
 
 export function incidentJournal(store: IncidentStore, findingId: string, executionArn: string): Journal {
   const now = () => new Date().toISOString();
+  /** The entries as intend recorded them: settle signs each again with its outcome. */
+  const recordedEntries = new Map<string, RecordEntry>();
   return {
     async intend(action, cluster, target, before) {
       const recorded = await store.intend(findingId, {
@@ -486,10 +501,14 @@ export function incidentJournal(store: IncidentStore, findingId: string, executi
         settledAt: null,
         executionArn,
       });
+      recordedEntries.set(entryKey(action, cluster, target), recorded);
       return recorded.before as typeof before;
     },
     async settle(action, cluster, target, outcome) {
-      await store.settle(findingId, entryKey(action, cluster, target), {
+      const key = entryKey(action, cluster, target);
+      const recorded = recordedEntries.get(key) ?? (await store.get(findingId))?.entries[key];
+      if (!recorded) throw new Error(`the incident record of ${findingId} has no entry ${key} to settle`);
+      await store.settle(findingId, recorded, {
         status: outcome.status,
         after: outcome.after ?? null,
         detail: outcome.detail,

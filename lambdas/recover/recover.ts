@@ -5,7 +5,8 @@
  * ones, and revoked IAM stays revoked: its roles need their credentials rotated and their policies
  * reviewed before anything is re-attached. Every step is written to the record before it is taken and
  * settled after; the incident ends `recovered`. Release (lambdas/release/release.ts) stays for false
- * positives.
+ * positives. As release does, recover acts only on entries whose MAC verifies (signature.ts): a pod, node
+ * or instance named by an entry someone wrote into the table is not deleted, drained or terminated.
  */
 import {
   DescribeAutoScalingInstancesCommand,
@@ -33,7 +34,8 @@ import type {
   RecordEntry,
   RecoveryStepRecord,
 } from '../incident/record.js';
-import type { ReleasePorts } from '../release/release.js';
+import { verifyRecord } from '../incident/signature.js';
+import { type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 
 export type RecoverPorts = Pick<ReleasePorts, 'store' | 'kubernetes' | 'ec2' | 'autoScaling'>;
@@ -276,10 +278,29 @@ export async function recoverIncident(
   now: () => string = () => new Date().toISOString(),
 ): Promise<RecoverReport> {
   const { findingId, dryRun } = request;
-  const record = await ports.store.get(findingId);
-  if (!record) throw new RecoverError(`no incident record for finding ${findingId}`);
-  if (record.state !== 'open' && record.state !== 'recovering')
-    throw new RecoverError(`finding ${findingId} is ${record.state}: only an open incident is recovered`);
+  const stored = await ports.store.get(findingId);
+  if (!stored) throw new RecoverError(`no incident record for finding ${findingId}`);
+  if (stored.state !== 'open' && stored.state !== 'recovering')
+    throw new RecoverError(`finding ${findingId} is ${stored.state}: only an open incident is recovered`);
+  // Only verified entries are recovered; evidence that fails verification is no evidence.
+  const { verified, refused } = await verifyRecord(ports.store.key, findingId, stored.entries ?? {});
+  const record = { ...stored, entries: Object.fromEntries(verified) };
+  const unverified = [...refused].map(([key, why]) => ({
+    entry: stored.entries[key] as RecordEntry,
+    detail: `record entry failed verification: not recovered (${why})`,
+  }));
+  const forgedEvidence = unverified.filter(({ entry }) => entry.action === 'snapshot-volumes');
+  if (forgedEvidence.length > 0) {
+    throw new RecoverError(
+      `the evidence is not complete: ${forgedEvidence.map(({ entry, detail }) => `${entry.target}: ${detail}`).join('; ')}`,
+    );
+  }
+  const refusals: RecoveryStepRecord[] = unverified.map(({ entry, detail }) => ({
+    kind: 'entry',
+    target: entry.target,
+    status: 'refused',
+    detail,
+  }));
   const evidence = snapshotsOf(record);
   if (evidence.missing.length > 0)
     throw new RecoverError(`the evidence is not complete: ${evidence.missing.join('; ')}`);
@@ -291,7 +312,12 @@ export async function recoverIncident(
   }
   const plan = recoveryPlan(record);
   const rotate = revokedIdentities(record);
-  const recovery = { at: now(), requestedBy: request.requestedBy, dryRun, steps: plan.map(planned) };
+  const recovery = {
+    at: now(),
+    requestedBy: request.requestedBy,
+    dryRun,
+    steps: [...plan.map(planned), ...refusals],
+  };
   if (dryRun) {
     await ports.store.finishRecovery(findingId, recovery, false);
     return { findingId, dryRun, state: record.state, steps: recovery.steps, rotate };
@@ -322,7 +348,7 @@ export async function recoverIncident(
     };
     await ports.store.recordRecoveryStep(findingId, index, recovery.steps[index]);
   }
-  const finished = recovery.steps.every((step) => step.status !== 'failed');
+  const finished = recovery.steps.every((step) => step.status !== 'failed' && step.status !== 'refused');
   await ports.store.finishRecovery(findingId, recovery, finished);
   return { findingId, dryRun, state: finished ? 'recovered' : 'open', steps: recovery.steps, rotate };
 }
@@ -342,8 +368,10 @@ async function carryOut(step: RecoveryStep, ports: RecoverPorts, undrained: Set<
 
 /** The recovery as text, for the CLI and the notice. */
 export function describeRecovery(report: RecoverReport): string[] {
+  const refused = report.steps.filter((step) => step.status === 'refused').length;
+  const warning = refusedWarning(refused, report.dryRun, 'recovered');
   const lines = [
-    `${report.dryRun ? 'Dry run of the recovery' : 'Recovery'} of finding ${report.findingId}: the incident is ${report.state}.`,
+    `${report.dryRun ? 'Dry run of the recovery' : 'Recovery'} of finding ${report.findingId}: the incident is ${report.state}.${warning}`,
   ];
   if (report.steps.length === 0) lines.push('  The record holds no pod, node or instance to replace.');
   for (const step of report.steps) {

@@ -4,6 +4,9 @@
  * action's own file); a resource that another open incident also holds stays contained and its original
  * state passes to that incident; snapshots are evidence and stay. Every release, dry runs included, is
  * appended to the record.
+ *
+ * The record is not trusted: an entry is undone only when its MAC verifies (signature.ts) and the state it
+ * recorded names the entry's own target. Anything else is refused, reported, and leaves the incident open.
  */
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { EC2Client } from '@aws-sdk/client-ec2';
@@ -23,14 +26,18 @@ import {
 } from '../actions/revoke-iam.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { ActionItem } from '../core/action-result.js';
+import { QUARANTINE_POLICY } from '../core/quarantine.js';
 import { type PausedBefore, resumeContainers } from '../evidence/hosts.js';
 import {
+  type HandedOver,
   type IncidentState,
   type PersonRequest,
+  type RecordEntry,
   type ReleaseStep,
   type ReleaseStepRecord,
   releasePlan,
 } from '../incident/record.js';
+import { signedView, verifyRecord } from '../incident/signature.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
 
@@ -58,6 +65,43 @@ export type ReleaseReport = {
 /** A release that cannot start: unknown finding, already released. */
 export class ReleaseError extends Error {
   override readonly name = 'ReleaseError';
+}
+
+/** The resource an entry's undo changes, read from the state it recorded; null for evidence. */
+function undoneResource(entry: RecordEntry): string | null {
+  const before = entry.before as Record<string, unknown>;
+  const field = (name: string) => String(before[name] ?? '');
+  switch (entry.action) {
+    case 'isolate-pods':
+      return entry.target.startsWith('networkpolicy ')
+        ? `networkpolicy ${field('namespace')}/${QUARANTINE_POLICY}`
+        : `pod ${field('namespace')}/${field('pod')}`;
+    case 'cordon-nodes':
+      return `node ${field('node')}`;
+    case 'isolate-host':
+    case 'protect-instances':
+      return `instance ${field('instanceId')}`;
+    case 'revoke-iam':
+      return entry.target.startsWith('role ')
+        ? `role ${field('roleName')}`
+        : `instance profile of ${field('instanceId')}`;
+    case 'collect-host-evidence':
+      return `containers on ${field('instanceId')}`;
+    case 'snapshot-volumes':
+    case 'collect-pod-evidence':
+      return null;
+  }
+}
+
+/**
+ * Why release may not act on an entry whatever its MAC says, or null: its recorded state must name the
+ * entry's own target, so policies go back only on the role the record shows the responder stripped, and
+ * an instance profile only on the instance it was taken from.
+ */
+export function outOfScope(entry: RecordEntry): string | null {
+  const resource = undoneResource(entry);
+  if (resource === null || resource === entry.target) return null;
+  return `its recorded state is of ${resource}, not of ${entry.target}`;
 }
 
 function clusterOf(step: ReleaseStep): string {
@@ -108,7 +152,21 @@ const stepRecord = (
   before: step.entry.before,
 });
 
-async function carryOut(step: ReleaseStep, ports: ReleasePorts): Promise<ReleaseStepRecord> {
+const refusal = (why: string) => `record entry failed verification: not undone (${why})`;
+
+/** The entry as signed where its original state was recorded, to pass on with that state. */
+const originOf = (findingId: string, entry: RecordEntry): HandedOver =>
+  entry.handedOver ?? {
+    view: signedView(findingId, entry),
+    mac: entry.mac ?? '',
+    intendedAt: entry.intendedAt,
+  };
+
+async function carryOut(
+  findingId: string,
+  step: ReleaseStep,
+  ports: ReleasePorts,
+): Promise<ReleaseStepRecord> {
   if (step.decision === 'evidence') {
     const snapshot = step.entry.after?.snapshotId;
     return stepRecord(step, 'skipped', `kept as evidence${snapshot ? `: ${snapshot}` : ''}`);
@@ -116,8 +174,7 @@ async function carryOut(step: ReleaseStep, ports: ReleasePorts): Promise<Release
   if (step.decision === 'keep') {
     const handedTo: string[] = [];
     for (const other of step.heldBy) {
-      if (await ports.store.handOver(other, step.key, step.entry.before, step.entry.intendedAt))
-        handedTo.push(other);
+      if (await ports.store.handOver(other, step.key, originOf(findingId, step.entry))) handedTo.push(other);
     }
     const handed =
       handedTo.length > 0 ? `; its state before containment passed to ${handedTo.join(', ')}` : '';
@@ -148,11 +205,28 @@ export async function releaseIncident(
       `finding ${findingId} is ${record.state}: its pods and hosts were replaced, there is nothing to put back`,
     );
   }
-  const steps = releasePlan(record, await ports.store.inState('open'));
+  // Every entry is verified first; the plan is made of the verified entries (a handed-over state in
+  // place), and each entry that failed verification is refused.
+  const { verified, refused } = await verifyRecord(ports.store.key, findingId, record.entries ?? {});
+  const steps = releasePlan(
+    { ...record, entries: Object.fromEntries(verified) },
+    await ports.store.inState('open'),
+  );
+  const refusals = Object.entries(record.entries ?? {}).flatMap(([key, entry]) => {
+    const why = refused.get(key) ?? outOfScope(entry);
+    if (!why) return [];
+    const step: ReleaseStep = { key, entry, decision: 'undo', heldBy: [], reason: refusal(why) };
+    return [stepRecord(step, 'refused', step.reason)];
+  });
+  const refusedKeys = new Set(refusals.map((step) => step.key));
+  const trusted = steps.filter((step) => !refusedKeys.has(step.key));
   if (dryRun) {
-    const planned = steps.map((step) =>
-      stepRecord(step, step.decision === 'undo' ? 'planned' : 'skipped', step.reason),
-    );
+    const planned = [
+      ...refusals,
+      ...trusted.map((step) =>
+        stepRecord(step, step.decision === 'undo' ? 'planned' : 'skipped', step.reason),
+      ),
+    ];
     await ports.store.recordRelease(
       findingId,
       { at: now(), requestedBy: request.requestedBy, dryRun: true, steps: planned },
@@ -163,9 +237,9 @@ export async function releaseIncident(
   if (!(await ports.store.startRelease(findingId, now()))) {
     throw new ReleaseError(`finding ${findingId} is not open; another release may have ended it`);
   }
-  const done: ReleaseStepRecord[] = [];
-  for (const step of steps) done.push(await carryOut(step, ports));
-  const finished = done.every((step) => step.status !== 'failed');
+  const done: ReleaseStepRecord[] = [...refusals];
+  for (const step of trusted) done.push(await carryOut(findingId, step, ports));
+  const finished = done.every((step) => step.status !== 'failed' && step.status !== 'refused');
   await ports.store.recordRelease(
     findingId,
     { at: now(), requestedBy: request.requestedBy, dryRun: false, steps: done },
@@ -174,11 +248,19 @@ export async function releaseIncident(
   return { findingId, dryRun, state: finished ? 'released' : 'open', steps: done };
 }
 
+/** What the first line of a release or recovery adds when entries failed verification. */
+export const refusedWarning = (refused: number, dryRun: boolean, verb: 'undone' | 'recovered'): string =>
+  refused === 0
+    ? ''
+    : ` ${refused} record entr${refused === 1 ? 'y' : 'ies'} failed verification and ${dryRun ? 'would not be' : refused === 1 ? 'was not' : 'were not'} ${verb}: the incident table was changed outside the responder.`;
+
 /** The release as text, for the CLI and the notice. */
 export function describeRelease(report: ReleaseReport): string[] {
   const verb = report.dryRun ? 'would' : 'did';
+  const refused = report.steps.filter((step) => step.status === 'refused').length;
+  const warning = refusedWarning(refused, report.dryRun, 'undone');
   const lines = [
-    `${report.dryRun ? 'Dry run of the release' : 'Release'} of finding ${report.findingId}: the incident is ${report.state}.`,
+    `${report.dryRun ? 'Dry run of the release' : 'Release'} of finding ${report.findingId}: the incident is ${report.state}.${warning}`,
   ];
   if (report.steps.length === 0) lines.push('  The record holds no change to undo.');
   for (const step of report.steps) {
@@ -187,7 +269,11 @@ export function describeRelease(report: ReleaseReport): string[] {
     lines.push(`  ${step.action} ${step.target}: ${what}`);
   }
   if (!report.dryRun && report.state === 'open') {
-    lines.push('Some steps failed: the incident stays open; fix the cause and release again.');
+    lines.push(
+      refused > 0
+        ? 'The incident stays open: restore what the refused entries name by hand, after checking who changed the table.'
+        : 'Some steps failed: the incident stays open; fix the cause and release again.',
+    );
   }
   return lines;
 }

@@ -111,8 +111,8 @@ export const SAMPLE_NODE = { name: 'ip-10-0-12-34.ec2.internal', instanceId: 'i-
 export const addSampleNode = (server: KubeApiServer) =>
   server.add('nodes', node(SAMPLE_NODE.name, SAMPLE_NODE.instanceId));
 
-/** A kubeconfig file for a cluster at `server` that trusts the simulation's CA. */
-export function kubeconfigFor(server: string, caPem: string): string {
+/** A kubeconfig file for a cluster at `server` that trusts the simulation's CA, as the user of `token`. */
+export function kubeconfigFor(server: string, caPem: string, token = 'operator-token'): string {
   const path = join(mkdtempSync(join(tmpdir(), 'kubeconfig-')), 'kubeconfig.yaml');
   writeFileSync(
     path,
@@ -125,7 +125,7 @@ export function kubeconfigFor(server: string, caPem: string): string {
           cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
         },
       ],
-      users: [{ name: 'operator', user: { token: 'operator-token' } }],
+      users: [{ name: 'operator', user: { token } }],
       contexts: [{ name: 'test', context: { cluster: 'test', user: 'operator' } }],
       'current-context': 'test',
     }),
@@ -134,7 +134,7 @@ export function kubeconfigFor(server: string, caPem: string): string {
 }
 
 /** The options of the local mode (replay, release, recover) for an API server, an AWS endpoint and the local table. */
-export const localModeArgs = (server: string, endpointUrl: string): string[] => [
+export const localModeArgs = (server: string, endpointUrl: string, recordKey: string): string[] => [
   '--kubeconfig',
   kubeconfigFor(server, TEST_CA_PEM),
   '--endpoint-url',
@@ -143,4 +143,6 @@ export const localModeArgs = (server: string, endpointUrl: string): string[] => 
   'us-east-1',
   '--table',
   INCIDENT_TABLE,
+  '--record-key',
+  recordKey,
 ];

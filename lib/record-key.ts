@@ -1,0 +1,83 @@
+/**
+ * The record key: a KMS HMAC key (HMAC_256) that the action functions sign their incident record entries
+ * with and release and recover verify them with (lambdas/incident/signature.ts), so that writing to the
+ * incident table is not enough to make release attach a policy or recover terminate an instance. Its
+ * key policy is the whole of who may use it: each action function's role may only generate MACs, release
+ * and recover only verify them, and the account may administer the key but neither use it nor grant its
+ * use, so no IAM policy in the account can give either operation to anyone else. Changing the key policy
+ * (kms:PutKeyPolicy) stays with the account's administrators, as it must for the key to be manageable.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { NEEDS } from '../lambdas/permissions.js';
+import type { ResponseFunction } from './response-function.js';
+
+/**
+ * What the account may do with the key: administer it, never use it. No kms:CreateGrant: a grant would
+ * give the use of the key to whoever the grantor names.
+ */
+const ADMINISTRATION = [
+  'kms:CreateAlias',
+  'kms:Describe*',
+  'kms:Enable*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Revoke*',
+  'kms:Disable*',
+  'kms:Get*',
+  'kms:Delete*',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+];
+
+const pascal = (name: string) =>
+  name
+    .split('-')
+    .map((word) => (word[0] ?? '').toUpperCase() + word.slice(1))
+    .join('');
+
+export class RecordKey extends Construct {
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.key = new kms.Key(this, 'Key', {
+      description: 'guardduty-responder: signs the incident record entries release and recover act on',
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      // Entries of open incidents stay verifiable after the stack is gone, as the table stays.
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AdministerNotUse',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: ADMINISTRATION,
+            resources: ['*'],
+          }),
+        ],
+      }),
+    });
+  }
+
+  /** Lets a function generate or verify MACs with the key, as its declaration says, and names the key. */
+  bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
+    const use = NEEDS[name].recordKey;
+    if (!use) return;
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: `${use === 'kms:GenerateMac' ? 'Sign' : 'Verify'}${pascal(name)}`,
+        principals: [fn.role],
+        actions: [use],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
+      }),
+    );
+    fn.function.addEnvironment('RECORD_KEY_ID', this.key.keyArn);
+  }
+}
