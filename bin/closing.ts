@@ -139,7 +139,7 @@ async function inSimulation<Report extends ClosingReport>(
   const simulation = await resumeSimulation(saved);
   try {
     const run = closing.handler(
-      simulatedReleasePorts(simulation),
+      simulatedReleasePorts(simulation, closing.command),
       new SNSClient(simulation.overrides),
       `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
     );

@@ -312,7 +312,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         clients,
         store: records.store,
         // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
-        kubernetes: async () => new Kubernetes(apis),
+        kubernetes: () => async () => new Kubernetes(apis),
         evidence: {
           ...evidenceClients(options.evidenceBucket ? overrides : captureOverrides),
           bucket: options.evidenceBucket ?? LOCAL_EVIDENCE_BUCKET,

@@ -72,7 +72,8 @@ export type ResponderPorts = {
   clients: AwsClients;
   /** The evidence bucket and Run Command; the host capture's polling waits with `sleep`. */
   evidence: EvidenceClients & { bucket: string; sleep?: (ms: number) => Promise<void> };
-  kubernetes: (cluster: string) => Promise<Kubernetes>;
+  /** The Kubernetes API as each function reaches it: in Lambda, with its own role's access entry. */
+  kubernetes: (fn: WorkflowFunction) => (cluster: string) => Promise<Kubernetes>;
   sns: SNSClient;
   topicArn: string;
 };
@@ -86,14 +87,22 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
   const bucket = { s3: evidence.s3, bucket: evidence.bucket };
   const byFunction: Record<WorkflowFunction, TaskHandler> = {
     claim: claimHandler(settings, store),
-    identify: identifyHandler(settings, ports.location, clients, store, kubernetes, bucket),
-    'isolate-pods': isolatePodsHandler(kubernetes, settings, store),
-    'cordon-nodes': cordonNodesHandler(kubernetes, store),
+    identify: identifyHandler(settings, ports.location, clients, store, kubernetes('identify'), bucket),
+    'isolate-pods': isolatePodsHandler(kubernetes('isolate-pods'), settings, store),
+    'cordon-nodes': cordonNodesHandler(kubernetes('cordon-nodes'), store),
     'isolate-host': isolateHostHandler(clients, settings, store),
-    'protect-instances': protectInstancesHandler({ ...clients, kubernetes }, store),
+    'protect-instances': protectInstancesHandler(
+      { ...clients, kubernetes: kubernetes('protect-instances') },
+      store,
+    ),
     'revoke-iam': revokeIamHandler(clients, settings, store),
     'snapshot-volumes': snapshotVolumesHandler(clients, store),
-    'collect-pod-evidence': collectPodEvidenceHandler(kubernetes, bucket, settings.evidence, store),
+    'collect-pod-evidence': collectPodEvidenceHandler(
+      kubernetes('collect-pod-evidence'),
+      bucket,
+      settings.evidence,
+      store,
+    ),
     'collect-host-evidence': collectHostEvidenceHandler(
       evidence,
       evidence.bucket,

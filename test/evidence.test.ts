@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
-import { isEksToken } from '../bin/simulation/eks-token.js';
+import { isEksToken, shippedAccessEntries } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { awsClients } from '../lambdas/clients/aws.js';
 import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
@@ -33,6 +33,7 @@ let account: ReturnType<typeof mockAccount>;
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
+  server.authorizeWith(shippedAccessEntries());
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });

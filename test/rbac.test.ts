@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RBAC_MANIFEST_PATH, rbacManifest } from '../bin/rbac.js';
+import { functionAccessKey, shippedAccessEntries } from '../bin/simulation/eks-token.js';
 import { KubeApiServer, TEST_CA_PEM } from '../bin/simulation/kube-api-server.js';
-import { rbacAuthorizer } from '../bin/simulation/kube-rbac.js';
+import { rbacAuthorizer, requestAttributes } from '../bin/simulation/kube-rbac.js';
 import { isolatePods } from '../lambdas/actions/isolate-pods.js';
 import { awsClients } from '../lambdas/clients/aws.js';
+import { eksToken } from '../lambdas/clients/eks-token.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { NEEDS } from '../lambdas/permissions.js';
@@ -264,5 +266,32 @@ describe('RBAC applied to the API server', () => {
     });
     // Every request the two functions made was authorized.
     expect(server.requests.filter((r) => r.status === 403).length).toBe(4);
+  });
+});
+
+describe('access entries in the simulation', () => {
+  const authorize = shippedAccessEntries();
+  const tokenOf = (accessKeyId: string) =>
+    eksToken({
+      clusterName: 'prod-eks',
+      region: 'us-east-1',
+      credentials: { accessKeyId, secretAccessKey: 'simulation' },
+    });
+  const deletePod = requestAttributes(
+    'DELETE',
+    new URL('https://127.0.0.1/api/v1/namespaces/shop/pods/web-1'),
+  );
+
+  it("authorize each function as its own access entry's group, and nobody else", async () => {
+    expect(authorize(await tokenOf(functionAccessKey('recover')), deletePod)).toBe(true);
+    expect(authorize(await tokenOf(functionAccessKey('release')), deletePod)).toBe(false);
+    expect(authorize(await tokenOf(functionAccessKey('notify')), deletePod)).toBe(false);
+    expect(authorize(await tokenOf('AKIAIOSFODNN7EXAMPLE'), deletePod)).toBe(false);
+    const listPolicies = requestAttributes(
+      'GET',
+      new URL('https://127.0.0.1/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies?limit=500'),
+    );
+    expect(authorize(await tokenOf(functionAccessKey('isolate-pods')), listPolicies)).toBe(true);
+    expect(authorize(await tokenOf(functionAccessKey('cordon-nodes')), listPolicies)).toBe(false);
   });
 });

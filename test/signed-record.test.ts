@@ -200,7 +200,7 @@ describe('a record entry changed in the table', () => {
 
     const report = await recoverIncident(
       { findingId, dryRun: false, requestedBy: 'test' },
-      simulatedReleasePorts(sim),
+      simulatedReleasePorts(sim, 'recover'),
     );
 
     expect(report.steps.filter((s) => s.status === 'refused')).toEqual([
@@ -224,7 +224,10 @@ describe('a record entry changed in the table', () => {
     const [snapshotKey] = (await entries(sim)).find(([, e]) => e.action === 'snapshot-volumes') ?? [];
     await table(sim).set(snapshotKey ?? '', '.#after', { snapshotId: 'snap-0forged00000000' });
     await expect(
-      recoverIncident({ findingId, dryRun: false, requestedBy: 'test' }, simulatedReleasePorts(sim)),
+      recoverIncident(
+        { findingId, dryRun: false, requestedBy: 'test' },
+        simulatedReleasePorts(sim, 'recover'),
+      ),
     ).rejects.toThrow(/the evidence is not complete: volume .*: record entry failed verification/);
     expect(sim.kube.list('pods').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL]).length).toBeGreaterThan(
       0,

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
-import { isEksToken } from '../bin/simulation/eks-token.js';
+import { isEksToken, shippedAccessEntries } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import {
@@ -32,6 +32,7 @@ let account: ReturnType<typeof mockAccount>;
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
+  server.authorizeWith(shippedAccessEntries());
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });

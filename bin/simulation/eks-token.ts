@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { EKS_TOKEN_PREFIX } from '../../lambdas/clients/eks-token.js';
+import { type FunctionName, NEEDS } from '../../lambdas/permissions.js';
+import { RBAC_MANIFEST_PATH } from '../rbac.js';
+import { type RequestAttributes, rbacAuthorizer } from './kube-rbac.js';
 
 /** What EKS checks of a bearer token, short of calling STS: a presigned GetCallerIdentity naming a cluster. */
 export function isEksToken(token: string): boolean {
@@ -13,3 +17,38 @@ export function isEksToken(token: string): boolean {
     /^[0-9a-f]{64}$/.test(url.searchParams.get('X-Amz-Signature') ?? '')
   );
 }
+
+/** The access key of a function's role in the simulation: the identity its EKS tokens are signed with. */
+export const functionAccessKey = (name: FunctionName): string =>
+  `AKIA${name.replace(/-/g, '').toUpperCase()}`;
+
+const FUNCTION_OF_KEY = new Map(
+  (Object.keys(NEEDS) as FunctionName[]).map((name) => [functionAccessKey(name), name]),
+);
+
+/** The access key that signed an EKS token (its credential scope), or null. */
+function accessKeyOf(token: string): string | null {
+  if (!token.startsWith(EKS_TOKEN_PREFIX)) return null;
+  const url = new URL(Buffer.from(token.slice(EKS_TOKEN_PREFIX.length), 'base64url').toString('utf8'));
+  return (url.searchParams.get('X-Amz-Credential') ?? '').split('/')[0] ?? null;
+}
+
+/**
+ * What EKS does once a token is authenticated, then RBAC: the caller's role is mapped to the Kubernetes
+ * group of its access entry (one per function, as the stack creates them) and the request is checked
+ * against the ClusterRoles of `manifest` (k8s/rbac.yaml) bound to that group. An identity with no entry
+ * has no group, and is allowed nothing.
+ */
+export function accessEntryAuthorizer(
+  manifest: string,
+): (token: string, request: RequestAttributes) => boolean {
+  const allows = rbacAuthorizer(manifest);
+  return (token, request) => {
+    const name = FUNCTION_OF_KEY.get(accessKeyOf(token) ?? '');
+    const group = name ? NEEDS[name].kubernetesGroup : undefined;
+    return group !== undefined && allows([group], request);
+  };
+}
+
+/** The access entries and the RBAC this repository ships (k8s/rbac.yaml), as a cluster would apply them. */
+export const shippedAccessEntries = () => accessEntryAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));

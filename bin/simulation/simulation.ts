@@ -8,11 +8,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
+import { clientConfig } from '../../lambdas/clients/config.js';
 import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
+import { namedCalls } from '../../lambdas/clients/named-calls.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
@@ -20,13 +23,14 @@ import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
+import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
 import { ACCOUNT, type SimulatedAccount, simulatedAccount } from './account.js';
 import { newMacKey } from './account-kms.js';
 import { AwsApiServer } from './aws-api-server.js';
-import { isEksToken } from './eks-token.js';
+import { functionAccessKey, isEksToken, shippedAccessEntries } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer, type KubeObject } from './kube-api-server.js';
 import { type World, type WorldScale, withClusterObjects, worldFor } from './world.js';
@@ -53,6 +57,8 @@ export async function startSimulation(
   records: readonly IncidentRecord[] = [],
 ): Promise<Simulation> {
   const kube = new KubeApiServer(isEksToken);
+  // Each function reaches the cluster as its own role, authorized as k8s/rbac.yaml says.
+  kube.authorizeWith(shippedAccessEntries());
   await kube.start();
   for (const { resource, object } of world.objects) kube.add(resource, object);
   const macKey = world.account.macKey ?? newMacKey(ACCOUNT, region);
@@ -85,6 +91,19 @@ export async function startSimulation(
   };
 }
 
+/** The Kubernetes API of the simulation's cluster as a function reaches it: signed with its own role. */
+export const kubernetesAs = (simulation: Simulation, fn: FunctionName) =>
+  eksKubernetes(
+    namedCalls(
+      new EKSClient(
+        clientConfig({
+          ...simulation.overrides,
+          credentials: { accessKeyId: functionAccessKey(fn), secretAccessKey: 'simulation' },
+        }),
+      ),
+    ),
+  );
+
 /** The responder's task handlers over a simulation's endpoints. */
 export function simulatedHandlers(
   simulation: Simulation,
@@ -98,7 +117,7 @@ export function simulatedHandlers(
     location,
     clients,
     store,
-    kubernetes: eksKubernetes(clients.eks),
+    kubernetes: (fn) => kubernetesAs(simulation, fn),
     evidence: {
       ...evidenceClients(simulation.overrides),
       bucket: SIMULATED_EVIDENCE_BUCKET,
@@ -169,13 +188,16 @@ export type SavedSimulation = {
   incidents: IncidentRecord[];
 };
 
-/** What release needs, over a simulation's endpoints. */
-export function simulatedReleasePorts(simulation: Simulation): ReleasePorts {
+/** What release (or recover, which needs less) needs, over a simulation's endpoints, as that function. */
+export function simulatedReleasePorts(
+  simulation: Simulation,
+  fn: 'release' | 'recover' = 'release',
+): ReleasePorts {
   const clients = awsClients(simulation.overrides);
   return {
     ...clients,
     store: simulation.store(),
-    kubernetes: eksKubernetes(clients.eks),
+    kubernetes: kubernetesAs(simulation, fn),
     ssm: evidenceClients(simulation.overrides).ssm,
     sleep: async () => {},
   };

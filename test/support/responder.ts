@@ -1,6 +1,8 @@
 /** The real handlers of every task state of the synthesized state machine, over the mocked clients. */
+import { EKSClient } from '@aws-sdk/client-eks';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type TaskHandler, taskHandlers } from '../../bin/runner.js';
+import { functionAccessKey } from '../../bin/simulation/eks-token.js';
 import { awsClients } from '../../lambdas/clients/aws.js';
 import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
 import type { RetryPolicy } from '../../lambdas/clients/retry.js';
@@ -25,7 +27,13 @@ export function responderHandlers(
     store,
     location: RESPONDER,
     clients,
-    kubernetes: eksKubernetes(clients.eks, FAST_RETRY),
+    // Each function signs its EKS tokens as its own role, so an API server that authorizes by access entry
+    // (accessEntryAuthorizer) sees which function calls.
+    kubernetes: (fn) =>
+      eksKubernetes(
+        new EKSClient({ credentials: { accessKeyId: functionAccessKey(fn), secretAccessKey: 'test' } }),
+        FAST_RETRY,
+      ),
     evidence: { ...evidenceClients(), bucket: EVIDENCE_BUCKET, sleep: async () => {} },
     sns: new SNSClient({}),
     topicArn: TOPIC,
