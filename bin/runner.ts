@@ -89,7 +89,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
     claim: claimHandler(settings, store),
     identify: identifyHandler(settings, ports.location, clients, store, kubernetes('identify'), bucket),
     'isolate-pods': isolatePodsHandler(kubernetes('isolate-pods'), settings, store),
-    'cordon-nodes': cordonNodesHandler(kubernetes('cordon-nodes'), store),
+    'cordon-nodes': cordonNodesHandler(kubernetes('cordon-nodes'), settings, store),
     'isolate-host': isolateHostHandler(clients, settings, store),
     'protect-instances': protectInstancesHandler(
       { ...clients, kubernetes: kubernetes('protect-instances') },

@@ -1,12 +1,13 @@
 /**
  * Nothing fails silently: an alarm on failed executions (including the ones that could not notify, such
- * as a state over Step Functions' size limit) and one on events that could not start an execution at all,
- * both to the notification topic.
+ * as a state over Step Functions' size limit), one on events that could not start an execution at all,
+ * and one on actions the budget across findings held back, all to the notification topic.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -16,7 +17,13 @@ export class Alarms extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { stateMachine: sfn.StateMachine; deadLetterQueue: sqs.Queue; notifications: Notifications },
+    props: {
+      stateMachine: sfn.StateMachine;
+      deadLetterQueue: sqs.Queue;
+      notifications: Notifications;
+      /** The log groups of the functions that spend the budget (they log `budget exhausted`). */
+      budgetLogGroups: logs.ILogGroup[];
+    },
   ) {
     super(scope, id);
     const { topic, key } = props.notifications;
@@ -57,6 +64,30 @@ export class Alarms extends Construct {
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(notify);
+
+    const budget = { metricNamespace: 'guardduty-responder', metricName: 'BudgetExhausted' };
+    props.budgetLogGroups.forEach((logGroup, index) => {
+      new logs.MetricFilter(this, `BudgetExhausted${index}`, {
+        logGroup,
+        ...budget,
+        filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'budget exhausted'),
+        metricValue: '1',
+      });
+    });
+    new cloudwatch.Alarm(this, 'BudgetExhausted', {
+      alarmDescription:
+        'The budget across findings held an action back (nodes cordoned, hosts isolated or roles revoked in the last hour): a person decides whether to act by hand.',
+      metric: new cloudwatch.Metric({
+        namespace: budget.metricNamespace,
+        metricName: budget.metricName,
+        period: Duration.minutes(5),
+        statistic: 'Sum',
       }),
       threshold: 1,
       evaluationPeriods: 1,

@@ -171,6 +171,9 @@ export class ResponderStack extends Stack {
       stateMachine: workflow.stateMachine,
       deadLetterQueue: intake.deadLetterQueue,
       notifications,
+      budgetLogGroups: (['cordon-nodes', 'isolate-host', 'revoke-iam'] as const).map(
+        (name) => responders[name].logGroup,
+      ),
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });

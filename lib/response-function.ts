@@ -31,12 +31,14 @@ const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export class ResponseFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: ResponseFunctionProps) {
     super(scope, id);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
     });
+    this.logGroup = logGroup;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `guardduty-responder ${props.name} function`,

@@ -27,6 +27,7 @@ describe('parseConfig', () => {
       dryRun: false,
       protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
       limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
+      budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
       evidence: {
         retentionDays: null,
         pauseContainers: false,

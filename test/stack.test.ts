@@ -499,6 +499,27 @@ describe('alarms', () => {
     });
   });
 
+  it('alarm when the budget across findings held an action back, counted from the spending functions’ logs', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
+    expect(filters.map((f) => f.Properties.FilterPattern)).toEqual(
+      Array(3).fill('{ $.message = "budget exhausted" }'),
+    );
+    expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref).sort()).toEqual(
+      ['Cordons a node', 'Puts an instance behind', 'Detaches the policies']
+        .map((description) => {
+          const fn = template.toJSON().Resources[functionId(description)];
+          return (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+        })
+        .sort(),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BudgetExhausted',
+      Namespace: 'guardduty-responder',
+      Threshold: 1,
+      AlarmActions: [{ Ref: only(template, 'AWS::SNS::Topic').id }],
+    });
+  });
+
   it('let CloudWatch, from this account only, publish to the encrypted topic', () => {
     const fromThisAccount = { StringEquals: { 'aws:SourceAccount': '111122223333' } };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {

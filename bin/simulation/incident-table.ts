@@ -12,6 +12,7 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
+import { isBudgetItem } from '../../lambdas/incident/budget.js';
 import {
   type IncidentRecord,
   STATE_INDEX,
@@ -37,9 +38,12 @@ export class LocalIncidentTable {
     readonly macKey: SimulatedMacKey,
   ) {}
 
-  /** A fresh table, optionally holding the records of an earlier run and the key they were signed with. */
+  /**
+   * A fresh table, optionally holding the items of an earlier run (records and budget spending) and the
+   * key they were signed with.
+   */
   static async start(
-    records: readonly IncidentRecord[] = [],
+    records: readonly Record<string, unknown>[] = [],
     macKey: SimulatedMacKey = newMacKey(ACCOUNT),
   ): Promise<LocalIncidentTable> {
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -91,16 +95,22 @@ export class LocalIncidentTable {
     return new IncidentStore(client, INCIDENT_TABLE, key);
   }
 
-  async records(): Promise<IncidentRecord[]> {
+  /** Every item of the table: incident records and the budget's spending (budget.ts). */
+  async items(): Promise<Record<string, unknown>[]> {
     const db = DynamoDBDocumentClient.from(this.client);
-    const records: IncidentRecord[] = [];
+    const items: Record<string, unknown>[] = [];
     let ExclusiveStartKey: ScanCommandOutput['LastEvaluatedKey'];
     do {
       const page = await db.send(new ScanCommand({ TableName: INCIDENT_TABLE, ExclusiveStartKey }));
-      records.push(...((page.Items ?? []) as IncidentRecord[]));
+      items.push(...(page.Items ?? []));
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
-    return records;
+    return items;
+  }
+
+  /** The incident records, without the budget's items. */
+  async records(): Promise<IncidentRecord[]> {
+    return (await this.items()).filter((item) => !isBudgetItem(item)) as IncidentRecord[];
   }
 
   stop(): Promise<void> {

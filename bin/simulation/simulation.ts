@@ -20,6 +20,7 @@ import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
+import { isBudgetItem } from '../../lambdas/incident/budget.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
@@ -54,7 +55,8 @@ export type Simulation = {
 export async function startSimulation(
   world: World,
   region: string,
-  records: readonly IncidentRecord[] = [],
+  /** The incident table's items of an earlier run: records and budget spending. */
+  items: readonly Record<string, unknown>[] = [],
 ): Promise<Simulation> {
   const kube = new KubeApiServer(isEksToken);
   // Each function reaches the cluster as its own role, authorized as k8s/rbac.yaml says.
@@ -67,7 +69,7 @@ export async function startSimulation(
     macKey,
     clusters: world.cluster ? { [world.cluster]: kube.url } : {},
   });
-  const table = await LocalIncidentTable.start(records, macKey);
+  const table = await LocalIncidentTable.start(items, macKey);
   const aws = new AwsApiServer(account, table.url);
   await aws.start();
   const overrides: ClientOverrides = {
@@ -186,6 +188,8 @@ export type SavedSimulation = {
   location: ResponderLocation;
   world: World;
   incidents: IncidentRecord[];
+  /** What the budget across findings spent (lambdas/incident/budget.ts), kept for the next run. */
+  budget?: Record<string, unknown>[];
 };
 
 /** What release (or recover, which needs less) needs, over a simulation's endpoints, as that function. */
@@ -213,6 +217,7 @@ export async function saveable(
     location,
     world: { cluster: simulation.cluster, objects: simulation.kube.all(), account },
     incidents: await simulation.table.records(),
+    budget: (await simulation.table.items()).filter(isBudgetItem),
   };
 }
 
@@ -238,4 +243,4 @@ export function loadSimulation(path = SAVED_SIMULATION): SavedSimulation | null 
 
 /** Starts a saved simulation again. */
 export const resumeSimulation = (saved: SavedSimulation): Promise<Simulation> =>
-  startSimulation(saved.world, saved.location.region, saved.incidents);
+  startSimulation(saved.world, saved.location.region, [...saved.incidents, ...(saved.budget ?? [])]);

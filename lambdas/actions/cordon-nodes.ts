@@ -36,6 +36,16 @@ export async function cordonNode(
     const kube = await kubernetes(cluster.name);
     const node = await kube.readNode(name);
     if (!node) return item(target, 'skipped', 'the node no longer exists');
+    if (node.spec?.unschedulable !== true) {
+      const { accountId, region } = input.plan.finding;
+      const held = await journal.spend(
+        'cordon-nodes',
+        'nodes',
+        `cluster ${accountId}/${region}/${cluster.name}`,
+        target,
+      );
+      if (held) return item(target, 'skipped', `held back: ${held}`);
+    }
     const before = await journal.intend('cordon-nodes', cluster.name, target, {
       node: name,
       unschedulable: node.spec?.unschedulable === true,

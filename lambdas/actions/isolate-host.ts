@@ -464,6 +464,13 @@ export async function isolateHost(
     return skipped(`a node of cluster ${instance.cluster}: isolateClusterNodes is off`);
   const findingId = input.plan.finding.id;
 
+  const budget = await settle(() =>
+    journal.spend('isolate-host', 'hosts', `account ${input.plan.finding.accountId}`, target),
+  );
+  if (!budget.ok)
+    return { action: 'isolate-host', skipped: null, items: [item(target, 'failed', budget.error)] };
+  if (budget.value) return skipped(`held back: ${budget.value}`);
+
   const read = await settle(async () => {
     const current = await readHost(instance, ports);
     return { current, before: await journal.intend('isolate-host', null, target, current) };

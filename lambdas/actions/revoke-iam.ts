@@ -77,7 +77,16 @@ async function alreadyGoneIsDone(call: Promise<unknown>): Promise<void> {
   }
 }
 
-async function stripRole(iam: IAMClient, role: IdentifiedRole, journal: Journal): Promise<ActionItem> {
+/** Revocations count against the account's budget of roles (budget.ts); null: go on. */
+const spendOnRole = (journal: Journal, account: string, target: string) =>
+  journal.spend('revoke-iam', 'roles', `account ${account}`, target);
+
+async function stripRole(
+  iam: IAMClient,
+  role: IdentifiedRole,
+  account: string,
+  journal: Journal,
+): Promise<ActionItem> {
   const target = `role ${role.name}`;
   let current: RoleRecord;
   try {
@@ -86,6 +95,8 @@ async function stripRole(iam: IAMClient, role: IdentifiedRole, journal: Journal)
     if (error instanceof NoSuchEntityException) return item(target, 'skipped', 'the role no longer exists');
     throw error;
   }
+  const held = await spendOnRole(journal, account, target);
+  if (held) return item(target, 'skipped', `held back: ${held}`);
   // The record is complete before the first change, so whatever happens next can be undone; after a crash
   // the retry keeps the first record and removes what is still there.
   const record = await journal.intend('revoke-iam', null, target, current);
@@ -127,10 +138,15 @@ async function disassociateProfile(
   ec2: EC2Client,
   instance: IdentifiedInstance,
   role: IdentifiedRole,
+  account: string,
   journal: Journal,
 ): Promise<ActionItem> {
   const target = `instance profile of ${instance.instanceId}`;
   const association = await currentAssociation(ec2, instance.instanceId);
+  if (association?.AssociationId) {
+    const held = await spendOnRole(journal, account, target);
+    if (held) return item(target, 'skipped', `held back: ${held}`);
+  }
   const before = await journal.intend('revoke-iam', null, target, {
     instanceId: instance.instanceId,
     instanceProfileArn: association?.IamInstanceProfile?.Arn ?? null,
@@ -211,7 +227,9 @@ export async function revokeIam(
           ? 'users that could not be determined'
           : role.usedOutsideIncident.join(', ');
       for (const instance of compromisedHosts) {
-        const done = await settle(() => disassociateProfile(ports.ec2, instance, role, journal));
+        const done = await settle(() =>
+          disassociateProfile(ports.ec2, instance, role, input.plan.finding.accountId, journal),
+        );
         items.push(
           done.ok ? done.value : item(`instance profile of ${instance.instanceId}`, 'failed', done.error),
         );
@@ -230,7 +248,7 @@ export async function revokeIam(
       }
       continue;
     }
-    const done = await settle(() => stripRole(ports.iam, role, journal));
+    const done = await settle(() => stripRole(ports.iam, role, input.plan.finding.accountId, journal));
     items.push(done.ok ? done.value : item(target, 'failed', done.error));
   }
   return { action: 'revoke-iam', skipped: null, items };

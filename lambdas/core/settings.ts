@@ -3,6 +3,7 @@
  * receive it as the RESPONDER_SETTINGS environment variable. One schema, so the two cannot drift.
  */
 import { z } from 'zod';
+import { BudgetSchema, DEFAULT_BUDGET } from '../incident/budget.js';
 import { ACTIONS } from './actions.js';
 import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
 import { parseLabelSelector } from './selectors.js';
@@ -115,6 +116,8 @@ export const ResponderSettingsSchema = z.strictObject({
   dryRun: z.boolean().default(false),
   protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
   limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
+  /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
+  budget: BudgetSchema.default(DEFAULT_BUDGET),
   evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
 });
 

@@ -138,12 +138,17 @@ export type IncidentRecord = {
   entries: Record<string, RecordEntry>;
   /** The chain of custody: every evidence object written for the finding. */
   evidence?: EvidenceObject[];
+  /** Targets an action left alone because the budget across findings was spent (budget.ts). */
+  holds?: Hold[];
   sightings: Sighting[];
   releases: ReleaseRecord[];
   /** The recovery under way (its steps settle one by one), and every recovery and dry run so far. */
   recovery?: RecoveryRecord;
   recoveries?: RecoveryRecord[];
 };
+
+/** A target an action held back, and why. */
+export type Hold = { action: ContainStep; target: string; reason: string; at: string };
 
 /** One evidence object as written: where, which version, how large, and its SHA-256 (hex). */
 export type EvidenceObject = {

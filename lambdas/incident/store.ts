@@ -17,10 +17,22 @@ import { namedCalls } from '../clients/named-calls.js';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ContainStep } from '../core/actions.js';
 import { requireEnv } from '../shared/env.js';
+import { logger } from '../shared/logger.js';
+import {
+  type BudgetDecision,
+  type BudgetKind,
+  type BudgetSettings,
+  budgetKey,
+  DEFAULT_BUDGET,
+  decide,
+  limitOf,
+  type Spend,
+} from './budget.js';
 import {
   type EvidenceObject,
   entryKey,
   type HandedOver,
+  type Hold,
   type IncidentRecord,
   type IncidentState,
   type PreviousAttempt,
@@ -53,6 +65,9 @@ const isConditionFailure = (error: unknown) => error instanceof ConditionalCheck
 
 /** What the record keeps is JSON: API model class instances become plain maps, undefined fields go. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** How often a budget write is tried against concurrent writers before the action fails (and is retried). */
+const BUDGET_ATTEMPTS = 50;
 
 export class IncidentStore {
   private readonly db: DynamoDBDocumentClient;
@@ -273,6 +288,60 @@ export class IncidentStore {
     return recorded;
   }
 
+  /**
+   * Spends the budget of a scope on a target, unless the hour's spending is at the limit. Read, decide,
+   * then write on condition that nobody wrote in between (the item's version), again until it holds: so
+   * concurrent findings count exactly.
+   */
+  async spend(request: {
+    kind: BudgetKind;
+    scope: string;
+    target: string;
+    findingId: string;
+    limit: number;
+  }): Promise<BudgetDecision> {
+    const key = budgetKey(request.kind, request.scope);
+    for (let attempt = 0; attempt < BUDGET_ATTEMPTS; attempt++) {
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: { findingId: key }, ConsistentRead: true }),
+      );
+      const version = typeof Item?.version === 'number' ? Item.version : 0;
+      const decision = decide((Item?.spent as Spend[] | undefined) ?? [], { ...request, now: new Date() });
+      if (!decision.granted || !decision.changed) return decision;
+      const written = await this.updateIf({
+        TableName: this.tableName,
+        Key: { findingId: key },
+        UpdateExpression: 'SET #spent = :spent, #version = :next',
+        ConditionExpression: version === 0 ? 'attribute_not_exists(findingId)' : '#version = :version',
+        ExpressionAttributeNames: { '#spent': 'spent', '#version': 'version' },
+        ExpressionAttributeValues: {
+          ':spent': decision.spent,
+          ':next': version + 1,
+          ...(version === 0 ? {} : { ':version': version }),
+        },
+      });
+      if (written) return decision;
+      // Another finding spent at the same moment: read again, after a short random pause.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * Math.min(attempt + 1, 10)));
+    }
+    throw new Error(
+      `the budget ${key} could not be updated after ${BUDGET_ATTEMPTS} attempts: too many findings at once`,
+    );
+  }
+
+  /** An action held back for the record (the budget was spent), with why. */
+  async recordHold(findingId: string, hold: Hold): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: 'SET holds = list_append(if_not_exists(holds, :none), :hold), updatedAt = :now',
+        ConditionExpression: 'attribute_exists(findingId)',
+        ExpressionAttributeValues: { ':none': [], ':hold': [hold], ':now': hold.at },
+      }),
+    );
+  }
+
   /** Appends evidence objects to the record's chain of custody. */
   async recordEvidence(findingId: string, objects: readonly EvidenceObject[], at: string): Promise<void> {
     if (objects.length === 0) return;
@@ -474,16 +543,30 @@ export type Journal = {
     target: string,
     outcome: { status: ItemStatus; after?: Record<string, unknown> | null; detail: string },
   ): Promise<void>;
+  /**
+   * Spends the budget across findings (budget.ts) on a target before the action changes it: null when
+   * the action may go on, otherwise why it is held back (also written to the record and logged as
+   * `budget exhausted`, which the stack's alarm counts).
+   */
+  spend(action: ContainStep, kind: BudgetKind, scope: string, target: string): Promise<string | null>;
 };
 
 /** What the state machine passes every action besides its own input: the execution, for the record. */
 export type Recorded = { executionArn: string };
 
 /** The journal of one action invocation: its finding's record, written as this execution. */
-export const journalOf = (store: IncidentStore, input: Recorded & { plan: { finding: { id: string } } }) =>
-  incidentJournal(store, input.plan.finding.id, input.executionArn);
+export const journalOf = (
+  store: IncidentStore,
+  input: Recorded & { plan: { finding: { id: string } } },
+  budget: BudgetSettings = DEFAULT_BUDGET,
+) => incidentJournal(store, input.plan.finding.id, input.executionArn, budget);
 
-export function incidentJournal(store: IncidentStore, findingId: string, executionArn: string): Journal {
+export function incidentJournal(
+  store: IncidentStore,
+  findingId: string,
+  executionArn: string,
+  budget: BudgetSettings = DEFAULT_BUDGET,
+): Journal {
   const now = () => new Date().toISOString();
   /** The entries as intend recorded them: settle signs each again with its outcome. */
   const recordedEntries = new Map<string, RecordEntry>();
@@ -514,6 +597,13 @@ export function incidentJournal(store: IncidentStore, findingId: string, executi
         detail: outcome.detail,
         at: now(),
       });
+    },
+    async spend(action, kind, scope, target) {
+      const decision = await store.spend({ kind, scope, target, findingId, limit: limitOf(budget, kind) });
+      if (decision.granted) return null;
+      logger.warn('budget exhausted', { kind, scope, target, findingId, reason: decision.reason });
+      await store.recordHold(findingId, { action, target, reason: decision.reason, at: now() });
+      return decision.reason;
     },
   };
 }
