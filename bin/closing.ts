@@ -10,10 +10,10 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
-import { awsClients } from '../lambdas/clients/aws.js';
 import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
-import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { reach } from '../lambdas/clients/reach.js';
+import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/core/settings.js';
 import type { PersonRequest } from '../lambdas/incident/record.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
@@ -214,14 +214,19 @@ async function local<Report extends ClosingReport>(
   // One client for every step: once the API server has spent the retry budget, later steps fail at once.
   const kube = new Kubernetes(apis);
   const ports: ReleasePorts = {
-    ...awsClients(overrides),
     store: new IncidentStore(
       new DynamoDBClient(clientConfig(overrides)),
       options.table ?? '',
       kmsRecordKey(new KMSClient(clientConfig(overrides)), options.recordKey ?? ''),
     ),
-    kubernetes: async () => kube,
-    ssm: evidenceClients(overrides).ssm,
+    // The credentials of the usual chain, in the incident's region; no member account is assumed.
+    reach: reach({
+      home: { accountId: 'local', region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' },
+      settings: { members: [], memberRoleName: DEFAULT_MEMBER_ROLE_NAME, externalId: null },
+      sessionName: closing.command,
+      overrides,
+      kubernetes: async () => kube,
+    }),
   };
   const report = await refusing(closing, () =>
     closing.run(

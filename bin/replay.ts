@@ -28,6 +28,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { reach } from '../lambdas/clients/reach.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
@@ -309,12 +310,18 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
       taskHandlers({
         settings: settingsOf(config),
         location,
-        clients,
+        reach: (fn) =>
+          reach({
+            home: location,
+            settings: settingsOf(config),
+            sessionName: fn,
+            overrides,
+            // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
+            kubernetes: async () => new Kubernetes(apis),
+          }),
         store: records.store,
-        // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
-        kubernetes: () => async () => new Kubernetes(apis),
         evidence: {
-          ...evidenceClients(options.evidenceBucket ? overrides : captureOverrides),
+          s3: evidenceClients(options.evidenceBucket ? overrides : captureOverrides).s3,
           bucket: options.evidenceBucket ?? LOCAL_EVIDENCE_BUCKET,
         },
         sns,

@@ -4,14 +4,13 @@
  * to the real handler built over the given clients. Used by the replay, the benchmark and the tests.
  */
 import { randomUUID } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import type { AwsClients } from '../lambdas/clients/aws.js';
-import type { Kubernetes } from '../lambdas/clients/kubernetes.js';
+import type { Reach } from '../lambdas/clients/reach.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
-import type { EvidenceClients } from '../lambdas/evidence/clients.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { collectHostEvidenceHandler } from '../lambdas/handlers/collect-host-evidence.js';
 import { collectPodEvidenceHandler } from '../lambdas/handlers/collect-pod-evidence.js';
@@ -69,11 +68,13 @@ export type ResponderPorts = {
   settings: ResponderSettings;
   store: IncidentStore;
   location: ResponderLocation;
-  clients: AwsClients;
-  /** The evidence bucket and Run Command; the host capture's polling waits with `sleep`. */
-  evidence: EvidenceClients & { bucket: string; sleep?: (ms: number) => Promise<void> };
-  /** The Kubernetes API as each function reaches it: in Lambda, with its own role's access entry. */
-  kubernetes: (fn: WorkflowFunction) => (cluster: string) => Promise<Kubernetes>;
+  /**
+   * How each function reaches a finding's account and region (lambdas/clients/reach.ts): in Lambda, as
+   * its own role, which Kubernetes maps to its access entry's group.
+   */
+  reach: (fn: WorkflowFunction) => Reach;
+  /** The evidence bucket; the host capture's polling waits with `sleep`. */
+  evidence: { s3: S3Client; bucket: string; sleep?: (ms: number) => Promise<void> };
   sns: SNSClient;
   topicArn: string;
 };
@@ -83,29 +84,26 @@ export type TaskHandler = (input: any) => Promise<unknown>;
 
 /** The real handler of every task state, over these clients. */
 export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler> {
-  const { settings, clients, kubernetes, store, evidence } = ports;
+  const { settings, reach, store, evidence } = ports;
   const bucket = { s3: evidence.s3, bucket: evidence.bucket };
   const byFunction: Record<WorkflowFunction, TaskHandler> = {
     claim: claimHandler(settings, store),
-    identify: identifyHandler(settings, ports.location, clients, store, kubernetes('identify'), bucket),
-    'isolate-pods': isolatePodsHandler(kubernetes('isolate-pods'), settings, store),
-    'cordon-nodes': cordonNodesHandler(kubernetes('cordon-nodes'), settings, store),
-    'isolate-host': isolateHostHandler(clients, settings, store),
-    'protect-instances': protectInstancesHandler(
-      { ...clients, kubernetes: kubernetes('protect-instances') },
-      store,
-    ),
-    'revoke-iam': revokeIamHandler(clients, settings, store),
-    'snapshot-volumes': snapshotVolumesHandler(clients, store),
+    identify: identifyHandler(settings, ports.location, reach('identify'), store, bucket),
+    'isolate-pods': isolatePodsHandler(reach('isolate-pods'), settings, store),
+    'cordon-nodes': cordonNodesHandler(reach('cordon-nodes'), settings, store),
+    'isolate-host': isolateHostHandler(reach('isolate-host'), settings, store),
+    'protect-instances': protectInstancesHandler(reach('protect-instances'), store),
+    'revoke-iam': revokeIamHandler(reach('revoke-iam'), settings, store),
+    'snapshot-volumes': snapshotVolumesHandler(reach('snapshot-volumes'), store),
     'collect-pod-evidence': collectPodEvidenceHandler(
-      kubernetes('collect-pod-evidence'),
+      reach('collect-pod-evidence'),
       bucket,
       settings.evidence,
       store,
     ),
     'collect-host-evidence': collectHostEvidenceHandler(
-      evidence,
-      evidence.bucket,
+      reach('collect-host-evidence'),
+      { ...bucket, home: ports.location },
       settings.evidence,
       store,
       evidence.sleep,

@@ -37,6 +37,13 @@ export const ResponderConfigSchema = ResponderSettingsSchema.extend({
       message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
     })
     .default(365),
+}).superRefine((config, context) => {
+  if (config.members.length > 0 && config.externalId === null)
+    context.addIssue({
+      code: 'custom',
+      path: ['externalId'],
+      message: 'externalId is required with members: the MemberAccess roles trust the responder only with it',
+    });
 });
 
 export type ResponderConfig = z.infer<typeof ResponderConfigSchema>;

@@ -11,6 +11,10 @@ describe('parseConfig', () => {
       stackName: 'GuardDutyResponder',
       severity: { atLeast: 4, below: 9 },
       clusters: [],
+      members: [],
+      memberRoleName: 'GuardDutyResponderMemberAccess',
+      externalId: null,
+      regions: [],
       enabledActions: [
         'isolate-pods',
         'cordon-nodes',
@@ -54,6 +58,15 @@ describe('parseConfig', () => {
     [{ notificationEmail: 'soc' }, 'guardduty-responder.notificationEmail: Invalid email address'],
     [{ logRetentionDays: 42 }, 'guardduty-responder.logRetentionDays: must be one of'],
     [{ severity: { min: 4 } }, 'guardduty-responder.severity: Unrecognized key: "min"'],
+    [
+      { members: [{ accountId: '444455556666' }] },
+      'guardduty-responder.externalId: externalId is required with members',
+    ],
+    [
+      { members: [{ accountId: '4444' }] },
+      'guardduty-responder.members.0.accountId: an AWS account id is 12 digits',
+    ],
+    [{ regions: ['Frankfurt'] }, 'guardduty-responder.regions.0: not an AWS region name'],
     [
       { playbook: [{ name: 'only-exec', match: ['Execution:*'], actions: [] }] },
       'the playbook needs a last rule matching "*"',

@@ -13,17 +13,14 @@ import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { isEksToken, shippedAccessEntries } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
-import { awsClients } from '../lambdas/clients/aws.js';
-import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
-import { evidenceClients } from '../lambdas/evidence/clients.js';
 import { hostEvidenceScript } from '../lambdas/evidence/hosts.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { type FakeAccount, mockAccount, nodeInstance } from './support/aws-account.js';
 import { addDeployment, addSampleNode } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { useIncidentTable } from './support/incidents.js';
-import { EVIDENCE_BUCKET, FAST_RETRY, responderHandlers } from './support/responder.js';
+import { EVIDENCE_BUCKET, reachAs, responderHandlers } from './support/responder.js';
 
 const definition = synthesizedDefinition(parseConfig({ clusters: ['prod-eks'] }), RESPONDER);
 const sns = mockClient(SNSClient);
@@ -213,16 +210,9 @@ describe('evidence', () => {
       before: { instanceId: INSTANCE, pods: [{ namespace: 'payments' }, { namespace: 'payments' }] },
     });
 
-    const clients = awsClients();
     const report = await releaseIncident(
       { findingId: record?.findingId ?? '', dryRun: false, requestedBy: 'test' },
-      {
-        ...clients,
-        store: incidents.store(),
-        kubernetes: eksKubernetes(clients.eks, FAST_RETRY),
-        ssm: evidenceClients().ssm,
-        sleep: async () => {},
-      },
+      { store: incidents.store(), reach: reachAs('release'), sleep: async () => {} },
     );
     const resumed = report.steps.find((step) => step.action === 'collect-host-evidence');
     expect(resumed).toMatchObject({ status: 'ok', target: `containers on ${INSTANCE}` });

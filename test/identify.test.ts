@@ -5,8 +5,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
-import { awsClients } from '../lambdas/clients/aws.js';
-import { eksKubernetes } from '../lambdas/clients/kubernetes.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
@@ -15,7 +13,7 @@ import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from '.
 import { addDeployment, addSampleNode, node, pod, serviceAccount } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { EXECUTION, useIncidentTable } from './support/incidents.js';
-import { FAST_RETRY } from './support/responder.js';
+import { reachAs } from './support/responder.js';
 
 const CLUSTER = 'prod-eks';
 let server: KubeApiServer;
@@ -47,8 +45,7 @@ async function identifyEvent(
   const settings = ResponderSettingsSchema.parse({ clusters });
   const store = incidents.store();
   await claimHandler(settings, store)({ event, executionArn: EXECUTION });
-  const clients = awsClients();
-  return identifyHandler(settings, RESPONDER, clients, store, eksKubernetes(clients.eks, FAST_RETRY))(event);
+  return identifyHandler(settings, RESPONDER, reachAs('identify', settings), store)(event);
 }
 
 /** The cluster as identification reports it once its API answered. */

@@ -10,13 +10,15 @@ import { functionAccessKey, shippedAccessEntries } from '../bin/simulation/eks-t
 import { KubeApiServer, TEST_CA_PEM } from '../bin/simulation/kube-api-server.js';
 import { rbacAuthorizer, requestAttributes } from '../bin/simulation/kube-rbac.js';
 import { isolatePods } from '../lambdas/actions/isolate-pods.js';
-import { awsClients } from '../lambdas/clients/aws.js';
 import { eksToken } from '../lambdas/clients/eks-token.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { reach } from '../lambdas/clients/reach.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
+import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { NEEDS } from '../lambdas/permissions.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { kubeconfigFor, pod } from './support/cluster.js';
+import { RESPONDER } from './support/events.js';
 import { identification, identifiedPod, planFor } from './support/incident.js';
 import { claimedJournal, useIncidentTable } from './support/incidents.js';
 
@@ -249,7 +251,15 @@ describe('RBAC applied to the API server', () => {
     const release = as('release-token');
     const report = await releaseIncident(
       { findingId: plan.finding.id, dryRun: false, requestedBy: 'test' },
-      { ...awsClients(), ssm: {} as never, store: incidents.store(), kubernetes: async () => release },
+      {
+        store: incidents.store(),
+        reach: reach({
+          home: RESPONDER,
+          settings: ResponderSettingsSchema.parse({}),
+          sessionName: 'release',
+          kubernetes: async () => release,
+        }),
+      },
     );
     expect(report.steps.map((step) => [step.target, step.status])).toEqual([
       ['pod shop/web-1', 'ok'],

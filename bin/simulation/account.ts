@@ -43,6 +43,7 @@ import {
   type PutRolePolicyCommandInput,
 } from '@aws-sdk/client-iam';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
+import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { type EvidenceState, evidenceOperations, type SsmAgent } from './account-evidence.js';
 import { macOperations, newMacKey, type SimulatedMacKey } from './account-kms.js';
 import {
@@ -77,6 +78,12 @@ export type SimulatedInstance = {
 export type SimulatedRole = { attached?: string[]; inline?: Record<string, string> };
 
 export type AccountDescription = {
+  /** The account's id (ACCOUNT by default): its ARNs, its caller identity. */
+  accountId?: string;
+  /** The region its regional resources are in; calls signed for another region find nothing. */
+  region?: string;
+  /** A member account's MemberAccess role, which the responder's account may assume. */
+  memberAccess?: SimulatedMemberAccess;
   instances?: SimulatedInstance[];
   /** instance profile name → role name */
   instanceProfiles?: Record<string, string>;
@@ -121,8 +128,16 @@ const progressed = (snapshot: SimulatedSnapshot): SimulatedSnapshot => {
   return snapshot;
 };
 
-export const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-export const profileArn = (name: string) => `arn:aws:iam::${ACCOUNT}:instance-profile/${name}`;
+export const roleArn = (name: string, accountId = ACCOUNT) => `arn:aws:iam::${accountId}:role/${name}`;
+export const profileArn = (name: string, accountId = ACCOUNT) =>
+  `arn:aws:iam::${accountId}:instance-profile/${name}`;
+
+/** The MemberAccess role of a member account: who may assume it, and with which external id. */
+export type SimulatedMemberAccess = { roleName: string; externalId: string; trustedAccount: string };
+
+/** Temporary credentials name their account: `ASIA` and the 12 digits, then a random part. */
+export const accountOfAccessKey = (accessKeyId: string): string | null =>
+  /^ASIA(\d{12})/.exec(accessKeyId)?.[1] ?? null;
 
 const ec2Error = (code: string, message: string) =>
   new EC2ServiceException({ name: code, $fault: 'client', message, $metadata: { httpStatusCode: 400 } });
@@ -137,6 +152,7 @@ export type Operation = (input: never) => unknown;
 /** A simulated account: its state, open to inspection, and its operations by API name. */
 export function simulatedAccount(description: AccountDescription) {
   const account = description;
+  const accountId = account.accountId ?? ACCOUNT;
   const instances = structuredClone(account.instances ?? []);
   const roles: Record<string, { attached: string[]; inline: Record<string, string> }> = Object.fromEntries(
     Object.entries(account.roles ?? {}).map(([name, role]) => [
@@ -151,14 +167,14 @@ export function simulatedAccount(description: AccountDescription) {
         .map((i, index) => ({
           AssociationId: `iip-assoc-${index}`,
           InstanceId: i.instanceId,
-          IamInstanceProfile: { Arn: profileArn(i.instanceProfile ?? '') },
+          IamInstanceProfile: { Arn: profileArn(i.instanceProfile ?? '', accountId) },
           State: 'associated',
         })),
   );
   const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
   const network = networkState(instances, account);
   const evidence: EvidenceState = structuredClone(account.evidence ?? { objects: [], commands: [] });
-  const macKey = account.macKey ?? newMacKey(ACCOUNT);
+  const macKey = account.macKey ?? newMacKey(accountId);
   /** The profile an instance runs with is its association's, as EC2 reports it. */
   const profileOf = (instanceId: string) =>
     associations.find((a) => a.InstanceId === instanceId)?.IamInstanceProfile.Arn;
@@ -174,6 +190,8 @@ export function simulatedAccount(description: AccountDescription) {
   };
 
   const podIdentity = (account.podIdentity ?? []).map((a, index) => ({ ...a, associationId: `a-${index}` }));
+  /** Every AssumeRole this account answered, for tests. */
+  const assumed: { roleArn: string; sessionName: string; by: string | undefined }[] = [];
   const published: PublishCommandInput[] = [];
 
   const operations = {
@@ -337,8 +355,8 @@ export function simulatedAccount(description: AccountDescription) {
       return {
         InstanceProfile: {
           InstanceProfileName: input.InstanceProfileName,
-          Arn: profileArn(input.InstanceProfileName ?? ''),
-          Roles: [{ RoleName: roleName, Arn: roleArn(roleName) }],
+          Arn: profileArn(input.InstanceProfileName ?? '', accountId),
+          Roles: [{ RoleName: roleName, Arn: roleArn(roleName, accountId) }],
         },
       };
     },
@@ -422,15 +440,50 @@ export function simulatedAccount(description: AccountDescription) {
       return {
         association: {
           associationId: found?.associationId,
-          roleArn: found ? roleArn(found.roleName) : undefined,
+          roleArn: found ? roleArn(found.roleName, accountId) : undefined,
         },
       };
     },
     GetCallerIdentity: () => ({
       UserId: 'AIDASIMULATION',
-      Account: ACCOUNT,
-      Arn: `arn:aws:iam::${ACCOUNT}:user/simulation`,
+      Account: accountId,
+      Arn: `arn:aws:iam::${accountId}:user/simulation`,
     }),
+    /**
+     * STS answers for the account that owns the role: only its MemberAccess role, only to the account it
+     * trusts (the API server passes the caller's account, from the request's signature), only with the
+     * external id.
+     */
+    AssumeRole: (input: AssumeRoleCommandInput & { CallerAccount?: string }) => {
+      const access = account.memberAccess;
+      const denied = (why: string) =>
+        Object.assign(
+          new Error(
+            `User: ${input.CallerAccount} is not authorized to perform: sts:AssumeRole on ${input.RoleArn}: ${why}`,
+          ),
+          { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
+        );
+      if (!access || input.RoleArn !== roleArn(access.roleName, accountId)) throw denied('no such role');
+      if (input.CallerAccount !== access.trustedAccount) throw denied('the role does not trust the caller');
+      if (input.ExternalId !== access.externalId) throw denied('the external id does not match');
+      assumed.push({
+        roleArn: input.RoleArn,
+        sessionName: input.RoleSessionName ?? '',
+        by: input.CallerAccount,
+      });
+      return {
+        Credentials: {
+          AccessKeyId: `ASIA${accountId}${randomUUID().replace(/-/g, '').slice(0, 8).toUpperCase()}`,
+          SecretAccessKey: 'simulation',
+          SessionToken: 'simulation',
+          Expiration: new Date(Date.now() + 3600_000),
+        },
+        AssumedRoleUser: {
+          Arn: `arn:aws:sts::${accountId}:assumed-role/${access.roleName}/${input.RoleSessionName}`,
+          AssumedRoleId: `AROASIMULATION:${input.RoleSessionName}`,
+        },
+      };
+    },
     Publish: (input: PublishCommandInput) => {
       published.push(input);
       return { MessageId: `message-${published.length}` };
@@ -446,7 +499,9 @@ export function simulatedAccount(description: AccountDescription) {
   /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */
   const faults = new Map<string, Error[]>();
   return {
-    state: { instances, roles, associations, snapshots, published, network, evidence, macKey },
+    accountId,
+    region: account.region ?? null,
+    state: { instances, roles, associations, snapshots, published, network, evidence, macKey, assumed },
     /** The account as it is now, as a description another simulation can start from. */
     describe: (): AccountDescription => ({
       ...structuredClone(account),

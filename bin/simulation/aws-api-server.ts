@@ -12,8 +12,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { SimulatedAccount } from './account.js';
 import { close, listenOnLoopback, readBody } from './loopback.js';
 
-/** Every request the server answered, for call counts. */
-export type AwsRequest = { service: string; operation: string; status: number };
+/** Every request the server answered, for call counts, with the region it was signed for. */
+export type AwsRequest = { service: string; operation: string; status: number; region: string };
+
+/** Who called and where: from the request's SigV4 credential scope. */
+export type Caller = { accessKeyId: string; region: string; service: string };
+
+/**
+ * Which simulated account answers a request. One account by default; a simulation of an organization
+ * answers each call in the caller's own account and region (simulation.ts).
+ */
+export type AccountRouter = (caller: Caller, operation: string, input: unknown) => SimulatedAccount;
 
 // ---------------------------------------------------------------- XML
 
@@ -240,6 +249,18 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
   Publish: (out) => text('MessageId', out.MessageId),
   GetCallerIdentity: (out) =>
     text('UserId', out.UserId) + text('Account', out.Account) + text('Arn', out.Arn),
+  AssumeRole: (out) =>
+    el(
+      'Credentials',
+      text('AccessKeyId', out.Credentials.AccessKeyId) +
+        text('SecretAccessKey', out.Credentials.SecretAccessKey) +
+        text('SessionToken', out.Credentials.SessionToken) +
+        text('Expiration', out.Credentials.Expiration.toISOString()),
+    ) +
+    el(
+      'AssumedRoleUser',
+      text('Arn', out.AssumedRoleUser.Arn) + text('AssumedRoleId', out.AssumedRoleUser.AssumedRoleId),
+    ),
 };
 
 const XMLNS: Record<string, string> = {
@@ -411,6 +432,12 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
   DeregisterInstancesFromLoadBalancer: classicInstances,
   RegisterInstancesWithLoadBalancer: classicInstances,
   GetCallerIdentity: () => ({}),
+  AssumeRole: (p) => ({
+    RoleArn: p.RoleArn,
+    RoleSessionName: p.RoleSessionName,
+    ExternalId: p.ExternalId,
+    DurationSeconds: p.DurationSeconds ? Number(p.DurationSeconds) : undefined,
+  }),
   Publish: (p) => ({
     TopicArn: p.TopicArn,
     Subject: p.Subject,
@@ -465,8 +492,9 @@ export class AwsApiServer {
 
   /** DynamoDB requests are passed to this DynamoDB-compatible endpoint (the local incident table). */
   constructor(
-    private readonly account: SimulatedAccount,
+    account: SimulatedAccount,
     private readonly dynamodbUrl?: string,
+    private readonly route: AccountRouter = () => account,
   ) {}
 
   async start(): Promise<string> {
@@ -485,7 +513,13 @@ export class AwsApiServer {
   }
 
   /** S3's REST protocol, path-style (`/bucket/key`), for the operations the evidence functions use. */
-  private s3(request: IncomingMessage, response: ServerResponse, url: URL, body: string): void {
+  private s3(
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    body: string,
+    caller: Caller,
+  ): void {
     const [bucket = '', ...rest] = url.pathname.split('/').filter(Boolean);
     const key = rest.map(decodeURIComponent).join('/');
     const method = request.method ?? 'GET';
@@ -511,8 +545,8 @@ export class AwsApiServer {
           IfNoneMatch: header('if-none-match'),
         });
       if (operation === 'ListObjectsV2') input.Prefix = url.searchParams.get('prefix') ?? '';
-      const out = this.account.call(operation, input) as Out;
-      this.requests.push({ service: 's3', operation, status: 200 });
+      const out = this.route(caller, operation, input).call(operation, input) as Out;
+      this.requests.push({ service: 's3', operation, region: caller.region, status: 200 });
       if (operation === 'ListObjectsV2') {
         const xml = `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${text('Name', bucket)}${text('Prefix', input.Prefix)}${text('KeyCount', out.KeyCount)}${text('IsTruncated', false)}${(out.Contents ?? []).map((o: Out) => `<Contents>${text('Key', o.Key)}${text('Size', o.Size)}</Contents>`).join('')}</ListBucketResult>`;
         response.writeHead(200, { 'content-type': 'application/xml' });
@@ -529,7 +563,7 @@ export class AwsApiServer {
     } catch (error) {
       const e = error as Error & { $metadata?: { httpStatusCode?: number } };
       const status = e.$metadata?.httpStatusCode ?? 400;
-      this.requests.push({ service: 's3', operation, status });
+      this.requests.push({ service: 's3', operation, region: caller.region, status });
       response.writeHead(status, { 'content-type': 'application/xml' });
       response.end(
         method === 'HEAD'
@@ -542,8 +576,11 @@ export class AwsApiServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const service =
-      /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(request.headers.authorization ?? '')?.[1] ?? 'unknown';
+    const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(request.headers.authorization ?? '');
+    const service = scope?.[3] ?? 'unknown';
+    const caller: Caller = { accessKeyId: scope?.[1] ?? '', region: scope?.[2] ?? '', service };
+    const call = (operation: string, input: unknown) =>
+      this.route(caller, operation, input).call(operation, input);
     const requestId = randomUUID();
 
     if (service === 'dynamodb' && this.dynamodbUrl) {
@@ -558,7 +595,7 @@ export class AwsApiServer {
         },
         body,
       });
-      this.requests.push({ service, operation, status: answer.status });
+      this.requests.push({ service, operation, region: caller.region, status: answer.status });
       response.writeHead(answer.status, {
         'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.0',
         'x-amzn-requestid': answer.headers.get('x-amzn-requestid') ?? requestId,
@@ -568,15 +605,15 @@ export class AwsApiServer {
     }
 
     if (service === 's3') {
-      this.s3(request, response, url, body);
+      this.s3(request, response, url, body, caller);
       return;
     }
 
     if (service === 'ssm' || service === 'kms') {
       const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
       try {
-        const output = this.account.call(operation, JSON.parse(body || '{}'));
-        this.requests.push({ service, operation, status: 200 });
+        const output = call(operation, JSON.parse(body || '{}'));
+        this.requests.push({ service, operation, region: caller.region, status: 200 });
         response.writeHead(200, {
           'content-type': 'application/x-amz-json-1.1',
           'x-amzn-requestid': requestId,
@@ -590,7 +627,7 @@ export class AwsApiServer {
       } catch (error) {
         const e = error as Error & { $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode ?? 400;
-        this.requests.push({ service, operation, status });
+        this.requests.push({ service, operation, region: caller.region, status });
         response.writeHead(status, {
           'content-type': 'application/x-amz-json-1.1',
           'x-amzn-requestid': requestId,
@@ -605,14 +642,14 @@ export class AwsApiServer {
       try {
         const parsed = eksOperation(request.method ?? 'GET', url);
         operation = parsed.operation;
-        const output = this.account.call(operation, parsed.input);
-        this.requests.push({ service, operation, status: 200 });
+        const output = call(operation, parsed.input);
+        this.requests.push({ service, operation, region: caller.region, status: 200 });
         response.writeHead(200, { 'content-type': 'application/json', 'x-amzn-requestid': requestId });
         response.end(JSON.stringify(output));
       } catch (error) {
         const e = error as Error & { $metadata?: { httpStatusCode?: number } };
         const status = e.$metadata?.httpStatusCode ?? (e.name === 'ResourceNotFoundException' ? 404 : 400);
-        this.requests.push({ service, operation, status });
+        this.requests.push({ service, operation, region: caller.region, status });
         response.writeHead(status, {
           'content-type': 'application/json',
           'x-amzn-errortype': e.name,
@@ -631,12 +668,12 @@ export class AwsApiServer {
     try {
       if (!decode || !encode)
         throw Object.assign(new Error(`${operation} is not simulated`), { name: 'InvalidAction' });
-      const output = this.account.call(operation, decode(unflatten(form)));
+      const output = call(operation, decode(unflatten(form)));
       const xml =
         service === 'ec2'
           ? `<${operation}Response xmlns="${xmlns}"><requestId>${requestId}</requestId>${encode(output)}</${operation}Response>`
           : `<${operation}Response xmlns="${xmlns}"><${operation}Result>${encode(output)}</${operation}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${operation}Response>`;
-      this.requests.push({ service, operation, status: 200 });
+      this.requests.push({ service, operation, region: caller.region, status: 200 });
       response.writeHead(200, { 'content-type': 'text/xml' });
       response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
     } catch (error) {
@@ -648,7 +685,7 @@ export class AwsApiServer {
         service === 'ec2'
           ? `<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`
           : `<ErrorResponse xmlns="${xmlns}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
-      this.requests.push({ service, operation, status });
+      this.requests.push({ service, operation, region: caller.region, status });
       response.writeHead(status, { 'content-type': 'text/xml' });
       response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
     }

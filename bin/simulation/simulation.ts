@@ -8,16 +8,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
-import { clientConfig } from '../../lambdas/clients/config.js';
-import { eksKubernetes } from '../../lambdas/clients/kubernetes.js';
-import { namedCalls } from '../../lambdas/clients/named-calls.js';
+import type { ClientOverrides } from '../../lambdas/clients/aws.js';
+import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
+import { type ResponderSettings, ResponderSettingsSchema } from '../../lambdas/core/settings.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import { isBudgetItem } from '../../lambdas/incident/budget.js';
@@ -28,9 +26,9 @@ import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
-import { ACCOUNT, type SimulatedAccount, simulatedAccount } from './account.js';
+import { ACCOUNT, accountOfAccessKey, type SimulatedAccount, simulatedAccount } from './account.js';
 import { newMacKey } from './account-kms.js';
-import { AwsApiServer } from './aws-api-server.js';
+import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
 import { functionAccessKey, isEksToken, shippedAccessEntries } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer, type KubeObject } from './kube-api-server.js';
@@ -43,7 +41,10 @@ export type Simulation = {
   cluster: string | null;
   kube: KubeApiServer;
   aws: AwsApiServer;
+  /** The finding's account: its world. */
   account: SimulatedAccount;
+  /** The responder's own account (its topic, record key): the finding's, unless that is a member. */
+  home: SimulatedAccount;
   table: LocalIncidentTable;
   /** Client settings that point the SDK at the simulation. */
   overrides: ClientOverrides;
@@ -52,29 +53,87 @@ export type Simulation = {
   stop: () => Promise<void>;
 };
 
+/** An organization: the responder in its own account, the finding's world in a member account. */
+export type OrganizationOptions = {
+  home: ResponderLocation;
+  /** The member's MemberAccess role, as the member stack creates it. */
+  memberAccess: { roleName: string; externalId: string };
+};
+
+/** Services whose resources are the responder's own (its table, key, topic, bucket), whoever calls. */
+const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3']);
+const GLOBAL_SERVICES = new Set(['iam', 'sts']);
+
+/**
+ * Each call answered in the caller's own account (temporary credentials name theirs; the functions' own
+ * keys are the responder's account) and, for regional services, region: a call made with the wrong
+ * credentials or for the wrong region finds nothing, as in AWS. AssumeRole is answered by the role's
+ * account, told who calls.
+ */
+function organizationRouter(home: SimulatedAccount, accounts: SimulatedAccount[]): AccountRouter {
+  const byId = new Map(accounts.map((account) => [account.accountId, account]));
+  const nowhere = new Map<string, SimulatedAccount>();
+  const empty = (accountId: string, region: string | undefined) => {
+    const key = `${accountId}/${region ?? ''}`;
+    let account = nowhere.get(key);
+    if (!account) {
+      account = simulatedAccount({ accountId, region, macKey: home.state.macKey });
+      nowhere.set(key, account);
+    }
+    return account;
+  };
+  return (caller, operation, input) => {
+    if (RESPONDER_SERVICES.has(caller.service)) return home;
+    const callerAccount = accountOfAccessKey(caller.accessKeyId) ?? home.accountId;
+    if (operation === 'AssumeRole') {
+      const request = input as { RoleArn?: string; CallerAccount?: string };
+      request.CallerAccount = callerAccount;
+      const owner = /^arn:[\w-]+:iam::(\d{12}):/.exec(request.RoleArn ?? '')?.[1] ?? '';
+      return byId.get(owner) ?? empty(owner, undefined);
+    }
+    const account = byId.get(callerAccount) ?? empty(callerAccount, caller.region);
+    if (GLOBAL_SERVICES.has(caller.service) || !account.region || account.region === caller.region)
+      return account;
+    return empty(callerAccount, caller.region);
+  };
+}
+
 export async function startSimulation(
   world: World,
   region: string,
   /** The incident table's items of an earlier run: records and budget spending. */
   items: readonly Record<string, unknown>[] = [],
+  organization?: OrganizationOptions,
 ): Promise<Simulation> {
   const kube = new KubeApiServer(isEksToken);
   // Each function reaches the cluster as its own role, authorized as k8s/rbac.yaml says.
   kube.authorizeWith(shippedAccessEntries());
   await kube.start();
   for (const { resource, object } of world.objects) kube.add(resource, object);
-  const macKey = world.account.macKey ?? newMacKey(ACCOUNT, region);
+  const worldAccount = world.account.accountId ?? ACCOUNT;
+  const homeLocation = organization?.home ?? { accountId: worldAccount, region };
+  const macKey = world.account.macKey ?? newMacKey(homeLocation.accountId, homeLocation.region);
+  const member = homeLocation.accountId !== worldAccount;
   const account = simulatedAccount({
     ...world.account,
+    accountId: worldAccount,
+    region,
     macKey,
     clusters: world.cluster ? { [world.cluster]: kube.url } : {},
+    memberAccess:
+      member && organization
+        ? { ...organization.memberAccess, trustedAccount: homeLocation.accountId }
+        : undefined,
   });
+  const home = member
+    ? simulatedAccount({ accountId: homeLocation.accountId, region: homeLocation.region, macKey })
+    : account;
   const table = await LocalIncidentTable.start(items, macKey);
-  const aws = new AwsApiServer(account, table.url);
+  const aws = new AwsApiServer(account, table.url, organizationRouter(home, [home, account]));
   await aws.start();
   const overrides: ClientOverrides = {
     endpoint: aws.url,
-    region,
+    region: homeLocation.region,
     credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
   };
   return {
@@ -82,6 +141,7 @@ export async function startSimulation(
     kube,
     aws,
     account,
+    home,
     table,
     overrides,
     // The record is signed and verified with the account's KMS key, over its endpoint, as in the stack.
@@ -93,18 +153,25 @@ export async function startSimulation(
   };
 }
 
-/** The Kubernetes API of the simulation's cluster as a function reaches it: signed with its own role. */
-export const kubernetesAs = (simulation: Simulation, fn: FunctionName) =>
-  eksKubernetes(
-    namedCalls(
-      new EKSClient(
-        clientConfig({
-          ...simulation.overrides,
-          credentials: { accessKeyId: functionAccessKey(fn), secretAccessKey: 'simulation' },
-        }),
-      ),
-    ),
-  );
+/**
+ * How a function reaches findings' accounts and regions in the simulation: as its own role (an access key
+ * of its own, which the API servers map to the function), through the simulation's endpoint.
+ */
+export const reachAs = (
+  simulation: Simulation,
+  fn: FunctionName,
+  settings: ResponderSettings,
+  home: ResponderLocation,
+): Reach =>
+  reach({
+    home,
+    settings,
+    sessionName: fn,
+    overrides: {
+      ...simulation.overrides,
+      credentials: { accessKeyId: functionAccessKey(fn), secretAccessKey: 'simulation' },
+    },
+  });
 
 /** The responder's task handlers over a simulation's endpoints. */
 export function simulatedHandlers(
@@ -113,15 +180,14 @@ export function simulatedHandlers(
   location: ResponderLocation,
   store: IncidentStore = simulation.store(),
 ) {
-  const clients = awsClients(simulation.overrides);
+  const settings = settingsOf(config);
   return taskHandlers({
-    settings: settingsOf(config),
+    settings,
     location,
-    clients,
     store,
-    kubernetes: (fn) => kubernetesAs(simulation, fn),
+    reach: (fn) => reachAs(simulation, fn, settings, location),
     evidence: {
-      ...evidenceClients(simulation.overrides),
+      s3: evidenceClients(simulation.overrides).s3,
       bucket: SIMULATED_EVIDENCE_BUCKET,
       sleep: async () => {},
     },
@@ -192,17 +258,19 @@ export type SavedSimulation = {
   budget?: Record<string, unknown>[];
 };
 
-/** What release (or recover, which needs less) needs, over a simulation's endpoints, as that function. */
+/**
+ * What release (or recover) needs, over a simulation's endpoints, as that function; `settings` name the
+ * member accounts it may reach (none by default).
+ */
 export function simulatedReleasePorts(
   simulation: Simulation,
   fn: 'release' | 'recover' = 'release',
+  settings: ResponderSettings = ResponderSettingsSchema.parse({}),
 ): ReleasePorts {
-  const clients = awsClients(simulation.overrides);
+  const home = { accountId: simulation.home.accountId, region: String(simulation.overrides.region) };
   return {
-    ...clients,
     store: simulation.store(),
-    kubernetes: kubernetesAs(simulation, fn),
-    ssm: evidenceClients(simulation.overrides).ssm,
+    reach: reachAs(simulation, fn, settings, home),
     sleep: async () => {},
   };
 }

@@ -2,7 +2,13 @@
 import { type ActionName, KUBERNETES_ACTIONS } from './actions.js';
 import { type Finding, isSampleFinding } from './finding.js';
 import { ruleFor } from './playbook.js';
-import { describeSeverityRange, inSeverityRange, type ResponderSettings } from './settings.js';
+import {
+  clustersOf,
+  describeSeverityRange,
+  inSeverityRange,
+  outsideReach,
+  type ResponderSettings,
+} from './settings.js';
 import { type SeverityLabel, severityLabel } from './severity.js';
 import { namesKubernetesWorkload, type Targets, targetsOf } from './targets.js';
 
@@ -34,7 +40,10 @@ export type ResponsePlan = {
   actions: PlannedAction[];
 };
 
-/** Where the responder itself runs: it acts only on findings from its own account and region. */
+/**
+ * Where the responder itself runs: it acts on findings from its own account and its member accounts, in
+ * its own region and the configured ones (settings.ts outsideReach).
+ */
 export type ResponderLocation = { accountId: string; region: string };
 
 function summarize(finding: Finding): FindingSummary {
@@ -75,7 +84,14 @@ function hasTargetsFor(action: ActionName, targets: Targets): boolean {
 function decide(
   action: ActionName,
   targets: Targets,
-  context: { settings: ResponderSettings; severity: number; sample: boolean; foreign: string | null },
+  context: {
+    settings: ResponderSettings;
+    severity: number;
+    sample: boolean;
+    foreign: string | null;
+    /** The clusters of the finding's account the responder may act on. */
+    clusters: string[];
+  },
 ): PlannedAction {
   const held = (reason: string): PlannedAction => ({ action, decision: 'held-back', reason });
   if (!context.settings.enabledActions.includes(action))
@@ -96,7 +112,7 @@ function decide(
   if (
     KUBERNETES_ACTIONS.includes(action) &&
     targets.cluster !== null &&
-    !context.settings.clusters.includes(targets.cluster)
+    !context.clusters.includes(targets.cluster)
   ) {
     return held(`cluster ${targets.cluster} is not one the responder may act on`);
   }
@@ -116,17 +132,20 @@ export function planResponse(
   const targets = targetsOf(finding);
   const rule = ruleFor(settings.playbook, finding.type);
   const sample = isSampleFinding(finding);
-  const foreign =
-    finding.accountId !== location.accountId || finding.region !== location.region
-      ? `the finding is for account ${finding.accountId} in ${finding.region}; this responder acts in account ${location.accountId} in ${location.region}`
-      : null;
+  const foreign = outsideReach(settings, finding, location);
   return {
     finding: summarize(finding),
     sample,
     rule: rule.name,
     targets,
     actions: rule.actions.map((action) =>
-      decide(action, targets, { settings, severity: finding.severity, sample, foreign }),
+      decide(action, targets, {
+        settings,
+        severity: finding.severity,
+        sample,
+        foreign,
+        clusters: clustersOf(settings, finding.accountId, location.accountId),
+      }),
     ),
   };
 }

@@ -90,11 +90,42 @@ export const EvidenceSchema = z.strictObject({
 });
 export type EvidenceSettings = z.infer<typeof EvidenceSchema>;
 
+/** A member account of the organization whose findings the responder acts on, through its MemberAccess role. */
+export const MemberAccountSchema = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, { message: 'an AWS account id is 12 digits' }),
+  /** The member's EKS clusters the responder may act on (its access entries are in the member stack). */
+  clusters: z.array(z.string().min(1)).default([]),
+});
+export type MemberAccount = z.infer<typeof MemberAccountSchema>;
+
+/** The role the member stack creates in each member account, and the responder assumes. */
+export const DEFAULT_MEMBER_ROLE_NAME = 'GuardDutyResponderMemberAccess';
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 export const ResponderSettingsSchema = z.strictObject({
   /** Findings in this range start a response (the EventBridge rule); others are reported only. */
   severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
   /** EKS clusters the responder may act on; findings on other clusters are identified and reported only. */
   clusters: z.array(z.string().min(1)).default([]),
+  /** Member accounts acted on through their MemberAccess role; findings of other accounts are reported only. */
+  members: z.array(MemberAccountSchema).default([]),
+  /** The MemberAccess role's name in every member account. */
+  memberRoleName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/)
+    .default(DEFAULT_MEMBER_ROLE_NAME),
+  /** The external id the MemberAccess roles require (sts:ExternalId); required with members. */
+  externalId: z
+    .string()
+    .regex(/^[\w+=,.@:/-]{2,1224}$/)
+    .nullable()
+    .default(null),
+  /**
+   * Regions besides the responder's own whose findings it takes in (an intake stack in each forwards
+   * them) and acts on, with clients for the finding's region.
+   */
+  regions: z.array(z.string().regex(AWS_REGION, { message: 'not an AWS region name' })).default([]),
   enabledActions: z.array(z.enum(ACTIONS)).default([...ACTIONS]),
   /** GuardDuty sample findings are planned and reported but change nothing unless this is true. */
   actOnSampleFindings: z.boolean().default(false),
@@ -122,6 +153,27 @@ export const ResponderSettingsSchema = z.strictObject({
 });
 
 export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;
+
+/** The clusters of an account the responder may act on: its own, or a member's. */
+export const clustersOf = (settings: ResponderSettings, accountId: string, home: string): string[] =>
+  accountId === home
+    ? settings.clusters
+    : (settings.members.find((member) => member.accountId === accountId)?.clusters ?? []);
+
+/** Why the responder may not act in an account and region, or null when it may. */
+export function outsideReach(
+  settings: ResponderSettings,
+  finding: { accountId: string; region: string },
+  home: { accountId: string; region: string },
+): string | null {
+  const accounts = [home.accountId, ...settings.members.map((member) => member.accountId)];
+  const regions = [home.region, ...settings.regions];
+  if (!accounts.includes(finding.accountId))
+    return `the finding is for account ${finding.accountId}, which is neither this responder's (${home.accountId}) nor a configured member: reported only`;
+  if (!regions.includes(finding.region))
+    return `the finding is from ${finding.region}, not a region this responder covers (${regions.join(', ')})`;
+  return null;
+}
 
 /** The key, beside the event in an execution's input, under which a replay passes its options. */
 export const EXECUTION_OPTIONS_KEY = 'guardduty-responder';

@@ -1,6 +1,9 @@
 /** Collect-host-evidence Lambda, one instance per invocation (lambdas/evidence/hosts.ts). */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import type { ResponderLocation } from '../core/plan.js';
 import type { EvidenceSettings } from '../core/settings.js';
-import { type EvidenceClients, evidenceClients } from '../evidence/clients.js';
+import { evidenceClients } from '../evidence/clients.js';
 import { collectHostEvidence, type HostEvidenceInput } from '../evidence/hosts.js';
 import { recordEvidence } from '../evidence/record.js';
 import { collectionPrefix, EvidenceWriter } from '../evidence/writer.js';
@@ -11,18 +14,29 @@ import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const collectHostEvidenceHandler =
   (
-    clients: EvidenceClients,
-    bucket: string,
+    reach: Reach,
+    evidence: { s3: S3Client; bucket: string; home: ResponderLocation },
     settings: EvidenceSettings,
     store: IncidentStore,
     sleep?: (ms: number) => Promise<void>,
   ) =>
   async (input: HostEvidenceInput & Recorded) => {
-    const findingId = input.plan.finding.id;
+    const { id: findingId, accountId } = input.plan.finding;
     const writer = new EvidenceWriter(
-      { s3: clients.s3, bucket },
+      { s3: evidence.s3, bucket: evidence.bucket },
       collectionPrefix(findingId, input.executionArn, new Date()),
     );
+    if (accountId !== evidence.home.accountId) {
+      // Run Command writes its output from the instance: a member's instance cannot write to this bucket.
+      return recordEvidence(store, findingId, {
+        step: 'collect-host-evidence',
+        skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the evidence bucket, which only this account's instances may; capture it in the member account`,
+        bucket: evidence.bucket,
+        objects: [],
+        problems: [],
+      });
+    }
+    const clients = { s3: evidence.s3, ssm: reach(input.plan.finding).ssm };
     const journal = journalOf(store, input);
     return recordEvidence(
       store,
@@ -31,11 +45,12 @@ export const collectHostEvidenceHandler =
     );
   };
 
-export const handler = lazyHandler(() =>
-  collectHostEvidenceHandler(
-    evidenceClients(),
-    requireEnv('EVIDENCE_BUCKET'),
-    settingsFromEnvironment().settings.evidence,
+export const handler = lazyHandler(() => {
+  const { settings, location } = settingsFromEnvironment();
+  return collectHostEvidenceHandler(
+    reachFromEnvironment('collect-host-evidence'),
+    { s3: evidenceClients().s3, bucket: requireEnv('EVIDENCE_BUCKET'), home: location },
+    settings.evidence,
     IncidentStore.fromEnvironment(),
-  ),
-);
+  );
+});

@@ -1,7 +1,5 @@
 /** Collect-pod-evidence Lambda: Kubernetes evidence of the affected pods (lambdas/evidence/pods.ts). */
-import { EKSClient } from '@aws-sdk/client-eks';
-import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
-import { namedCalls } from '../clients/named-calls.js';
+import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { collectPodEvidence, type PodEvidenceInput } from '../evidence/pods.js';
@@ -13,21 +11,20 @@ import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const collectPodEvidenceHandler =
-  (
-    kubernetes: (cluster: string) => Promise<Kubernetes>,
-    evidence: EvidencePorts,
-    settings: EvidenceSettings,
-    store: IncidentStore,
-  ) =>
+  (reach: Reach, evidence: EvidencePorts, settings: EvidenceSettings, store: IncidentStore) =>
   async (input: PodEvidenceInput) => {
     const findingId = input.plan.finding.id;
     const writer = new EvidenceWriter(evidence, collectionPrefix(findingId, input.executionArn, new Date()));
-    return recordEvidence(store, findingId, await collectPodEvidence(input, kubernetes, writer, settings));
+    return recordEvidence(
+      store,
+      findingId,
+      await collectPodEvidence(input, reach(input.plan.finding).kubernetes, writer, settings),
+    );
   };
 
 export const handler = lazyHandler(() =>
   collectPodEvidenceHandler(
-    eksKubernetes(namedCalls(new EKSClient({}))),
+    reachFromEnvironment('collect-pod-evidence'),
     { s3: evidenceClients().s3, bucket: requireEnv('EVIDENCE_BUCKET') },
     settingsFromEnvironment().settings.evidence,
     IncidentStore.fromEnvironment(),

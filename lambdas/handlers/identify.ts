@@ -1,9 +1,9 @@
 /** Identify Lambda: parse the EventBridge event, plan the response, resolve its targets. */
-import { type AwsClients, AwsReader, awsClients } from '../clients/aws.js';
-import { eksKubernetes } from '../clients/kubernetes.js';
+import { AwsReader } from '../clients/aws.js';
+import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import { parseFindingEvent } from '../core/finding.js';
 import { plannedActions, planResponse, type ResponderLocation } from '../core/plan.js';
-import { executionOptions, type ResponderSettings } from '../core/settings.js';
+import { clustersOf, executionOptions, type ResponderSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
@@ -16,9 +16,8 @@ import { settingsFromEnvironment } from '../shared/settings.js';
 export function identifyHandler(
   settings: ResponderSettings,
   location: ResponderLocation,
-  clients: AwsClients,
+  reach: Reach,
   store: IncidentStore,
-  kubernetes: IdentifyPorts['kubernetes'] = eksKubernetes(clients.eks),
   evidence: EvidencePorts | null = null,
 ): (event: unknown) => Promise<IdentifyOutput> {
   return async (event) => {
@@ -55,7 +54,9 @@ export function identifyHandler(
             return writer.written.length;
           }
         : undefined;
-    const ports: IdentifyPorts = { kubernetes, aws: new AwsReader(clients), capture };
+    // The finding's account (the responder's, or a member's through its role) and region.
+    const at = reach(finding);
+    const ports: IdentifyPorts = { kubernetes: at.kubernetes, aws: new AwsReader(at), capture };
     logger.info('planned', {
       findingId: finding.id,
       type: finding.type,
@@ -64,7 +65,11 @@ export function identifyHandler(
     });
     // The plan goes to the incident record while identification runs: neither waits for the other.
     const [identification] = await Promise.all([
-      identify(plan, settings, ports),
+      identify(
+        plan,
+        { ...settings, clusters: clustersOf(settings, finding.accountId, location.accountId) },
+        ports,
+      ),
       store.recordPlan(finding.id, { rule: plan.rule, actions: plan.actions }, new Date().toISOString()),
     ]);
     logger.info('identified', { findingId: finding.id, identification });
@@ -74,8 +79,14 @@ export function identifyHandler(
 
 export const handler = lazyHandler(() => {
   const { settings, location } = settingsFromEnvironment();
-  return identifyHandler(settings, location, awsClients(), IncidentStore.fromEnvironment(), undefined, {
-    s3: evidenceClients().s3,
-    bucket: requireEnv('EVIDENCE_BUCKET'),
-  });
+  return identifyHandler(
+    settings,
+    location,
+    reachFromEnvironment('identify'),
+    IncidentStore.fromEnvironment(),
+    {
+      s3: evidenceClients().s3,
+      bucket: requireEnv('EVIDENCE_BUCKET'),
+    },
+  );
 });

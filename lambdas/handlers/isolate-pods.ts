@@ -1,24 +1,18 @@
 /** Isolate-pods Lambda: quarantine label and deny-all NetworkPolicy (lambdas/actions/isolate-pods.ts). */
-import { EKSClient } from '@aws-sdk/client-eks';
 import { type IsolateInput, isolatePods } from '../actions/isolate-pods.js';
-import { eksKubernetes, type Kubernetes } from '../clients/kubernetes.js';
-import { namedCalls } from '../clients/named-calls.js';
+import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const isolatePodsHandler =
-  (
-    kubernetes: (cluster: string) => Promise<Kubernetes>,
-    options: { stripPodLabels: boolean },
-    store: IncidentStore,
-  ) =>
+  (reach: Reach, options: { stripPodLabels: boolean }, store: IncidentStore) =>
   (input: IsolateInput & Recorded) =>
-    isolatePods(input, kubernetes, options, journalOf(store, input));
+    isolatePods(input, reach(input.plan.finding).kubernetes, options, journalOf(store, input));
 
 export const handler = lazyHandler(() =>
   isolatePodsHandler(
-    eksKubernetes(namedCalls(new EKSClient({}))),
+    reachFromEnvironment('isolate-pods'),
     settingsFromEnvironment().settings,
     IncidentStore.fromEnvironment(),
   ),

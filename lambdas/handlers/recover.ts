@@ -4,9 +4,8 @@
  * (lambdas/recover/recover.ts) and publishes what it did.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { awsClients } from '../clients/aws.js';
-import { eksKubernetes } from '../clients/kubernetes.js';
 import { namedCalls } from '../clients/named-calls.js';
+import { reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
 import {
@@ -31,11 +30,10 @@ export const recoverHandler = (
     topicArn,
   );
 
-export const handler = lazyHandler(() => {
-  const clients = awsClients();
-  return recoverHandler(
-    { ...clients, store: IncidentStore.fromEnvironment(), kubernetes: eksKubernetes(clients.eks) },
+export const handler = lazyHandler(() =>
+  recoverHandler(
+    { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('recover') },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
-  );
-});
+  ),
+);

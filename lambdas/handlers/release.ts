@@ -4,10 +4,8 @@
  * publishes what it did.
  */
 import { SNSClient } from '@aws-sdk/client-sns';
-import { awsClients } from '../clients/aws.js';
-import { eksKubernetes } from '../clients/kubernetes.js';
 import { namedCalls } from '../clients/named-calls.js';
-import { evidenceClients } from '../evidence/clients.js';
+import { reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
 import {
@@ -32,16 +30,10 @@ export const releaseHandler = (
     topicArn,
   );
 
-export const handler = lazyHandler(() => {
-  const clients = awsClients();
-  return releaseHandler(
-    {
-      ...clients,
-      store: IncidentStore.fromEnvironment(),
-      kubernetes: eksKubernetes(clients.eks),
-      ssm: evidenceClients().ssm,
-    },
+export const handler = lazyHandler(() =>
+  releaseHandler(
+    { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('release') },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
-  );
-});
+  ),
+);

@@ -26,6 +26,7 @@ import {
 } from '../actions/isolate-pods.js';
 import type { InstanceBefore } from '../actions/protect-instances.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
+import type { Reached } from '../clients/reach.js';
 import { QUARANTINE_LABEL } from '../core/quarantine.js';
 import type {
   IncidentRecord,
@@ -38,7 +39,10 @@ import { verifyRecord } from '../incident/signature.js';
 import { type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 
-export type RecoverPorts = Pick<ReleasePorts, 'store' | 'kubernetes' | 'ec2' | 'autoScaling'>;
+export type RecoverPorts = Pick<ReleasePorts, 'store' | 'reach'>;
+
+/** What recovering one incident calls: its account and region's clients, the store. */
+type RecoverAt = Reached & Pick<ReleasePorts, 'store'>;
 
 export type RecoverReport = {
   findingId: string;
@@ -140,7 +144,7 @@ export const revokedIdentities = (record: IncidentRecord): string[] =>
     .map((entry) => entry.target);
 
 /** Snapshots not yet `completed`, with their state and progress; an unknown snapshot counts too. */
-async function unfinishedSnapshots(ports: RecoverPorts, snapshotIds: string[]): Promise<string[]> {
+async function unfinishedSnapshots(ports: RecoverAt, snapshotIds: string[]): Promise<string[]> {
   if (snapshotIds.length === 0) return [];
   const { Snapshots } = await ports.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: snapshotIds }));
   const found = new Map((Snapshots ?? []).map((snapshot) => [snapshot.SnapshotId, snapshot]));
@@ -216,7 +220,7 @@ async function drainNode(kube: Kubernetes, node: string): Promise<Done> {
  */
 async function replaceInstance(
   step: Extract<RecoveryStep, { kind: 'replace' }>,
-  ports: RecoverPorts,
+  ports: RecoverAt,
   undrained: Set<string>,
 ): Promise<Done> {
   const { instanceId, autoScalingGroup } = step;
@@ -304,7 +308,8 @@ export async function recoverIncident(
   const evidence = snapshotsOf(record);
   if (evidence.missing.length > 0)
     throw new RecoverError(`the evidence is not complete: ${evidence.missing.join('; ')}`);
-  const pending = await unfinishedSnapshots(ports, [...evidence.byInstance.values()].flat());
+  const at: RecoverAt = { ...ports.reach(stored.finding), store: ports.store };
+  const pending = await unfinishedSnapshots(at, [...evidence.byInstance.values()].flat());
   if (pending.length > 0) {
     throw new RecoverError(
       `snapshots not completed yet: ${pending.join(', ')}; nothing changed, recover once they completed`,
@@ -332,7 +337,7 @@ export async function recoverIncident(
     await ports.store.recordRecoveryStep(findingId, index, { ...planned(step), status: 'started' });
     let done: Done;
     try {
-      done = await carryOut(step, ports, undrained);
+      done = await carryOut(step, at, undrained);
     } catch (error) {
       done = { status: 'failed', detail: messageOf(error) };
     }
@@ -353,7 +358,7 @@ export async function recoverIncident(
   return { findingId, dryRun, state: finished ? 'recovered' : 'open', steps: recovery.steps, rotate };
 }
 
-async function carryOut(step: RecoveryStep, ports: RecoverPorts, undrained: Set<string>): Promise<Done> {
+async function carryOut(step: RecoveryStep, ports: RecoverAt, undrained: Set<string>): Promise<Done> {
   switch (step.kind) {
     case 'pod':
       return replacePod(await ports.kubernetes(step.cluster), step.before);

@@ -8,12 +8,6 @@
  * The record is not trusted: an entry is undone only when its MAC verifies (signature.ts) and the state it
  * recorded names the entry's own target. Anything else is refused, reported, and leaves the incident open.
  */
-import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { IAMClient } from '@aws-sdk/client-iam';
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type NodeBefore, uncordonNode } from '../actions/cordon-nodes.js';
 import { type HostBefore, releaseHost } from '../actions/isolate-host.js';
 import { type PodBefore, type PolicyBefore, releasePod, releasePolicy } from '../actions/isolate-pods.js';
@@ -24,7 +18,7 @@ import {
   reassociateProfile,
   restoreRole,
 } from '../actions/revoke-iam.js';
-import type { Kubernetes } from '../clients/kubernetes.js';
+import type { Reach, Reached } from '../clients/reach.js';
 import type { ActionItem } from '../core/action-result.js';
 import { QUARANTINE_POLICY } from '../core/quarantine.js';
 import { type PausedBefore, resumeContainers } from '../evidence/hosts.js';
@@ -43,16 +37,14 @@ import { messageOf } from '../shared/errors.js';
 
 export type ReleasePorts = {
   store: IncidentStore;
-  kubernetes: (cluster: string) => Promise<Kubernetes>;
-  ec2: EC2Client;
-  autoScaling: AutoScalingClient;
-  iam: IAMClient;
-  elbv2: ElasticLoadBalancingV2Client;
-  elb: ElasticLoadBalancingClient;
-  /** Run Command, to resume paused containers; `sleep` paces its polling. */
-  ssm: SSMClient;
+  /** The clients of the incident's account and region (the finding's), reached as the release function. */
+  reach: Reach;
+  /** Paces the polling of Run Command when paused containers are resumed. */
   sleep?: (ms: number) => Promise<void>;
 };
+
+/** What undoing one incident's entries calls: its account and region's clients, the store. */
+type ReleaseAt = Reached & Pick<ReleasePorts, 'store' | 'sleep'>;
 
 export type ReleaseReport = {
   findingId: string;
@@ -110,7 +102,7 @@ function clusterOf(step: ReleaseStep): string {
 }
 
 /** The undo of one entry, by the action that made it. */
-async function undo(step: ReleaseStep, ports: ReleasePorts): Promise<ActionItem> {
+async function undo(step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
   const { entry } = step;
   const before = entry.before;
   switch (entry.action) {
@@ -162,11 +154,7 @@ const originOf = (findingId: string, entry: RecordEntry): HandedOver =>
     intendedAt: entry.intendedAt,
   };
 
-async function carryOut(
-  findingId: string,
-  step: ReleaseStep,
-  ports: ReleasePorts,
-): Promise<ReleaseStepRecord> {
+async function carryOut(findingId: string, step: ReleaseStep, ports: ReleaseAt): Promise<ReleaseStepRecord> {
   if (step.decision === 'evidence') {
     const snapshot = step.entry.after?.snapshotId;
     return stepRecord(step, 'skipped', `kept as evidence${snapshot ? `: ${snapshot}` : ''}`);
@@ -238,7 +226,8 @@ export async function releaseIncident(
     throw new ReleaseError(`finding ${findingId} is not open; another release may have ended it`);
   }
   const done: ReleaseStepRecord[] = [...refusals];
-  for (const step of trusted) done.push(await carryOut(findingId, step, ports));
+  const at: ReleaseAt = { ...ports.reach(record.finding), store: ports.store, sleep: ports.sleep };
+  for (const step of trusted) done.push(await carryOut(findingId, step, at));
   const finished = done.every((step) => step.status !== 'failed' && step.status !== 'refused');
   await ports.store.recordRelease(
     findingId,
