@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EKS_TOKEN_PREFIX } from '../../lambdas/clients/eks-token.js';
 import { type FunctionName, NEEDS } from '../../lambdas/permissions.js';
 import { RBAC_MANIFEST_PATH } from '../rbac.js';
+import { accountOfAccessKey } from './account.js';
 import { type RequestAttributes, rbacAuthorizer } from './kube-rbac.js';
 
 /** What EKS checks of a bearer token, short of calling STS: a presigned GetCallerIdentity naming a cluster. */
@@ -33,18 +34,26 @@ function accessKeyOf(token: string): string | null {
   return (url.searchParams.get('X-Amz-Credential') ?? '').split('/')[0] ?? null;
 }
 
+/** Every responder group: a member cluster's access entry maps the MemberAccess role to all of them. */
+const ALL_GROUPS = Object.values(NEEDS).flatMap((needs) =>
+  needs.kubernetesGroup ? [needs.kubernetesGroup] : [],
+);
+
 /**
  * What EKS does once a token is authenticated, then RBAC: the caller's role is mapped to the Kubernetes
- * group of its access entry (one per function, as the stack creates them) and the request is checked
- * against the ClusterRoles of `manifest` (k8s/rbac.yaml) bound to that group. An identity with no entry
- * has no group, and is allowed nothing.
+ * groups of its access entry (one per function in the responder's account, as the stack creates them;
+ * the MemberAccess role of a member account, whose temporary keys name it, to every responder group, as
+ * the member stack creates it) and the request is checked against the ClusterRoles of `manifest`
+ * (k8s/rbac.yaml) bound to those groups. An identity with no entry has no group, and is allowed nothing.
  */
 export function accessEntryAuthorizer(
   manifest: string,
 ): (token: string, request: RequestAttributes) => boolean {
   const allows = rbacAuthorizer(manifest);
   return (token, request) => {
-    const name = FUNCTION_OF_KEY.get(accessKeyOf(token) ?? '');
+    const key = accessKeyOf(token) ?? '';
+    if (accountOfAccessKey(key)) return allows(ALL_GROUPS, request);
+    const name = FUNCTION_OF_KEY.get(key);
     const group = name ? NEEDS[name].kubernetesGroup : undefined;
     return group !== undefined && allows([group], request);
   };

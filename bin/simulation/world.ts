@@ -88,6 +88,8 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   };
   const account: Required<Pick<AccountDescription, 'instances' | 'instanceProfiles' | 'roles'>> &
     AccountDescription = {
+    // The finding's own account: a member's, in an organization (simulation.ts).
+    accountId: finding.accountId,
     instances: [],
     instanceProfiles: {},
     roles: {},
