@@ -96,6 +96,24 @@ export const FUNCTION_NAMES = [
   'recover',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * The functions that act in a finding's account, and so assume a member account's MemberAccess role for
+ * a member's finding (lambdas/clients/reach.ts); the role holds what these declare. The host capture runs
+ * only in the responder's own account.
+ */
+export const MEMBER_REACHING = [
+  'identify',
+  'isolate-pods',
+  'cordon-nodes',
+  'isolate-host',
+  'protect-instances',
+  'revoke-iam',
+  'snapshot-volumes',
+  'collect-pod-evidence',
+  'release',
+  'recover',
+] as const satisfies readonly FunctionName[];
 /** The functions a person invokes once the investigation is over; the state machine never does. */
 export const PERSON_FUNCTIONS = ['release', 'recover'] as const satisfies readonly FunctionName[];
 /** The functions the response state machine invokes. */

@@ -19,6 +19,19 @@ export const ResponderConfigSchema = ResponderSettingsSchema.extend({
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
     .default('GuardDutyResponder'),
   notificationEmail: z.email().optional(),
+  /**
+   * The account and region the responder is deployed to (by default the CLI's): required with members,
+   * whose MemberAccess roles trust the responder's roles by ARN, and with regions, whose intake stacks
+   * forward findings to this region.
+   */
+  account: z
+    .string()
+    .regex(/^\d{12}$/, { message: 'an AWS account id is 12 digits' })
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'not an AWS region name' })
+    .optional(),
   /** Run the Lambdas in these subnets, for clusters whose API endpoint is private. */
   vpc: z
     .strictObject({
@@ -43,6 +56,20 @@ export const ResponderConfigSchema = ResponderSettingsSchema.extend({
       code: 'custom',
       path: ['externalId'],
       message: 'externalId is required with members: the MemberAccess roles trust the responder only with it',
+    });
+  for (const field of ['account', 'region'] as const) {
+    if ((config.members.length > 0 || config.regions.length > 0) && config[field] === undefined)
+      context.addIssue({
+        code: 'custom',
+        path: [field],
+        message: `${field} is required with members and regions: the member and intake stacks name the responder's`,
+      });
+  }
+  if (config.region && config.regions.includes(config.region))
+    context.addIssue({
+      code: 'custom',
+      path: ['regions'],
+      message: `regions lists the responder's own region ${config.region}: list only the others`,
     });
 });
 

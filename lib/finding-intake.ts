@@ -1,8 +1,11 @@
 /**
  * Finding intake: the EventBridge rule on GuardDuty findings in the configured severity range, starting
  * the response state machine, with retries and a dead-letter queue for events that could not start it.
+ * In another region covered by the responder the same rule forwards the findings to the default event bus
+ * of the responder's region instead (RegionalIntakeStack): the severity range is applied where the finding
+ * is born, and the responder's own rule takes the forwarded findings in.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,7 +26,10 @@ export class FindingIntake extends Construct {
   constructor(
     scope: Construct,
     id: string,
-    props: { severity: SeverityRange; stateMachine: sfn.IStateMachine },
+    props: { severity: SeverityRange } & (
+      | { stateMachine: sfn.IStateMachine; forwardTo?: never }
+      | { forwardTo: events.IEventBus; stateMachine?: never }
+    ),
   ) {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -38,7 +44,9 @@ export class FindingIntake extends Construct {
     );
 
     this.rule = new events.Rule(this, 'Rule', {
-      description: 'GuardDuty findings that start the guardduty-responder state machine',
+      description: props.stateMachine
+        ? 'GuardDuty findings that start the guardduty-responder state machine'
+        : "GuardDuty findings forwarded to the guardduty-responder's region",
       eventPattern: {
         source: ['aws.guardduty'],
         detailType: ['GuardDuty Finding'],
@@ -46,11 +54,40 @@ export class FindingIntake extends Construct {
       },
     });
     this.rule.addTarget(
-      new targets.SfnStateMachine(props.stateMachine, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
+      props.stateMachine
+        ? new targets.SfnStateMachine(props.stateMachine, {
+            deadLetterQueue: this.deadLetterQueue,
+            retryAttempts: 185,
+            maxEventAge: Duration.hours(24),
+          })
+        : new targets.EventBus(props.forwardTo, { deadLetterQueue: this.deadLetterQueue }),
+    );
+  }
+}
+
+/** The intake of one more region: findings born there, in the severity range, go to the responder's region. */
+export class RegionalIntakeStack extends Stack {
+  readonly intake: FindingIntake;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: StackProps & { severity: SeverityRange; responderRegion: string },
+  ) {
+    super(scope, id, {
+      description: "guardduty-responder: forwards this region's GuardDuty findings to the responder",
+      ...props,
+    });
+    const bus = events.EventBus.fromEventBusArn(
+      this,
+      'ResponderBus',
+      this.formatArn({
+        service: 'events',
+        region: props.responderRegion,
+        resource: 'event-bus',
+        resourceName: 'default',
       }),
     );
+    this.intake = new FindingIntake(this, 'Intake', { severity: props.severity, forwardTo: bus });
   }
 }

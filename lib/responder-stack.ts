@@ -3,9 +3,11 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { memberRoleArn } from '../lambdas/clients/reach.js';
 import {
   FUNCTION_NAMES,
   type FunctionName,
+  MEMBER_REACHING,
   NEEDS,
   PERSON_FUNCTIONS,
   type WorkflowFunction,
@@ -22,6 +24,13 @@ import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
 
 export type ResponderStackProps = StackProps & { config: ResponderConfig };
+
+/**
+ * A function's role name when member accounts are configured: fixed, so that their MemberAccess roles
+ * can trust exactly these roles by ARN (member-access-stack.ts).
+ */
+export const responderRoleName = (stackName: string, fn: FunctionName): string =>
+  `${stackName.slice(0, 40)}-${fn}`;
 
 const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout: Duration }> = {
   claim: {
@@ -110,6 +119,8 @@ export class ResponderStack extends Stack {
         timeout: spec.timeout,
         environment,
         clusters: config.clusters,
+        regions: config.regions,
+        roleName: config.members.length > 0 ? responderRoleName(config.stackName, name) : undefined,
         vpc: config.vpc,
         logRetentionDays: config.logRetentionDays,
       });
@@ -140,6 +151,18 @@ export class ResponderStack extends Stack {
         resources: ownRoles,
       }),
     );
+
+    // A member's finding is acted on through its MemberAccess role, in every region the responder covers.
+    if (config.members.length > 0) {
+      const memberRoles = config.members.map((member) =>
+        memberRoleArn(member.accountId, this.region, config.memberRoleName),
+      );
+      for (const name of MEMBER_REACHING) {
+        responders[name].role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoles }),
+        );
+      }
+    }
 
     const incidents = new IncidentTable(this, 'Incidents');
     for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);

@@ -3,7 +3,7 @@
  * Each function gets its own role holding only what its declaration in lambdas/permissions.ts names.
  */
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionName, type IamNeed, type IamScope, NEEDS } from '../lambdas/permissions.js';
 import type { VpcPlacement } from './config.js';
+import { scopeArns } from './iam-scopes.js';
 import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
@@ -20,6 +21,10 @@ export type ResponseFunctionProps = {
   description: string;
   environment?: Record<string, string>;
   clusters: readonly string[];
+  /** The regions it acts in: the stack's own, and those the configuration adds. */
+  regions?: readonly string[];
+  /** A fixed role name, for roles a member account's MemberAccess role trusts by ARN. */
+  roleName?: string;
   vpc: VpcPlacement | undefined;
   logRetentionDays: number;
   timeout?: Duration;
@@ -41,6 +46,7 @@ export class ResponseFunction extends Construct {
     this.logGroup = logGroup;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      roleName: props.roleName,
       description: `guardduty-responder ${props.name} function`,
     });
     logGroup.grantWrite(this.role);
@@ -78,7 +84,7 @@ export class ResponseFunction extends Construct {
     if (props.vpc) this.grantNetworkInterfaces(props.vpc);
     const needs: readonly IamNeed[] = NEEDS[props.name].iam;
     for (const need of needs) {
-      const resources = this.resources(need.scope, props.clusters);
+      const resources = this.resources(need.scope, props);
       if (resources.length === 0) continue; // no cluster configured: nothing to grant
       this.role.addToPrincipalPolicy(
         new iam.PolicyStatement({ actions: [...need.actions], resources, conditions: need.conditions }),
@@ -99,9 +105,7 @@ export class ResponseFunction extends Construct {
       ].join('; '),
     );
     for (const need of needs.filter((n) => n.scope !== 'any' && n.scope !== 'clusters')) {
-      for (const wildcard of this.resources(need.scope, props.clusters).map((arn) =>
-        nagRendering(this, arn),
-      )) {
+      for (const wildcard of this.resources(need.scope, props).map((arn) => nagRendering(this, arn))) {
         acknowledge(
           this,
           `IAM5[Resource::${wildcard}]`,
@@ -164,55 +168,8 @@ export class ResponseFunction extends Construct {
     };
   }
 
-  private resources(scope: IamScope, clusters: readonly string[]): string[] {
-    const stack = Stack.of(this);
-    const arn = (service: string, resource: string, resourceName: string, separator = '/') =>
-      stack.formatArn({
-        service,
-        resource,
-        resourceName,
-        arnFormat: separator === ':' ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.SLASH_RESOURCE_NAME,
-        region: service === 'iam' ? '' : undefined,
-      });
-    switch (scope) {
-      case 'any':
-        return ['*'];
-      case 'clusters':
-        return clusters.map((cluster) => arn('eks', 'cluster', cluster));
-      case 'pod-identity-associations':
-        return clusters.map((cluster) => arn('eks', 'podidentityassociation', `${cluster}/*`));
-      case 'instance-profiles':
-        return [arn('iam', 'instance-profile', '*')];
-      case 'roles':
-        return [arn('iam', 'role', '*')];
-      case 'instances':
-        return [arn('ec2', 'instance', '*')];
-      case 'volumes':
-        return [arn('ec2', 'volume', '*')];
-      case 'snapshots':
-        // Snapshot ARNs carry no account: arn:<partition>:ec2:<region>::snapshot/<id>
-        return [stack.formatArn({ service: 'ec2', account: '', resource: 'snapshot', resourceName: '*' })];
-      case 'auto-scaling-groups':
-        return [arn('autoscaling', 'autoScalingGroup', '*:autoScalingGroupName/*', ':')];
-      case 'network-interfaces':
-        return [arn('ec2', 'network-interface', '*')];
-      case 'security-groups':
-        return [arn('ec2', 'security-group', '*')];
-      case 'vpcs':
-        return [arn('ec2', 'vpc', '*')];
-      case 'target-groups':
-        return [arn('elasticloadbalancing', 'targetgroup', '*')];
-      case 'load-balancers':
-        return [arn('elasticloadbalancing', 'loadbalancer', '*')];
-      case 'run-shell-script':
-        return [
-          stack.formatArn({
-            service: 'ssm',
-            account: '',
-            resource: 'document',
-            resourceName: 'AWS-RunShellScript',
-          }),
-        ];
-    }
+  private resources(scope: IamScope, props: ResponseFunctionProps): string[] {
+    const regions = props.regions?.length ? [undefined, ...props.regions] : [undefined];
+    return scopeArns(Stack.of(this), scope, props.clusters, regions);
   }
 }

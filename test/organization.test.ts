@@ -24,6 +24,8 @@ import { loadEvent, RESPONDER } from './support/events.js';
 
 const MEMBER = '444455556666';
 const EXTERNAL_ID = 'guardduty-responder-7c1e';
+/** Where the responder is deployed, as the configuration of an organization names it. */
+const HOME = { account: RESPONDER.accountId, region: RESPONDER.region };
 const ORGANIZATION: OrganizationOptions = {
   home: RESPONDER,
   memberAccess: { roleName: 'GuardDutyResponderMemberAccess', externalId: EXTERNAL_ID },
@@ -63,7 +65,7 @@ const quarantined = (sim: Simulation) =>
 
 describe('a finding from a member account', () => {
   const memberConfig = (externalId = EXTERNAL_ID) =>
-    parseConfig({ members: [{ accountId: MEMBER, clusters: ['prod-eks'] }], externalId });
+    parseConfig({ ...HOME, members: [{ accountId: MEMBER, clusters: ['prod-eks'] }], externalId });
 
   it('is contained in that account, through its MemberAccess role, and released there', async () => {
     const config = memberConfig();
@@ -142,7 +144,7 @@ describe('a finding from a member account', () => {
 
 describe('a finding from another region', () => {
   it("is contained with that region's clients when the region is configured", async () => {
-    const config = parseConfig({ clusters: ['prod-eks'], regions: ['eu-west-1'] });
+    const config = parseConfig({ ...HOME, clusters: ['prod-eks'], regions: ['eu-west-1'] });
     // The responder in us-east-1, the finding's world in eu-west-1 of the same account.
     const { run, sim } = await respond(findingIn(RESPONDER.accountId, 'eu-west-1'), config, ORGANIZATION);
 
