@@ -25,6 +25,7 @@ import {
   resumeSimulation,
   SAVED_SIMULATION,
   saveable,
+  savedSettings,
   saveSimulation,
   simulatedReleasePorts,
 } from './simulation/simulation.js';
@@ -139,7 +140,7 @@ async function inSimulation<Report extends ClosingReport>(
   const simulation = await resumeSimulation(saved);
   try {
     const run = closing.handler(
-      simulatedReleasePorts(simulation, closing.command),
+      simulatedReleasePorts(simulation, closing.command, savedSettings(saved)),
       new SNSClient(simulation.overrides),
       `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
     );
@@ -158,7 +159,7 @@ async function inSimulation<Report extends ClosingReport>(
     );
     out(`Simulation: ${options.state}, account ${saved.location.accountId} ${saved.location.region}`);
     for (const line of closing.describe(report)) out(line);
-    saveSimulation(await saveable(simulation, saved.location), options.state);
+    saveSimulation(await saveable(simulation, saved.location, saved.organization), options.state);
     return exitCodeOfReport(report);
   } finally {
     await simulation.stop();

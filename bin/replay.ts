@@ -16,6 +16,8 @@
  *   --record-key KEY       local, with --table: the KMS HMAC key that signs its entries (RecordKeyId)
  *   --evidence-bucket NAME local: the evidence bucket at the AWS endpoint (default: kept in memory)
  *   --world FILE           simulation: a copy of your cluster (kubectl get -o yaml) instead of the generated one
+ *   --member               simulation: the finding's account is a member of an organization whose responder
+ *                          runs in another account, reached through the member's MemberAccess role
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
@@ -41,7 +43,7 @@ import { IncidentStore } from '../lambdas/incident/store.js';
 const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
 
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
-import { CONTEXT_KEY, cdkJsonContext, parseConfig, settingsOf } from './config.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig, type ResponderConfig, settingsOf } from './config.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
 import { timeline } from './replay/timeline.js';
@@ -52,15 +54,19 @@ import { LocalIncidentTable } from './simulation/incident-table.js';
 import { type KubeObject, RESOURCES } from './simulation/kube-api-server.js';
 import {
   loadSimulation,
+  type OrganizationOptions,
   respondInSimulation,
   SAVED_SIMULATION,
   type Simulation,
   saveSimulation,
+  simulatedOrganization,
 } from './simulation/simulation.js';
 
 export type ReplayOptions = {
   file: string;
   dryRun: boolean;
+  /** Simulate the finding's account as a member of an organization whose responder is elsewhere. */
+  member: boolean;
   rerun: boolean;
   resume: boolean;
   state: string;
@@ -82,6 +88,7 @@ export type ReplayOptions = {
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   const { values, positionals } = parseCommandLine(argv, {
     'dry-run': { type: 'boolean', default: false },
+    member: { type: 'boolean', default: false },
     rerun: { type: 'boolean', default: false },
     resume: { type: 'boolean', default: false },
     state: { type: 'string', default: SAVED_SIMULATION },
@@ -116,6 +123,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
       '--table and --record-key go together: the entries written to the table are signed with the key',
     );
   }
+  if (values.member && (values.deployed || values.kubeconfig || values.resume)) {
+    throw new InputError(
+      '--member is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
+    );
+  }
   if (values.world && (values.deployed || values.kubeconfig || values.resume)) {
     throw new InputError(
       '--world is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
@@ -130,6 +142,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   return {
     file: positionals[0] ?? '',
     dryRun: values['dry-run'] ?? false,
+    member: values.member ?? false,
     rerun: values.rerun ?? false,
     resume: values.resume ?? false,
     state: values.state ?? SAVED_SIMULATION,
@@ -224,6 +237,23 @@ function replayConfig(cluster: string | null, dryRun: boolean) {
   return { ...configured, clusters, dryRun: configured.dryRun || dryRun };
 }
 
+/** The configuration of a responder in another account that has the finding's account as a member. */
+function asMemberOf(
+  organization: OrganizationOptions,
+  config: ResponderConfig,
+  event: FindingEvent,
+): ResponderConfig {
+  return {
+    ...config,
+    account: organization.home.accountId,
+    region: organization.home.region,
+    clusters: [],
+    members: [{ accountId: event.detail.accountId, clusters: config.clusters }],
+    memberRoleName: organization.memberAccess.roleName,
+    externalId: organization.memberAccess.externalId,
+  };
+}
+
 /** Lets a caller (the tests, the benchmark) look at the simulation after a replay. */
 export type ReplayHooks = { onSimulation?: (simulation: Simulation) => void };
 
@@ -239,22 +269,28 @@ async function replaySimulation(
   out: Out,
   hooks: ReplayHooks,
 ): Promise<number> {
-  const config = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
   const from = options.resume ? loadSimulation(options.state) : undefined;
   if (from === null)
     throw new InputError(`no saved simulation at ${options.state}: replay without --resume first`);
+  const organization = options.member ? simulatedOrganization(event) : from?.organization;
+  const base = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
+  const config = organization ? asMemberOf(organization, base, event) : base;
   const { run, simulation, saved } = await respondInSimulation(event, config, {
     input: executionInput(event, options),
     from,
     save: true,
     clusterObjects: options.world ? loadWorld(options.world) : undefined,
+    organization,
   });
   if (saved) saveSimulation(saved, options.state);
   hooks.onSimulation?.(simulation);
+  const where = organization
+    ? `the responder in account ${organization.home.accountId} ${organization.home.region}, the finding in member account ${event.detail.accountId} ${event.detail.region} (its ${organization.memberAccess.roleName} role assumed ${simulation.account.state.assumed.length} time(s))`
+    : `account ${event.detail.accountId} ${event.detail.region}`;
   out(
-    `Simulation: account ${event.detail.accountId} ${event.detail.region}, cluster ${simulation.cluster ?? 'none'}, on this machine${from ? `, resumed from ${options.state}` : ''}`,
+    `Simulation: ${where}, cluster ${simulation.cluster ?? 'none'}, on this machine${from ? `, resumed from ${options.state}` : ''}`,
   );
-  const code = report(run, simulation.account.state.published.at(-1)?.Message, out);
+  const code = report(run, simulation.home.state.published.at(-1)?.Message, out);
   out('');
   out(`The simulation is saved in ${options.state}: npm run release -- ${event.detail.id} undoes it.`);
   return code;

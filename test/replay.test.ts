@@ -722,6 +722,38 @@ describe('release after a replay', () => {
     expect(errors.at(-1)).toMatch(/^release: no simulation at .*nothing-here.json: run npm run replay/);
   });
 
+  it('contains a member account’s finding through its role, and releases it there (--member)', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'member-')), 'simulation.json');
+    const id = loadEvent('eks-runtime-new-binary-executed.json').detail.id;
+    const lines: string[] = [];
+    expect(
+      await replay(
+        [`${EVENTS_DIR}eks-runtime-new-binary-executed.json`, '--member', '--state', state],
+        (l) => lines.push(l),
+        () => {},
+      ),
+    ).toBe(0);
+    expect(lines[0]).toBe(
+      'Simulation: the responder in account 210987654321 us-east-1, the finding in member account 111122223333 us-east-1 (its GuardDutyResponderMemberAccess role assumed 7 time(s)), cluster prod-eks, on this machine',
+    );
+    expect(lines.join('\n')).toContain('published message-1, outcome contained');
+    expect(loadSimulation(state)?.organization?.home.accountId).toBe('210987654321');
+
+    const released: string[] = [];
+    expect(
+      await release(
+        [id, '--state', state],
+        (l) => released.push(l),
+        () => {},
+      ),
+    ).toBe(0);
+    expect(released).toContain(`Release of finding ${id}: the incident is released.`);
+    const roles = loadSimulation(state)?.world.account.roles ?? {};
+    expect(roles['payments-payments-api-irsa']?.attached).toEqual([
+      'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess',
+    ]);
+  });
+
   it('refuses what a tampered saved simulation asks it to attach, and undoes the rest', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'tampered-')), 'simulation.json');
     const id = loadEvent('eks-audit-privileged-container.json').detail.id;

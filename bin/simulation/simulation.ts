@@ -15,7 +15,11 @@ import type { ClientOverrides } from '../../lambdas/clients/aws.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
-import { type ResponderSettings, ResponderSettingsSchema } from '../../lambdas/core/settings.js';
+import {
+  DEFAULT_MEMBER_ROLE_NAME,
+  type ResponderSettings,
+  ResponderSettingsSchema,
+} from '../../lambdas/core/settings.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import { isBudgetItem } from '../../lambdas/incident/budget.js';
@@ -59,6 +63,15 @@ export type OrganizationOptions = {
   /** The member's MemberAccess role, as the member stack creates it. */
   memberAccess: { roleName: string; externalId: string };
 };
+
+/** The responder's account in a simulated organization: another than any sample finding's. */
+export const SIMULATED_ADMINISTRATOR = '210987654321';
+
+/** An organization for a finding: the responder in another account, the same region, a MemberAccess role. */
+export const simulatedOrganization = (event: FindingEvent): OrganizationOptions => ({
+  home: { accountId: SIMULATED_ADMINISTRATOR, region: event.detail.region },
+  memberAccess: { roleName: DEFAULT_MEMBER_ROLE_NAME, externalId: 'guardduty-responder-simulation' },
+});
 
 /** Services whose resources are the responder's own (its table, key, topic, bucket), whoever calls. */
 const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3']);
@@ -214,6 +227,8 @@ export type RespondOptions = {
   scale?: WorldScale;
   /** A copy of one's own cluster (`--world`), in place of the finding's generated one. */
   clusterObjects?: { resource: string; object: KubeObject }[];
+  /** The finding's account as a member of an organization whose responder is in another account. */
+  organization?: OrganizationOptions;
 };
 
 export async function respondInSimulation(
@@ -222,17 +237,22 @@ export async function respondInSimulation(
   options: RespondOptions = {},
 ): Promise<{ run: ExecutionRun; simulation: Simulation; saved: SavedSimulation | null }> {
   const finding = event.detail;
-  const location = locationOf(event);
+  const organization = options.organization ?? options.from?.organization;
+  const location = organization?.home ?? locationOf(event);
   const simulation = options.from
     ? await resumeSimulation(options.from)
-    : await startSimulation(freshWorld(finding, options), finding.region);
+    : await startSimulation(freshWorld(finding, options), finding.region, [], organization);
   try {
     const run = await runLocally(
       options.definition ?? synthesizedDefinition(config, location),
       options.input ?? event,
       simulatedHandlers(simulation, config, location),
     );
-    return { run, simulation, saved: options.save ? await saveable(simulation, location) : null };
+    return {
+      run,
+      simulation,
+      saved: options.save ? await saveable(simulation, location, organization) : null,
+    };
   } finally {
     await simulation.stop();
   }
@@ -254,6 +274,8 @@ export type SavedSimulation = {
   location: ResponderLocation;
   world: World;
   incidents: IncidentRecord[];
+  /** The organization, when the finding's account is a member of one. */
+  organization?: OrganizationOptions;
   /** What the budget across findings spent (lambdas/incident/budget.ts), kept for the next run. */
   budget?: Record<string, unknown>[];
 };
@@ -278,6 +300,7 @@ export function simulatedReleasePorts(
 export async function saveable(
   simulation: Simulation,
   location: ResponderLocation,
+  organization?: OrganizationOptions,
 ): Promise<SavedSimulation> {
   const account = simulation.account.describe();
   delete account.clusters; // the API server's address is the running one's
@@ -285,6 +308,7 @@ export async function saveable(
     location,
     world: { cluster: simulation.cluster, objects: simulation.kube.all(), account },
     incidents: await simulation.table.records(),
+    organization,
     budget: (await simulation.table.items()).filter(isBudgetItem),
   };
 }
@@ -311,4 +335,24 @@ export function loadSimulation(path = SAVED_SIMULATION): SavedSimulation | null 
 
 /** Starts a saved simulation again. */
 export const resumeSimulation = (saved: SavedSimulation): Promise<Simulation> =>
-  startSimulation(saved.world, saved.location.region, [...saved.incidents, ...(saved.budget ?? [])]);
+  startSimulation(
+    saved.world,
+    saved.world.account.region ?? saved.location.region,
+    [...saved.incidents, ...(saved.budget ?? [])],
+    saved.organization,
+  );
+
+/** The settings a saved simulation's release and recover reach its finding's account with. */
+export function savedSettings(saved: SavedSimulation): ResponderSettings {
+  if (!saved.organization) return ResponderSettingsSchema.parse({});
+  return ResponderSettingsSchema.parse({
+    members: [
+      {
+        accountId: saved.world.account.accountId,
+        clusters: saved.world.cluster ? [saved.world.cluster] : [],
+      },
+    ],
+    memberRoleName: saved.organization.memberAccess.roleName,
+    externalId: saved.organization.memberAccess.externalId,
+  });
+}
