@@ -9,6 +9,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Reach } from '../lambdas/clients/reach.js';
+import { ACTIONS } from '../lambdas/core/actions.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
@@ -20,12 +21,13 @@ import { isolateHostHandler } from '../lambdas/handlers/isolate-host.js';
 import { isolatePodsHandler } from '../lambdas/handlers/isolate-pods.js';
 import { notifyHandler } from '../lambdas/handlers/notify.js';
 import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
+import { requestApprovalHandler } from '../lambdas/handlers/request-approval.js';
 import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
 import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
 import type { IncidentStore } from '../lambdas/incident/store.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { ResponderStack } from '../lib/responder-stack.js';
-import { TASK_STATES } from '../lib/response-workflow.js';
+import { approvalState, TASK_STATES } from '../lib/response-workflow.js';
 import { cdkJsonContext, type ResponderConfig } from './config.js';
 
 /** Resolves the intrinsic functions in a synthesized DefinitionString; functions become Lambda ARNs. */
@@ -40,7 +42,15 @@ function render(part: unknown, location: ResponderLocation): string {
     const [logicalId] = object['Fn::GetAtt'] as string[];
     return `arn:aws:lambda:${location.region}:${location.accountId}:function:${logicalId}`;
   }
-  if ('Ref' in object) return String(object.Ref);
+  if ('Ref' in object) {
+    const pseudo: Record<string, string> = {
+      'AWS::Partition': 'aws',
+      'AWS::Region': location.region,
+      'AWS::AccountId': location.accountId,
+      'AWS::URLSuffix': 'amazonaws.com',
+    };
+    return pseudo[String(object.Ref)] ?? String(object.Ref);
+  }
   throw new Error(`cannot render ${JSON.stringify(part)}`);
 }
 
@@ -109,10 +119,74 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       evidence.sleep,
     ),
     notify: notifyHandler(ports.sns, ports.topicArn, store),
+    'request-approval': requestApprovalHandler(store, ports.sns, {
+      topicArn: ports.topicArn,
+      timeoutMinutes: settings.approvalTimeoutMinutes,
+      approveFunction: 'the Approve function (ApproveFunctionName)',
+    }),
   };
-  return Object.fromEntries(
-    Object.entries(byFunction).map(([name, handler]) => [TASK_STATES[name as WorkflowFunction], handler]),
-  );
+  const { 'request-approval': approval, ...tasks } = byFunction;
+  return {
+    ...Object.fromEntries(
+      Object.entries(tasks).map(([name, handler]) => [
+        TASK_STATES[name as keyof typeof TASK_STATES],
+        handler,
+      ]),
+    ),
+    // Every action's approval state asks through request-approval (only the configured ones exist).
+    ...Object.fromEntries(ACTIONS.map((action) => [approvalState(action), approval])),
+  };
+}
+
+/**
+ * The task tokens of the states that wait for one (`lambda:invoke.waitForTaskToken`), as Step Functions
+ * keeps them: SendTaskSuccess answers a waiting state once; a token past its state's timeout answers
+ * TaskTimedOut, an unknown one TaskDoesNotExist. The simulation serves these calls (aws-api-server.ts).
+ */
+export class TaskTokens {
+  private readonly waiting = new Map<
+    string,
+    { deadline: number; resolve: (output: unknown) => void; reject: (error: Error) => void }
+  >();
+
+  open(token: string, timeoutSeconds: number): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(token, { deadline: Date.now() + timeoutSeconds * 1000, resolve, reject });
+    });
+  }
+
+  private take(token: string) {
+    const waiting = this.waiting.get(token);
+    const fail = (name: string, message: string) =>
+      Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+    if (!waiting) throw fail('TaskDoesNotExist', 'Task does not exist anymore');
+    if (Date.now() >= waiting.deadline) throw fail('TaskTimedOut', 'Task Timed Out');
+    this.waiting.delete(token);
+    return waiting;
+  }
+
+  succeed(token: string, output: string): void {
+    this.take(token).resolve(JSON.parse(output));
+  }
+
+  fail(token: string, error: string, cause: string): void {
+    this.take(token).reject(Object.assign(new Error(cause), { name: error }));
+  }
+}
+
+type StateDefinition = { Type: string; Resource?: string; TimeoutSeconds?: number; [key: string]: unknown };
+
+/** Every state of a definition, branches and Map processors included. */
+function statesOf(definition: { States?: Record<string, StateDefinition> }): [string, StateDefinition][] {
+  return Object.entries(definition.States ?? {}).flatMap(([name, state]) => [
+    [name, state] as [string, StateDefinition],
+    ...((state.Branches as { States?: Record<string, StateDefinition> }[] | undefined) ?? []).flatMap(
+      statesOf,
+    ),
+    ...statesOf(
+      (state.ItemProcessor ?? state.Iterator ?? {}) as { States?: Record<string, StateDefinition> },
+    ),
+  ]);
 }
 
 export type ExecutionEvent = {
@@ -145,14 +219,33 @@ export async function runLocally(
   definition: StateMachineDefinition,
   input: unknown,
   handlers: Record<string, TaskHandler>,
-  options: { retryWaitMs?: number; executionArn?: string } = {},
+  options: { retryWaitMs?: number; executionArn?: string; tokens?: TaskTokens } = {},
 ): Promise<ExecutionRun> {
   const machine = new StateMachine(definition);
+  const tokens = options.tokens ?? new TaskTokens();
+  // A state that waits for a task token gets a token of its own, passed to its function with the rest of
+  // its payload; the state ends when the token is answered (or its TimeoutSeconds passes).
+  const waiting = new Map(
+    statesOf(definition as never)
+      .filter(([, state]) => state.Resource?.endsWith('.waitForTaskToken'))
+      .map(([name, state]) => [name, state.TimeoutSeconds ?? 99_999_999]),
+  );
   const taskResourceLocalHandlers = Object.fromEntries(
-    Object.entries(handlers).map(([state, handler]) => [
-      state,
-      async (payload: unknown) => JSON.parse(JSON.stringify(await handler(payload))),
-    ]),
+    Object.entries(handlers).map(([state, handler]) => {
+      const timeout = waiting.get(state);
+      if (timeout === undefined)
+        return [state, async (payload: unknown) => JSON.parse(JSON.stringify(await handler(payload)))];
+      return [
+        state,
+        async (parameters: unknown) => {
+          const token = `${state}:${randomUUID()}`;
+          const answer = tokens.open(token, timeout);
+          const payload = (parameters as { Payload: Record<string, unknown> }).Payload;
+          await handler(JSON.parse(JSON.stringify({ ...payload, token })));
+          return (await answer) as never;
+        },
+      ];
+    }),
   );
   const wait = Object.fromEntries(Object.keys(handlers).map((state) => [state, options.retryWaitMs ?? 0]));
   const started = performance.now();
@@ -161,7 +254,11 @@ export async function runLocally(
     `arn:aws:states:us-east-1:000000000000:execution:guardduty-responder-local:${randomUUID()}`;
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers, retryIntervalOverrides: wait },
-    context: { Execution: { Id: executionArn, Name: executionArn.split(':').at(-1) } },
+    // $$.Task.Token must resolve; each waiting state's handler replaces it with a token of its own.
+    context: {
+      Execution: { Id: executionArn, Name: executionArn.split(':').at(-1) },
+      Task: { Token: 'given by the waiting state' },
+    },
   });
   const events: ExecutionEvent[] = [];
   const logging = (async () => {

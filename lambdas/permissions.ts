@@ -92,8 +92,10 @@ export const FUNCTION_NAMES = [
   'collect-pod-evidence',
   'collect-host-evidence',
   'notify',
+  'request-approval',
   'release',
   'recover',
+  'approve',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
@@ -114,8 +116,8 @@ export const MEMBER_REACHING = [
   'release',
   'recover',
 ] as const satisfies readonly FunctionName[];
-/** The functions a person invokes once the investigation is over; the state machine never does. */
-export const PERSON_FUNCTIONS = ['release', 'recover'] as const satisfies readonly FunctionName[];
+/** The functions a person invokes (an answer, the end of an incident); the state machine never does. */
+export const PERSON_FUNCTIONS = ['release', 'recover', 'approve'] as const satisfies readonly FunctionName[];
 /** The functions the response state machine invokes. */
 export type WorkflowFunction = Exclude<FunctionName, (typeof PERSON_FUNCTIONS)[number]>;
 
@@ -411,6 +413,18 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     rbac: [],
   },
   notify: { incidentTable: RECORDS, iam: [], rbac: [] },
+  'request-approval': { incidentTable: RECORDS, iam: [], rbac: [] },
+  approve: {
+    incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    iam: [
+      {
+        actions: ['states:SendTaskSuccess'],
+        scope: 'any',
+        why: 'tell the waiting execution the answer, by its task token; the action takes no resource',
+      },
+    ],
+    rbac: [],
+  },
   release: {
     kubernetesGroup: 'guardduty-responder-release',
     recordKey: 'kms:VerifyMac',

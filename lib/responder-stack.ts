@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { memberRoleArn } from '../lambdas/clients/reach.js';
+import { responseTimeoutMinutes } from '../lambdas/core/settings.js';
 import {
   FUNCTION_NAMES,
   type FunctionName,
@@ -83,6 +84,16 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     id: 'Notify',
     description: 'Publishes what the response found, did and failed to do',
     timeout: Duration.minutes(1),
+  },
+  'request-approval': {
+    id: 'RequestApproval',
+    description: 'Records that an action waits for a person, and asks the topic',
+    timeout: Duration.seconds(30),
+  },
+  approve: {
+    id: 'Approve',
+    description: 'Answers an action that waits for approval, once a person decides',
+    timeout: Duration.seconds(30),
   },
   release: {
     id: 'Release',
@@ -175,6 +186,12 @@ export class ResponderStack extends Stack {
     notifications.bindPublisher(responders.notify);
     notifications.bindPublisher(responders.release);
     notifications.bindPublisher(responders.recover);
+    notifications.bindPublisher(responders['request-approval']);
+    notifications.bindPublisher(responders.approve);
+    responders['request-approval'].function.addEnvironment(
+      'APPROVE_FUNCTION',
+      responders.approve.function.functionName,
+    );
 
     const functions = {} as Record<WorkflowFunction, lambda.IFunction>;
     for (const name of FUNCTION_NAMES) {
@@ -184,6 +201,9 @@ export class ResponderStack extends Stack {
     const workflow = new ResponseWorkflow(this, 'Workflow', {
       functions,
       logRetentionDays: config.logRetentionDays,
+      requireApproval: config.requireApproval,
+      approvalTimeoutMinutes: config.approvalTimeoutMinutes,
+      timeoutMinutes: responseTimeoutMinutes(config),
     });
     const intake = new FindingIntake(this, 'Intake', {
       severity: config.severity,
@@ -203,6 +223,7 @@ export class ResponderStack extends Stack {
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
     new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
     new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
+    new CfnOutput(this, 'ApproveFunctionName', { value: responders.approve.function.functionName });
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
     new CfnOutput(this, 'RecordKeyId', { value: recordKey.key.keyArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });

@@ -13,6 +13,12 @@
  *   Cut (Parallel) ───── Hosts: IsolateHosts (Map) ─────────────────────────┤
  *                      └ Identity: RevokeIam ─▶ SnapshotVolumes (Map) ───────┘
  *
+ * An action in `requireApproval` is preceded in its branch by a gate: when the action is planned, its
+ * Await<Action>Approval state invokes request-approval with a task token and waits for the answer
+ * (SendTaskSuccess) up to the approval deadline; approved, the action runs; denied or unanswered, the
+ * action's place gets a held-back result with the reason, and the branch goes on. Other branches do not
+ * wait.
+ *
  * Claim takes the finding id in the incident table with a conditional write, so a repeated finding is not
  * contained twice. Each step's result lands in the state under the step's name. Every task retries Lambda
  * service errors and the TransientError our code throws for throttling, with backoff, and a crashed or
@@ -28,8 +34,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { type ContainStep, PHASES, RESULT_KEYS } from '../lambdas/core/actions.js';
-import { RESPONSE_TIMEOUT_MINUTES } from '../lambdas/incident/record.js';
+import { type ActionName, type ContainStep, phasesFor, RESULT_KEYS } from '../lambdas/core/actions.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
@@ -48,13 +53,22 @@ export const CRASH_ERRORS = ['Lambda.Unknown'];
 export type ResponseWorkflowProps = {
   functions: Record<WorkflowFunction, lambda.IFunction>;
   logRetentionDays: number;
+  /** The actions that wait for a person's approval, and for how long. */
+  requireApproval: readonly ActionName[];
+  approvalTimeoutMinutes: number;
+  /** The execution's timeout: the response, and the approval deadline when actions wait for one. */
+  timeoutMinutes: number;
 };
+
+/** The state that waits for the approval of an action (the replay binds request-approval to it). */
+export const approvalState = (action: ActionName): string =>
+  `Await${RESULT_KEYS[action][0]?.toUpperCase()}${RESULT_KEYS[action].slice(1)}Approval`;
 
 /**
  * The Task state that invokes each function. Map iterations run `<Map>Item`; the replay and the tests
  * bind their local handlers by these names.
  */
-export const TASK_STATES: Record<WorkflowFunction, string> = {
+export const TASK_STATES: Record<Exclude<WorkflowFunction, 'request-approval'>, string> = {
   claim: 'Claim',
   identify: 'Identify',
   'isolate-pods': 'IsolatePods',
@@ -80,10 +94,10 @@ export class ResponseWorkflow extends Construct {
     const { functions } = props;
 
     /** Where a function's result goes in the execution state: `$.identify`, `$.notify`, `$.isolatePods`, … */
-    const resultPath = (fn: WorkflowFunction) =>
+    const resultPath = (fn: Exclude<WorkflowFunction, 'request-approval'>) =>
       `$.${fn === 'claim' || fn === 'identify' || fn === 'notify' ? fn : RESULT_KEYS[fn]}`;
     const step = (
-      fn: WorkflowFunction,
+      fn: Exclude<WorkflowFunction, 'request-approval'>,
       comment: string,
       options: { replaceInput?: boolean; payload?: Record<string, string>; timeout?: Duration } = {},
     ) => {
@@ -111,10 +125,11 @@ export class ResponseWorkflow extends Construct {
     };
     const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION, 'executionArn.$': EXECUTION };
     /** A task that acts on the whole identification (isolate, revoke). */
-    const whole = (fn: WorkflowFunction, comment: string) => step(fn, comment, { payload: wholeInput });
+    const whole = (fn: Exclude<WorkflowFunction, 'request-approval'>, comment: string) =>
+      step(fn, comment, { payload: wholeInput });
     /** A Map over identified targets; each iteration's result, or its error, is one array element. */
     const perItem = (
-      fn: WorkflowFunction,
+      fn: Exclude<WorkflowFunction, 'request-approval'>,
       itemsPath: string,
       comment: string,
       options: { extra?: Record<string, string>; timeout?: Duration } = {},
@@ -143,16 +158,70 @@ export class ResponseWorkflow extends Construct {
      * failed; a failure (after its retries) is caught into the action's own place in the state, so every
      * action's key exists at the end of the branch, and the Parallel's selector never reads a missing path.
      */
+    const approvals = new Set<string>(props.requireApproval);
+    /**
+     * Where a branch enters an action: the action itself, or, when it waits for approval, its gate, which
+     * goes on to the action when approved and to `next` (its place holding why not) when not.
+     */
+    const entryOf = (
+      state: sfn.TaskStateBase | sfn.Map,
+      fn: ContainStep,
+      next: sfn.IChainable,
+    ): sfn.IChainable => {
+      if (!approvals.has(fn)) return state;
+      const action = fn as ActionName;
+      const key = RESULT_KEYS[action];
+      const name = approvalState(action);
+      const notApproved = new sfn.Pass(this, `${name}HeldBack`, {
+        comment: 'the action does not run: denied, or no answer before the deadline',
+        parameters: { action, 'skipped.$': `$.approval.${key}.reason`, items: [] },
+        resultPath: resultPath(fn),
+      }).next(next);
+      const decided = new sfn.Choice(this, `${name}Answered`)
+        .when(sfn.Condition.booleanEquals(`$.approval.${key}.approved`, true), state)
+        .otherwise(notApproved);
+      const expired = new sfn.Pass(this, `${name}Expired`, {
+        comment: 'no answer before the deadline',
+        result: sfn.Result.fromObject({
+          approved: false,
+          reason: `held back: no answer within ${props.approvalTimeoutMinutes} minute(s) of the request`,
+        }),
+        resultPath: `$.approval.${key}`,
+      }).next(decided);
+      const wait = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: functions['request-approval'],
+        comment: `Ask a person to approve ${action}, and wait for the answer`,
+        integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+        payload: sfn.TaskInput.fromObject({
+          token: sfn.JsonPath.taskToken,
+          action,
+          'plan.$': PLAN,
+          'identification.$': IDENTIFICATION,
+          'executionArn.$': EXECUTION,
+        }),
+        resultPath: `$.approval.${key}`,
+        taskTimeout: sfn.Timeout.duration(Duration.minutes(props.approvalTimeoutMinutes)),
+      });
+      wait.addCatch(expired, { errors: ['States.Timeout'] });
+      // The request could not be made: the action's place holds the error, and it does not run.
+      wait.addCatch(next, { errors: ['States.ALL'], resultPath: resultPath(fn) });
+      wait.next(decided);
+      return new sfn.Choice(this, `${name}Needed`)
+        .when(sfn.Condition.isPresent(`$.identify.approvals.${key}`), wait)
+        .otherwise(state);
+    };
     const branch = (name: string, states: [sfn.TaskStateBase | sfn.Map, ContainStep][]) => {
       const end = new sfn.Pass(this, `${name}Done`, {
         comment: 'every action of the branch left its result or its error',
       });
-      states.forEach(([state, fn], index) => {
-        const next = states[index + 1]?.[0] ?? end;
+      // Built from the last action back, so that each action knows where the next one is entered.
+      let next: sfn.IChainable = end;
+      for (const [state, fn] of [...states].reverse()) {
         state.addCatch(next, { errors: ['States.ALL'], resultPath: resultPath(fn) });
         state.next(next);
-      });
-      return states[0]?.[0] ?? end;
+        next = entryOf(state, fn, next);
+      }
+      return next;
     };
 
     const notify = step('notify', 'Publish what was found, done and failed');
@@ -196,7 +265,7 @@ export class ResponseWorkflow extends Construct {
 
     // The phases (lambdas/core/actions.ts): a Parallel each, one after the other. A phase that fails as a
     // whole leaves its error in its place and the next phase still runs.
-    const phases = PHASES.map((phase) => {
+    const phases = phasesFor(props.requireApproval).map((phase) => {
       const parallel = new sfn.Parallel(this, phase.state, {
         comment: phase.branches.map(([name, names]) => `${name}: ${names.join(' > ')}`).join('; '),
         resultPath: `$.${phase.key}`,
@@ -249,7 +318,7 @@ export class ResponseWorkflow extends Construct {
             .otherwise(notify),
         ),
       ),
-      timeout: Duration.minutes(RESPONSE_TIMEOUT_MINUTES),
+      timeout: Duration.minutes(props.timeoutMinutes),
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'Logs', {

@@ -31,6 +31,8 @@ describe('parseConfig', () => {
       dryRun: false,
       protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
       limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
+      requireApproval: [],
+      approvalTimeoutMinutes: 60,
       budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
       evidence: {
         retentionDays: null,

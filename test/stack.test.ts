@@ -689,6 +689,7 @@ describe('record key', () => {
 describe('outputs', () => {
   it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'ApproveFunctionName',
       'DeadLetterQueueUrl',
       'EvidenceBucketName',
       'IncidentTableName',

@@ -150,7 +150,11 @@ const noSuchRole = (name: string) =>
 export type Operation = (input: never) => unknown;
 
 /** A simulated account: its state, open to inspection, and its operations by API name. */
-export function simulatedAccount(description: AccountDescription) {
+export function simulatedAccount(
+  description: AccountDescription,
+  /** Operations served beside the account's own (the simulation's Step Functions task tokens). */
+  extra: Record<string, Operation> = {},
+) {
   const account = description;
   const accountId = account.accountId ?? ACCOUNT;
   const instances = structuredClone(account.instances ?? []);
@@ -494,6 +498,7 @@ export function simulatedAccount(description: AccountDescription) {
       return found ? (found.ssm ?? 'unmanaged') : null;
     }),
     ...macOperations(macKey),
+    ...extra,
   };
 
   /** Errors to throw on the next calls of an operation, before it does anything: throttling, outages. */

@@ -609,7 +609,7 @@ export class AwsApiServer {
       return;
     }
 
-    if (service === 'ssm' || service === 'kms') {
+    if (service === 'ssm' || service === 'kms' || service === 'states') {
       const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
       try {
         const output = call(operation, JSON.parse(body || '{}'));

@@ -29,8 +29,14 @@ import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
-import { type ExecutionRun, runLocally, synthesizedDefinition, taskHandlers } from '../runner.js';
-import { ACCOUNT, accountOfAccessKey, type SimulatedAccount, simulatedAccount } from './account.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition, TaskTokens, taskHandlers } from '../runner.js';
+import {
+  ACCOUNT,
+  accountOfAccessKey,
+  type Operation,
+  type SimulatedAccount,
+  simulatedAccount,
+} from './account.js';
 import { newMacKey } from './account-kms.js';
 import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
 import { functionAccessKey, isEksToken, shippedAccessEntries } from './eks-token.js';
@@ -49,6 +55,8 @@ export type Simulation = {
   account: SimulatedAccount;
   /** The responder's own account (its topic, record key): the finding's, unless that is a member. */
   home: SimulatedAccount;
+  /** The task tokens of the executions run in it, which its Step Functions endpoint answers. */
+  tokens: TaskTokens;
   table: LocalIncidentTable;
   /** Client settings that point the SDK at the simulation. */
   overrides: ClientOverrides;
@@ -74,7 +82,7 @@ export const simulatedOrganization = (event: FindingEvent): OrganizationOptions 
 });
 
 /** Services whose resources are the responder's own (its table, key, topic, bucket), whoever calls. */
-const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3']);
+const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3', 'states']);
 const GLOBAL_SERVICES = new Set(['iam', 'sts']);
 
 /**
@@ -127,19 +135,36 @@ export async function startSimulation(
   const homeLocation = organization?.home ?? { accountId: worldAccount, region };
   const macKey = world.account.macKey ?? newMacKey(homeLocation.accountId, homeLocation.region);
   const member = homeLocation.accountId !== worldAccount;
-  const account = simulatedAccount({
-    ...world.account,
-    accountId: worldAccount,
-    region,
-    macKey,
-    clusters: world.cluster ? { [world.cluster]: kube.url } : {},
-    memberAccess:
-      member && organization
-        ? { ...organization.memberAccess, trustedAccount: homeLocation.accountId }
-        : undefined,
-  });
+  const tokens = new TaskTokens();
+  const stepFunctions = {
+    SendTaskSuccess: (input: { taskToken: string; output: string }) => {
+      tokens.succeed(input.taskToken, input.output);
+      return {};
+    },
+    SendTaskFailure: (input: { taskToken: string; error?: string; cause?: string }) => {
+      tokens.fail(input.taskToken, input.error ?? 'TaskFailed', input.cause ?? '');
+      return {};
+    },
+  } as Record<string, Operation>;
+  const account = simulatedAccount(
+    {
+      ...world.account,
+      accountId: worldAccount,
+      region,
+      macKey,
+      clusters: world.cluster ? { [world.cluster]: kube.url } : {},
+      memberAccess:
+        member && organization
+          ? { ...organization.memberAccess, trustedAccount: homeLocation.accountId }
+          : undefined,
+    },
+    member ? {} : stepFunctions,
+  );
   const home = member
-    ? simulatedAccount({ accountId: homeLocation.accountId, region: homeLocation.region, macKey })
+    ? simulatedAccount(
+        { accountId: homeLocation.accountId, region: homeLocation.region, macKey },
+        stepFunctions,
+      )
     : account;
   const table = await LocalIncidentTable.start(items, macKey);
   const aws = new AwsApiServer(account, table.url, organizationRouter(home, [home, account]));
@@ -155,6 +180,7 @@ export async function startSimulation(
     aws,
     account,
     home,
+    tokens,
     table,
     overrides,
     // The record is signed and verified with the account's KMS key, over its endpoint, as in the stack.
@@ -247,6 +273,7 @@ export async function respondInSimulation(
       options.definition ?? synthesizedDefinition(config, location),
       options.input ?? event,
       simulatedHandlers(simulation, config, location),
+      { tokens: simulation.tokens },
     );
     return {
       run,

@@ -33,7 +33,11 @@ export const RESULT_KEYS: Record<ContainStep, string> = {
   'collect-host-evidence': 'hostEvidence',
 };
 
-export type Phase = { key: 'contain' | 'cut'; state: string; branches: [string, ContainStep[]][] };
+export type Phase = {
+  key: 'contain' | 'cut' | 'approved';
+  state: string;
+  branches: [string, ContainStep[]][];
+};
 
 /**
  * The two phases of containment, each a Parallel state whose output goes to `$.<key>`; each branch runs
@@ -64,6 +68,32 @@ export const PHASES: Phase[] = [
   },
 ];
 
-/** The phase a step runs in. */
+/**
+ * The phases when some actions wait for a person's approval: those actions leave their phase for a last
+ * one (`approved`), a branch each, so that every other action runs, and finishes, before any waits.
+ */
+export function phasesFor(gated: readonly ActionName[]): Phase[] {
+  if (gated.length === 0) return PHASES;
+  const waits = (step: ContainStep) => (gated as readonly string[]).includes(step);
+  return [
+    ...PHASES.map((phase) => ({
+      ...phase,
+      branches: phase.branches.map(([name, steps]): [string, ContainStep[]] => [
+        name,
+        steps.filter((step) => !waits(step)),
+      ]),
+    })),
+    {
+      key: 'approved',
+      state: 'AwaitApprovals',
+      branches: ACTIONS.filter(waits).map((action): [string, ContainStep[]] => [
+        `Approved${RESULT_KEYS[action][0]?.toUpperCase()}${RESULT_KEYS[action].slice(1)}`,
+        [action],
+      ]),
+    },
+  ];
+}
+
+/** The phase a step runs in (without approvals). */
 export const phaseOf = (step: ContainStep): Phase =>
   PHASES.find((phase) => phase.branches.some(([, steps]) => steps.includes(step))) as Phase;

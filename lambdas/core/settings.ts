@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BudgetSchema, DEFAULT_BUDGET } from '../incident/budget.js';
+import { RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { ACTIONS } from './actions.js';
 import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
 import { parseLabelSelector } from './selectors.js';
@@ -147,6 +148,18 @@ export const ResponderSettingsSchema = z.strictObject({
   dryRun: z.boolean().default(false),
   protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
   limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
+  /**
+   * Actions that wait for a person's answer before they run (lambdas/approval/approval.ts); the others do
+   * not wait. None by default.
+   */
+  requireApproval: z.array(z.enum(ACTIONS)).default([]),
+  /** How long an action waits for the answer; then it is held back. */
+  approvalTimeoutMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(60),
   /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
   budget: BudgetSchema.default(DEFAULT_BUDGET),
   evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
@@ -159,6 +172,15 @@ export const clustersOf = (settings: ResponderSettings, accountId: string, home:
   accountId === home
     ? settings.clusters
     : (settings.members.find((member) => member.accountId === accountId)?.clusters ?? []);
+
+/**
+ * The longest an execution may run: the response, and the approval deadline when actions wait for one.
+ * A claim older than this with no outcome belongs to an execution that died before Notify.
+ */
+export const responseTimeoutMinutes = (
+  settings: Pick<ResponderSettings, 'requireApproval' | 'approvalTimeoutMinutes'>,
+): number =>
+  RESPONSE_TIMEOUT_MINUTES + (settings.requireApproval.length > 0 ? settings.approvalTimeoutMinutes : 0);
 
 /** Why the responder may not act in an account and region, or null when it may. */
 export function outsideReach(

@@ -1,4 +1,5 @@
 /** Claim Lambda, the first state: the finding id claimed in the incident table (lambdas/incident/claim.ts). */
+import type { ResponderSettings } from '../core/settings.js';
 import { type ClaimInput, claimFinding } from '../incident/claim.js';
 import type { ClaimOutput } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
@@ -7,7 +8,7 @@ import { logger } from '../shared/logger.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export function claimHandler(
-  settings: { dryRun: boolean },
+  settings: Pick<ResponderSettings, 'dryRun' | 'requireApproval' | 'approvalTimeoutMinutes'>,
   store: IncidentStore,
 ): (input: ClaimInput) => Promise<ClaimOutput> {
   return async (input) => {

@@ -1,6 +1,7 @@
 /** Identify Lambda: parse the EventBridge event, plan the response, resolve its targets. */
 import { AwsReader } from '../clients/aws.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import { RESULT_KEYS } from '../core/actions.js';
 import { parseFindingEvent } from '../core/finding.js';
 import { plannedActions, planResponse, type ResponderLocation } from '../core/plan.js';
 import { clustersOf, executionOptions, type ResponderSettings } from '../core/settings.js';
@@ -73,7 +74,13 @@ export function identifyHandler(
       store.recordPlan(finding.id, { rule: plan.rule, actions: plan.actions }, new Date().toISOString()),
     ]);
     logger.info('identified', { findingId: finding.id, identification });
-    return { plan, planned: plannedActions(plan), identification };
+    const planned = plannedActions(plan);
+    const approvals = Object.fromEntries(
+      settings.requireApproval
+        .filter((action) => planned.includes(action))
+        .map((action) => [RESULT_KEYS[action], true as const]),
+    );
+    return { plan, planned, identification, approvals };
   };
 }
 

@@ -121,7 +121,13 @@ export type Identification = {
 };
 
 /** What the Identify step hands to the rest of the state machine; `planned` drives its first choice. */
-export type IdentifyOutput = { plan: ResponsePlan; planned: ActionName[]; identification: Identification };
+export type IdentifyOutput = {
+  plan: ResponsePlan;
+  planned: ActionName[];
+  identification: Identification;
+  /** The planned actions that wait for a person's approval, by their result key (the workflow's gates). */
+  approvals: Record<string, true>;
+};
 
 /** What a Map iteration gives an action that works on one identified target (a node, an instance). */
 export type TargetInput<T> = { plan: ResponsePlan; cluster: Identification['cluster']; target: T };

@@ -5,7 +5,7 @@
  * execution only sends a short "seen again" notice.
  */
 import { type Finding, isSampleFinding, parseFindingEvent } from '../core/finding.js';
-import { executionOptions, type ResponderSettings } from '../core/settings.js';
+import { executionOptions, type ResponderSettings, responseTimeoutMinutes } from '../core/settings.js';
 import type { ClaimOutput, IncidentRecord, Sighting } from './record.js';
 import type { IncidentStore } from './store.js';
 
@@ -23,7 +23,7 @@ const lastSighting = (record: IncidentRecord): Sighting => record.sightings.at(-
 
 export async function claimFinding(
   input: ClaimInput,
-  settings: Pick<ResponderSettings, 'dryRun'>,
+  settings: Pick<ResponderSettings, 'dryRun' | 'requireApproval' | 'approvalTimeoutMinutes'>,
   store: IncidentStore,
   at: string = new Date().toISOString(),
 ): Promise<ClaimOutput> {
@@ -38,6 +38,7 @@ export async function claimFinding(
     dryRun,
     rerun,
     at,
+    timeoutMinutes: responseTimeoutMinutes(settings),
     finding: {
       type: finding.type,
       accountId: finding.accountId,

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import type { ItemStatus } from '../core/action-result.js';
-import type { ContainStep } from '../core/actions.js';
+import type { ActionName, ContainStep } from '../core/actions.js';
 import type { SignedView } from './signature.js';
 
 /** The table's partition key, and the index that lists incidents by state. */
@@ -140,11 +140,29 @@ export type IncidentRecord = {
   evidence?: EvidenceObject[];
   /** Targets an action left alone because the budget across findings was spent (budget.ts). */
   holds?: Hold[];
+  /** The actions that waited for a person (lambdas/approval/approval.ts), by action, with every answer. */
+  approvals?: Record<string, ApprovalRecord>;
   sightings: Sighting[];
   releases: ReleaseRecord[];
   /** The recovery under way (its steps settle one by one), and every recovery and dry run so far. */
   recovery?: RecoveryRecord;
   recoveries?: RecoveryRecord[];
+};
+
+/** One answer to an approval request, whether or not it changed anything, and who gave it. */
+export type ApprovalDecision = { answer: 'approve' | 'deny'; by: string; at: string; effect: string };
+
+/** An action waiting for a person, or answered: its task token, its deadline and every decision. */
+export type ApprovalRecord = {
+  action: ActionName;
+  state: 'waiting' | 'approved' | 'denied';
+  token: string;
+  requestedAt: string;
+  deadline: string;
+  executionArn: string;
+  answeredBy: string | null;
+  answeredAt: string | null;
+  decisions: ApprovalDecision[];
 };
 
 /** A target an action held back, and why. */

@@ -29,6 +29,8 @@ import {
   type Spend,
 } from './budget.js';
 import {
+  type ApprovalDecision,
+  type ApprovalRecord,
   type EvidenceObject,
   entryKey,
   type HandedOver,
@@ -59,6 +61,8 @@ export type ClaimRequest = {
   rerun: boolean;
   finding: IncidentRecord['finding'];
   at: string;
+  /** The state machine's timeout: a claim this old with no outcome died; RESPONSE_TIMEOUT_MINUTES by default. */
+  timeoutMinutes?: number;
 };
 
 const isConditionFailure = (error: unknown) => error instanceof ConditionalCheckFailedException;
@@ -123,7 +127,8 @@ export class IncidentStore {
    * previous attempt was, if any.
    */
   async claim(request: ClaimRequest): Promise<{ previous: PreviousAttempt | null } | null> {
-    const stale = new Date(Date.parse(request.at) - RESPONSE_TIMEOUT_MINUTES * 60_000).toISOString();
+    const timeout = request.timeoutMinutes ?? RESPONSE_TIMEOUT_MINUTES;
+    const stale = new Date(Date.parse(request.at) - timeout * 60_000).toISOString();
     const condition = request.rerun
       ? undefined
       : request.dryRun
@@ -162,6 +167,7 @@ export class IncidentStore {
             // containment. A released one has none left.
             'entries = if_not_exists(entries, :empty)',
             'releases = if_not_exists(releases, :none)',
+            'approvals = if_not_exists(approvals, :empty)',
           ].join(', '),
           ConditionExpression: condition,
           ExpressionAttributeNames: { '#state': 'state' },
@@ -326,6 +332,67 @@ export class IncidentStore {
     }
     throw new Error(
       `the budget ${key} could not be updated after ${BUDGET_ATTEMPTS} attempts: too many findings at once`,
+    );
+  }
+
+  /** An action waits for a person: its request, written by the execution that holds the finding. */
+  async requestApproval(findingId: string, approval: ApprovalRecord): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression: 'SET approvals.#action = :approval, updatedAt = :now',
+        ConditionExpression: 'executionArn = :arn',
+        ExpressionAttributeNames: { '#action': approval.action },
+        ExpressionAttributeValues: {
+          ':approval': plain(approval),
+          ':arn': approval.executionArn,
+          ':now': approval.requestedAt,
+        },
+      }),
+    );
+  }
+
+  /**
+   * A person's answer decides a request still waiting with this token, the first answer only: false when
+   * another answer came first (nothing written).
+   */
+  async decideApproval(
+    findingId: string,
+    action: string,
+    token: string,
+    decision: ApprovalDecision,
+  ): Promise<boolean> {
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId },
+      UpdateExpression:
+        'SET approvals.#action.#state = :state, approvals.#action.answeredBy = :by, approvals.#action.answeredAt = :at, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
+      ConditionExpression: 'approvals.#action.#state = :waiting AND approvals.#action.#token = :token',
+      ExpressionAttributeNames: { '#action': action, '#state': 'state', '#token': 'token' },
+      ExpressionAttributeValues: {
+        ':state': decision.answer === 'approve' ? 'approved' : 'denied',
+        ':by': decision.by,
+        ':at': decision.at,
+        ':decision': [decision],
+        ':waiting': 'waiting',
+        ':token': token,
+      },
+    });
+  }
+
+  /** An answer that changed nothing (late, second, or to an execution that no longer waits), for the record. */
+  async noteApproval(findingId: string, action: string, decision: ApprovalDecision): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression:
+          'SET approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
+        ConditionExpression: 'attribute_exists(approvals.#action)',
+        ExpressionAttributeNames: { '#action': action },
+        ExpressionAttributeValues: { ':decision': [decision], ':at': decision.at },
+      }),
     );
   }
 

@@ -220,9 +220,10 @@ type ExecutionState = {
   detail?: unknown;
   claim?: unknown;
   identify?: unknown;
-  /** The phases' outputs (lambdas/core/actions.ts PHASES): `contain`, then `cut`. */
+  /** The phases' outputs (lambdas/core/actions.ts phasesFor): `contain`, `cut`, then `approved`. */
   contain?: unknown;
   cut?: unknown;
+  approved?: unknown;
 };
 
 const isEvidence = (value: unknown): value is EvidenceReport =>
@@ -322,7 +323,10 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
           identified.plan,
           identified.identification,
           entry.action,
-          state[phaseOf(entry.action).key],
+          // An action that waited for approval ran in the last phase (phasesFor).
+          state.approved && RESULT_KEYS[entry.action] in (state.approved as object)
+            ? state.approved
+            : state[phaseOf(entry.action).key],
         ),
       )
     : [];

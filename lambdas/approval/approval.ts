@@ -1,0 +1,188 @@
+/**
+ * Approval of chosen actions (`requireApproval`): the action waits in the state machine on a task token
+ * (`lambda:invoke.waitForTaskToken`) until a person answers, or its deadline (`approvalTimeoutMinutes`)
+ * passes and it is held back; the other actions do not wait. The request is written to the incident
+ * record and published with how to answer; the answer (`npm run approve`, or the Approve function of the
+ * deployed stack) decides only a request still waiting, once, before its deadline, and every answer, with
+ * who gave it and what it did, is appended to the record.
+ */
+import {
+  InvalidToken,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { z } from 'zod';
+import { ACTIONS, type ActionName } from '../core/actions.js';
+import type { ResponsePlan } from '../core/plan.js';
+import type { Identification } from '../identify/identification.js';
+import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
+import type { IncidentStore } from '../incident/store.js';
+
+/** What the waiting task state passes: its task token, the action, and what the action would act on. */
+export type ApprovalRequest = {
+  token: string;
+  action: ActionName;
+  plan: ResponsePlan;
+  identification: Identification;
+  executionArn: string;
+};
+
+/** What the answer sends the waiting state: whether the action runs, and why (the notification's words). */
+export type ApprovalOutput = { approved: boolean; reason: string };
+
+/** A person's answer, as the CLI sends it to the Approve function. */
+export const ApproveRequestSchema = z.strictObject({
+  findingId: z.string().min(1),
+  /** The action to answer; without it, every action of the finding that waits. */
+  action: z.enum(ACTIONS).optional(),
+  approve: z.boolean(),
+  requestedBy: z.string().min(1).default('unknown'),
+});
+export type ApproveRequest = z.infer<typeof ApproveRequestSchema>;
+
+/** The targets an action would act on, named, for the person who decides. */
+export function targetsOfAction(action: ActionName, identification: Identification): string[] {
+  switch (action) {
+    case 'isolate-pods':
+      return identification.pods.map((pod) => `pod ${pod.namespace}/${pod.name}`);
+    case 'cordon-nodes':
+      return identification.nodes.map((node) => `node ${node.name}`);
+    case 'isolate-host':
+      return identification.hosts.map((host) => `instance ${host.instanceId}`);
+    case 'protect-instances':
+    case 'snapshot-volumes':
+      return identification.instances.map((instance) => `instance ${instance.instanceId}`);
+    case 'revoke-iam':
+      return identification.roles.filter((role) => !role.heldBack).map((role) => `role ${role.name}`);
+  }
+}
+
+/** Writes the request, with its token and deadline, to the record. */
+export async function requestApproval(
+  request: ApprovalRequest,
+  ports: { store: IncidentStore; timeoutMinutes: number; now?: () => Date },
+): Promise<ApprovalRecord> {
+  const now = (ports.now ?? (() => new Date()))();
+  const deadline = new Date(now.getTime() + ports.timeoutMinutes * 60_000);
+  const approval: ApprovalRecord = {
+    action: request.action,
+    state: 'waiting',
+    token: request.token,
+    requestedAt: now.toISOString(),
+    deadline: deadline.toISOString(),
+    executionArn: request.executionArn,
+    answeredBy: null,
+    answeredAt: null,
+    decisions: [],
+  };
+  await ports.store.requestApproval(request.plan.finding.id, approval);
+  return approval;
+}
+
+/** The notice of a request: what waits, until when, and how to answer. */
+export function approvalNotice(
+  request: ApprovalRequest,
+  approval: ApprovalRecord,
+  approveFunction: string,
+): { subject: string; message: string } {
+  const { finding } = request.plan;
+  const targets = targetsOfAction(request.action, request.identification);
+  const answer = `npm run approve -- ${finding.id} --action ${request.action}`;
+  return {
+    subject: `[guardduty-responder] approval needed: ${request.action}: ${finding.type}`.slice(0, 100),
+    message: [
+      `${request.action} waits for a person's approval before it acts on finding ${finding.id} (${finding.type}, severity ${finding.severity}, account ${finding.accountId}, ${finding.region}).`,
+      `It would act on ${targets.length} target(s): ${targets.slice(0, 50).join(', ') || 'none identified'}${targets.length > 50 ? `, … and ${targets.length - 50} more` : ''}.`,
+      'The other actions do not wait.',
+      `Answer before ${approval.deadline}; then the action is held back.`,
+      `Approve: ${answer} --deployed <stack>`,
+      `Deny:    ${answer} --deny --deployed <stack>`,
+      `Or invoke the function ${approveFunction} with {"findingId": "${finding.id}", "action": "${request.action}", "approve": true|false}.`,
+    ].join('\n'),
+  };
+}
+
+/** How one answer ended. */
+export type ApprovalAnswer = { action: ActionName; decided: boolean; effect: string };
+export type ApprovalReport = { findingId: string; answers: ApprovalAnswer[] };
+
+/** An answer that cannot be given at all: no such finding, nothing waits. */
+export class ApprovalError extends Error {
+  override readonly name = 'ApprovalError';
+}
+
+const gone = (error: unknown) =>
+  error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken;
+
+/**
+ * Answers the finding's waiting actions (or the one named): a request still waiting, before its deadline,
+ * is decided by the first answer and its execution told; anything else changes nothing and says so.
+ */
+export async function answerApproval(
+  request: ApproveRequest,
+  ports: { store: IncidentStore; sfn: SFNClient; now?: () => Date },
+): Promise<ApprovalReport> {
+  const now = (ports.now ?? (() => new Date()))();
+  const record = await ports.store.get(request.findingId);
+  if (!record) throw new ApprovalError(`no incident record for finding ${request.findingId}`);
+  const approvals = Object.values(record.approvals ?? {}).filter(
+    (approval) => !request.action || approval.action === request.action,
+  );
+  if (approvals.length === 0)
+    throw new ApprovalError(
+      `no action of finding ${request.findingId} ${request.action ? `named ${request.action} ` : ''}was waiting for approval`,
+    );
+  const answer = request.approve ? 'approve' : 'deny';
+  const answers: ApprovalAnswer[] = [];
+  for (const approval of approvals) {
+    const decision = (effect: string): ApprovalDecision => ({
+      answer,
+      by: request.requestedBy,
+      at: now.toISOString(),
+      effect,
+    });
+    const unchanged = async (why: string) => {
+      const effect = `nothing changed: ${why}`;
+      await ports.store.noteApproval(request.findingId, approval.action, decision(effect));
+      answers.push({ action: approval.action, decided: false, effect });
+    };
+    if (approval.state !== 'waiting') {
+      await unchanged(`already ${approval.state} by ${approval.answeredBy} at ${approval.answeredAt}`);
+      continue;
+    }
+    if (Date.parse(approval.deadline) <= now.getTime()) {
+      await unchanged(`the deadline passed at ${approval.deadline}; the action was held back`);
+      continue;
+    }
+    const effect = request.approve ? 'approved: the action runs' : 'denied: the action is held back';
+    if (
+      !(await ports.store.decideApproval(
+        request.findingId,
+        approval.action,
+        approval.token,
+        decision(effect),
+      ))
+    ) {
+      await unchanged('another answer came first');
+      continue;
+    }
+    const output: ApprovalOutput = request.approve
+      ? { approved: true, reason: `approved by ${request.requestedBy} at ${now.toISOString()}` }
+      : { approved: false, reason: `held back: denied by ${request.requestedBy} at ${now.toISOString()}` };
+    try {
+      await ports.sfn.send(
+        new SendTaskSuccessCommand({ taskToken: approval.token, output: JSON.stringify(output) }),
+      );
+      answers.push({ action: approval.action, decided: true, effect });
+    } catch (error) {
+      if (!gone(error)) throw error;
+      await unchanged(`the execution no longer waits (${(error as Error).name}): the action was held back`);
+    }
+  }
+  return { findingId: request.findingId, answers };
+}
+
+export const describeApproval = (report: ApprovalReport): string[] =>
+  report.answers.map((answer) => `${answer.action} of finding ${report.findingId}: ${answer.effect}`);

@@ -1,0 +1,164 @@
+/**
+ * Approval of chosen actions, with the synthesized state machine run by aws-local-stepfunctions in the
+ * replay simulation: cordon-nodes waits on a task token for a person's answer, which comes through the
+ * simulation's Step Functions endpoint (SendTaskSuccess) from the real approve handler; every other
+ * action runs, and finishes, before the answer.
+ */
+
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../bin/config.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
+import { type Simulation, simulatedHandlers, startSimulation } from '../bin/simulation/simulation.js';
+import { worldFor } from '../bin/simulation/world.js';
+import { answerApproval } from '../lambdas/approval/approval.js';
+import { parseFindingEvent } from '../lambdas/core/finding.js';
+import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
+import { targetsOf } from '../lambdas/core/targets.js';
+import { approveHandler } from '../lambdas/handlers/approve.js';
+import { loadEvent, RESPONDER } from './support/events.js';
+
+const event = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
+const findingId = event.detail.id;
+const config = parseConfig({
+  clusters: ['prod-eks'],
+  requireApproval: ['cordon-nodes'],
+  approvalTimeoutMinutes: 1,
+});
+const definition = synthesizedDefinition(config, RESPONDER);
+const ALICE = 'arn:aws:iam::111122223333:user/alice';
+
+let simulation: Simulation | undefined;
+afterEach(async () => {
+  await simulation?.stop();
+  simulation = undefined;
+});
+
+/** Starts the response; resolves once the approval request is published, with the running execution. */
+async function untilAsked(options: { timeoutSeconds?: number } = {}) {
+  const sim = await startSimulation(worldFor(event.detail, targetsOf(event.detail)), event.detail.region);
+  simulation = sim;
+  const patched = structuredClone(definition);
+  if (options.timeoutSeconds) {
+    // The deadline as the state machine keeps it, shortened so that a test can see it pass.
+    const json = JSON.stringify(patched).replace(
+      /"TimeoutSeconds":60\b/g,
+      `"TimeoutSeconds":${options.timeoutSeconds}`,
+    );
+    Object.assign(patched, JSON.parse(json));
+  }
+  const running = runLocally(patched, event, simulatedHandlers(sim, config, RESPONDER), {
+    tokens: sim.tokens,
+  });
+  const asked = () => sim.home.state.published.find((p) => p.Subject?.includes('approval needed'));
+  for (let waited = 0; !asked(); waited += 20) {
+    if (waited > 20_000) throw new Error('no approval was requested');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { sim, running, notice: asked() };
+}
+
+const answer = (sim: Simulation, approve: boolean, by = ALICE) =>
+  approveHandler(
+    { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+    new SNSClient(sim.overrides),
+    'arn:aws:sns:us-east-1:111122223333:responder',
+  )({ findingId, action: 'cordon-nodes', approve, requestedBy: by });
+
+const cordoned = (sim: Simulation) => sim.kube.list('nodes').filter((n) => n.spec?.unschedulable).length;
+const finalNotice = (sim: Simulation) =>
+  sim.home.state.published
+    .filter(
+      (p) =>
+        p.Subject?.startsWith('[guardduty-responder] ') &&
+        p.MessageAttributes?.outcome?.StringValue !== 'approval-needed' &&
+        !p.Subject.includes('approve:'),
+    )
+    .at(-1);
+const stateExited = (run: ExecutionRun, name: string) =>
+  run.events.find((e) => e.type === 'StateExited' && e.state === name)?.at ?? Number.POSITIVE_INFINITY;
+
+describe('an action that requires approval', () => {
+  it('waits for the answer, tells the topic how to give it, and runs once approved; the others do not wait', async () => {
+    const { sim, running, notice } = await untilAsked();
+
+    expect(notice?.Message).toContain("cordon-nodes waits for a person's approval");
+    expect(notice?.Message).toContain(`npm run approve -- ${findingId} --action cordon-nodes`);
+    expect(notice?.Message).toMatch(/It would act on 2 target\(s\): node /);
+    // Everything else is done while cordon-nodes waits.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(cordoned(sim)).toBe(0);
+    expect(sim.kube.list('pods').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL]).length).toBeGreaterThan(
+      0,
+    );
+    expect(sim.account.state.instances.some((i) => i.terminationProtection)).toBe(true);
+    expect(sim.account.state.snapshots.length).toBeGreaterThan(0);
+
+    const report = await answer(sim, true);
+    const run = await running;
+
+    expect(report.answers).toEqual([
+      { action: 'cordon-nodes', decided: true, effect: 'approved: the action runs' },
+    ]);
+    expect(run.status).toBe('SUCCEEDED');
+    expect(cordoned(sim)).toBe(2);
+    // The other actions' states ended before the approval was even asked for.
+    const asked = run.events.find((e) => e.type === 'StateEntered' && e.state === 'AwaitCordonNodesApproval');
+    for (const state of ['IsolatePods', 'ProtectInstances', 'RevokeIam', 'SnapshotVolumes']) {
+      expect(stateExited(run, state), state).toBeLessThan(asked?.at ?? 0);
+    }
+    expect(finalNotice(sim)?.MessageAttributes?.outcome?.StringValue).toBe('contained');
+
+    // A second answer changes nothing, and says so; both are in the record with who gave them.
+    const again = await answer(sim, false, 'arn:aws:iam::111122223333:user/bob');
+    expect(again.answers[0]?.effect).toMatch(
+      /^nothing changed: already approved by arn:aws:iam::111122223333:user\/alice at /,
+    );
+    const record = await sim.store().get(findingId);
+    expect(record?.approvals?.['cordon-nodes']).toMatchObject({ state: 'approved', answeredBy: ALICE });
+    expect(record?.approvals?.['cordon-nodes']?.decisions.map((d) => [d.answer, d.by])).toEqual([
+      ['approve', ALICE],
+      ['deny', 'arn:aws:iam::111122223333:user/bob'],
+    ]);
+  });
+
+  it('is held back when denied, and the notification says by whom', async () => {
+    const { sim, running } = await untilAsked();
+
+    await answer(sim, false);
+    const run = await running;
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(cordoned(sim)).toBe(0);
+    const message = finalNotice(sim)?.Message ?? '';
+    expect(message).toMatch(
+      /cordon-nodes: skipped \(held back: denied by arn:aws:iam::111122223333:user\/alice at /,
+    );
+    expect((await sim.store().get(findingId))?.approvals?.['cordon-nodes']?.state).toBe('denied');
+  });
+
+  it('is held back when the deadline passes, and a late answer changes nothing', async () => {
+    const { sim, running } = await untilAsked({ timeoutSeconds: 1 });
+
+    const run = await running;
+    expect(run.status).toBe('SUCCEEDED');
+    expect(cordoned(sim)).toBe(0);
+    expect(finalNotice(sim)?.Message).toContain(
+      'cordon-nodes: skipped (held back: no answer within 1 minute(s) of the request)',
+    );
+
+    const late = await answerApproval(
+      { findingId, action: 'cordon-nodes', approve: true, requestedBy: ALICE },
+      { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+    );
+    expect(late.answers).toEqual([
+      {
+        action: 'cordon-nodes',
+        decided: false,
+        effect: 'nothing changed: the execution no longer waits (TaskTimedOut): the action was held back',
+      },
+    ]);
+    expect(cordoned(sim)).toBe(0);
+  });
+});
