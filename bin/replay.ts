@@ -18,6 +18,8 @@
  *   --world FILE           simulation: a copy of your cluster (kubectl get -o yaml) instead of the generated one
  *   --member               simulation: the finding's account is a member of an organization whose responder
  *                          runs in another account, reached through the member's MemberAccess role
+ *   --require-approval A,B simulation: these actions wait for a person's approval, which the simulation
+ *                          gives (--approve) or refuses (--deny) as soon as it is asked
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
@@ -31,6 +33,7 @@ import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
+import { ACTIONS, type ActionName } from '../lambdas/core/actions.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
@@ -67,6 +70,8 @@ export type ReplayOptions = {
   dryRun: boolean;
   /** Simulate the finding's account as a member of an organization whose responder is elsewhere. */
   member: boolean;
+  /** Actions that wait for approval in the simulation, and the simulated person's answer. */
+  approval: { actions: ActionName[]; approve: boolean } | null;
   rerun: boolean;
   resume: boolean;
   state: string;
@@ -89,6 +94,9 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   const { values, positionals } = parseCommandLine(argv, {
     'dry-run': { type: 'boolean', default: false },
     member: { type: 'boolean', default: false },
+    'require-approval': { type: 'string' },
+    approve: { type: 'boolean', default: false },
+    deny: { type: 'boolean', default: false },
     rerun: { type: 'boolean', default: false },
     resume: { type: 'boolean', default: false },
     state: { type: 'string', default: SAVED_SIMULATION },
@@ -123,6 +131,17 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
       '--table and --record-key go together: the entries written to the table are signed with the key',
     );
   }
+  const requireApproval = (values['require-approval'] ?? '').split(',').filter(Boolean);
+  for (const action of requireApproval) {
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new InputError(`--require-approval takes actions among ${ACTIONS.join(', ')}: not ${action}`);
+  }
+  if (requireApproval.length > 0 && (values.deployed || values.kubeconfig))
+    throw new InputError('--require-approval is for the simulation; deployed, the configuration decides');
+  if (requireApproval.length > 0 && values.approve === values.deny)
+    throw new InputError('--require-approval needs the simulated person to answer: give --approve or --deny');
+  if (requireApproval.length === 0 && (values.approve || values.deny))
+    throw new InputError('--approve and --deny answer the actions --require-approval names: give it');
   if (values.member && (values.deployed || values.kubeconfig || values.resume)) {
     throw new InputError(
       '--member is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
@@ -143,6 +162,10 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     file: positionals[0] ?? '',
     dryRun: values['dry-run'] ?? false,
     member: values.member ?? false,
+    approval:
+      requireApproval.length > 0
+        ? { actions: requireApproval as ActionName[], approve: values.approve === true }
+        : null,
     rerun: values.rerun ?? false,
     resume: values.resume ?? false,
     state: values.state ?? SAVED_SIMULATION,
@@ -273,7 +296,8 @@ async function replaySimulation(
   if (from === null)
     throw new InputError(`no saved simulation at ${options.state}: replay without --resume first`);
   const organization = options.member ? simulatedOrganization(event) : from?.organization;
-  const base = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
+  const configured = replayConfig(targetsOf(event.detail).cluster, options.dryRun);
+  const base = options.approval ? { ...configured, requireApproval: options.approval.actions } : configured;
   const config = organization ? asMemberOf(organization, base, event) : base;
   const { run, simulation, saved } = await respondInSimulation(event, config, {
     input: executionInput(event, options),
@@ -281,6 +305,9 @@ async function replaySimulation(
     save: true,
     clusterObjects: options.world ? loadWorld(options.world) : undefined,
     organization,
+    answer: options.approval
+      ? { approve: options.approval.approve, by: 'the replay (--approve / --deny)' }
+      : undefined,
   });
   if (saved) saveSimulation(saved, options.state);
   hooks.onSimulation?.(simulation);

@@ -162,3 +162,148 @@ describe('an action that requires approval', () => {
     expect(cordoned(sim)).toBe(0);
   });
 });
+
+describe('the approval in the replay and through the deployed stack', () => {
+  it('npm run replay answers in the simulation with --approve, and needs an answer', async () => {
+    const { replay } = await import('../bin/replay.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { EVENTS_DIR } = await import('./support/events.js');
+    const state = join(mkdtempSync(join(tmpdir(), 'approval-')), 'simulation.json');
+    const lines: string[] = [];
+    const errors: string[] = [];
+    const file = `${EVENTS_DIR}eks-audit-privileged-container.json`;
+    const call = (args: string[]) =>
+      replay(
+        [file, ...args, '--state', state],
+        (l) => lines.push(l),
+        (l) => errors.push(l),
+      );
+
+    expect(await call(['--require-approval', 'cordon-nodes', '--approve'])).toBe(0);
+    expect(lines.join('\n')).toMatch(
+      /AwaitCordonNodesApproval +\d+ ms {2}approved by the replay \(--approve \/ --deny\) at /,
+    );
+    expect(lines.join('\n')).toMatch(/CordonNodesItem .* ok node .*: cordoned/);
+
+    expect(await call(['--require-approval', 'cordon-nodes'])).toBe(2);
+    expect(errors.at(-1)).toBe(
+      'replay: --require-approval needs the simulated person to answer: give --approve or --deny',
+    );
+    expect(await call(['--require-approval', 'delete-cluster', '--deny'])).toBe(2);
+    expect(errors.at(-1)).toMatch(/^replay: --require-approval takes actions among isolate-pods, /);
+  });
+
+  it('npm run approve invokes the Approve function the stack names with the caller, and says what the answer did', async () => {
+    const { approve } = await import('../bin/approve.js');
+    const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
+    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+    const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const cloudFormation = mockClient(CloudFormationClient);
+    const lambda = mockClient(LambdaClient);
+    const sts = mockClient(STSClient);
+    const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
+    try {
+      cloudFormation.on(DescribeStacksCommand).resolves({
+        Stacks: [
+          {
+            StackName: 'GuardDutyResponder',
+            CreationTime: new Date(0),
+            StackStatus: 'CREATE_COMPLETE',
+            Outputs: [{ OutputKey: 'ApproveFunctionName', OutputValue: 'responder-approve' }],
+          },
+        ],
+      });
+      sts.on(GetCallerIdentityCommand).resolves({ Arn: ALICE });
+      lambda
+        .on(InvokeCommand)
+        .resolvesOnce({
+          Payload: payload({
+            findingId: 'f1',
+            answers: [{ action: 'cordon-nodes', decided: true, effect: 'denied: the action is held back' }],
+          }),
+        })
+        .resolvesOnce({
+          Payload: payload({
+            findingId: 'f1',
+            answers: [
+              { action: 'cordon-nodes', decided: false, effect: 'nothing changed: already denied by x at y' },
+            ],
+          }),
+        });
+      const lines: string[] = [];
+      const errors: string[] = [];
+      const call = (args: string[]) =>
+        approve(
+          args,
+          (l) => lines.push(l),
+          (l) => errors.push(l),
+        );
+
+      expect(
+        await call(['f1', '--deny', '--action', 'cordon-nodes', '--deployed', 'GuardDutyResponder']),
+      ).toBe(0);
+      expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
+        FunctionName: 'responder-approve',
+      });
+      expect(JSON.parse(String(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload))).toEqual({
+        findingId: 'f1',
+        action: 'cordon-nodes',
+        approve: false,
+        requestedBy: ALICE,
+      });
+      expect(lines).toEqual([
+        'Deployed: responder-approve',
+        'cordon-nodes of finding f1: denied: the action is held back',
+      ]);
+      expect(await call(['f1', '--deployed', 'GuardDutyResponder'])).toBe(1);
+      expect(lines.at(-1)).toBe('cordon-nodes of finding f1: nothing changed: already denied by x at y');
+      expect(await call(['f1'])).toBe(2);
+      expect(errors.at(-1)).toMatch(/^approve: an answer goes to a running execution: give --deployed STACK/);
+    } finally {
+      cloudFormation.restore();
+      lambda.restore();
+      sts.restore();
+    }
+  });
+});
+
+describe('the approval in the stack', () => {
+  it('waits on a task token up to the deadline, extends the execution timeout, and lets only Approve answer', async () => {
+    const { synthesize } = await import('./support/synth.js');
+    const { template } = synthesize(
+      { clusters: ['prod-eks'], requireApproval: ['cordon-nodes'], approvalTimeoutMinutes: 30 },
+      { nag: true },
+    );
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(machine?.Properties.DefinitionString);
+    expect(definition).toContain(':states:::lambda:invoke.waitForTaskToken');
+    expect(definition).toContain('\\"AwaitCordonNodesApproval\\":{');
+    expect(definition).toContain('\\"TimeoutSeconds\\":1800');
+    // The execution may last the response's 30 minutes and the 30 of the deadline.
+    expect(definition).toContain('\\"TimeoutSeconds\\":3600');
+    const grantsOf = (description: string) => {
+      const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, fn]) =>
+        String(fn.Properties.Description).startsWith(description),
+      ) ?? [''];
+      const role = template.toJSON().Resources[id].Properties.Role['Fn::GetAtt'][0];
+      return Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p) => JSON.stringify(p.Properties.Roles).includes(role))
+        .flatMap((p) =>
+          p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) =>
+            [st.Action].flat(),
+          ),
+        );
+    };
+    const sendTask = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.PolicyDocument).includes('states:SendTask'),
+    );
+    expect(sendTask).toHaveLength(1);
+    expect(grantsOf('Answers an action')).toContain('states:SendTaskSuccess');
+    expect(grantsOf('Answers an action').filter((a: string) => a.startsWith('states:'))).toEqual([
+      'states:SendTaskSuccess',
+    ]);
+  });
+});

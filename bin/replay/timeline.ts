@@ -3,7 +3,7 @@ import type { ActionResult } from '../../lambdas/core/action-result.js';
 import { ACTIONS, EVIDENCE_STEPS, RESULT_KEYS } from '../../lambdas/core/actions.js';
 import type { EvidenceReport } from '../../lambdas/evidence/pods.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
-import { TASK_STATES } from '../../lib/response-workflow.js';
+import { approvalState, TASK_STATES } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
 
 const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
@@ -32,6 +32,12 @@ function summarize(state: string, output: unknown): string[] {
       ...found.errors.map((error) => `lookup failed: ${error.step}: ${error.message}`),
     ];
   }
+  // An approval state's answer: who approved or denied it, and when.
+  const waited = ACTIONS.find((action) => approvalState(action) === state);
+  if (waited) {
+    const answer = (value.approval as Record<string, { reason?: string }> | undefined)?.[RESULT_KEYS[waited]];
+    return answer?.reason ? [answer.reason] : [];
+  }
   if (state === 'Notify' && 'notify' in value) {
     const notify = value.notify as { outcome?: string; messageId?: string; Error?: string };
     return notify.Error
@@ -57,7 +63,7 @@ function summarize(state: string, output: unknown): string[] {
   return [];
 }
 
-const TASKS = new Set(Object.values(TASK_STATES));
+const TASKS = new Set([...Object.values(TASK_STATES), ...ACTIONS.map(approvalState)]);
 
 /** An error with its cause, as Step Functions reports both: `States.Runtime: Path expression …`. */
 const failure = (event: ExecutionEvent) => {

@@ -9,8 +9,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { answerApproval } from '../../lambdas/approval/approval.js';
 import type { ClientOverrides } from '../../lambdas/clients/aws.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
@@ -255,7 +257,40 @@ export type RespondOptions = {
   clusterObjects?: { resource: string; object: KubeObject }[];
   /** The finding's account as a member of an organization whose responder is in another account. */
   organization?: OrganizationOptions;
+  /** A person who answers every approval request as soon as it is published. */
+  answer?: { approve: boolean; by: string };
 };
+
+/**
+ * Answers each approval request of a running execution as it is published, through the simulation's
+ * Step Functions endpoint, until `done` settles.
+ */
+async function answerRequests(
+  simulation: Simulation,
+  findingId: string,
+  answer: { approve: boolean; by: string },
+  done: Promise<unknown>,
+): Promise<void> {
+  let finished = false;
+  void done.finally(() => {
+    finished = true;
+  });
+  const sfn = new SFNClient(simulation.overrides);
+  let answered = 0;
+  while (!finished) {
+    const asked = simulation.home.state.published.filter(
+      (p) => p.MessageAttributes?.outcome?.StringValue === 'approval-needed',
+    ).length;
+    if (asked > answered) {
+      answered = asked;
+      await answerApproval(
+        { findingId, approve: answer.approve, requestedBy: answer.by },
+        { store: simulation.store(), sfn },
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 export async function respondInSimulation(
   event: FindingEvent,
@@ -269,12 +304,14 @@ export async function respondInSimulation(
     ? await resumeSimulation(options.from)
     : await startSimulation(freshWorld(finding, options), finding.region, [], organization);
   try {
-    const run = await runLocally(
+    const running = runLocally(
       options.definition ?? synthesizedDefinition(config, location),
       options.input ?? event,
       simulatedHandlers(simulation, config, location),
       { tokens: simulation.tokens },
     );
+    if (options.answer) await answerRequests(simulation, finding.id, options.answer, running);
+    const run = await running;
     return {
       run,
       simulation,
