@@ -99,23 +99,16 @@ export const FUNCTION_NAMES = [
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
+/** Claim, notify and the approvals touch only the responder's own resources; the host capture runs only there. */
+const OWN_ACCOUNT_ONLY = ['claim', 'notify', 'collect-host-evidence', 'request-approval', 'approve'] as const;
 /**
  * The functions that act in a finding's account, and so assume a member account's MemberAccess role for
- * a member's finding (lambdas/clients/reach.ts); the role holds what these declare. The host capture runs
- * only in the responder's own account.
+ * a member's finding (lambdas/clients/reach.ts); the role holds what these declare.
  */
-export const MEMBER_REACHING = [
-  'identify',
-  'isolate-pods',
-  'cordon-nodes',
-  'isolate-host',
-  'protect-instances',
-  'revoke-iam',
-  'snapshot-volumes',
-  'collect-pod-evidence',
-  'release',
-  'recover',
-] as const satisfies readonly FunctionName[];
+export const MEMBER_REACHING = FUNCTION_NAMES.filter(
+  (name): name is Exclude<FunctionName, (typeof OWN_ACCOUNT_ONLY)[number]> =>
+    !(OWN_ACCOUNT_ONLY as readonly string[]).includes(name),
+);
 /** The functions a person invokes (an answer, the end of an incident); the state machine never does. */
 export const PERSON_FUNCTIONS = ['release', 'recover', 'approve'] as const satisfies readonly FunctionName[];
 /** The functions the response state machine invokes. */

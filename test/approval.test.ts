@@ -197,26 +197,10 @@ describe('the approval in the replay and through the deployed stack', () => {
 
   it('npm run approve invokes the Approve function the stack names with the caller, and says what the answer did', async () => {
     const { approve } = await import('../bin/approve.js');
-    const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-    const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const cloudFormation = mockClient(CloudFormationClient);
-    const lambda = mockClient(LambdaClient);
-    const sts = mockClient(STSClient);
-    const payload = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const { mockDeployedStack, payloadOf: payload } = await import('./support/deployed.js');
+    const { lambda, restore } = mockDeployedStack({ ApproveFunctionName: 'responder-approve' }, ALICE);
     try {
-      cloudFormation.on(DescribeStacksCommand).resolves({
-        Stacks: [
-          {
-            StackName: 'GuardDutyResponder',
-            CreationTime: new Date(0),
-            StackStatus: 'CREATE_COMPLETE',
-            Outputs: [{ OutputKey: 'ApproveFunctionName', OutputValue: 'responder-approve' }],
-          },
-        ],
-      });
-      sts.on(GetCallerIdentityCommand).resolves({ Arn: ALICE });
       lambda
         .on(InvokeCommand)
         .resolvesOnce({
@@ -263,9 +247,7 @@ describe('the approval in the replay and through the deployed stack', () => {
       expect(await call(['f1'])).toBe(2);
       expect(errors.at(-1)).toMatch(/^approve: an answer goes to a running execution: give --deployed STACK/);
     } finally {
-      cloudFormation.restore();
-      lambda.restore();
-      sts.restore();
+      restore();
     }
   });
 });

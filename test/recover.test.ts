@@ -17,11 +17,11 @@ import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { loadSimulation, type SavedSimulation } from '../bin/simulation/simulation.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { localModeArgs, node, pod } from './support/cluster.js';
+import { mockDeployedStack, payloadOf } from './support/deployed.js';
 import { EVENTS_DIR, loadEvent } from './support/events.js';
 
 const quiet = () => {};
 /** A Lambda answer's payload as the SDK hands it over (its blob adapter only adds helpers). */
-const payloadOf = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;
 
 function command(run: typeof recover, state?: string) {
   const lines: string[] = [];
@@ -280,25 +280,12 @@ describe('recover in local mode', () => {
 
 describe('recover through the deployed stack', () => {
   it('invokes the function the stack names with the caller as requester, and exits 1 on a refusal', async () => {
-    const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-    const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-    const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
-    const { mockClient } = await import('aws-sdk-client-mock');
-    const cloudFormation = mockClient(CloudFormationClient);
-    const lambda = mockClient(LambdaClient);
-    const sts = mockClient(STSClient);
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const { lambda, restore } = mockDeployedStack(
+      { RecoverFunctionName: 'responder-recover' },
+      'arn:aws:sts::111122223333:assumed-role/ir/alice',
+    );
     try {
-      cloudFormation.on(DescribeStacksCommand).resolves({
-        Stacks: [
-          {
-            StackName: 'GuardDutyResponder',
-            CreationTime: new Date(0),
-            StackStatus: 'CREATE_COMPLETE',
-            Outputs: [{ OutputKey: 'RecoverFunctionName', OutputValue: 'responder-recover' }],
-          },
-        ],
-      });
-      sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::111122223333:assumed-role/ir/alice' });
       const report = {
         findingId: 'f1',
         dryRun: false,
@@ -333,9 +320,7 @@ describe('recover through the deployed stack', () => {
       expect(await refused.call(['f1', '--deployed', 'GuardDutyResponder'])).toBe(1);
       expect(refused.errors).toEqual(['recover: RecoverError: snapshots not completed yet: snap-1 pending']);
     } finally {
-      cloudFormation.restore();
-      lambda.restore();
-      sts.restore();
+      restore();
     }
   });
 });
