@@ -1,0 +1,248 @@
+/**
+ * The whole responder as one construct: finding intake → response workflow → notifications, with the
+ * functions, the incident table, the record key, the evidence bucket, cluster access, alarms and outputs.
+ * Its props are the configuration schema of cdk.json (lib/config.ts), validated here with the field named
+ * on a bad value. Add it to a stack of your own app, or deploy the app in bin/ (ResponderStack), which
+ * does nothing else.
+ */
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { z } from 'zod';
+import { memberRoleArn } from '../lambdas/clients/reach.js';
+import { responseTimeoutMinutes } from '../lambdas/core/settings.js';
+import {
+  FUNCTION_NAMES,
+  type FunctionName,
+  MEMBER_REACHING,
+  NEEDS,
+  PERSON_FUNCTIONS,
+  type WorkflowFunction,
+} from '../lambdas/permissions.js';
+import { Alarms } from './alarms.js';
+import { ClusterAccess } from './cluster-access.js';
+import { parseConfig, type ResponderConfig, type ResponderConfigSchema, settingsOf } from './config.js';
+import { EvidenceBucket } from './evidence-bucket.js';
+import { FindingIntake } from './finding-intake.js';
+import { IncidentTable } from './incident-table.js';
+import { Notifications } from './notifications.js';
+import { RecordKey } from './record-key.js';
+import { ResponseFunction } from './response-function.js';
+import { ResponseWorkflow } from './response-workflow.js';
+
+/** The configuration as written in cdk.json (defaults not yet applied). */
+export type GuardDutyResponderProps = z.input<typeof ResponderConfigSchema>;
+
+/**
+ * A function's role name when member accounts are configured: fixed, so that their MemberAccess roles
+ * can trust exactly these roles by ARN (member-access-stack.ts).
+ */
+export const responderRoleName = (stackName: string, fn: FunctionName): string =>
+  `${stackName.slice(0, 40)}-${fn}`;
+
+const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout: Duration }> = {
+  claim: {
+    id: 'Claim',
+    description: 'Claims a finding id in the incident table; a repeat is only noted',
+    timeout: Duration.seconds(30),
+  },
+  identify: {
+    id: 'Identify',
+    description: 'Plans the response to a GuardDuty finding and identifies what it touches',
+    timeout: Duration.minutes(2),
+  },
+  'isolate-pods': {
+    id: 'IsolatePods',
+    description: 'Isolates pods with a quarantine label and a deny-all NetworkPolicy',
+    timeout: Duration.minutes(2),
+  },
+  'cordon-nodes': { id: 'CordonNodes', description: 'Cordons a node', timeout: Duration.minutes(1) },
+  'isolate-host': {
+    id: 'IsolateHost',
+    description: 'Puts an instance behind the quarantine security group, out of service',
+    timeout: Duration.minutes(2),
+  },
+  'protect-instances': {
+    id: 'ProtectInstances',
+    description: 'Sets termination and scale-in protection on an instance',
+    timeout: Duration.minutes(1),
+  },
+  'revoke-iam': {
+    id: 'RevokeIam',
+    description: 'Detaches the policies of compromised roles, recording them',
+    timeout: Duration.minutes(2),
+  },
+  'snapshot-volumes': {
+    id: 'SnapshotVolumes',
+    description: 'Snapshots the EBS volumes of an instance as evidence',
+    timeout: Duration.minutes(1),
+  },
+  'collect-pod-evidence': {
+    id: 'CollectPodEvidence',
+    description: 'Keeps the owners, events, logs and policies of the affected pods as evidence',
+    timeout: Duration.minutes(5),
+  },
+  'collect-host-evidence': {
+    id: 'CollectHostEvidence',
+    description: 'Captures the volatile state of an affected host through Systems Manager',
+    timeout: Duration.minutes(12),
+  },
+  notify: {
+    id: 'Notify',
+    description: 'Publishes what the response found, did and failed to do',
+    timeout: Duration.minutes(1),
+  },
+  'request-approval': {
+    id: 'RequestApproval',
+    description: 'Records that an action waits for a person, and asks the topic',
+    timeout: Duration.seconds(30),
+  },
+  approve: {
+    id: 'Approve',
+    description: 'Answers an action that waits for approval, once a person decides',
+    timeout: Duration.seconds(30),
+  },
+  release: {
+    id: 'Release',
+    description: 'Undoes the containment of an incident from its record, once a person asks',
+    timeout: Duration.minutes(5),
+  },
+  recover: {
+    id: 'Recover',
+    description: 'Replaces the compromised pods and hosts of a confirmed incident, once a person asks',
+    timeout: Duration.minutes(10),
+  },
+};
+
+export class GuardDutyResponder extends Construct {
+  /** The configuration, validated, with its defaults. */
+  readonly config: ResponderConfig;
+  readonly stateMachine: sfn.StateMachine;
+  readonly topic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: GuardDutyResponderProps) {
+    super(scope, id);
+    const config = parseConfig(props);
+    this.config = config;
+    const stack = Stack.of(this);
+    const environment = {
+      RESPONDER_SETTINGS: JSON.stringify(settingsOf(config)),
+      RESPONDER_ACCOUNT: stack.account,
+    };
+
+    const responders = {} as Record<FunctionName, ResponseFunction>;
+    for (const [name, spec] of Object.entries(FUNCTIONS) as [
+      FunctionName,
+      (typeof FUNCTIONS)[FunctionName],
+    ][]) {
+      responders[name] = new ResponseFunction(this, spec.id, {
+        name,
+        description: spec.description,
+        timeout: spec.timeout,
+        environment,
+        clusters: config.clusters,
+        regions: config.regions,
+        roleName: config.members.length > 0 ? responderRoleName(config.stackName, name) : undefined,
+        vpc: config.vpc,
+        logRetentionDays: config.logRetentionDays,
+      });
+      const group = NEEDS[name].kubernetesGroup;
+      if (group) {
+        new ClusterAccess(this, `${spec.id}ClusterAccess`, {
+          clusters: config.clusters,
+          role: responders[name].role,
+          kubernetesGroup: group,
+        });
+      }
+    }
+
+    // Revoke-iam may strip any role in the account, and release give policies back to it, except the
+    // responder's own roles.
+    const ownRoles = Object.values(responders).map((responder) => responder.role.roleArn);
+    responders['revoke-iam'].role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
+        resources: ownRoles,
+      }),
+    );
+    responders.release.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:PassRole'],
+        resources: ownRoles,
+      }),
+    );
+
+    // A member's finding is acted on through its MemberAccess role, in every region the responder covers.
+    if (config.members.length > 0) {
+      const memberRoles = config.members.map((member) =>
+        memberRoleArn(member.accountId, stack.region, config.memberRoleName),
+      );
+      for (const name of MEMBER_REACHING) {
+        responders[name].role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoles }),
+        );
+      }
+    }
+
+    const incidents = new IncidentTable(this, 'Incidents');
+    for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);
+    const recordKey = new RecordKey(this, 'RecordKey');
+    for (const name of FUNCTION_NAMES) recordKey.bind(responders[name], name);
+    const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
+    for (const name of FUNCTION_NAMES) evidence.bind(responders[name], name);
+
+    const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
+    notifications.bindPublisher(responders.notify);
+    notifications.bindPublisher(responders.release);
+    notifications.bindPublisher(responders.recover);
+    notifications.bindPublisher(responders['request-approval']);
+    notifications.bindPublisher(responders.approve);
+    responders['request-approval'].function.addEnvironment(
+      'APPROVE_FUNCTION',
+      responders.approve.function.functionName,
+    );
+
+    const functions = {} as Record<WorkflowFunction, lambda.IFunction>;
+    for (const name of FUNCTION_NAMES) {
+      if (!(PERSON_FUNCTIONS as readonly string[]).includes(name))
+        functions[name as WorkflowFunction] = responders[name].function;
+    }
+    const workflow = new ResponseWorkflow(this, 'Workflow', {
+      functions,
+      logRetentionDays: config.logRetentionDays,
+      requireApproval: config.requireApproval,
+      approvalTimeoutMinutes: config.approvalTimeoutMinutes,
+      timeoutMinutes: responseTimeoutMinutes(config),
+    });
+    const intake = new FindingIntake(this, 'Intake', {
+      severity: config.severity,
+      stateMachine: workflow.stateMachine,
+    });
+
+    new Alarms(this, 'Alarms', {
+      stateMachine: workflow.stateMachine,
+      deadLetterQueue: intake.deadLetterQueue,
+      notifications,
+      budgetLogGroups: (['cordon-nodes', 'isolate-host', 'revoke-iam'] as const).map(
+        (name) => responders[name].logGroup,
+      ),
+    });
+
+    new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
+    new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
+    new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
+    new CfnOutput(this, 'ApproveFunctionName', { value: responders.approve.function.functionName });
+    new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
+    new CfnOutput(this, 'RecordKeyId', { value: recordKey.key.keyArn });
+    new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });
+    this.stateMachine = workflow.stateMachine;
+    this.topic = notifications.topic;
+  }
+}
