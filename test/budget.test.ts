@@ -3,7 +3,7 @@
  * the burst runs 20 executions of the synthesized state machine at once in the replay simulation, over
  * the one incident table they share, as a compromised image reported on every pod would.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { rewriteEvent } from '../bin/replay/rewrite.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
@@ -13,9 +13,19 @@ import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { instanceIdFromProviderId } from '../lambdas/core/selectors.js';
 import { targetsOf } from '../lambdas/core/targets.js';
-import { BUDGET_WINDOW_MS, budgetKey, decide, type Spend } from '../lambdas/incident/budget.js';
+import {
+  BUDGET_WINDOW_MS,
+  budgetKey,
+  DEFAULT_BUDGET,
+  decide,
+  type Spend,
+} from '../lambdas/incident/budget.js';
+import { incidentJournal } from '../lambdas/incident/store.js';
+import { logger } from '../lambdas/shared/logger.js';
 import { pod } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { planFor } from './support/incident.js';
+import { claimedJournal, EXECUTION, useIncidentTable } from './support/incidents.js';
 
 describe('the budget decision', () => {
   const now = new Date('2026-12-02T12:00:00.000Z');
@@ -133,5 +143,44 @@ describe('a burst of findings on one cluster', () => {
     } finally {
       await simulation.stop();
     }
+  });
+});
+
+describe('the alarm on a spent budget', () => {
+  const incidents = useIncidentTable();
+
+  it('logs the line the stack’s metric filter counts ({ $.message = "budget exhausted" }), and keeps the hold', async () => {
+    const plan = planFor('eks-audit-privileged-container.json');
+    const journal = await claimedJournal(incidents.store(), plan);
+    const held = incidentJournal(incidents.store(), plan.finding.id, EXECUTION, {
+      ...DEFAULT_BUDGET,
+      nodesPerHour: 0,
+    });
+    const lines: string[] = [];
+    // Powertools writes warnings to stderr, as Lambda's console does.
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    logger.setLogLevel('WARN');
+    try {
+      expect(await journal.spend('cordon-nodes', 'nodes', 'cluster c', 'node a')).toBeNull();
+      expect(await held.spend('cordon-nodes', 'nodes', 'cluster c', 'node b')).toMatch(
+        /^budget: 1 nodes of cluster c /,
+      );
+    } finally {
+      logger.setLogLevel('SILENT');
+      write.mockRestore();
+    }
+    const logged = lines
+      .flatMap((line) => line.split('\n'))
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    // The metric filter's pattern, as CloudWatch Logs evaluates it on a JSON log event.
+    expect(logged.filter((event) => event.message === 'budget exhausted')).toEqual([
+      expect.objectContaining({ level: 'WARN', kind: 'nodes', scope: 'cluster c', target: 'node b' }),
+    ]);
+    const record = await incidents.store().get(plan.finding.id);
+    expect(record?.holds).toEqual([expect.objectContaining({ action: 'cordon-nodes', target: 'node b' })]);
   });
 });
