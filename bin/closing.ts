@@ -7,6 +7,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -58,7 +59,12 @@ export type Closing<Report extends ClosingReport> = {
   functionOutput: string;
   run: (request: PersonRequest, ports: ReleasePorts) => Promise<Report>;
   /** The same through the Lambda handler, which publishes the notice. */
-  handler: (ports: ReleasePorts, sns: SNSClient, topicArn: string) => (input: unknown) => Promise<Report>;
+  handler: (
+    ports: ReleasePorts,
+    sns: SNSClient,
+    topicArn: string,
+    hub: (region: string) => SecurityHubClient,
+  ) => (input: unknown) => Promise<Report>;
   describe: (report: Report) => string[];
   /** The refusal that changed nothing (unknown finding, not open, evidence incomplete). */
   refusal: new (
@@ -143,6 +149,7 @@ async function inSimulation<Report extends ClosingReport>(
       simulatedReleasePorts(simulation, closing.command, savedSettings(saved)),
       new SNSClient(simulation.overrides),
       `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
+      (region) => new SecurityHubClient(clientConfig({ ...simulation.overrides, region })),
     );
     const open = saved.incidents
       .filter((record) => record.state === 'open')

@@ -27,10 +27,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
+import { clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
 import { ACTIONS, type ActionName } from '../lambdas/core/actions.js';
@@ -390,6 +392,9 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         sns,
         topicArn:
           options.topicArn ?? `arn:aws:sns:${region}:${location.accountId}:guardduty-responder-replay`,
+        // The finding in the account's own Security Hub, as the deployed stack notes it.
+        securityHub: (findingRegion) =>
+          new SecurityHubClient(clientConfig({ ...overrides, region: findingRegion })),
       }),
     );
     return report(run, options.topicArn ? undefined : captured.state.published.at(-1)?.Message, out);

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
@@ -87,6 +88,8 @@ export type ResponderPorts = {
   evidence: { s3: S3Client; bucket: string; sleep?: (ms: number) => Promise<void> };
   sns: SNSClient;
   topicArn: string;
+  /** Security Hub in a finding's region (notify notes the outcome there). */
+  securityHub: (region: string) => SecurityHubClient;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
@@ -118,7 +121,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       store,
       evidence.sleep,
     ),
-    notify: notifyHandler(ports.sns, ports.topicArn, store),
+    notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub),
     'request-approval': requestApprovalHandler(store, ports.sns, {
       topicArn: ports.topicArn,
       timeoutMinutes: settings.approvalTimeoutMinutes,

@@ -405,7 +405,17 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     ],
     rbac: [],
   },
-  notify: { incidentTable: RECORDS, iam: [], rbac: [] },
+  notify: {
+    incidentTable: RECORDS,
+    iam: [
+      {
+        actions: ['securityhub:BatchUpdateFindings'],
+        scope: 'any',
+        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
+      },
+    ],
+    rbac: [],
+  },
   'request-approval': { incidentTable: RECORDS, iam: [], rbac: [] },
   approve: {
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
@@ -423,6 +433,11 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     iam: [
+      {
+        actions: ['securityhub:BatchUpdateFindings'],
+        scope: 'any',
+        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
+      },
       {
         actions: ['eks:DescribeCluster'],
         scope: 'clusters',
@@ -542,6 +557,11 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     iam: [
+      {
+        actions: ['securityhub:BatchUpdateFindings'],
+        scope: 'any',
+        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
+      },
       {
         actions: ['eks:DescribeCluster'],
         scope: 'clusters',

@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
       requireApproval: [],
       approvalTimeoutMinutes: 60,
+      securityHub: { suppressOnRelease: false },
       budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
       evidence: {
         retentionDays: null,

@@ -192,7 +192,7 @@ describe('functions', () => {
     ]);
   });
 
-  it('grant notify publishing on the topic and use of its key, and the outcome in the record, nothing else', () => {
+  it('grant notify publishing on the topic and use of its key, the outcome in the record, and the Security Hub note, nothing else', () => {
     const topic = only(template, 'AWS::SNS::Topic').id;
     const key = topicKeyId();
     const statements = statementsOf(roleOf(notifyId)).filter(
@@ -201,6 +201,7 @@ describe('functions', () => {
         ![s.Resource].flat().some((r) => JSON.stringify(r).includes('IncidentsKey')),
     );
     expect(statements).toEqual([
+      expect.objectContaining({ Action: 'securityhub:BatchUpdateFindings', Resource: '*' }),
       expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topic } }),
       expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -304,7 +305,15 @@ describe('containment functions', () => {
   it('never grant a service wildcard, nor a mutating call on every resource', () => {
     const all = ALL_FUNCTIONS.flatMap(grants);
     expect(all.filter((g) => /Allow \w+:\*/.test(g))).toEqual([]);
-    expect(all.filter((g) => g.endsWith(' on "*"') && !/:(Describe|List|Get)\w+ on/.test(g))).toEqual([]);
+    // Besides reads, only the Security Hub note of notify, which annotates the finding the request names.
+    expect(
+      all.filter(
+        (g) =>
+          g.endsWith(' on "*"') &&
+          !/:(Describe|List|Get)\w+ on/.test(g) &&
+          g !== 'Allow securityhub:BatchUpdateFindings on "*"',
+      ),
+    ).toEqual([]);
   });
 
   it("forbid revoke-iam to strip the responder's own roles", () => {
@@ -397,6 +406,7 @@ describe('release function', () => {
         /^Allow iam:PassRole on .*:role\/\*.* if \{"StringEquals":\{"iam:PassedToService":"ec2.amazonaws.com"\}\}$/,
       ),
       expect.stringMatching(/^Allow iam:PutRolePolicy on .*:role\/\*/),
+      'Allow securityhub:BatchUpdateFindings on "*"',
       expect.stringMatching(/^Allow sns:Publish on /),
       // Resume the containers the host capture paused: AWS-RunShellScript only.
       'Allow ssm:GetCommandInvocation on "*"',

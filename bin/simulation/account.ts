@@ -42,6 +42,7 @@ import {
   NoSuchEntityException,
   type PutRolePolicyCommandInput,
 } from '@aws-sdk/client-iam';
+import { type BatchUpdateFindingsCommandInput, InvalidAccessException } from '@aws-sdk/client-securityhub';
 import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
 import { type EvidenceState, evidenceOperations, type SsmAgent } from './account-evidence.js';
@@ -101,6 +102,8 @@ export type AccountDescription = {
   evidence?: EvidenceState;
   /** The KMS HMAC key that signs the incident record; a new one by default. */
   macKey?: SimulatedMacKey;
+  /** Whether the account has Security Hub (it does by default). */
+  securityHub?: boolean;
 } & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
@@ -194,6 +197,8 @@ export function simulatedAccount(
   };
 
   const podIdentity = (account.podIdentity ?? []).map((a, index) => ({ ...a, associationId: `a-${index}` }));
+  /** Every BatchUpdateFindings Security Hub took, for tests. */
+  const securityHubUpdates: BatchUpdateFindingsCommandInput[] = [];
   /** Every AssumeRole this account answered, for tests. */
   const assumed: { roleArn: string; sessionName: string; by: string | undefined }[] = [];
   const published: PublishCommandInput[] = [];
@@ -498,6 +503,15 @@ export function simulatedAccount(
       return found ? (found.ssm ?? 'unmanaged') : null;
     }),
     ...macOperations(macKey),
+    BatchUpdateFindings: (input: BatchUpdateFindingsCommandInput) => {
+      if (account.securityHub === false)
+        throw new InvalidAccessException({
+          message: `Account ${accountId} is not subscribed to AWS Security Hub`,
+          $metadata: { httpStatusCode: 401 },
+        });
+      securityHubUpdates.push(structuredClone(input));
+      return { ProcessedFindings: input.FindingIdentifiers ?? [], UnprocessedFindings: [] };
+    },
     ...extra,
   };
 
@@ -506,7 +520,18 @@ export function simulatedAccount(
   return {
     accountId,
     region: account.region ?? null,
-    state: { instances, roles, associations, snapshots, published, network, evidence, macKey, assumed },
+    state: {
+      instances,
+      roles,
+      associations,
+      snapshots,
+      published,
+      network,
+      evidence,
+      macKey,
+      assumed,
+      securityHubUpdates,
+    },
     /** The account as it is now, as a description another simulation can start from. */
     describe: (): AccountDescription => ({
       ...structuredClone(account),

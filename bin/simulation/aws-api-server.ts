@@ -3,7 +3,8 @@
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
  * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM, SNS and Elastic
  * Load Balancing (XML with `member` lists; the two ELB APIs share a signing name and differ by Version),
- * EKS's REST-JSON, the JSON 1.1 of Systems Manager and KMS (blobs as base64), and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
+ * the REST-JSON of EKS and Security Hub, the JSON of Systems Manager, KMS (blobs as base64) and Step Functions,
+ * and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
  * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
  * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
  */
@@ -453,6 +454,15 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
 
 // ---------------------------------------------------------------- EKS (REST-JSON)
 
+/** Security Hub's REST-JSON: the one operation the responder calls. */
+function securityHubOperation(method: string, url: URL, body: string): { operation: string; input: unknown } {
+  if (method === 'PATCH' && url.pathname === '/findings/batchupdate')
+    return { operation: 'BatchUpdateFindings', input: JSON.parse(body || '{}') };
+  throw Object.assign(new Error(`no Security Hub operation at ${method} ${url.pathname}`), {
+    name: 'InvalidInputException',
+  });
+}
+
 function eksOperation(method: string, url: URL): { operation: string; input: unknown } {
   const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (method === 'GET' && parts[0] === 'clusters' && parts.length === 2) {
@@ -637,10 +647,13 @@ export class AwsApiServer {
       return;
     }
 
-    if (service === 'eks') {
+    if (service === 'eks' || service === 'securityhub') {
       let operation = 'unknown';
       try {
-        const parsed = eksOperation(request.method ?? 'GET', url);
+        const parsed =
+          service === 'eks'
+            ? eksOperation(request.method ?? 'GET', url)
+            : securityHubOperation(request.method ?? 'GET', url, body);
         operation = parsed.operation;
         const output = call(operation, parsed.input);
         this.requests.push({ service, operation, region: caller.region, status: 200 });

@@ -9,11 +9,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { answerApproval } from '../../lambdas/approval/approval.js';
 import type { ClientOverrides } from '../../lambdas/clients/aws.js';
+import { clientConfig } from '../../lambdas/clients/config.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
@@ -84,7 +86,7 @@ export const simulatedOrganization = (event: FindingEvent): OrganizationOptions 
 });
 
 /** Services whose resources are the responder's own (its table, key, topic, bucket), whoever calls. */
-const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3', 'states']);
+const RESPONDER_SERVICES = new Set(['dynamodb', 'kms', 'sns', 's3', 'states', 'securityhub']);
 const GLOBAL_SERVICES = new Set(['iam', 'sts']);
 
 /**
@@ -234,6 +236,7 @@ export function simulatedHandlers(
     },
     sns: new SNSClient(simulation.overrides),
     topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
+    securityHub: (region) => new SecurityHubClient(clientConfig({ ...simulation.overrides, region })),
   });
 }
 

@@ -160,6 +160,10 @@ export const ResponderSettingsSchema = z.strictObject({
     .min(1)
     .max(24 * 60)
     .default(60),
+  /** Security Hub: whether the release of a false positive sets its finding SUPPRESSED (it is noted either way). */
+  securityHub: z
+    .strictObject({ suppressOnRelease: z.boolean().default(false) })
+    .default({ suppressOnRelease: false }),
   /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
   budget: BudgetSchema.default(DEFAULT_BUDGET),
   evidence: EvidenceSchema.default(EvidenceSchema.parse({})),

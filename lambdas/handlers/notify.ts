@@ -2,12 +2,14 @@
  * Notify Lambda: publish one SNS message per execution, whatever the earlier steps reached, after
  * writing the outcome to the incident record (a failed response is contained again on its next sighting).
  */
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
 import { type ClaimOutput, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
 import { type Custody, composeNotification, type Outcome, withinSnsLimit } from '../notify/message.js';
+import { noteInSecurityHub, securityHubClients } from '../notify/security-hub.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -39,10 +41,36 @@ async function custodyOf(store: IncidentStore, state: Record<string, unknown>): 
   }
 }
 
+/**
+ * The finding in Security Hub gets the outcome and the incident id, and NOTIFIED once something is
+ * contained; the line says what happened. Nothing for a repeat, a dry run, or when identification did
+ * not run.
+ */
+async function noteOutcome(
+  securityHub: (region: string) => SecurityHubClient,
+  state: Record<string, unknown>,
+  outcome: Outcome,
+): Promise<string | null> {
+  const plan = (state.identify as IdentifyOutput | undefined)?.plan;
+  const claim = state.claim as ClaimOutput | undefined;
+  // A dry run changes nothing, Security Hub included.
+  if (!plan?.finding?.arn || claim?.claimed !== true || claim.dryRun) return null;
+  const { executionArn } = claim;
+  const { finding } = plan;
+  const note = `guardduty-responder: ${outcome}. Incident ${finding.id} (the incident record's key; npm run incidents lists it), execution ${executionArn}.`;
+  return noteInSecurityHub(
+    securityHub(finding.region),
+    { arn: finding.arn, region: finding.region },
+    note,
+    outcome === 'contained' ? 'NOTIFIED' : null,
+  );
+}
+
 export function notifyHandler(
   sns: SNSClient,
   topicArn: string,
   store: IncidentStore,
+  securityHub: (region: string) => SecurityHubClient,
 ): (state: unknown) => Promise<NotifyOutput> {
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
@@ -50,7 +78,9 @@ export function notifyHandler(
       execution,
       await custodyOf(store, execution),
     );
-    const problem = await recordOutcome(store, execution.claim, attributes.outcome);
+    const securityHubLine = await noteOutcome(securityHub, execution, attributes.outcome);
+    const outcomeProblem = await recordOutcome(store, execution.claim, attributes.outcome);
+    const problem = [securityHubLine, outcomeProblem].filter(Boolean).join('\n\n') || null;
     const messageAttributes: Record<string, MessageAttributeValue> = {
       findingType: { DataType: 'String', StringValue: attributes.findingType },
       outcome: { DataType: 'String', StringValue: attributes.outcome },
@@ -73,5 +103,10 @@ export function notifyHandler(
 }
 
 export const handler = lazyHandler(() =>
-  notifyHandler(namedCalls(new SNSClient({})), requireEnv('TOPIC_ARN'), IncidentStore.fromEnvironment()),
+  notifyHandler(
+    namedCalls(new SNSClient({})),
+    requireEnv('TOPIC_ARN'),
+    IncidentStore.fromEnvironment(),
+    securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
+  ),
 );

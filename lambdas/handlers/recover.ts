@@ -3,11 +3,13 @@
  * the state machine: replaces the compromised pods and hosts of a confirmed incident from its record
  * (lambdas/recover/recover.ts) and publishes what it did.
  */
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import { reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
+import { securityHubClients } from '../notify/security-hub.js';
 import {
   describeRecovery,
   type RecoverPorts,
@@ -17,10 +19,12 @@ import {
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 
+/** The recovery as a person asks it; the finding in Security Hub is RESOLVED once recovered. */
 export const recoverHandler = (
   ports: RecoverPorts,
   sns: SNSClient,
   topicArn: string,
+  hub?: (region: string) => SecurityHubClient,
 ): ((input: unknown) => Promise<RecoverReport>) =>
   personRequestHandler(
     'recover',
@@ -28,6 +32,11 @@ export const recoverHandler = (
     describeRecovery,
     sns,
     topicArn,
+    hub && {
+      hub,
+      store: ports.store,
+      status: (report) => (report.state === 'recovered' ? 'RESOLVED' : null),
+    },
   );
 
 export const handler = lazyHandler(() =>
@@ -35,5 +44,6 @@ export const handler = lazyHandler(() =>
     { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('recover') },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
+    securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
   ),
 );

@@ -3,11 +3,13 @@
  * the state machine: undoes an incident's containment from its record (lambdas/release/release.ts) and
  * publishes what it did.
  */
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import { reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
+import { securityHubClients } from '../notify/security-hub.js';
 import {
   describeRelease,
   type ReleasePorts,
@@ -16,11 +18,18 @@ import {
 } from '../release/release.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
+import { settingsFromEnvironment } from '../shared/settings.js';
 
+/**
+ * The release as a person asks it; the finding in Security Hub is noted, and SUPPRESSED once released
+ * only when `securityHub.suppressOnRelease` says so (a false positive is not a resolved incident).
+ */
 export const releaseHandler = (
   ports: ReleasePorts,
   sns: SNSClient,
   topicArn: string,
+  hub?: (region: string) => SecurityHubClient,
+  options: { suppressOnRelease: boolean } = { suppressOnRelease: false },
 ): ((input: unknown) => Promise<ReleaseReport>) =>
   personRequestHandler(
     'release',
@@ -28,6 +37,11 @@ export const releaseHandler = (
     describeRelease,
     sns,
     topicArn,
+    hub && {
+      hub,
+      store: ports.store,
+      status: (report) => (report.state === 'released' && options.suppressOnRelease ? 'SUPPRESSED' : null),
+    },
   );
 
 export const handler = lazyHandler(() =>
@@ -35,5 +49,7 @@ export const handler = lazyHandler(() =>
     { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('release') },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
+    securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
+    settingsFromEnvironment().settings.securityHub,
   ),
 );

@@ -2,10 +2,44 @@
  * What the release and recover Lambdas share: the person's request parsed at the edge, and the notice of
  * what was done, published to the responder's topic (not for a dry run).
  */
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type PersonRequest, PersonRequestSchema } from '../incident/record.js';
+import type { IncidentStore } from '../incident/store.js';
+import { messageOf } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
 import { clean } from './message.js';
+import { noteInSecurityHub, type WorkflowStatus } from './security-hub.js';
+
+/** How the end of an incident shows in Security Hub: the workflow status its report earns, if any. */
+export type SecurityHubEnd<Report> = {
+  hub: (region: string) => SecurityHubClient;
+  store: IncidentStore;
+  status: (report: Report) => WorkflowStatus | null;
+};
+
+/** Notes the release or recovery on the finding in Security Hub; the line for the notice. */
+async function noteEnd<Report extends PersonReport>(
+  end: SecurityHubEnd<Report>,
+  command: string,
+  report: Report,
+  requestedBy: string,
+): Promise<string> {
+  let finding: { arn?: string; region?: string };
+  try {
+    const record = await end.store.get(report.findingId);
+    finding = JSON.parse(record?.finding.json ?? '{}');
+  } catch (error) {
+    return `Security Hub: the finding could not be read from the incident record (${messageOf(error)})`;
+  }
+  if (!finding.arn || !finding.region) return 'Security Hub: the record holds no finding ARN: nothing noted';
+  return noteInSecurityHub(
+    end.hub(finding.region),
+    { arn: finding.arn, region: finding.region },
+    `guardduty-responder: ${command} requested by ${requestedBy}; the incident is ${report.state}.`,
+    end.status(report),
+  );
+}
 
 /** A release or recovery as it ended: the incident's state is the notice's `outcome` attribute. */
 type PersonReport = { findingId: string; dryRun: boolean; state: string };
@@ -16,6 +50,7 @@ export function personRequestHandler<Report extends PersonReport>(
   describe: (report: Report) => string[],
   sns: SNSClient,
   topicArn: string,
+  securityHub?: SecurityHubEnd<Report>,
 ): (input: unknown) => Promise<Report> {
   return async (input) => {
     const parsed = PersonRequestSchema.safeParse(input);
@@ -23,11 +58,18 @@ export function personRequestHandler<Report extends PersonReport>(
     const report = await run(parsed.data);
     logger.info(command, { ...report });
     if (!report.dryRun) {
+      const hubLine = securityHub
+        ? await noteEnd(securityHub, command, report, parsed.data.requestedBy)
+        : null;
       await sns.send(
         new PublishCommand({
           TopicArn: topicArn,
           Subject: clean(`[guardduty-responder] ${command}: ${report.state}: ${report.findingId}`, 100),
-          Message: [...describe(report), `Requested by ${parsed.data.requestedBy}.`].join('\n'),
+          Message: [
+            ...describe(report),
+            `Requested by ${parsed.data.requestedBy}.`,
+            ...(hubLine ? [hubLine] : []),
+          ].join('\n'),
           MessageAttributes: { outcome: { DataType: 'String', StringValue: report.state } },
         }),
       );

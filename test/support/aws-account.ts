@@ -70,6 +70,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { BatchUpdateFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -165,6 +166,7 @@ const COMMANDS: [string, AnyCommand[]][] = [
     'eks',
     [DescribeClusterCommand, ListPodIdentityAssociationsCommand, DescribePodIdentityAssociationCommand],
   ],
+  ['securityHub', [BatchUpdateFindingsCommand]],
 ];
 
 export function mockAccount(description: FakeAccount) {
@@ -178,6 +180,7 @@ export function mockAccount(description: FakeAccount) {
     elb: mockClient(ElasticLoadBalancingClient),
     s3: mockClient(S3Client),
     ssm: mockClient(SSMClient),
+    securityHub: mockClient(SecurityHubClient),
   };
   for (const [client, commands] of COMMANDS) {
     // biome-ignore lint/suspicious/noExplicitAny: the stub is typed per client; commands are wired generically

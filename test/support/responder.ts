@@ -1,4 +1,5 @@
 /** The real handlers of every task state of the synthesized state machine, over the mocked clients. */
+import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type TaskHandler, taskHandlers } from '../../bin/runner.js';
 import { functionAccessKey } from '../../bin/simulation/eks-token.js';
@@ -42,5 +43,6 @@ export function responderHandlers(
     evidence: { s3: evidenceClients().s3, bucket: EVIDENCE_BUCKET, sleep: async () => {} },
     sns: new SNSClient({}),
     topicArn: TOPIC,
+    securityHub: (region) => new SecurityHubClient({ region }),
   });
 }
