@@ -90,6 +90,8 @@ export type ResponderPorts = {
   topicArn: string;
   /** Security Hub in a finding's region (notify notes the outcome there). */
   securityHub: (region: string) => SecurityHubClient;
+  /** The chat topic, with `chatNotifications`. */
+  chatTopicArn?: string | null;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
@@ -121,7 +123,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       store,
       evidence.sleep,
     ),
-    notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub),
+    notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub, ports.chatTopicArn ?? null),
     'request-approval': requestApprovalHandler(store, ports.sns, {
       topicArn: ports.topicArn,
       timeoutMinutes: settings.approvalTimeoutMinutes,

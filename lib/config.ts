@@ -19,6 +19,8 @@ export const ResponderConfigSchema = ResponderSettingsSchema.extend({
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
     .default('GuardDutyResponder'),
   notificationEmail: z.email().optional(),
+  /** A second topic for Amazon Q Developer in chat applications, with the chat format of each notification. */
+  chatNotifications: z.boolean().default(false),
   /**
    * The account and region the responder is deployed to (by default the CLI's): required with members,
    * whose MemberAccess roles trust the responder's roles by ARN, and with regions, whose intake stacks

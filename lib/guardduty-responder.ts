@@ -196,7 +196,11 @@ export class GuardDutyResponder extends Construct {
     const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
     for (const name of FUNCTION_NAMES) evidence.bind(responders[name], name);
 
-    const notifications = new Notifications(this, 'Notifications', { email: config.notificationEmail });
+    const notifications = new Notifications(this, 'Notifications', {
+      email: config.notificationEmail,
+      chat: config.chatNotifications,
+    });
+    notifications.bindChat(responders.notify);
     notifications.bindPublisher(responders.notify);
     notifications.bindPublisher(responders.release);
     notifications.bindPublisher(responders.recover);
@@ -235,6 +239,8 @@ export class GuardDutyResponder extends Construct {
 
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
+    if (notifications.chatTopic)
+      new CfnOutput(this, 'ChatTopicArn', { value: notifications.chatTopic.topicArn });
     new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
     new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
     new CfnOutput(this, 'ApproveFunctionName', { value: responders.approve.function.functionName });

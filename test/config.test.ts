@@ -9,6 +9,7 @@ describe('parseConfig', () => {
   it('gives safe defaults for an empty configuration', () => {
     expect(parseConfig(undefined)).toEqual({
       stackName: 'GuardDutyResponder',
+      chatNotifications: false,
       severity: { atLeast: 4, below: 9 },
       clusters: [],
       members: [],

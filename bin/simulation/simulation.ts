@@ -237,6 +237,9 @@ export function simulatedHandlers(
     sns: new SNSClient(simulation.overrides),
     topicArn: `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation`,
     securityHub: (region) => new SecurityHubClient(clientConfig({ ...simulation.overrides, region })),
+    chatTopicArn: config.chatNotifications
+      ? `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation-chat`
+      : null,
   });
 }
 

@@ -8,7 +8,14 @@ import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
 import { type ClaimOutput, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
-import { type Custody, composeNotification, type Outcome, withinSnsLimit } from '../notify/message.js';
+import { chatNotification } from '../notify/chat.js';
+import {
+  type Custody,
+  composeNotification,
+  type Notification,
+  type Outcome,
+  withinSnsLimit,
+} from '../notify/message.js';
 import { noteInSecurityHub, securityHubClients } from '../notify/security-hub.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
@@ -66,21 +73,47 @@ async function noteOutcome(
   );
 }
 
+/**
+ * The chat message, published before the e-mail one so that the e-mail can say when it could not be: a
+ * retry of Notify after the e-mail would send it twice.
+ */
+async function publishChat(
+  sns: SNSClient,
+  topicArn: string,
+  notification: Notification,
+  state: Record<string, unknown>,
+): Promise<string | null> {
+  const findingId = (state.identify as IdentifyOutput | undefined)?.plan?.finding?.id ?? null;
+  try {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: JSON.stringify(chatNotification(notification, findingId)),
+      }),
+    );
+    return null;
+  } catch (error) {
+    logger.error('chat notification not published', { error: messageOf(error) });
+    return `The chat notification could not be published (${messageOf(error)}).`;
+  }
+}
+
 export function notifyHandler(
   sns: SNSClient,
   topicArn: string,
   store: IncidentStore,
   securityHub: (region: string) => SecurityHubClient,
+  /** The chat topic (`chatNotifications`), which gets the Amazon Q Developer format; null: none. */
+  chatTopicArn: string | null = null,
 ): (state: unknown) => Promise<NotifyOutput> {
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
-    const { subject, message, attributes } = composeNotification(
-      execution,
-      await custodyOf(store, execution),
-    );
+    const notification = composeNotification(execution, await custodyOf(store, execution));
+    const { subject, message, attributes } = notification;
     const securityHubLine = await noteOutcome(securityHub, execution, attributes.outcome);
     const outcomeProblem = await recordOutcome(store, execution.claim, attributes.outcome);
-    const problem = [securityHubLine, outcomeProblem].filter(Boolean).join('\n\n') || null;
+    const chatLine = chatTopicArn ? await publishChat(sns, chatTopicArn, notification, execution) : null;
+    const problem = [securityHubLine, outcomeProblem, chatLine].filter(Boolean).join('\n\n') || null;
     const messageAttributes: Record<string, MessageAttributeValue> = {
       findingType: { DataType: 'String', StringValue: attributes.findingType },
       outcome: { DataType: 'String', StringValue: attributes.outcome },
@@ -108,5 +141,6 @@ export const handler = lazyHandler(() =>
     requireEnv('TOPIC_ARN'),
     IncidentStore.fromEnvironment(),
     securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
+    process.env.CHAT_TOPIC_ARN || null,
   ),
 );
