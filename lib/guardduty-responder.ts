@@ -25,6 +25,7 @@ import {
 import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
 import { parseConfig, type ResponderConfig, type ResponderConfigSchema, settingsOf } from './config.js';
+import { ResponderDashboard } from './dashboard.js';
 import { EvidenceBucket } from './evidence-bucket.js';
 import { FindingIntake } from './finding-intake.js';
 import { IncidentTable } from './incident-table.js';
@@ -227,6 +228,8 @@ export class GuardDutyResponder extends Construct {
       severity: config.severity,
       stateMachine: workflow.stateMachine,
     });
+
+    new ResponderDashboard(this, 'Dashboard', { stateMachine: workflow.stateMachine });
 
     new Alarms(this, 'Alarms', {
       stateMachine: workflow.stateMachine,

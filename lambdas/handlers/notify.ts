@@ -2,11 +2,13 @@
  * Notify Lambda: publish one SNS message per execution, whatever the earlier steps reached, after
  * writing the outcome to the incident record (a failed response is contained again on its next sighting).
  */
+
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
-import { type ClaimOutput, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
+import { type ClaimOutput, type IncidentRecord, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
 import { chatNotification } from '../notify/chat.js';
 import {
@@ -16,6 +18,7 @@ import {
   type Outcome,
   withinSnsLimit,
 } from '../notify/message.js';
+import { emitResponseMetrics, responderMetrics } from '../notify/metrics.js';
 import { noteInSecurityHub, securityHubClients } from '../notify/security-hub.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
@@ -37,14 +40,21 @@ async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outc
   }
 }
 
-/** The finding's evidence as the incident record lists it (the chain of custody), once anything ran. */
-async function custodyOf(store: IncidentStore, state: Record<string, unknown>): Promise<Custody | null> {
+/**
+ * The incident record, once anything ran: its evidence (the chain of custody) for the message, its
+ * entries and holds for the metrics. Read once.
+ */
+async function recordOf(
+  store: IncidentStore,
+  state: Record<string, unknown>,
+): Promise<{ custody: Custody | null; record: IncidentRecord | null }> {
   const findingId = (state.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
-  if (!findingId || state.contain === undefined) return null;
+  if (!findingId || state.contain === undefined) return { custody: null, record: null };
   try {
-    return { objects: (await store.get(findingId))?.evidence ?? [] };
+    const record = await store.get(findingId);
+    return { custody: { objects: record?.evidence ?? [] }, record };
   } catch (error) {
-    return { error: messageOf(error) };
+    return { custody: { error: messageOf(error) }, record: null };
   }
 }
 
@@ -105,10 +115,18 @@ export function notifyHandler(
   securityHub: (region: string) => SecurityHubClient,
   /** The chat topic (`chatNotifications`), which gets the Amazon Q Developer format; null: none. */
   chatTopicArn: string | null = null,
+  metrics: Metrics = responderMetrics(),
 ): (state: unknown) => Promise<NotifyOutput> {
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
-    const notification = composeNotification(execution, await custodyOf(store, execution));
+    const { custody, record } = await recordOf(store, execution);
+    const notification = composeNotification(execution, custody);
+    emitResponseMetrics(
+      metrics,
+      notification,
+      (execution.identify as IdentifyOutput | undefined)?.plan?.finding?.updatedAt,
+      record,
+    );
     const { subject, message, attributes } = notification;
     const securityHubLine = await noteOutcome(securityHub, execution, attributes.outcome);
     const outcomeProblem = await recordOutcome(store, execution.claim, attributes.outcome);

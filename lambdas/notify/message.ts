@@ -20,6 +20,12 @@ export type Notification = {
   subject: string;
   message: string;
   attributes: { severity: number | null; findingType: string; outcome: Outcome; sample: boolean };
+  /** How each planned action ended, for the metrics; held-back actions with the plan's reason. */
+  actions?: {
+    action: ActionName;
+    status: 'ok' | 'failed' | 'skipped' | 'held-back';
+    reason: string | null;
+  }[];
 };
 
 /** SNS takes at most 256 KiB per message; a larger incident's text is cut, saying so. */
@@ -407,5 +413,12 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
       outcome,
       sample: plan?.sample ?? false,
     },
+    actions: (identified?.plan.actions ?? []).map((entry) => {
+      const report = reports.find((r) => r.action === entry.action);
+      if (entry.decision !== 'planned')
+        return { action: entry.action, status: 'held-back', reason: entry.reason };
+      const status = report?.failed ? 'failed' : report?.acted ? 'ok' : 'skipped';
+      return { action: entry.action, status, reason: null };
+    }),
   };
 }
