@@ -80,6 +80,13 @@ export type FunctionNeeds = {
   rbac: readonly RbacRule[];
 };
 
+/** Notify, release and recover note the finding in Security Hub (lambdas/notify/security-hub.ts). */
+const SECURITY_HUB_NOTE: IamNeed = {
+  actions: ['securityhub:BatchUpdateFindings'],
+  scope: 'any',
+  why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
+};
+
 export const FUNCTION_NAMES = [
   'claim',
   'identify',
@@ -407,13 +414,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   notify: {
     incidentTable: RECORDS,
-    iam: [
-      {
-        actions: ['securityhub:BatchUpdateFindings'],
-        scope: 'any',
-        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
-      },
-    ],
+    iam: [SECURITY_HUB_NOTE],
     rbac: [],
   },
   'request-approval': { incidentTable: RECORDS, iam: [], rbac: [] },
@@ -433,11 +434,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     iam: [
-      {
-        actions: ['securityhub:BatchUpdateFindings'],
-        scope: 'any',
-        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
-      },
+      SECURITY_HUB_NOTE,
       {
         actions: ['eks:DescribeCluster'],
         scope: 'clusters',
@@ -557,11 +554,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     recordKey: 'kms:VerifyMac',
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     iam: [
-      {
-        actions: ['securityhub:BatchUpdateFindings'],
-        scope: 'any',
-        why: 'the note and workflow status of the GuardDuty finding in Security Hub; the finding is named in the request, the action takes no resource',
-      },
+      SECURITY_HUB_NOTE,
       {
         actions: ['eks:DescribeCluster'],
         scope: 'clusters',
