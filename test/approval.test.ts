@@ -123,6 +123,32 @@ describe('an action that requires approval', () => {
     ]);
   });
 
+  it('waits again when Step Functions does not take the answer, so that a second answer decides it', async () => {
+    const { sim, running } = await untilAsked();
+    sim.home.fail(
+      'SendTaskSuccess',
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+      5,
+    );
+
+    const refused = await answer(sim, true);
+    expect(refused.answers[0]?.decided).toBe(false);
+    expect(refused.answers[0]?.effect).toMatch(
+      /^nothing changed: the execution could not be told \(.*Rate exceeded.*\): the request waits again, answer again$/,
+    );
+    expect((await sim.store().get(findingId))?.approvals?.['cordon-nodes']?.state).toBe('waiting');
+
+    const decided = await answer(sim, true);
+    expect(decided.answers).toEqual([
+      { action: 'cordon-nodes', decided: true, effect: 'approved: the action runs' },
+    ]);
+    expect((await running).status).toBe('SUCCEEDED');
+    expect(cordoned(sim)).toBe(2);
+  });
+
   it('is held back when denied, and the notification says by whom', async () => {
     const { sim, running } = await untilAsked();
 

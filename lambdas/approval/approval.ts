@@ -19,6 +19,7 @@ import type { ResponsePlan } from '../core/plan.js';
 import type { Identification } from '../identify/identification.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import type { IncidentStore } from '../incident/store.js';
+import { messageOf } from '../shared/errors.js';
 
 /** What the waiting task state passes: its task token, the action, and what the action would act on. */
 export type ApprovalRequest = {
@@ -177,8 +178,19 @@ export async function answerApproval(
       );
       answers.push({ action: approval.action, decided: true, effect });
     } catch (error) {
-      if (!gone(error)) throw error;
-      await unchanged(`the execution no longer waits (${(error as Error).name}): the action was held back`);
+      if (gone(error)) {
+        await unchanged(`the execution no longer waits (${(error as Error).name}): the action was held back`);
+        continue;
+      }
+      // Step Functions did not take the answer (throttled, unreachable): the request waits again, so that
+      // the same or another answer can still decide it before the deadline.
+      const why = `the execution could not be told (${messageOf(error)}): the request waits again, answer again`;
+      await ports.store.reopenApproval(
+        request.findingId,
+        approval.action,
+        decision(`nothing changed: ${why}`),
+      );
+      answers.push({ action: approval.action, decided: false, effect: `nothing changed: ${why}` });
     }
   }
   return { findingId: request.findingId, answers };

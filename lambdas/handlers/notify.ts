@@ -4,7 +4,7 @@
  */
 
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
@@ -19,7 +19,7 @@ import {
   withinSnsLimit,
 } from '../notify/message.js';
 import { emitResponseMetrics, responderMetrics } from '../notify/metrics.js';
-import { noteInSecurityHub, securityHubClients } from '../notify/security-hub.js';
+import { lambdaSecurityHub, noteInSecurityHub } from '../notify/security-hub.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -158,7 +158,7 @@ export const handler = lazyHandler(() =>
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
     IncidentStore.fromEnvironment(),
-    securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
+    lambdaSecurityHub(),
     process.env.CHAT_TOPIC_ARN || null,
   ),
 );

@@ -3,13 +3,13 @@
  * the state machine: undoes an incident's containment from its record (lambdas/release/release.ts) and
  * publishes what it did.
  */
-import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import { reachFromEnvironment } from '../clients/reach.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
-import { securityHubClients } from '../notify/security-hub.js';
+import { lambdaSecurityHub } from '../notify/security-hub.js';
 import {
   describeRelease,
   type ReleasePorts,
@@ -49,7 +49,7 @@ export const handler = lazyHandler(() =>
     { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('release') },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
-    securityHubClients((region) => namedCalls(new SecurityHubClient({ region, maxAttempts: 3 }))),
+    lambdaSecurityHub(),
     settingsFromEnvironment().settings.securityHub,
   ),
 );

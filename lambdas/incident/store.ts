@@ -381,6 +381,26 @@ export class IncidentStore {
     });
   }
 
+  /** A decided request whose execution could not be told: waiting again, with why among its decisions. */
+  async reopenApproval(findingId: string, action: string, decision: ApprovalDecision): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId },
+        UpdateExpression:
+          'SET approvals.#action.#state = :waiting, approvals.#action.answeredBy = :none, approvals.#action.answeredAt = :none, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
+        ConditionExpression: 'attribute_exists(approvals.#action)',
+        ExpressionAttributeNames: { '#action': action, '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':waiting': 'waiting',
+          ':none': null,
+          ':decision': [decision],
+          ':at': decision.at,
+        },
+      }),
+    );
+  }
+
   /** An answer that changed nothing (late, second, or to an execution that no longer waits), for the record. */
   async noteApproval(findingId: string, action: string, decision: ApprovalDecision): Promise<void> {
     await this.db.send(

@@ -8,8 +8,9 @@
 import {
   BatchUpdateFindingsCommand,
   InvalidAccessException,
-  type SecurityHubClient,
+  SecurityHubClient,
 } from '@aws-sdk/client-securityhub';
+import { namedCalls } from '../clients/named-calls.js';
 import { partitionOf } from '../clients/reach.js';
 import { messageOf } from '../shared/errors.js';
 
@@ -60,6 +61,22 @@ export async function noteInSecurityHub(
     return `Security Hub: the finding could not be updated (${messageOf(error)})`;
   }
 }
+
+/**
+ * Security Hub as the Lambdas reach it, a client per region: each call bounded (3 s to connect, 5 s for
+ * the answer, 3 attempts), so that a Security Hub that does not answer delays the notification by
+ * seconds and never makes its function time out before it publishes.
+ */
+export const lambdaSecurityHub = () =>
+  securityHubClients((region) =>
+    namedCalls(
+      new SecurityHubClient({
+        region,
+        maxAttempts: 3,
+        requestHandler: { connectionTimeout: 3000, requestTimeout: 5000 },
+      }),
+    ),
+  );
 
 /** A Security Hub client per region, made once. */
 export function securityHubClients(make: (region: string) => SecurityHubClient) {
