@@ -8,7 +8,7 @@ import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
-import { type ClaimOutput, type IncidentRecord, RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
+import type { ClaimOutput, IncidentRecord } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
 import { chatNotification } from '../notify/chat.js';
 import {
@@ -36,7 +36,7 @@ async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outc
     return null;
   } catch (error) {
     logger.error('outcome not recorded', { findingId: claimed.findingId, error: messageOf(error) });
-    return `The outcome could not be written to the incident record (${messageOf(error)}): a sighting of the finding more than ${RESPONSE_TIMEOUT_MINUTES} minutes after this one runs the response again.`;
+    return `The outcome could not be written to the incident record (${messageOf(error)}): a sighting of the finding after the state machine's timeout (30 minutes, and the approval deadline when actions wait for one) runs the response again.`;
   }
 }
 
