@@ -24,6 +24,7 @@ import { notifyHandler } from '../lambdas/handlers/notify.js';
 import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
 import { requestApprovalHandler } from '../lambdas/handlers/request-approval.js';
 import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
+import { revokeSessionsHandler } from '../lambdas/handlers/revoke-sessions.js';
 import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
 import type { IncidentStore } from '../lambdas/incident/store.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
@@ -109,6 +110,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
     'isolate-host': isolateHostHandler(reach('isolate-host'), settings, store),
     'protect-instances': protectInstancesHandler(reach('protect-instances'), store),
     'revoke-iam': revokeIamHandler(reach('revoke-iam'), settings, store),
+    'revoke-sessions': revokeSessionsHandler(reach('revoke-sessions'), settings, store),
     'snapshot-volumes': snapshotVolumesHandler(reach('snapshot-volumes'), store),
     'collect-pod-evidence': collectPodEvidenceHandler(
       reach('collect-pod-evidence'),

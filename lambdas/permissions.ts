@@ -95,6 +95,7 @@ export const FUNCTION_NAMES = [
   'isolate-host',
   'protect-instances',
   'revoke-iam',
+  'revoke-sessions',
   'snapshot-volumes',
   'collect-pod-evidence',
   'collect-host-evidence',
@@ -339,6 +340,18 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     ],
     rbac: [],
   },
+  'revoke-sessions': {
+    incidentTable: RECORDS,
+    recordKey: 'kms:GenerateMac',
+    iam: [
+      {
+        actions: ['iam:GetRolePolicy', 'iam:PutRolePolicy'],
+        scope: 'roles',
+        why: "read, then put the inline policy that denies a role's sessions issued before the response",
+      },
+    ],
+    rbac: [],
+  },
   'snapshot-volumes': {
     incidentTable: RECORDS,
     recordKey: 'kms:GenerateMac',
@@ -468,12 +481,13 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
         actions: [
           'iam:AttachRolePolicy',
           'iam:PutRolePolicy',
+          'iam:DeleteRolePolicy',
           'iam:ListAttachedRolePolicies',
           'iam:ListRolePolicies',
           'iam:GetRolePolicy',
         ],
         scope: 'roles',
-        why: 're-attach and re-create the recorded policies of a stripped role, and read them back',
+        why: "re-attach and re-create the recorded policies of a stripped role, delete (or put back) a role's session revocation, and read them back",
       },
       {
         actions: ['iam:PassRole'],

@@ -76,6 +76,11 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     description: 'Detaches the policies of compromised roles, recording them',
     timeout: Duration.minutes(2),
   },
+  'revoke-sessions': {
+    id: 'RevokeSessions',
+    description: "Denies a role's sessions issued before the response, recording it",
+    timeout: Duration.minutes(1),
+  },
   'snapshot-volumes': {
     id: 'SnapshotVolumes',
     description: 'Snapshots the EBS volumes of an instance as evidence',
@@ -160,23 +165,21 @@ export class GuardDutyResponder extends Construct {
       }
     }
 
-    // Revoke-iam may strip any role in the account, and release give policies back to it, except the
-    // responder's own roles.
+    // Revoke-iam may strip any role in the account, revoke-sessions deny its sessions, and release give
+    // policies back to it, except the responder's own roles.
     const ownRoles = Object.values(responders).map((responder) => responder.role.roleArn);
-    responders['revoke-iam'].role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy'],
-        resources: ownRoles,
-      }),
-    );
-    responders.release.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        actions: ['iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:PassRole'],
-        resources: ownRoles,
-      }),
-    );
+    const denyOnOwnRoles = (name: FunctionName, actions: string[]) =>
+      responders[name].role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ effect: iam.Effect.DENY, actions, resources: ownRoles }),
+      );
+    denyOnOwnRoles('revoke-iam', ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy']);
+    denyOnOwnRoles('revoke-sessions', ['iam:PutRolePolicy']);
+    denyOnOwnRoles('release', [
+      'iam:AttachRolePolicy',
+      'iam:PutRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:PassRole',
+    ]);
 
     // A member's finding is acted on through its MemberAccess role, in every region the responder covers.
     if (config.members.length > 0) {
@@ -235,7 +238,7 @@ export class GuardDutyResponder extends Construct {
       stateMachine: workflow.stateMachine,
       deadLetterQueue: intake.deadLetterQueue,
       notifications,
-      budgetLogGroups: (['cordon-nodes', 'isolate-host', 'revoke-iam'] as const).map(
+      budgetLogGroups: (['cordon-nodes', 'isolate-host', 'revoke-iam', 'revoke-sessions'] as const).map(
         (name) => responders[name].logGroup,
       ),
     });

@@ -11,7 +11,8 @@
  *                      ├ PodEvidence: CollectPodEvidence                    │
  *                      └ HostEvidence: CollectHostEvidence (Map)            │
  *   Cut (Parallel) ───── Hosts: IsolateHosts (Map) ─────────────────────────┤
- *                      └ Identity: RevokeIam ─▶ SnapshotVolumes (Map) ───────┘
+ *                      ├ Identity: RevokeIam ─▶ SnapshotVolumes (Map) ───────┤
+ *                      └ Sessions: RevokeSessions ───────────────────────────┘
  *
  * An action in `requireApproval` is preceded in its branch by a gate: when the action is planned, its
  * Await<Action>Approval state invokes request-approval with a task token and waits for the answer
@@ -76,6 +77,7 @@ export const TASK_STATES: Record<Exclude<WorkflowFunction, 'request-approval'>, 
   'isolate-host': 'IsolateHostsItem',
   'protect-instances': 'ProtectInstancesItem',
   'revoke-iam': 'RevokeIam',
+  'revoke-sessions': 'RevokeSessions',
   'snapshot-volumes': 'SnapshotVolumesItem',
   'collect-pod-evidence': 'CollectPodEvidence',
   'collect-host-evidence': 'CollectHostEvidenceItem',
@@ -256,6 +258,10 @@ export class ResponseWorkflow extends Construct {
         'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
       ),
       'revoke-iam': whole('revoke-iam', 'Detach the policies of compromised roles'),
+      'revoke-sessions': whole(
+        'revoke-sessions',
+        "Deny the sessions of the finding's role issued before now",
+      ),
       'snapshot-volumes': perItem(
         'snapshot-volumes',
         `${IDENTIFICATION}.instances`,

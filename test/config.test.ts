@@ -22,6 +22,7 @@ describe('parseConfig', () => {
         'isolate-host',
         'protect-instances',
         'revoke-iam',
+        'revoke-sessions',
         'snapshot-volumes',
       ],
       actOnSampleFindings: false,

@@ -35,7 +35,7 @@ const onNode = (decision: ActionDecision) => all(decision, 'held-back');
 
 type Expected = {
   type: string;
-  rule: 'workload-or-host-compromise' | 'report-only';
+  rule: 'workload-or-host-compromise' | 'role-credentials-used-elsewhere' | 'report-only';
   targets: Partial<Targets>;
   actions: Partial<Record<ActionName, ActionDecision>>;
 };
@@ -199,6 +199,12 @@ const EXPECTED: Record<string, Expected> = {
       'isolate-pods': 'not-applicable',
       'cordon-nodes': 'not-applicable',
     },
+  },
+  'iam-instance-credential-exfiltration-outside-aws.json': {
+    type: 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS',
+    rule: 'role-credentials-used-elsewhere',
+    targets: { ...none, cluster: null, instanceIds: ['i-0d4e5f6a7b8c90123'], roleName: 'web-server-role' },
+    actions: { 'revoke-sessions': 'planned' },
   },
   'guardduty-sample-privileged-container.json': {
     type: 'PrivilegeEscalation:Kubernetes/PrivilegedContainer',

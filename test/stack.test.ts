@@ -23,6 +23,7 @@ const isolateId = functionId('Isolates pods');
 const cordonId = functionId('Cordons a node');
 const protectId = functionId('Sets termination');
 const revokeId = functionId('Detaches the policies');
+const sessionsId = functionId('Denies a role');
 const snapshotId = functionId('Snapshots the EBS');
 const hostId = functionId('Puts an instance behind');
 const claimId = functionId('Claims a finding');
@@ -35,6 +36,7 @@ const ALL_FUNCTIONS = [
   hostId,
   protectId,
   revokeId,
+  sessionsId,
   snapshotId,
   notifyId,
   releaseId,
@@ -322,6 +324,19 @@ describe('containment functions', () => {
     const roles = ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }));
     expect(denied?.Resource).toEqual(expect.arrayContaining(roles));
   });
+
+  it("let revoke-sessions read and put inline role policies only, never on the responder's own roles", () => {
+    expect(grants(sessionsId).filter((g) => g.startsWith('Allow iam:'))).toEqual(
+      ['GetRolePolicy', 'PutRolePolicy'].map((action) =>
+        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:iam::111122223333:role/\\*`)),
+      ),
+    );
+    const denied = (statementsOf(roleOf(sessionsId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toBe('iam:PutRolePolicy');
+    expect(denied?.Resource).toEqual(
+      expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
+    );
+  });
 });
 
 describe('incident table', () => {
@@ -399,9 +414,13 @@ describe('release function', () => {
         /^Allow elasticloadbalancing:RegisterInstancesWithLoadBalancer on .*:loadbalancer\/\*/,
       ),
       expect.stringMatching(/^Allow elasticloadbalancing:RegisterTargets on .*:targetgroup\/\*/),
-      ...['AttachRolePolicy', 'GetRolePolicy', 'ListAttachedRolePolicies', 'ListRolePolicies'].map((action) =>
-        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:role/\\*`)),
-      ),
+      ...[
+        'AttachRolePolicy',
+        'DeleteRolePolicy',
+        'GetRolePolicy',
+        'ListAttachedRolePolicies',
+        'ListRolePolicies',
+      ].map((action) => expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:role/\\*`))),
       expect.stringMatching(
         /^Allow iam:PassRole on .*:role\/\*.* if \{"StringEquals":\{"iam:PassedToService":"ec2.amazonaws.com"\}\}$/,
       ),
@@ -414,7 +433,12 @@ describe('release function', () => {
       expect.stringMatching(/^Allow ssm:SendCommand on .*:ssm:us-east-1::document\/AWS-RunShellScript/),
     ]);
     const denied = (statementsOf(roleOf(releaseId)) as Statement[]).find((st) => st.Effect === 'Deny');
-    expect(denied?.Action).toEqual(['iam:AttachRolePolicy', 'iam:PassRole', 'iam:PutRolePolicy']);
+    expect(denied?.Action).toEqual([
+      'iam:AttachRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:PassRole',
+      'iam:PutRolePolicy',
+    ]);
     expect(denied?.Resource).toEqual(
       expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
     );
@@ -512,10 +536,10 @@ describe('alarms', () => {
   it('alarm when the budget across findings held an action back, counted from the spending functions’ logs', () => {
     const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
     expect(filters.map((f) => f.Properties.FilterPattern)).toEqual(
-      Array(3).fill('{ $.message = "budget exhausted" }'),
+      Array(4).fill('{ $.message = "budget exhausted" }'),
     );
     expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref).sort()).toEqual(
-      ['Cordons a node', 'Puts an instance behind', 'Detaches the policies']
+      ['Cordons a node', 'Puts an instance behind', 'Detaches the policies', 'Denies a role']
         .map((description) => {
           const fn = template.toJSON().Resources[functionId(description)];
           return (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
@@ -654,6 +678,7 @@ describe('record key', () => {
         'Puts an instance behind',
         'Sets termination',
         'Detaches the policies',
+        'Denies a role',
         'Snapshots the EBS',
         'Captures the volatile state',
       ]

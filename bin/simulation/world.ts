@@ -94,6 +94,13 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
     instanceProfiles: {},
     roles: {},
   };
+  // The role the finding's access key names (its own policies; an instance role is given its profile's below).
+  if (targets.roleName) {
+    account.roles[targets.roleName] = {
+      attached: ['arn:aws:iam::aws:policy/ReadOnlyAccess'],
+      inline: {},
+    };
+  }
   const region = finding.region;
   const details = finding.resource.instanceDetails;
   /** The instance's interfaces as the finding describes them (EC2 findings name their groups). */

@@ -31,9 +31,11 @@ import {
   unlessPlanned,
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
+import { isServiceLinked } from '../identify/identification.js';
 import type { Identification, IdentifiedInstance, IdentifiedRole } from '../identify/identify.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
+import { REVOKE_SESSIONS_POLICY } from './revoke-sessions.js';
 
 export type RevokeInput = { plan: ResponsePlan; identification: Identification };
 export type RevokePorts = { iam: IAMClient; ec2: EC2Client };
@@ -60,6 +62,9 @@ async function readRole(iam: IAMClient, roleName: string): Promise<RoleRecord> {
   do {
     const page = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName, Marker }));
     for (const name of page.PolicyNames ?? []) {
+      // The responder's own revocation of the role's sessions (revoke-sessions) is containment, not a
+      // permission of the role: it stays, and release of its own entry removes it.
+      if (name === REVOKE_SESSIONS_POLICY) continue;
       const policy = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
       // IAM returns policy documents URL-encoded.
       inlinePolicies.push({ name, document: decodeURIComponent(policy.PolicyDocument ?? '') });
@@ -170,9 +175,6 @@ async function disassociateProfile(
   await journal.settle('revoke-iam', null, target, { status: result.status, detail: result.detail });
   return result;
 }
-
-const isServiceLinked = (role: IdentifiedRole) =>
-  (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
 
 export async function revokeIam(
   input: RevokeInput,

@@ -14,6 +14,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
+import { rolesOfAccessKey } from '../actions/revoke-sessions.js';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import type { Identification } from '../identify/identification.js';
@@ -57,6 +58,10 @@ export function targetsOfAction(action: ActionName, identification: Identificati
       return identification.instances.map((instance) => `instance ${instance.instanceId}`);
     case 'revoke-iam':
       return identification.roles.filter((role) => !role.heldBack).map((role) => `role ${role.name}`);
+    case 'revoke-sessions':
+      return rolesOfAccessKey(identification)
+        .filter((role) => !role.heldBack)
+        .map((role) => `role ${role.name}`);
   }
 }
 

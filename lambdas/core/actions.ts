@@ -5,6 +5,7 @@ export const ACTIONS = [
   'isolate-host',
   'protect-instances',
   'revoke-iam',
+  'revoke-sessions',
   'snapshot-volumes',
 ] as const;
 export type ActionName = (typeof ACTIONS)[number];
@@ -28,6 +29,7 @@ export const RESULT_KEYS: Record<ContainStep, string> = {
   'isolate-host': 'isolateHost',
   'protect-instances': 'protectInstances',
   'revoke-iam': 'revokeIam',
+  'revoke-sessions': 'revokeSessions',
   'snapshot-volumes': 'snapshotVolumes',
   'collect-pod-evidence': 'podEvidence',
   'collect-host-evidence': 'hostEvidence',
@@ -45,7 +47,8 @@ export type Phase = {
  * pods isolated then their nodes cordoned, instances protected, and the evidence collected (pods; hosts
  * through Systems Manager). Then what would destroy or cut off that evidence: host isolation (after the
  * node is cordoned; its quarantine group leaves the SSM agent no route), IAM revocation (it can take the
- * agent's permissions away), and snapshots (after the host capture, as the practice orders them).
+ * agent's permissions away; so can revoking a role's sessions), and snapshots (after the host capture, as
+ * the practice orders them).
  */
 export const PHASES: Phase[] = [
   {
@@ -64,6 +67,7 @@ export const PHASES: Phase[] = [
     branches: [
       ['Hosts', ['isolate-host']],
       ['Identity', ['revoke-iam', 'snapshot-volumes']],
+      ['Sessions', ['revoke-sessions']],
     ],
   },
 ];

@@ -78,6 +78,8 @@ function hasTargetsFor(action: ActionName, targets: Targets): boolean {
       return workload || instances;
     case 'revoke-iam':
       return workload || instances || targets.roleName !== null;
+    case 'revoke-sessions':
+      return targets.roleName !== null;
   }
 }
 

@@ -24,6 +24,23 @@ export type Playbook = z.infer<typeof PlaybookSchema>;
 
 export const DEFAULT_PLAYBOOK: Playbook = [
   {
+    name: 'role-credentials-used-elsewhere',
+    description:
+      "A role's temporary credentials are used by someone else: revoke the sessions issued so far, leave the role's policies to its other users.",
+    match: [
+      'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.*',
+      'UnauthorizedAccess:IAMUser/*',
+      'CredentialAccess:IAMUser/*',
+      'Exfiltration:IAMUser/*',
+      'Impact:IAMUser/*',
+      'Persistence:IAMUser/*',
+      'PrivilegeEscalation:IAMUser/*',
+      'DefenseEvasion:IAMUser/*',
+      'AttackSequence:IAM/*',
+    ],
+    actions: ['revoke-sessions'],
+  },
+  {
     name: 'workload-or-host-compromise',
     description: 'Code running in a pod or on a host is compromised: contain it and keep the evidence.',
     match: [
@@ -36,8 +53,10 @@ export const DEFAULT_PLAYBOOK: Playbook = [
       'Trojan:*',
       'Impact:*',
       'UnauthorizedAccess:EC2/*',
+      'AttackSequence:EKS/*',
+      'AttackSequence:EC2/*',
     ],
-    actions: [...ACTIONS],
+    actions: ACTIONS.filter((action) => action !== 'revoke-sessions'),
   },
   {
     name: 'report-only',

@@ -32,6 +32,7 @@ export type Targets = {
 
 const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
 const NAMESPACE_IN_URI = /\/namespaces\/([^/?]+)/;
+const INSTANCE_CREDENTIALS = /^UnauthorizedAccess:IAMUser\/InstanceCredentialExfiltration\./;
 const CLUSTER_TAG_KEYS = ['eks:cluster-name', 'aws:eks:cluster-name', 'eks:eks-cluster-name'];
 const CLUSTER_TAG_PREFIX = 'kubernetes.io/cluster/';
 
@@ -102,8 +103,13 @@ export function targetsOf(finding: Finding): Targets {
         userType: accessKeyDetails.userType ?? null,
       }
     : null;
+  // An instance's credentials are a session of its instance role: the user name is the role's, whatever
+  // the user type says (GuardDuty's samples say IAMUser).
   const roleName =
-    accessKey?.userName && (accessKey.userType === 'Role' || accessKey.userType === 'AssumedRole')
+    accessKey?.userName &&
+    (accessKey.userType === 'Role' ||
+      accessKey.userType === 'AssumedRole' ||
+      INSTANCE_CREDENTIALS.test(finding.type))
       ? accessKey.userName
       : null;
 

@@ -62,6 +62,10 @@ export type IdentifiedRole = {
   heldBack: string | null;
 };
 
+/** A role only AWS may change: neither stripped nor its sessions revoked. */
+export const isServiceLinked = (role: IdentifiedRole): boolean =>
+  (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
+
 export type NotFound = {
   kind: 'pod' | 'workload' | 'service-account' | 'node' | 'instance' | 'instance-profile' | 'namespace';
   name: string;

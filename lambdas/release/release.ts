@@ -18,6 +18,7 @@ import {
   reassociateProfile,
   restoreRole,
 } from '../actions/revoke-iam.js';
+import { restoreSessions, type SessionsBefore } from '../actions/revoke-sessions.js';
 import type { Reach, Reached } from '../clients/reach.js';
 import type { ActionItem } from '../core/action-result.js';
 import { QUARANTINE_POLICY } from '../core/quarantine.js';
@@ -77,6 +78,8 @@ function undoneResource(entry: RecordEntry): string | null {
       return entry.target.startsWith('role ')
         ? `role ${field('roleName')}`
         : `instance profile of ${field('instanceId')}`;
+    case 'revoke-sessions':
+      return `role ${field('roleName')}`;
     case 'collect-host-evidence':
       return `containers on ${field('instanceId')}`;
     case 'snapshot-volumes':
@@ -122,6 +125,8 @@ async function undo(step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
       return entry.target.startsWith('role ')
         ? restoreRole(ports.iam, before as RoleRecord)
         : reassociateProfile(ports.ec2, before as ProfileBefore);
+    case 'revoke-sessions':
+      return restoreSessions(ports.iam, before as SessionsBefore);
     case 'collect-host-evidence':
       return resumeContainers(before as PausedBefore, ports.ssm, ports.sleep);
     case 'snapshot-volumes':
