@@ -206,6 +206,26 @@ const EXPECTED: Record<string, Expected> = {
     targets: { ...none, cluster: null, instanceIds: ['i-0d4e5f6a7b8c90123'], roleName: 'web-server-role' },
     actions: { 'revoke-sessions': 'planned' },
   },
+  'attack-sequence-eks-compromised-cluster.json': {
+    type: 'AttackSequence:EKS/CompromisedCluster',
+    rule: 'workload-or-host-compromise',
+    targets: {
+      ...none,
+      cluster: 'prod-eks',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: 'web-frontend' },
+      instanceIds: [NODE],
+      notes: [],
+    },
+    // Critical: outside the default range until the deployer takes it in (attack-sequence.test.ts).
+    actions: onNode('held-back'),
+  },
+  'attack-sequence-iam-compromised-credentials.json': {
+    type: 'AttackSequence:IAM/CompromisedCredentials',
+    rule: 'role-credentials-used-elsewhere',
+    targets: { ...none, cluster: null, namespace: null },
+    actions: { 'revoke-sessions': 'not-applicable' },
+  },
   'guardduty-sample-privileged-container.json': {
     type: 'PrivilegeEscalation:Kubernetes/PrivilegedContainer',
     rule: 'workload-or-host-compromise',

@@ -292,6 +292,7 @@ describe('recover through the deployed stack', () => {
         state: 'recovered',
         steps: [{ kind: 'pod', target: 'pod shop/web-1', status: 'ok', detail: 'deleted' }],
         rotate: ['role web'],
+        sessionsRevoked: [],
       };
       lambda.on(InvokeCommand).resolves({ Payload: payloadOf(report) });
       const done = command(recover);
@@ -349,6 +350,7 @@ describe('the notice of a release or recovery', () => {
             },
           ],
           rotate: [],
+          sessionsRevoked: [],
         }),
         describeRecovery,
         new SNSClient({ region: 'us-east-1' }),

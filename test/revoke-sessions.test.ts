@@ -20,6 +20,7 @@ import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js
 import { planResponse } from '../lambdas/core/plan.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
+import { describeRecovery, recoverIncident } from '../lambdas/recover/recover.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { loadEvent, PUBLISHED_DIR, RESPONDER } from './support/events.js';
 
@@ -109,6 +110,24 @@ describe('revoke-sessions', () => {
       ['revoke-sessions', `role ${ROLE}`, 'ok', `deleted the inline policy ${REVOKE_SESSIONS_POLICY}`],
     ]);
     expect(sim.account.state.roles[ROLE]).toEqual(before);
+  });
+
+  it('keeps the deny on recover, and says so', async () => {
+    const event = eventOf();
+    const sim = await simulate(event);
+    await respond(sim, event);
+    const deny = sim.account.state.roles[ROLE]?.inline?.[REVOKE_SESSIONS_POLICY];
+
+    const report = await recoverIncident(
+      { findingId: event.detail.id, dryRun: false, requestedBy: 'test' },
+      simulatedReleasePorts(sim, 'recover'),
+    );
+
+    expect(report.sessionsRevoked).toEqual([`role ${ROLE}`]);
+    expect(sim.account.state.roles[ROLE]?.inline?.[REVOKE_SESSIONS_POLICY]).toBe(deny);
+    expect(describeRecovery(report)).toContain(
+      `The sessions issued before the response stay denied on role ${ROLE} (inline policy ${REVOKE_SESSIONS_POLICY}); it can be deleted once no session that old can be alive (36 hours at most).`,
+    );
   });
 
   it('shares the deny between two incidents on one role: the first release keeps it, the last removes it', async () => {

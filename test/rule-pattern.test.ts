@@ -30,9 +30,15 @@ describe('finding rule', () => {
     expect(matchesPattern(withSeverity('5'), pattern)).toBe(false);
   });
 
-  it('matches every sample event but the low-severity one', () => {
+  it('matches every sample event but the low-severity one and the Critical attack sequences', () => {
     const matched = eventFiles().filter((file) => matchesPattern(loadEvent(file), pattern));
     expect(eventFiles().filter((file) => !matched.includes(file))).toEqual([
+      'attack-sequence-eks-compromised-cluster.json',
+      'attack-sequence-iam-compromised-credentials.json',
+      'ec2-ssh-brute-force-inbound-low-severity.json',
+    ]);
+    const critical = patternOf({ severity: { atLeast: 4, below: null } });
+    expect(eventFiles().filter((file) => !matchesPattern(loadEvent(file), critical))).toEqual([
       'ec2-ssh-brute-force-inbound-low-severity.json',
     ]);
   });

@@ -93,6 +93,71 @@ const Resource = z.looseObject({
     .nullish(),
 });
 
+/**
+ * A resource of an attack sequence (API `ResourceV2`): `resourceType` is one of EKS_CLUSTER,
+ * KUBERNETES_WORKLOAD, CONTAINER, EC2_INSTANCE, ACCESS_KEY, S3_BUCKET, … with the matching `data`.
+ */
+const SequenceResource = z.looseObject({
+  uid: str,
+  name: str,
+  accountId: str,
+  region: str,
+  resourceType: z.string(),
+  service: str,
+  data: z
+    .looseObject({
+      eksCluster: z
+        .looseObject({ arn: str, status: str, vpcId: str, ec2InstanceUids: z.array(z.string()).nullish() })
+        .nullish(),
+      kubernetesWorkload: z
+        .looseObject({ namespace: str, type: str, containerUids: z.array(z.string()).nullish() })
+        .nullish(),
+      container: z.looseObject({ image: str, imageUid: str }).nullish(),
+      accessKey: z.looseObject({ principalId: str, userName: str, userType: str }).nullish(),
+    })
+    .nullish(),
+  tags: z.array(Tag).nullish(),
+});
+
+/** An attack sequence (API `Sequence`): the signals GuardDuty correlated, and what they involve. */
+const Sequence = z.looseObject({
+  uid: str,
+  description: str,
+  actors: z
+    .array(
+      z.looseObject({
+        id: str,
+        user: z.looseObject({ name: str, type: str, uid: str, credentialUid: str }).nullish(),
+        session: z.looseObject({ uid: str, issuer: str, mfaStatus: str }).nullish(),
+        process: z.looseObject({ name: str, path: str, sha256: str }).nullish(),
+      }),
+    )
+    .nullish(),
+  resources: z.array(SequenceResource).nullish(),
+  endpoints: z.array(z.looseObject({ id: str, ip: str, domain: str })).nullish(),
+  signals: z
+    .array(
+      z.looseObject({
+        uid: str,
+        type: str,
+        name: str,
+        description: str,
+        severity: z.number().nullish(),
+        count: z.number().nullish(),
+        firstSeenAt: timestamp,
+        lastSeenAt: timestamp,
+        resourceUids: z.array(z.string()).nullish(),
+        actorIds: z.array(z.string()).nullish(),
+      }),
+    )
+    .nullish(),
+  sequenceIndicators: z
+    .array(z.looseObject({ key: str, title: str, values: z.array(z.string()).nullish() }))
+    .nullish(),
+});
+export type AttackSequence = z.infer<typeof Sequence>;
+export type AttackSequenceResource = z.infer<typeof SequenceResource>;
+
 const Service = z.looseObject({
   serviceName: str,
   detectorId: str,
@@ -128,6 +193,8 @@ const Service = z.looseObject({
     })
     .nullish(),
   additionalInfo: z.looseObject({ sample: bool, value: str, type: str }).nullish(),
+  /** Attack sequences only: `service.detection.sequence`. */
+  detection: z.looseObject({ sequence: Sequence.nullish() }).nullish(),
   count: z.number().nullish(),
   eventFirstSeen: str,
   eventLastSeen: str,

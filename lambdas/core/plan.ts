@@ -29,7 +29,25 @@ export type FindingSummary = {
   createdAt: string;
   updatedAt: string;
   count: number;
+  /** An attack sequence's signals, `name (severity s, count c)`, at most MAX_SIGNALS; empty otherwise. */
+  signals: string[];
 };
+
+const MAX_SIGNALS = 20;
+
+function signalsOf(finding: Finding): string[] {
+  const signals = (finding.service.detection?.sequence?.signals ?? []).map((signal) => {
+    const facts = [
+      signal.severity != null ? `severity ${signal.severity}` : null,
+      signal.count != null ? `count ${signal.count}` : null,
+    ].filter(Boolean);
+    const name = signal.name ?? signal.type ?? signal.uid ?? 'unnamed signal';
+    return facts.length > 0 ? `${name} (${facts.join(', ')})` : name;
+  });
+  return signals.length > MAX_SIGNALS
+    ? [...signals.slice(0, MAX_SIGNALS), `… and ${signals.length - MAX_SIGNALS} more`]
+    : signals;
+}
 
 export type ResponsePlan = {
   finding: FindingSummary;
@@ -60,6 +78,7 @@ function summarize(finding: Finding): FindingSummary {
     createdAt: finding.createdAt,
     updatedAt: finding.updatedAt,
     count: finding.service.count ?? 1,
+    signals: signalsOf(finding),
   };
 }
 

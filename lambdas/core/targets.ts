@@ -3,6 +3,7 @@
  * identification resolves against the cluster and the account.
  */
 import type { Finding } from './finding.js';
+import { type NamedWorkload, sequenceTargets } from './sequence.js';
 import { type WorkloadKind, workloadKindOf } from './workload.js';
 
 export type AccessKeyTarget = {
@@ -18,6 +19,11 @@ export type Targets = {
   /** A controller named by the finding; a finding that names a pod puts it in `pods` instead. */
   workload: { kind: Exclude<WorkloadKind, 'Pod'>; name: string } | null;
   pods: string[];
+  /**
+   * Further workloads an attack sequence names (its first one is `workload` or `pods`), each with its
+   * own namespace; identification resolves them the same way.
+   */
+  otherWorkloads: NamedWorkload[];
   serviceAccount: string | null;
   images: string[];
   instanceIds: string[];
@@ -118,11 +124,12 @@ export function targetsOf(finding: Finding): Targets {
     value: tag.value,
   }));
 
-  return {
+  const targets: Targets = {
     cluster: resource.eksClusterDetails?.name ?? clusterFromInstanceTags(instanceTags),
     namespace,
     workload,
     pods,
+    otherWorkloads: [],
     serviceAccount,
     images,
     instanceIds: unique([resource.instanceDetails?.instanceId]),
@@ -130,6 +137,43 @@ export function targetsOf(finding: Finding): Targets {
     roleName,
     accessKey,
     notes,
+  };
+  const sequence = service.detection?.sequence;
+  return sequence ? withSequence(targets, sequenceTargets(sequence, finding)) : targets;
+}
+
+/**
+ * A finding's targets with what its attack sequence names: the sequence's cluster, instances and role
+ * where the finding has none of its own, its first workload as the finding's when the finding names
+ * none, the rest as further workloads.
+ */
+function withSequence(targets: Targets, sequence: ReturnType<typeof sequenceTargets>): Targets {
+  const own = targets.workload !== null || targets.pods.length > 0 || targets.namespace !== null;
+  const first = own ? null : (sequence.workloads[0] ?? null);
+  const rest = own ? sequence.workloads : sequence.workloads.slice(1);
+  const cluster = targets.cluster ?? sequence.cluster;
+  const clusterNotes =
+    targets.cluster && sequence.cluster && sequence.cluster !== targets.cluster
+      ? [
+          `attack sequence: names cluster ${sequence.cluster}, the finding ${targets.cluster}: only ${targets.cluster} is acted on`,
+        ]
+      : [];
+  const roleName = targets.roleName ?? sequence.roleName;
+  return {
+    ...targets,
+    cluster,
+    namespace: first ? first.namespace : targets.namespace,
+    workload: first && first.kind !== 'Pod' ? { kind: first.kind, name: first.name } : targets.workload,
+    pods: first?.kind === 'Pod' ? [first.name] : targets.pods,
+    otherWorkloads: rest,
+    instanceIds: unique([...targets.instanceIds, ...sequence.instanceIds]),
+    roleName,
+    accessKey:
+      targets.accessKey ??
+      (sequence.roleName
+        ? { accessKeyId: sequence.accessKeyId, principalId: null, userName: roleName, userType: 'Role' }
+        : null),
+    notes: [...targets.notes, ...clusterNotes, ...sequence.notes],
   };
 }
 
@@ -139,6 +183,7 @@ export function namesKubernetesWorkload(targets: Targets): boolean {
   return (
     targets.pods.length > 0 ||
     targets.workload !== null ||
+    targets.otherWorkloads.length > 0 ||
     targets.serviceAccount !== null ||
     (targets.images.length > 0 && targets.namespace !== null)
   );

@@ -6,6 +6,7 @@
 import type { V1OwnerReference, V1Pod } from '@kubernetes/client-node';
 import type { Controller, Kubernetes } from '../clients/kubernetes.js';
 import { isKubernetesName, labelSelectorQuery, normalizeImage } from '../core/selectors.js';
+import type { NamedWorkload } from '../core/sequence.js';
 import type { Targets } from '../core/targets.js';
 import { type Findings, podFacts } from './identification.js';
 
@@ -40,7 +41,37 @@ async function podsOfController(kube: Kubernetes, controller: Controller): Promi
   return (await kube.listPods(namespace, { labelSelector })).filter(ownedBy(owners));
 }
 
+/** A pod by name, or a controller's pods; the first controller found is the identification's workload. */
+async function resolveWorkload(kube: Kubernetes, named: NamedWorkload, found: Findings): Promise<void> {
+  const { namespace, kind, name } = named;
+  if (!isKubernetesName(namespace)) {
+    found.missing('namespace', namespace, 'not a valid Kubernetes namespace name');
+    return;
+  }
+  if (kind === 'Pod') {
+    const pod = isKubernetesName(name) ? await kube.readPod(namespace, name) : null;
+    if (pod) found.addPods([pod]);
+    else found.missing('pod', `${namespace}/${name}`, 'no such pod (already deleted, or not a valid name)');
+    return;
+  }
+  const controller = isKubernetesName(name) ? await kube.readController(kind, namespace, name) : null;
+  if (!controller) {
+    found.missing('workload', `${kind} ${namespace}/${name}`, 'no such workload');
+    return;
+  }
+  found.result.workload ??= { kind, name, namespace, uid: controller.uid };
+  const pods = await podsOfController(kube, controller);
+  if (pods.length === 0) found.missing('pod', `${kind} ${namespace}/${name}`, 'the workload has no pods');
+  found.addPods(pods);
+}
+
+/** The finding's pods, then those of the further workloads an attack sequence names. */
 export async function resolvePods(kube: Kubernetes, targets: Targets, found: Findings): Promise<void> {
+  await resolveFindingPods(kube, targets, found);
+  for (const workload of targets.otherWorkloads) await resolveWorkload(kube, workload, found);
+}
+
+async function resolveFindingPods(kube: Kubernetes, targets: Targets, found: Findings): Promise<void> {
   const namespace = targets.namespace;
   const result = found.result;
   if (namespace === null) {
@@ -57,23 +88,10 @@ export async function resolvePods(kube: Kubernetes, targets: Targets, found: Fin
   }
   if (targets.pods.length > 0) {
     result.matchedBy = 'pod';
-    for (const name of targets.pods) {
-      const pod = isKubernetesName(name) ? await kube.readPod(namespace, name) : null;
-      if (pod) found.addPods([pod]);
-      else found.missing('pod', `${namespace}/${name}`, 'no such pod (already deleted, or not a valid name)');
-    }
+    for (const name of targets.pods) await resolveWorkload(kube, { namespace, kind: 'Pod', name }, found);
   } else if (targets.workload) {
     result.matchedBy = 'workload';
-    const { kind, name } = targets.workload;
-    const controller = isKubernetesName(name) ? await kube.readController(kind, namespace, name) : null;
-    if (!controller) {
-      found.missing('workload', `${kind} ${namespace}/${name}`, 'no such workload');
-      return;
-    }
-    result.workload = { kind, name, namespace, uid: controller.uid };
-    const pods = await podsOfController(kube, controller);
-    if (pods.length === 0) found.missing('pod', `${kind} ${namespace}/${name}`, 'the workload has no pods');
-    found.addPods(pods);
+    await resolveWorkload(kube, { namespace, ...targets.workload }, found);
   } else if (targets.serviceAccount) {
     result.matchedBy = 'service-account';
     const account = targets.serviceAccount;

@@ -355,6 +355,10 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
       `Console: https://console.aws.amazon.com/guardduty/home?region=${finding.region}#/findings?macros=current&fId=${finding.id}`,
     );
     if (plan.sample) lines.push('This is a GuardDuty sample finding.');
+    // A plan made before signals were summarised (an execution under way across an upgrade) has none.
+    const signals = finding.signals ?? [];
+    if (signals.length > 0)
+      lines.push(`Attack sequence signals: ${signals.map((signal) => clean(signal)).join('; ')}`);
     if (plan.targets.namespace) lines.push(`Namespace: ${clean(plan.targets.namespace)}`);
     if (plan.targets.kubernetesUser) lines.push(`Kubernetes user: ${clean(plan.targets.kubernetesUser)}`);
     for (const note of plan.targets.notes) lines.push(`Note: ${clean(note)}`);

@@ -25,6 +25,7 @@ import {
   releasePolicy,
 } from '../actions/isolate-pods.js';
 import type { InstanceBefore } from '../actions/protect-instances.js';
+import { REVOKE_SESSIONS_POLICY } from '../actions/revoke-sessions.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { Reached } from '../clients/reach.js';
 import { QUARANTINE_LABEL } from '../core/quarantine.js';
@@ -51,6 +52,8 @@ export type RecoverReport = {
   steps: RecoveryStepRecord[];
   /** The roles (and instance profiles) left revoked, whose credentials must be rotated. */
   rotate: string[];
+  /** The roles whose sessions from before the response stay denied (revoke-sessions). */
+  sessionsRevoked: string[];
 };
 
 /** A recovery that cannot start: unknown finding, not open, evidence not complete. Nothing changed. */
@@ -140,6 +143,12 @@ export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
 /** The identities revoke-iam left without permissions: they stay so, and need rotating. */
 export const revokedIdentities = (record: IncidentRecord): string[] =>
   entriesOf(record, 'revoke-iam')
+    .filter((entry) => entry.status === 'ok')
+    .map((entry) => entry.target);
+
+/** The roles revoke-sessions denied the older sessions of: the deny stays, harmless to newer ones. */
+const sessionsRevokedOf = (record: IncidentRecord): string[] =>
+  entriesOf(record, 'revoke-sessions')
     .filter((entry) => entry.status === 'ok')
     .map((entry) => entry.target);
 
@@ -317,6 +326,7 @@ export async function recoverIncident(
   }
   const plan = recoveryPlan(record);
   const rotate = revokedIdentities(record);
+  const sessionsRevoked = sessionsRevokedOf(record);
   const recovery = {
     at: now(),
     requestedBy: request.requestedBy,
@@ -325,7 +335,7 @@ export async function recoverIncident(
   };
   if (dryRun) {
     await ports.store.finishRecovery(findingId, recovery, false);
-    return { findingId, dryRun, state: record.state, steps: recovery.steps, rotate };
+    return { findingId, dryRun, state: record.state, steps: recovery.steps, rotate, sessionsRevoked };
   }
   if (!(await ports.store.startRecovery(findingId, recovery))) {
     throw new RecoverError(
@@ -355,7 +365,14 @@ export async function recoverIncident(
   }
   const finished = recovery.steps.every((step) => step.status !== 'failed' && step.status !== 'refused');
   await ports.store.finishRecovery(findingId, recovery, finished);
-  return { findingId, dryRun, state: finished ? 'recovered' : 'open', steps: recovery.steps, rotate };
+  return {
+    findingId,
+    dryRun,
+    state: finished ? 'recovered' : 'open',
+    steps: recovery.steps,
+    rotate,
+    sessionsRevoked,
+  };
 }
 
 async function carryOut(step: RecoveryStep, ports: RecoverAt, undrained: Set<string>): Promise<Done> {
@@ -386,6 +403,11 @@ export function describeRecovery(report: RecoverReport): string[] {
   if (report.rotate.length > 0) {
     lines.push(
       `IAM stays revoked. Rotate the credentials of ${report.rotate.join(', ')} and review their policies before re-attaching any (the record keeps what was detached).`,
+    );
+  }
+  if (report.sessionsRevoked.length > 0) {
+    lines.push(
+      `The sessions issued before the response stay denied on ${report.sessionsRevoked.join(', ')} (inline policy ${REVOKE_SESSIONS_POLICY}); it can be deleted once no session that old can be alive (36 hours at most).`,
     );
   }
   const manual = report.steps.filter((step) => step.status === 'manual').map((step) => step.target);
