@@ -16,7 +16,6 @@ export type SequenceTargets = {
   instanceIds: string[];
   /** The role whose access key the sequence names, when the key's principal is a role. */
   roleName: string | null;
-  accessKeyId: string | null;
   notes: string[];
 };
 
@@ -70,7 +69,6 @@ export function sequenceTargets(
     workloads: [],
     instanceIds: [],
     roleName: null,
-    accessKeyId: null,
     notes: [],
   };
   const note = (text: string) => found.notes.push(`attack sequence: ${text}`);
@@ -106,10 +104,10 @@ export function sequenceTargets(
       }
       case 'ACCESS_KEY': {
         const key = resource.data?.accessKey;
-        if (key?.userName && ROLE_USER_TYPES.has(key.userType ?? '') && found.roleName === null) {
-          found.roleName = key.userName;
-          found.accessKeyId = resource.uid ?? null;
-        } else {
+        const role = key?.userName && ROLE_USER_TYPES.has(key.userType ?? '') ? key.userName : null;
+        if (role && found.roleName === null) found.roleName = role;
+        else if (role) note(`also names the key of role ${role}: only ${found.roleName} is acted on`);
+        else {
           note(
             `${describe(resource)} of ${key?.userType ?? 'an unknown principal'} ${key?.userName ?? ''}: not a role's key the responder acts on`.trimEnd(),
           );

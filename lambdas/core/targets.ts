@@ -158,7 +158,6 @@ function withSequence(targets: Targets, sequence: ReturnType<typeof sequenceTarg
           `attack sequence: names cluster ${sequence.cluster}, the finding ${targets.cluster}: only ${targets.cluster} is acted on`,
         ]
       : [];
-  const roleName = targets.roleName ?? sequence.roleName;
   return {
     ...targets,
     cluster,
@@ -167,12 +166,7 @@ function withSequence(targets: Targets, sequence: ReturnType<typeof sequenceTarg
     pods: first?.kind === 'Pod' ? [first.name] : targets.pods,
     otherWorkloads: rest,
     instanceIds: unique([...targets.instanceIds, ...sequence.instanceIds]),
-    roleName,
-    accessKey:
-      targets.accessKey ??
-      (sequence.roleName
-        ? { accessKeyId: sequence.accessKeyId, principalId: null, userName: roleName, userType: 'Role' }
-        : null),
+    roleName: targets.roleName ?? sequence.roleName,
     notes: [...targets.notes, ...clusterNotes, ...sequence.notes],
   };
 }
