@@ -7,17 +7,16 @@
 
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
-import { type Simulation, simulatedHandlers, startSimulation } from '../bin/simulation/simulation.js';
-import { worldFor } from '../bin/simulation/world.js';
+import { type Simulation, simulatedHandlers } from '../bin/simulation/simulation.js';
 import { answerApproval } from '../lambdas/approval/approval.js';
 import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
-import { targetsOf } from '../lambdas/core/targets.js';
 import { approveHandler } from '../lambdas/handlers/approve.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { useSimulation } from './support/simulated.js';
 
 const event = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
 const findingId = event.detail.id;
@@ -29,16 +28,11 @@ const config = parseConfig({
 const definition = synthesizedDefinition(config, RESPONDER);
 const ALICE = 'arn:aws:iam::111122223333:user/alice';
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
+const { simulate } = useSimulation();
 
 /** Starts the response; resolves once the approval request is published, with the running execution. */
 async function untilAsked(options: { timeoutSeconds?: number } = {}) {
-  const sim = await startSimulation(worldFor(event.detail, targetsOf(event.detail)), event.detail.region);
-  simulation = sim;
+  const sim = await simulate(event);
   const patched = structuredClone(definition);
   if (options.timeoutSeconds) {
     // The deadline as the state machine keeps it, shortened so that a test can see it pass.

@@ -9,9 +9,8 @@ import { parseConfig, type ResponderConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
-import { type Simulation, simulatedHandlers, startSimulation } from '../bin/simulation/simulation.js';
-import { worldFor } from '../bin/simulation/world.js';
-import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
+import { type Simulation, simulatedHandlers } from '../bin/simulation/simulation.js';
+import type { FindingEvent } from '../lambdas/core/finding.js';
 import { planResponse } from '../lambdas/core/plan.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
@@ -23,6 +22,7 @@ import { addDeployment, node, pod } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
 import { EXECUTION, useIncidentTable } from './support/incidents.js';
 import { reachAs } from './support/responder.js';
+import { eventOf, useSimulation } from './support/simulated.js';
 
 const SEQUENCE = 'attack-sequence-eks-compromised-cluster.json';
 const WORKLOAD = 'eks-audit-privileged-container.json';
@@ -31,17 +31,7 @@ const NODE = 'i-0f1e2d3c4b5a69788';
 const CRITICAL_IN = parseConfig({ clusters: ['prod-eks'], severity: { atLeast: 4, below: null } });
 const DEFAULT_RANGE = parseConfig({ clusters: ['prod-eks'] });
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
-
-const eventOf = (file: string, change: (raw: ReturnType<typeof loadEvent>) => void = () => {}) => {
-  const raw = loadEvent(file);
-  change(raw);
-  return parseFindingEvent(raw);
-};
+const { simulate } = useSimulation();
 /** A sequence event whose resources are these (the published example's cluster kept first). */
 const sequenceWith = (resources: unknown[]) =>
   eventOf(SEQUENCE, (raw) => {
@@ -52,13 +42,13 @@ const sequenceWith = (resources: unknown[]) =>
   });
 
 async function respond(event: FindingEvent, config: ResponderConfig) {
-  simulation = await startSimulation(worldFor(event.detail, targetsOf(event.detail)), event.detail.region);
+  const sim = await simulate(event);
   const execution = await runLocally(
     synthesizedDefinition(config, RESPONDER),
     event,
-    simulatedHandlers(simulation, config, RESPONDER),
+    simulatedHandlers(sim, config, RESPONDER),
   );
-  return { sim: simulation, execution };
+  return { sim, execution };
 }
 
 /** What containment left in the cluster and the account, by name. */

@@ -10,22 +10,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig, type ResponderConfig } from '../bin/config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, type TaskHandler } from '../bin/runner.js';
 import { INCIDENT_TABLE } from '../bin/simulation/incident-table.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-  startSimulation,
-} from '../bin/simulation/simulation.js';
-import { worldFor } from '../bin/simulation/world.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../bin/simulation/simulation.js';
 import { ACTIONS } from '../lambdas/core/actions.js';
-import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
+import type { FindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
-import { targetsOf } from '../lambdas/core/targets.js';
 import type { RecordEntry } from '../lambdas/incident/record.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { ChangedOnlyStore } from './support/changed-only-store.js';
-import { loadEvent, RESPONDER } from './support/events.js';
+import { RESPONDER } from './support/events.js';
+import { eventOf, useSimulation } from './support/simulated.js';
 
 const AUDIT = 'eks-audit-privileged-container.json';
 const RUNTIME = 'eks-runtime-new-binary-executed.json';
@@ -38,22 +32,7 @@ const definitionOf = (config: ResponderConfig) => {
   return definitions.get(config) as ReturnType<typeof synthesizedDefinition>;
 };
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
-
-const eventOf = (file: string, change: (raw: ReturnType<typeof loadEvent>) => void = () => {}) => {
-  const raw = loadEvent(file);
-  change(raw);
-  return parseFindingEvent(raw);
-};
-
-async function simulate(event: FindingEvent): Promise<Simulation> {
-  simulation = await startSimulation(worldFor(event.detail, targetsOf(event.detail)), event.detail.region);
-  return simulation;
-}
+const { simulate } = useSimulation();
 
 function respond(
   sim: Simulation,

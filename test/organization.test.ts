@@ -4,7 +4,7 @@
  * signed as itself and, for regional services, for its region: a response that used the wrong
  * credentials or region would find nothing to contain.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig, type ResponderConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import {
@@ -12,7 +12,6 @@ import {
   type Simulation,
   simulatedHandlers,
   simulatedReleasePorts,
-  startSimulation,
 } from '../bin/simulation/simulation.js';
 import { worldFor } from '../bin/simulation/world.js';
 import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
@@ -21,6 +20,7 @@ import { targetsOf } from '../lambdas/core/targets.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { settingsOf } from '../lib/config.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { useSimulation } from './support/simulated.js';
 
 const MEMBER = '444455556666';
 const EXTERNAL_ID = 'guardduty-responder-7c1e';
@@ -39,14 +39,10 @@ function findingIn(accountId: string, region: string): FindingEvent {
   return parseFindingEvent(JSON.parse(text));
 }
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
+const { start } = useSimulation();
 
 async function respond(event: FindingEvent, config: ResponderConfig, organization?: OrganizationOptions) {
-  simulation = await startSimulation(
+  const simulation = await start(
     worldFor(event.detail, targetsOf(event.detail)),
     event.detail.region,
     [],

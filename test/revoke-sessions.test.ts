@@ -5,45 +5,27 @@
  * HTTP to the simulated IAM, the incident table and the record key.
  */
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-  startSimulation,
-} from '../bin/simulation/simulation.js';
-import { worldFor } from '../bin/simulation/world.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../bin/simulation/simulation.js';
 import { REVOKE_SESSIONS_POLICY } from '../lambdas/actions/revoke-sessions.js';
 import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
 import { planResponse } from '../lambdas/core/plan.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
-import { targetsOf } from '../lambdas/core/targets.js';
 import { describeRecovery, recoverIncident } from '../lambdas/recover/recover.js';
 import { releaseIncident } from '../lambdas/release/release.js';
-import { loadEvent, PUBLISHED_DIR, RESPONDER } from './support/events.js';
+import { type loadEvent, PUBLISHED_DIR, RESPONDER } from './support/events.js';
+import { eventOf as sampleEvent, useSimulation } from './support/simulated.js';
 
 const FILE = 'iam-instance-credential-exfiltration-outside-aws.json';
 const ROLE = 'web-server-role';
 const CONFIG = parseConfig({});
 const definition = synthesizedDefinition(CONFIG, RESPONDER);
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
-
-const eventOf = (change: (raw: ReturnType<typeof loadEvent>) => void = () => {}): FindingEvent => {
-  const raw = loadEvent(FILE);
-  change(raw);
-  return parseFindingEvent(raw);
-};
-async function simulate(event: FindingEvent): Promise<Simulation> {
-  simulation = await startSimulation(worldFor(event.detail, targetsOf(event.detail)), event.detail.region);
-  return simulation;
-}
+const { simulate } = useSimulation();
+const eventOf = (change: (raw: ReturnType<typeof loadEvent>) => void = () => {}): FindingEvent =>
+  sampleEvent(FILE, change);
 const respond = (sim: Simulation, event: FindingEvent) =>
   runLocally(definition, event, simulatedHandlers(sim, CONFIG, RESPONDER));
 const release = (sim: Simulation, findingId: string) =>

@@ -5,15 +5,10 @@
  */
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-  startSimulation,
-} from '../bin/simulation/simulation.js';
+import { simulatedHandlers, simulatedReleasePorts } from '../bin/simulation/simulation.js';
 import { worldFor } from '../bin/simulation/world.js';
 import { clientConfig } from '../lambdas/clients/config.js';
 import { parseFindingEvent } from '../lambdas/core/finding.js';
@@ -22,22 +17,19 @@ import { recoverHandler } from '../lambdas/handlers/recover.js';
 import { releaseHandler } from '../lambdas/handlers/release.js';
 import { findingUpdate, NOTE_LIMIT } from '../lambdas/notify/security-hub.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { useSimulation } from './support/simulated.js';
 
 const event = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
 const config = parseConfig({ clusters: ['prod-eks'] });
 const definition = synthesizedDefinition(config, RESPONDER);
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
+const { start } = useSimulation();
 
 async function respond(securityHub: boolean) {
   const world = worldFor(event.detail, targetsOf(event.detail));
   world.account.securityHub = securityHub;
   world.account.snapshotSeconds = 0;
-  simulation = await startSimulation(world, event.detail.region);
+  const simulation = await start(world, event.detail.region);
   const run = await runLocally(definition, event, simulatedHandlers(simulation, config, RESPONDER), {
     executionArn: 'arn:aws:states:us-east-1:111122223333:execution:responder:e-1',
   });

@@ -10,17 +10,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { newMacKey } from '../bin/simulation/account-kms.js';
 import { INCIDENT_TABLE } from '../bin/simulation/incident-table.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-  startSimulation,
-} from '../bin/simulation/simulation.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../bin/simulation/simulation.js';
 import { type World, worldFor } from '../bin/simulation/world.js';
 import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
@@ -32,6 +27,7 @@ import { recoverIncident } from '../lambdas/recover/recover.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { pod } from './support/cluster.js';
 import { loadEvent, RESPONDER } from './support/events.js';
+import { useSimulation } from './support/simulated.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
 const CONFIG = parseConfig({ clusters: ['prod-eks'] });
@@ -39,18 +35,14 @@ const definition = synthesizedDefinition(CONFIG, RESPONDER);
 const event: FindingEvent = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
 const findingId = event.detail.id;
 
-let simulation: Simulation | undefined;
-afterEach(async () => {
-  await simulation?.stop();
-  simulation = undefined;
-});
+const { start } = useSimulation();
 
 /** The finding's world, with a role no incident touches and a pod no incident isolated. */
 async function contained(change: (world: World) => void = () => {}): Promise<Simulation> {
   const world = worldFor(event.detail, targetsOf(event.detail));
   world.account.roles = { ...world.account.roles, bystander: { attached: [] } };
   change(world);
-  simulation = await startSimulation(world, event.detail.region);
+  const simulation = await start(world, event.detail.region);
   simulation.kube.add('pods', pod({ name: 'bystander', namespace: 'kube-system' }));
   const run = await runLocally(definition, event, simulatedHandlers(simulation, CONFIG, RESPONDER));
   expect(run.status).toBe('SUCCEEDED');

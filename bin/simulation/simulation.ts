@@ -178,6 +178,7 @@ export async function startSimulation(
     region: homeLocation.region,
     credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
   };
+  let stopping: Promise<void> | undefined;
   return {
     cluster: world.cluster,
     kube,
@@ -190,8 +191,10 @@ export async function startSimulation(
     // The record is signed and verified with the account's KMS key, over its endpoint, as in the stack.
     store: () =>
       table.store(new DynamoDBClient(overrides), kmsRecordKey(new KMSClient(overrides), macKey.keyId)),
+    // Once: a second stop (a test's own, then its clean-up) finds nothing left to stop.
     stop: async () => {
-      await Promise.all([kube.stop(), aws.stop(), table.stop()]);
+      stopping ??= Promise.all([kube.stop(), aws.stop(), table.stop()]).then(() => undefined);
+      await stopping;
     },
   };
 }

@@ -31,7 +31,7 @@ import {
   unlessPlanned,
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
-import { isServiceLinked } from '../identify/identification.js';
+import { roleLeftAlone } from '../identify/identification.js';
 import type { Identification, IdentifiedInstance, IdentifiedRole } from '../identify/identify.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
@@ -194,12 +194,9 @@ export async function revokeIam(
   const items: ActionItem[] = [];
   for (const role of roles) {
     const target = `role ${role.name}`;
-    if (role.heldBack) {
-      items.push(item(target, 'skipped', `held back: ${role.heldBack}`));
-      continue;
-    }
-    if (isServiceLinked(role)) {
-      items.push(item(target, 'skipped', 'a service-linked role, which only AWS may change'));
+    const leftAlone = roleLeftAlone(role);
+    if (leftAlone) {
+      items.push(item(target, 'skipped', leftAlone));
       continue;
     }
     const compromisedHosts = hostFinding

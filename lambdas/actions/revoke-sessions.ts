@@ -22,7 +22,7 @@ import {
   unlessPlanned,
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
-import { type Identification, type IdentifiedRole, isServiceLinked } from '../identify/identification.js';
+import { type Identification, type IdentifiedRole, roleLeftAlone } from '../identify/identification.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
@@ -152,12 +152,9 @@ export async function revokeSessions(
   const items: ActionItem[] = [];
   for (const role of roles) {
     const target = `role ${role.name}`;
-    if (role.heldBack) {
-      items.push(item(target, 'skipped', `held back: ${role.heldBack}`));
-      continue;
-    }
-    if (isServiceLinked(role)) {
-      items.push(item(target, 'skipped', 'a service-linked role, whose sessions cannot be revoked'));
+    const leftAlone = roleLeftAlone(role);
+    if (leftAlone) {
+      items.push(item(target, 'skipped', leftAlone));
       continue;
     }
     const done = await settle(() => revokeRole(ports.iam, role, input.plan.finding.accountId, journal, now));

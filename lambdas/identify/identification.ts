@@ -62,9 +62,16 @@ export type IdentifiedRole = {
   heldBack: string | null;
 };
 
-/** A role only AWS may change: neither stripped nor its sessions revoked. */
-export const isServiceLinked = (role: IdentifiedRole): boolean =>
-  (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
+/**
+ * Why no action may change a role (a protected workload uses it; it is service-linked, which only AWS
+ * may change), or null.
+ */
+export function roleLeftAlone(role: IdentifiedRole): string | null {
+  if (role.heldBack) return `held back: ${role.heldBack}`;
+  const serviceLinked =
+    (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
+  return serviceLinked ? 'a service-linked role, which only AWS may change' : null;
+}
 
 export type NotFound = {
   kind: 'pod' | 'workload' | 'service-account' | 'node' | 'instance' | 'instance-profile' | 'namespace';
