@@ -87,13 +87,9 @@ async function revokeRole(
   now: () => Date,
 ): Promise<ActionItem> {
   const target = `role ${role.name}`;
-  let previousDocument: string | null;
-  try {
-    previousDocument = await readPolicy(iam, role.name);
-  } catch (error) {
-    if (error instanceof NoSuchEntityException) return item(target, 'skipped', 'the role no longer exists');
-    throw error;
-  }
+  // IAM answers NoSuchEntity alike for a role without the policy and for a role that is gone: the put
+  // below tells them apart.
+  const previousDocument = await readPolicy(iam, role.name);
   const held = await journal.spend('revoke-sessions', 'roles', `account ${account}`, target);
   if (held) return item(target, 'skipped', `held back: ${held}`);
   const before = await journal.intend('revoke-sessions', null, target, {
@@ -101,7 +97,7 @@ async function revokeRole(
     policyName: REVOKE_SESSIONS_POLICY,
     previousDocument,
   } satisfies SessionsBefore);
-  // Whole seconds: the condition compares with the token's issue time, which IAM keeps to the second.
+  // Whole seconds, as the console writes it: a session issued earlier within this second stays valid.
   const issuedBefore = `${now().toISOString().slice(0, 19)}Z`;
   const document = revokeSessionsDocument(issuedBefore);
   try {
