@@ -141,6 +141,26 @@ describe('revoke-sessions', () => {
     expect(sim.account.state.roles[ROLE]).toEqual(before);
   });
 
+  it('rides out IAM throttling: the call is retried, the deny is put once, one record entry', async () => {
+    const event = eventOf();
+    const sim = await simulate(event);
+    sim.account.fail(
+      'PutRolePolicy',
+      Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }),
+      2,
+    );
+
+    const execution = await respond(sim, event);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const puts = sim.aws.requests.filter((r) => r.operation === 'PutRolePolicy').map((r) => r.status);
+    expect(puts).toEqual([400, 400, 200]);
+    expect(denyOf(sim)).toHaveLength(1);
+    const entries = Object.keys((await sim.store().get(event.detail.id))?.entries ?? {});
+    expect(entries).toEqual([`revoke-sessions|-|role ${ROLE}`]);
+    expect(sim.account.state.published[0]?.MessageAttributes?.outcome?.StringValue).toBe('contained');
+  });
+
   it('fails the response with the reason when IAM refuses the policy, and publishes the notification', async () => {
     const event = eventOf();
     const sim = await simulate(event);
