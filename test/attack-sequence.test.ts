@@ -150,6 +150,7 @@ describe('attack sequences', () => {
         data: { kubernetesWorkload: { type: 'JOBS' } },
       },
       { uid: 'arn:aws:s3:::orders-exports', name: 'orders-exports', resourceType: 'S3_BUCKET' },
+      { uid: 'x-1', name: 'mystery' },
       { uid: 'i-0bbb00000000000b1', resourceType: 'EC2_INSTANCE', accountId: '444455556666' },
       {
         uid: 'ASIAEXAMPLEKEY',
@@ -172,6 +173,7 @@ describe('attack sequences', () => {
     expect(targets.notes).toEqual([
       'attack sequence: KUBERNETES_WORKLOAD no-namespace: the Job has no namespace, so it cannot be resolved',
       'attack sequence: S3_BUCKET orders-exports: the responder does not act on this kind of resource',
+      'attack sequence: resource without a type mystery: the responder does not act on this kind of resource',
       'attack sequence: EC2_INSTANCE i-0bbb00000000000b1 is in account 444455556666: not acted on from this finding',
     ]);
     const settings = ResponderSettingsSchema.parse({

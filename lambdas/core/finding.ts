@@ -102,7 +102,7 @@ const SequenceResource = z.looseObject({
   name: str,
   accountId: str,
   region: str,
-  resourceType: z.string(),
+  resourceType: str,
   service: str,
   data: z
     .looseObject({

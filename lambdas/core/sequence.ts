@@ -26,7 +26,7 @@ const CLUSTER_ARN = /^arn:[^:]+:eks:[^:]*:[^:]*:cluster\/([^/]+)$/;
 const INSTANCE_ARN = /^arn:[^:]+:ec2:[^:]*:[^:]*:instance\/(i-[0-9a-f]+)$/;
 
 const describe = (resource: AttackSequenceResource) =>
-  `${resource.resourceType} ${resource.name ?? resource.uid ?? '(no name)'}`;
+  `${resource.resourceType ?? 'resource without a type'} ${resource.name ?? resource.uid ?? '(no name)'}`;
 
 function clusterName(resource: AttackSequenceResource): string | null {
   for (const candidate of [resource.uid, resource.data?.eksCluster?.arn]) {
