@@ -112,6 +112,32 @@ describe('revoke-iam', () => {
     });
   });
 
+  it.each(['url-encoded', 'raw'] as const)(
+    'keeps an inline policy to the byte, `%` and all, from a store that returns it %s',
+    async (policyDocuments) => {
+      const document =
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/100%25 done/%2F*"}]}';
+      account = mockAccount({
+        policyDocuments,
+        roles: { 'payments-irsa': { inline: { reports: document } } },
+      });
+      const clients = awsClients();
+      const role = identifiedRole('payments-irsa', { usedBy: ['pod payments/api-1'] });
+
+      const result = await revokeIam(
+        { plan, identification: identification({ roles: [role] }) },
+        clients,
+        { revokeSharedRoles: false },
+        await journal(plan),
+      );
+      const record = result.items[0]?.restore as RoleRecord;
+      expect(record.inlinePolicies).toEqual([{ name: 'reports', document }]);
+
+      expect(await restoreRole(clients.iam, record)).toMatchObject({ status: 'ok', verified: true });
+      expect(account.state.roles['payments-irsa']?.inline).toEqual({ reports: document });
+    },
+  );
+
   it('leaves a shared node role intact and disassociates the instance profile; the record re-associates it', async () => {
     const clients = setUp();
 

@@ -104,6 +104,11 @@ export type AccountDescription = {
   macKey?: SimulatedMacKey;
   /** Whether the account has Security Hub (it does by default). */
   securityHub?: boolean;
+  /**
+   * How GetRolePolicy returns a document: URL-encoded as IAM does (the default), or as the JSON it is,
+   * as some AWS-compatible stores do.
+   */
+  policyDocuments?: 'url-encoded' | 'raw';
 } & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
@@ -387,7 +392,7 @@ export function simulatedAccount(
       return {
         RoleName: input.RoleName,
         PolicyName: input.PolicyName,
-        PolicyDocument: encodeURIComponent(document),
+        PolicyDocument: account.policyDocuments === 'raw' ? document : encodeURIComponent(document),
       };
     },
     DetachRolePolicy: (input: DetachRolePolicyCommandInput) => {

@@ -23,6 +23,7 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { policyDocumentOf } from '../clients/policy-document.js';
 import {
   type ActionItem,
   type ActionResult,
@@ -66,8 +67,7 @@ async function readRole(iam: IAMClient, roleName: string): Promise<RoleRecord> {
       // permission of the role: it stays, and release of its own entry removes it.
       if (name === REVOKE_SESSIONS_POLICY) continue;
       const policy = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
-      // IAM returns policy documents URL-encoded.
-      inlinePolicies.push({ name, document: decodeURIComponent(policy.PolicyDocument ?? '') });
+      inlinePolicies.push({ name, document: policyDocumentOf(policy.PolicyDocument) });
     }
     Marker = page.IsTruncated ? page.Marker : undefined;
   } while (Marker);

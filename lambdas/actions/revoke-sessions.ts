@@ -14,6 +14,7 @@ import {
   NoSuchEntityException,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { policyDocumentOf } from '../clients/policy-document.js';
 import {
   type ActionItem,
   type ActionResult,
@@ -63,8 +64,7 @@ async function readPolicy(iam: IAMClient, roleName: string): Promise<string | nu
     const answer = await iam.send(
       new GetRolePolicyCommand({ RoleName: roleName, PolicyName: REVOKE_SESSIONS_POLICY }),
     );
-    // IAM returns policy documents URL-encoded.
-    return decodeURIComponent(answer.PolicyDocument ?? '');
+    return policyDocumentOf(answer.PolicyDocument);
   } catch (error) {
     if (error instanceof NoSuchEntityException) return null;
     throw error;
