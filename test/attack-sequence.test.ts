@@ -19,7 +19,7 @@ import { claimHandler } from '../lambdas/handlers/claim.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
 import { mockAccount } from './support/aws-account.js';
 import { addDeployment, node, pod } from './support/cluster.js';
-import { loadEvent, RESPONDER } from './support/events.js';
+import { RESPONDER } from './support/events.js';
 import { EXECUTION, useIncidentTable } from './support/incidents.js';
 import { reachAs } from './support/responder.js';
 import { eventOf, useSimulation } from './support/simulated.js';
@@ -40,6 +40,14 @@ const sequenceWith = (resources: unknown[]) =>
       ...resources,
     ];
   });
+
+/** A KUBERNETES_WORKLOAD resource of a sequence (API `ResourceV2`). */
+const workloadResource = (name: string, namespace: string, type: string) => ({
+  uid: `uid-${name}`,
+  name,
+  resourceType: 'KUBERNETES_WORKLOAD',
+  data: { kubernetesWorkload: { namespace, type } },
+});
 
 async function respond(event: FindingEvent, config: ResponderConfig) {
   const sim = await simulate(event);
@@ -131,18 +139,8 @@ describe('attack sequences', () => {
 
   it('takes further workloads in their own namespaces, and notes what it does not act on', () => {
     const event = sequenceWith([
-      {
-        uid: 'u-1',
-        name: 'api-7d9f8c6b5-qw4rt',
-        resourceType: 'KUBERNETES_WORKLOAD',
-        data: { kubernetesWorkload: { namespace: 'edge', type: 'PODS' } },
-      },
-      {
-        uid: 'u-2',
-        name: 'miner',
-        resourceType: 'KUBERNETES_WORKLOAD',
-        data: { kubernetesWorkload: { namespace: 'batch', type: 'DAEMONSETS' } },
-      },
+      workloadResource('api-7d9f8c6b5-qw4rt', 'edge', 'PODS'),
+      workloadResource('miner', 'batch', 'DAEMONSETS'),
       {
         uid: 'u-3',
         name: 'no-namespace',
@@ -204,23 +202,11 @@ describe('attack sequences', () => {
       });
       server.add('pods', pod({ name: 'debug', namespace: 'ops', nodeName: 'ip-10-0-1-10.ec2.internal' }));
       account = mockAccount({ clusters: { 'prod-eks': server.url } });
-      const raw = loadEvent(SEQUENCE);
-      raw.detail.service.detection.sequence.resources = [
-        raw.detail.service.detection.sequence.resources[0],
-        raw.detail.service.detection.sequence.resources[1],
-        {
-          uid: 'u-9',
-          name: 'debug',
-          resourceType: 'KUBERNETES_WORKLOAD',
-          data: { kubernetesWorkload: { namespace: 'ops', type: 'PODS' } },
-        },
-        {
-          uid: 'u-8',
-          name: 'gone',
-          resourceType: 'KUBERNETES_WORKLOAD',
-          data: { kubernetesWorkload: { namespace: 'ops', type: 'PODS' } },
-        },
-      ];
+      const raw = sequenceWith([
+        workloadResource('web-frontend', 'shop', 'DEPLOYMENTS'),
+        workloadResource('debug', 'ops', 'PODS'),
+        workloadResource('gone', 'ops', 'PODS'),
+      ]);
       const settings = ResponderSettingsSchema.parse({
         clusters: ['prod-eks'],
         severity: { atLeast: 4, below: null },
