@@ -170,9 +170,9 @@ describe('attack sequences', () => {
     });
     expect(targets.notes).toEqual([
       'attack sequence: KUBERNETES_WORKLOAD no-namespace: the Job has no namespace, so it cannot be resolved',
+      'attack sequence: EC2_INSTANCE i-0bbb00000000000b1 is in account 444455556666: not acted on from this finding',
       'attack sequence: S3_BUCKET orders-exports: the responder does not act on this kind of resource',
       'attack sequence: resource without a type mystery: the responder does not act on this kind of resource',
-      'attack sequence: EC2_INSTANCE i-0bbb00000000000b1 is in account 444455556666: not acted on from this finding',
     ]);
     const settings = ResponderSettingsSchema.parse({
       clusters: ['prod-eks'],
@@ -180,6 +180,17 @@ describe('attack sequences', () => {
     });
     const plan = planResponse(event.detail, settings, RESPONDER);
     expect(plan.actions.find((a) => a.action === 'isolate-pods')?.decision).toBe('planned');
+  });
+
+  it('names a few resources of a kind it does not act on, then counts the rest', () => {
+    const objects = Array.from({ length: 50 }, (_, index) => ({
+      uid: `arn:aws:s3:::exports/part-${index}`,
+      name: `part-${index}`,
+      resourceType: 'S3_OBJECT',
+    }));
+    expect(targetsOf(sequenceWith(objects).detail).notes).toEqual([
+      'attack sequence: S3_OBJECT part-0, part-1, part-2 and 47 more: the responder does not act on this kind of resource',
+    ]);
   });
 
   describe('identification of several workloads', () => {

@@ -59,6 +59,17 @@ function workload(resource: AttackSequenceResource): NamedWorkload | string {
 }
 
 const ROLE_USER_TYPES = new Set(['Role', 'AssumedRole']);
+/** A sequence can name hundreds of resources (S3 objects): the notes name a few of each kind, then count. */
+const NAMED_PER_KIND = 3;
+const MAX_NOTES = 20;
+
+function unsupportedNotes(byKind: Map<string, string[]>): string[] {
+  return [...byKind].map(([kind, names]) => {
+    const shown = names.slice(0, NAMED_PER_KIND).join(', ');
+    const more = names.length > NAMED_PER_KIND ? ` and ${names.length - NAMED_PER_KIND} more` : '';
+    return `${kind} ${shown}${more}: the responder does not act on this kind of resource`;
+  });
+}
 
 export function sequenceTargets(
   sequence: AttackSequence,
@@ -71,7 +82,9 @@ export function sequenceTargets(
     roleName: null,
     notes: [],
   };
-  const note = (text: string) => found.notes.push(`attack sequence: ${text}`);
+  const notes: string[] = [];
+  const note = (text: string) => notes.push(text);
+  const unsupported = new Map<string, string[]>();
   for (const resource of sequence.resources ?? []) {
     if (resource.accountId && resource.accountId !== finding.accountId) {
       note(`${describe(resource)} is in account ${resource.accountId}: not acted on from this finding`);
@@ -117,9 +130,17 @@ export function sequenceTargets(
       // A container is the workload's; its image is kept in the record with the finding.
       case 'CONTAINER':
         break;
-      default:
-        note(`${describe(resource)}: the responder does not act on this kind of resource`);
+      default: {
+        const kind = resource.resourceType ?? 'resource without a type';
+        const names = unsupported.get(kind) ?? [];
+        names.push(resource.name ?? resource.uid ?? '(no name)');
+        unsupported.set(kind, names);
+      }
     }
   }
+  const all = [...notes, ...unsupportedNotes(unsupported)];
+  const kept =
+    all.length > MAX_NOTES ? [...all.slice(0, MAX_NOTES), `… and ${all.length - MAX_NOTES} more notes`] : all;
+  found.notes = kept.map((text) => `attack sequence: ${text}`);
   return found;
 }
