@@ -3,8 +3,8 @@
  * instance role's credentials used outside the instance, a role's access key in a finding): an inline
  * policy that denies everything to credentials issued before the response (`aws:TokenIssueTime`), as
  * the IAM console's "Revoke active sessions" does. Every other policy of the role stays, so the instances
- * and workloads that use the role go on with fresh credentials; stripping the role (revoke-iam) would
- * break them all. The policy has one name, so two incidents on one role share it; release deletes it, or
+ * and workloads that use the role go on once they hold fresh credentials; stripping the role
+ * (revoke-iam) would break them for good. The policy has one name, so two incidents on one role share it; release deletes it, or
  * puts back the one another incident wrote first.
  */
 import {
@@ -53,7 +53,7 @@ export function revokeSessionsDocument(issuedBefore: string): string {
 }
 
 const CAVEATS = [
-  'every session of the role issued before then is denied, those of its legitimate users too: instances get new credentials from their metadata service, other callers must assume the role again',
+  'every session of the role issued before then is denied, those of its legitimate users too: instances that use the role are denied until EC2 rotates their credentials (new ones come at least five minutes before the old ones expire, which can be hours away); other callers must assume the role again',
   'whoever can still obtain new credentials for the role (from the instance, or by assuming it) is not stopped: contain the source as well',
   'IAM applies the policy within seconds to a few minutes',
 ];
