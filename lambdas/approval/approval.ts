@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { rolesOfAccessKey } from '../actions/revoke-sessions.js';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
-import type { Identification } from '../identify/identification.js';
+import { type Identification, roleLeftAlone } from '../identify/identification.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
@@ -60,7 +60,7 @@ export function targetsOfAction(action: ActionName, identification: Identificati
       return identification.roles.filter((role) => !role.heldBack).map((role) => `role ${role.name}`);
     case 'revoke-sessions':
       return rolesOfAccessKey(identification)
-        .filter((role) => !role.heldBack)
+        .filter((role) => roleLeftAlone(role) === null)
         .map((role) => `role ${role.name}`);
   }
 }
