@@ -23,7 +23,12 @@ import {
   unlessPlanned,
 } from '../core/action-result.js';
 import type { ResponsePlan } from '../core/plan.js';
-import { type Identification, type IdentifiedRole, roleLeftAlone } from '../identify/identification.js';
+import {
+  type Identification,
+  type IdentifiedRole,
+  roleLeftAlone,
+  rolesOfAccessKey,
+} from '../identify/identification.js';
 import type { Journal } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
@@ -128,10 +133,6 @@ async function revokeRole(
   });
   return result;
 }
-
-/** The roles whose credentials the finding says someone else uses: those its access key names. */
-export const rolesOfAccessKey = (identification: Identification): IdentifiedRole[] =>
-  identification.roles.filter((role) => role.sources.includes('access-key'));
 
 export async function revokeSessions(
   input: RevokeSessionsInput,

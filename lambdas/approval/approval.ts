@@ -14,10 +14,9 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { rolesOfAccessKey } from '../actions/revoke-sessions.js';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
-import { type Identification, roleLeftAlone } from '../identify/identification.js';
+import { type Identification, roleLeftAlone, rolesOfAccessKey } from '../identify/identification.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';

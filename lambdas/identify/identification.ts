@@ -73,6 +73,10 @@ export function roleLeftAlone(role: IdentifiedRole): string | null {
   return serviceLinked ? 'a service-linked role, which only AWS may change' : null;
 }
 
+/** The roles whose credentials the finding says someone else uses: those its access key names. */
+export const rolesOfAccessKey = (identification: Identification): IdentifiedRole[] =>
+  identification.roles.filter((role) => role.sources.includes('access-key'));
+
 export type NotFound = {
   kind: 'pod' | 'workload' | 'service-account' | 'node' | 'instance' | 'instance-profile' | 'namespace';
   name: string;
