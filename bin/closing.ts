@@ -15,6 +15,8 @@ import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/core/settings.js';
+import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { bucketClosures, memoryClosures } from '../lambdas/incident/closures.js';
 import type { PersonRequest } from '../lambdas/incident/record.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
@@ -43,6 +45,8 @@ export type ClosingOptions = {
   table?: string;
   /** The KMS HMAC key the table's entries are signed with (the stack's RecordKeyId output). */
   recordKey?: string;
+  /** Local mode: the bucket incidents are closed in (lambdas/incident/closures.ts); in memory without. */
+  evidenceBucket?: string;
 };
 
 /** One way of ending an incident: release or recover. */
@@ -95,6 +99,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     'endpoint-url': { type: 'string' },
     table: { type: 'string' },
     'record-key': { type: 'string' },
+    'evidence-bucket': { type: 'string' },
   });
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
@@ -104,9 +109,12 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     throw new InputError(
       '--kubeconfig works from the table the local replay used and the key that signed it: give --table NAME and --record-key KEY',
     );
-  if ((values.table || values['endpoint-url'] || values['record-key']) && !values.kubeconfig)
+  if (
+    (values.table || values['endpoint-url'] || values['record-key'] || values['evidence-bucket']) &&
+    !values.kubeconfig
+  )
     throw new InputError(
-      '--table, --record-key and --endpoint-url are for the local mode: give --kubeconfig as well',
+      '--table, --record-key, --evidence-bucket and --endpoint-url are for the local mode: give --kubeconfig as well',
     );
   return {
     findingId: positionals[0],
@@ -119,6 +127,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     endpointUrl: values['endpoint-url'],
     table: values.table,
     recordKey: values['record-key'],
+    evidenceBucket: values['evidence-bucket'],
   };
 }
 
@@ -227,6 +236,10 @@ async function local<Report extends ClosingReport>(
       options.table ?? '',
       kmsRecordKey(new KMSClient(clientConfig(overrides)), options.recordKey ?? ''),
     ),
+    // Closed in the bucket the local replay kept its evidence in; in memory (this command only) without.
+    closures: options.evidenceBucket
+      ? bucketClosures(evidenceClients(overrides).s3, options.evidenceBucket)
+      : memoryClosures(),
     // The credentials of the usual chain, in the incident's region; no member account is assumed.
     reach: reach({
       home: { accountId: 'local', region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' },
@@ -246,7 +259,9 @@ async function local<Report extends ClosingReport>(
       ports,
     ),
   );
-  out(`Local: cluster ${apis.server}, table ${options.table}`);
+  out(
+    `Local: cluster ${apis.server}, table ${options.table}, closures ${options.evidenceBucket ? `in bucket ${options.evidenceBucket}` : 'not kept (--evidence-bucket NAME keeps them)'}`,
+  );
   for (const line of closing.describe(report)) out(line);
   return exitCodeOfReport(report);
 }

@@ -64,6 +64,12 @@ const quarantinePolicyRules = (anyPolicy: readonly string[], byName: readonly st
   },
 ];
 
+export type RecordKeyUse = 'kms:GenerateMac' | 'kms:VerifyMac';
+/** Signs what it decides, verifies what it reads from the record. */
+const SIGNS: readonly RecordKeyUse[] = ['kms:GenerateMac', 'kms:VerifyMac'];
+/** Verifies, never signs. */
+const VERIFIES: readonly RecordKeyUse[] = ['kms:VerifyMac'];
+
 export type FunctionNeeds = {
   /** Kubernetes group the function's EKS access entry maps to; the RBAC manifest binds it. */
   kubernetesGroup?: string;
@@ -72,10 +78,11 @@ export type FunctionNeeds = {
   /** S3 actions on the evidence bucket's `incidents/` objects, with the use of its KMS key. */
   evidenceBucket?: readonly string[];
   /**
-   * The record key (lib/record-key.ts): the functions that write record entries sign them, release and
-   * recover verify them; nobody does both.
+   * The record key (lib/record-key.ts): the functions that write the record (the claim's header, the
+   * plan, entries, approvals) sign what they decided and verify what they read; release and recover only
+   * verify.
    */
-  recordKey?: 'kms:GenerateMac' | 'kms:VerifyMac';
+  recordKey?: readonly RecordKeyUse[];
   iam: readonly IamNeed[];
   rbac: readonly RbacRule[];
 };
@@ -129,10 +136,11 @@ export type WorkflowFunction = Exclude<FunctionName, (typeof PERSON_FUNCTIONS)[n
 const RECORDS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
 
 export const NEEDS: Record<FunctionName, FunctionNeeds> = {
-  claim: { incidentTable: RECORDS, iam: [], rbac: [] },
+  claim: { incidentTable: RECORDS, recordKey: SIGNS, iam: [], rbac: [] },
   identify: {
     kubernetesGroup: 'guardduty-responder-identify',
     incidentTable: RECORDS,
+    recordKey: SIGNS,
     evidenceBucket: ['s3:PutObject'],
     iam: [
       {
@@ -178,7 +186,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'isolate-pods': {
     kubernetesGroup: 'guardduty-responder-isolate',
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -194,7 +202,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'cordon-nodes': {
     kubernetesGroup: 'guardduty-responder-cordon',
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['eks:DescribeCluster'],
@@ -206,7 +214,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'isolate-host': {
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: [
@@ -287,7 +295,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'protect-instances': {
     kubernetesGroup: 'guardduty-responder-protect',
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
@@ -314,7 +322,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'revoke-iam': {
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: [
@@ -342,7 +350,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'revoke-sessions': {
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['iam:GetRolePolicy', 'iam:PutRolePolicy'],
@@ -354,7 +362,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'snapshot-volumes': {
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['ec2:CreateSnapshot'],
@@ -379,6 +387,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'collect-pod-evidence': {
     kubernetesGroup: 'guardduty-responder-evidence',
     incidentTable: RECORDS,
+    recordKey: SIGNS,
     evidenceBucket: ['s3:PutObject'],
     iam: [
       {
@@ -404,7 +413,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   'collect-host-evidence': {
     incidentTable: RECORDS,
-    recordKey: 'kms:GenerateMac',
+    recordKey: SIGNS,
     evidenceBucket: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
     iam: [
       {
@@ -433,6 +442,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   'request-approval': { incidentTable: RECORDS, iam: [], rbac: [] },
   approve: {
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    recordKey: SIGNS,
     iam: [
       {
         actions: ['states:SendTaskSuccess'],
@@ -444,7 +454,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   release: {
     kubernetesGroup: 'guardduty-responder-release',
-    recordKey: 'kms:VerifyMac',
+    recordKey: VERIFIES,
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     iam: [
       SECURITY_HUB_NOTE,
@@ -565,7 +575,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   },
   recover: {
     kubernetesGroup: 'guardduty-responder-recover',
-    recordKey: 'kms:VerifyMac',
+    recordKey: VERIFIES,
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     iam: [
       SECURITY_HUB_NOTE,

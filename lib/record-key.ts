@@ -2,9 +2,10 @@
  * The record key: a KMS HMAC key (HMAC_256) that the action functions sign their incident record entries
  * with and release and recover verify them with (lambdas/incident/signature.ts), so that writing to the
  * incident table is not enough to make release attach a policy or recover terminate an instance. Its
- * key policy is the whole of who may use it: each action function's role may only generate MACs, release
- * and recover only verify them, and the account may administer the key but neither use it nor grant its
- * use, so no IAM policy in the account can give either operation to anyone else. Changing the key policy
+ * key policy is the whole of who may use it: the functions that write the record (claim, identify, the
+ * actions and evidence steps, approve) generate MACs over what they decided and verify what they read,
+ * release and recover only verify, and the account may administer the key but neither use it nor grant
+ * its use, so no IAM policy in the account can give either operation to anyone else. Changing the key policy
  * (kms:PutKeyPolicy) stays with the account's administrators, as it must for the key to be manageable.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
@@ -67,13 +68,13 @@ export class RecordKey extends Construct {
 
   /** Lets a function generate or verify MACs with the key, as its declaration says, and names the key. */
   bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
-    const use = NEEDS[name].recordKey;
-    if (!use) return;
+    const uses = NEEDS[name].recordKey;
+    if (!uses || uses.length === 0) return;
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: `${use === 'kms:GenerateMac' ? 'Sign' : 'Verify'}${pascal(name)}`,
+        sid: `${uses.includes('kms:GenerateMac') ? 'Sign' : 'Verify'}${pascal(name)}`,
         principals: [fn.role],
-        actions: [use],
+        actions: [...uses],
         resources: ['*'],
         conditions: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
       }),

@@ -15,6 +15,7 @@ import { isEksToken, shippedAccessEntries } from '../bin/simulation/eks-token.js
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { hostEvidenceScript } from '../lambdas/evidence/hosts.js';
+import { memoryClosures } from '../lambdas/incident/closures.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { type FakeAccount, mockAccount, nodeInstance } from './support/aws-account.js';
 import { addDeployment, addSampleNode } from './support/cluster.js';
@@ -212,7 +213,12 @@ describe('evidence', () => {
 
     const report = await releaseIncident(
       { findingId: record?.findingId ?? '', dryRun: false, requestedBy: 'test' },
-      { store: incidents.store(), reach: reachAs('release'), sleep: async () => {} },
+      {
+        store: incidents.store(),
+        reach: reachAs('release'),
+        closures: memoryClosures(),
+        sleep: async () => {},
+      },
     );
     const resumed = report.steps.find((step) => step.action === 'collect-host-evidence');
     expect(resumed).toMatchObject({ status: 'ok', target: `containers on ${INSTANCE}` });

@@ -15,6 +15,7 @@ import { ACTIONS } from '../lambdas/core/actions.js';
 import type { FindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import type { RecordEntry } from '../lambdas/incident/record.js';
+import type { Seal } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { ChangedOnlyStore } from './support/changed-only-store.js';
@@ -72,11 +73,12 @@ function stateOf(sim: Simulation) {
 
 const mutations = (sim: Simulation) => ({
   kubernetes: sim.kube.requests.filter((r) => r.method !== 'GET' && r.status < 300).length,
-  // The responder's own records and evidence are not changes to the account.
+  // The responder's own records, their signatures and evidence are not changes to the account.
   aws: sim.aws.requests.filter(
     (r) =>
       r.service !== 'dynamodb' &&
       r.service !== 's3' &&
+      r.service !== 'kms' &&
       r.status < 300 &&
       !/^(Describe|List|Get|Publish|SendCommand)/.test(r.operation),
   ).length,
@@ -265,8 +267,11 @@ describe('a crash between the record and the change', () => {
     ) {
       super(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE, sim.store().key);
     }
-    override async intend(findingId: string, entry: RecordEntry): Promise<RecordEntry> {
-      const recorded = await super.intend(findingId, entry);
+    override async intend(
+      seal: Seal,
+      entry: RecordEntry,
+    ): Promise<{ entry: RecordEntry; refused: string | null }> {
+      const recorded = await super.intend(seal, entry);
       if (!this.targets.includes(entry.target) || this.hung.includes(entry.target)) return recorded;
       this.hung.push(entry.target);
       return new Promise<never>(() => {});

@@ -15,6 +15,7 @@ import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js
 import { reach } from '../lambdas/clients/reach.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import { memoryClosures } from '../lambdas/incident/closures.js';
 import { NEEDS } from '../lambdas/permissions.js';
 import { releaseIncident } from '../lambdas/release/release.js';
 import { kubeconfigFor, pod } from './support/cluster.js';
@@ -253,6 +254,7 @@ describe('RBAC applied to the API server', () => {
       { findingId: plan.finding.id, dryRun: false, requestedBy: 'test' },
       {
         store: incidents.store(),
+        closures: memoryClosures(),
         reach: reach({
           home: RESPONDER,
           settings: ResponderSettingsSchema.parse({}),

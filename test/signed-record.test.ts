@@ -145,7 +145,8 @@ describe('a record entry changed in the table', () => {
       ...(roleEntry as RecordEntry),
       before: { roleName: 'bystander', attachedPolicyArns: [ADMIN], inlinePolicies: [] },
     };
-    misdirected.mac = await sim.store().key.sign(signedView(findingId, misdirected));
+    const { seal } = await sim.store().sealed(findingId);
+    misdirected.mac = await sim.store().key.sign(signedView(seal, misdirected));
     // A MAC made with another key (someone's own HMAC key) for an entry of their choosing.
     const ownKey = newMacKey('444455556666');
     const elsewhere = { ...forged, target: 'instance profile of i-0forged', before: {} };
@@ -165,7 +166,7 @@ describe('a record entry changed in the table', () => {
     expect(report.state).toBe('open');
     // A MAC of another key does not verify either.
     const key = kmsRecordKey(new KMSClient(sim.overrides), sim.account.state.macKey.keyId);
-    const view = signedView(findingId, elsewhere);
+    const view = signedView(seal, elsewhere);
     const mac = createHmac('sha256', Buffer.from(ownKey.secret, 'base64')).update(macMessage(view)).digest();
     expect(await key.verify(view, mac.toString('base64'))).toBe(false);
     expect(await key.verify(view, await key.sign(view))).toBe(true);

@@ -1,15 +1,18 @@
 /**
  * The evidence side of the simulated account: an S3 bucket with versioning (PutObject with a SHA-256 S3
- * checks and `If-None-Match: *`, GetObject, HeadObject, ListObjectsV2) and Systems Manager Run Command
+ * checks and `If-None-Match: *`, GetObject, HeadObject, ListObjectsV2, DeleteObject that leaves a delete
+ * marker, ListObjectVersions) and Systems Manager Run Command
  * (DescribeInstanceInformation, SendCommand, GetCommandInvocation). A command "runs" on a managed instance
  * by writing a transcript of its script to the bucket as SSM writes stdout; an instance can be simulated
  * without the agent, or with a command that runs into its timeout.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type {
+  DeleteObjectCommandInput,
   GetObjectCommandInput,
   HeadObjectCommandInput,
   ListObjectsV2CommandInput,
+  ListObjectVersionsCommandInput,
   PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
 import type {
@@ -25,6 +28,10 @@ export type SimulatedObject = {
   /** base64 */
   body: string;
   contentType: string;
+  /** When it was written (ISO); absent in a simulation saved before versions were listed. */
+  lastModified?: string;
+  /** A delete marker: the object reads as absent while this is its latest version. */
+  deleteMarker?: boolean;
 };
 
 /** Whether an instance runs the SSM agent, and how its commands end. */
@@ -51,15 +58,19 @@ const bytesOf = (body: unknown): Buffer =>
       : Buffer.from(String(body ?? ''), 'utf8');
 
 export function evidenceOperations(state: EvidenceState, agentOf: (instanceId: string) => SsmAgent | null) {
-  const current = (bucket: string | undefined, key: string | undefined) =>
-    state.objects.filter((o) => o.bucket === bucket && o.key === key).at(-1);
-  const put = (bucket: string, key: string, bytes: Buffer, contentType: string) => {
-    const object = {
+  const current = (bucket: string | undefined, key: string | undefined) => {
+    const latest = state.objects.filter((o) => o.bucket === bucket && o.key === key).at(-1);
+    return latest?.deleteMarker ? undefined : latest;
+  };
+  const put = (bucket: string, key: string, bytes: Buffer, contentType: string, deleteMarker = false) => {
+    const object: SimulatedObject = {
       bucket,
       key,
       versionId: randomUUID().replace(/-/g, ''),
       body: bytes.toString('base64'),
       contentType,
+      lastModified: new Date().toISOString(),
+      ...(deleteMarker ? { deleteMarker } : {}),
     };
     state.objects.push(object);
     return object;
@@ -102,11 +113,37 @@ export function evidenceOperations(state: EvidenceState, agentOf: (instanceId: s
       if (!object) throw s3Error('NotFound', 'Not Found', 404);
       return { ContentLength: Buffer.from(object.body, 'base64').length, VersionId: object.versionId };
     },
+    /** A versioned bucket: a delete adds a delete marker, and every earlier version stays. */
+    DeleteObject: (input: DeleteObjectCommandInput) => {
+      const marker = put(input.Bucket ?? '', input.Key ?? '', Buffer.alloc(0), '', true);
+      return { DeleteMarker: true, VersionId: marker.versionId };
+    },
+    ListObjectVersions: (input: ListObjectVersionsCommandInput) => {
+      const all = state.objects.filter(
+        (o) => o.bucket === input.Bucket && o.key.startsWith(input.Prefix ?? ''),
+      );
+      const shape = (o: SimulatedObject) => ({
+        Key: o.key,
+        VersionId: o.versionId,
+        IsLatest: all.filter((other) => other.key === o.key).at(-1) === o,
+        LastModified: o.lastModified ?? new Date(0).toISOString(),
+        Size: Buffer.from(o.body, 'base64').length,
+      });
+      return {
+        Versions: all.filter((o) => !o.deleteMarker).map(shape),
+        DeleteMarkers: all.filter((o) => o.deleteMarker).map(shape),
+      };
+    },
     ListObjectsV2: (input: ListObjectsV2CommandInput) => {
       const keys = [
         ...new Set(
           state.objects
-            .filter((o) => o.bucket === input.Bucket && o.key.startsWith(input.Prefix ?? ''))
+            .filter(
+              (o) =>
+                o.bucket === input.Bucket &&
+                o.key.startsWith(input.Prefix ?? '') &&
+                current(input.Bucket, o.key) !== undefined,
+            )
             .map((o) => o.key),
         ),
       ].sort();

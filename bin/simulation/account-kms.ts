@@ -63,6 +63,7 @@ export function localRecordKey(key: SimulatedMacKey): RecordKey {
     sign: async (view) =>
       Buffer.from(operations.GenerateMac({ ...call, Message: macMessage(view) }).Mac).toString('base64'),
     verify: async (view, mac) => {
+      if (!mac) return false;
       try {
         return operations.VerifyMac({ ...call, Message: macMessage(view), Mac: Buffer.from(mac, 'base64') })
           .MacValid;

@@ -538,9 +538,13 @@ export class AwsApiServer {
         ? 'PutObject'
         : method === 'HEAD'
           ? 'HeadObject'
-          : url.searchParams.get('list-type') === '2'
-            ? 'ListObjectsV2'
-            : 'GetObject';
+          : method === 'DELETE'
+            ? 'DeleteObject'
+            : url.searchParams.has('versions')
+              ? 'ListObjectVersions'
+              : url.searchParams.get('list-type') === '2'
+                ? 'ListObjectsV2'
+                : 'GetObject';
     const header = (name: string) => {
       const value = request.headers[name];
       return value === undefined ? undefined : String(value);
@@ -554,13 +558,27 @@ export class AwsApiServer {
           ChecksumSHA256: header('x-amz-checksum-sha256'),
           IfNoneMatch: header('if-none-match'),
         });
-      if (operation === 'ListObjectsV2') input.Prefix = url.searchParams.get('prefix') ?? '';
+      if (operation === 'ListObjectsV2' || operation === 'ListObjectVersions')
+        input.Prefix = url.searchParams.get('prefix') ?? '';
       const out = this.route(caller, operation, input).call(operation, input) as Out;
       this.requests.push({ service: 's3', operation, region: caller.region, status: 200 });
       if (operation === 'ListObjectsV2') {
         const xml = `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${text('Name', bucket)}${text('Prefix', input.Prefix)}${text('KeyCount', out.KeyCount)}${text('IsTruncated', false)}${(out.Contents ?? []).map((o: Out) => `<Contents>${text('Key', o.Key)}${text('Size', o.Size)}</Contents>`).join('')}</ListBucketResult>`;
         response.writeHead(200, { 'content-type': 'application/xml' });
         response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+        return;
+      }
+      if (operation === 'ListObjectVersions') {
+        const version = (tag: string, o: Out) =>
+          `<${tag}>${text('Key', o.Key)}${text('VersionId', o.VersionId)}${text('IsLatest', o.IsLatest)}${text('LastModified', o.LastModified)}${tag === 'Version' ? text('Size', o.Size) : ''}</${tag}>`;
+        const xml = `<ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${text('Name', bucket)}${text('Prefix', input.Prefix)}${text('IsTruncated', false)}${(out.Versions ?? []).map((o: Out) => version('Version', o)).join('')}${(out.DeleteMarkers ?? []).map((o: Out) => version('DeleteMarker', o)).join('')}</ListVersionsResult>`;
+        response.writeHead(200, { 'content-type': 'application/xml' });
+        response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+        return;
+      }
+      if (operation === 'DeleteObject') {
+        response.writeHead(204, { 'x-amz-version-id': out.VersionId, 'x-amz-delete-marker': 'true' });
+        response.end();
         return;
       }
       const headers: Record<string, string> = { 'x-amz-version-id': out.VersionId ?? 'null' };

@@ -27,6 +27,7 @@ import {
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import { isBudgetItem } from '../../lambdas/incident/budget.js';
+import { bucketClosures } from '../../lambdas/incident/closures.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
@@ -366,6 +367,7 @@ export function simulatedReleasePorts(
   return {
     store: simulation.store(),
     reach: reachAs(simulation, fn, settings, home),
+    closures: bucketClosures(evidenceClients(simulation.overrides).s3, SIMULATED_EVIDENCE_BUCKET),
     sleep: async () => {},
   };
 }

@@ -17,7 +17,9 @@ import { z } from 'zod';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { type Identification, roleLeftAlone, rolesOfAccessKey } from '../identify/identification.js';
+import { approvalView } from '../incident/mandate.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
+import { sealOf } from '../incident/seal.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
 
@@ -132,6 +134,8 @@ export async function answerApproval(
   const now = (ports.now ?? (() => new Date()))();
   const record = await ports.store.get(request.findingId);
   if (!record) throw new ApprovalError(`no incident record for finding ${request.findingId}`);
+  // An approval is signed for the incident the record's verified header names (mandate.ts).
+  const seal = await sealOf(ports.store.key, record);
   const approvals = Object.values(record.approvals ?? {}).filter(
     (approval) => !request.action || approval.action === request.action,
   );
@@ -168,6 +172,9 @@ export async function answerApproval(
         approval.action,
         approval.token,
         decision(effect),
+        request.approve
+          ? await ports.store.key.sign(approvalView(seal, approval, request.requestedBy))
+          : null,
       ))
     ) {
       await unchanged('another answer came first');

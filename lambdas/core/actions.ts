@@ -35,6 +35,18 @@ export const RESULT_KEYS: Record<ContainStep, string> = {
   'collect-host-evidence': 'hostEvidence',
 };
 
+/**
+ * The steps that run once per identified target (a Map state), and the list of the identification they
+ * take their targets from; the others run once on the whole identification.
+ */
+export const ITEMS_OF: Partial<Record<ContainStep, 'nodes' | 'instances' | 'hosts'>> = {
+  'cordon-nodes': 'nodes',
+  'isolate-host': 'hosts',
+  'protect-instances': 'instances',
+  'snapshot-volumes': 'instances',
+  'collect-host-evidence': 'instances',
+};
+
 export type Phase = {
   key: 'contain' | 'cut' | 'approved';
   state: string;

@@ -7,7 +7,8 @@ import { evidenceClients } from '../evidence/clients.js';
 import { collectHostEvidence, type HostEvidenceInput } from '../evidence/hosts.js';
 import { recordEvidence } from '../evidence/record.js';
 import { collectionPrefix, EvidenceWriter } from '../evidence/writer.js';
-import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
+import { underSignedPlan } from '../incident/mandate.js';
+import { IncidentStore, type Recorded } from '../incident/store.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
@@ -20,30 +21,30 @@ export const collectHostEvidenceHandler =
     store: IncidentStore,
     sleep?: (ms: number) => Promise<void>,
   ) =>
-  async (input: HostEvidenceInput & Recorded) => {
-    const { id: findingId, accountId } = input.plan.finding;
-    const writer = new EvidenceWriter(
-      { s3: evidence.s3, bucket: evidence.bucket },
-      collectionPrefix(findingId, input.executionArn, new Date()),
-    );
-    if (accountId !== evidence.home.accountId) {
-      // Run Command writes its output from the instance: a member's instance cannot write to this bucket.
-      return recordEvidence(store, findingId, {
-        step: 'collect-host-evidence',
-        skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the evidence bucket, which only this account's instances may; capture it in the member account`,
-        bucket: evidence.bucket,
-        objects: [],
-        problems: [],
-      });
-    }
-    const clients = { s3: evidence.s3, ssm: reach(input.plan.finding).ssm };
-    const journal = journalOf(store, input);
-    return recordEvidence(
-      store,
-      findingId,
-      await collectHostEvidence(input, clients, writer, settings, journal, sleep),
-    );
-  };
+  (input: HostEvidenceInput & Recorded) =>
+    underSignedPlan(store, input, 'collect-host-evidence', async (journal) => {
+      const { id: findingId, accountId } = input.plan.finding;
+      const writer = new EvidenceWriter(
+        { s3: evidence.s3, bucket: evidence.bucket },
+        collectionPrefix(findingId, input.executionArn, new Date()),
+      );
+      if (accountId !== evidence.home.accountId) {
+        // Run Command writes its output from the instance: a member's instance cannot write to this bucket.
+        return recordEvidence(store, findingId, {
+          step: 'collect-host-evidence',
+          skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the evidence bucket, which only this account's instances may; capture it in the member account`,
+          bucket: evidence.bucket,
+          objects: [],
+          problems: [],
+        });
+      }
+      const clients = { s3: evidence.s3, ssm: reach(input.plan.finding).ssm };
+      return recordEvidence(
+        store,
+        findingId,
+        await collectHostEvidence(input, clients, writer, settings, journal, sleep),
+      );
+    });
 
 export const handler = lazyHandler(() => {
   const { settings, location } = settingsFromEnvironment();

@@ -5,6 +5,7 @@ import { evidenceClients } from '../evidence/clients.js';
 import { collectPodEvidence, type PodEvidenceInput } from '../evidence/pods.js';
 import { recordEvidence } from '../evidence/record.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
+import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore } from '../incident/store.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -12,15 +13,19 @@ import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const collectPodEvidenceHandler =
   (reach: Reach, evidence: EvidencePorts, settings: EvidenceSettings, store: IncidentStore) =>
-  async (input: PodEvidenceInput) => {
-    const findingId = input.plan.finding.id;
-    const writer = new EvidenceWriter(evidence, collectionPrefix(findingId, input.executionArn, new Date()));
-    return recordEvidence(
-      store,
-      findingId,
-      await collectPodEvidence(input, reach(input.plan.finding).kubernetes, writer, settings),
-    );
-  };
+  (input: PodEvidenceInput) =>
+    underSignedPlan(store, input, 'collect-pod-evidence', async () => {
+      const findingId = input.plan.finding.id;
+      const writer = new EvidenceWriter(
+        evidence,
+        collectionPrefix(findingId, input.executionArn, new Date()),
+      );
+      return recordEvidence(
+        store,
+        findingId,
+        await collectPodEvidence(input, reach(input.plan.finding).kubernetes, writer, settings),
+      );
+    });
 
 export const handler = lazyHandler(() =>
   collectPodEvidenceHandler(

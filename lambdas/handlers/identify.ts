@@ -8,6 +8,8 @@ import { clustersOf, executionOptions, type ResponderSettings } from '../core/se
 import { evidenceClients } from '../evidence/clients.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
+import { planView } from '../incident/mandate.js';
+import { RecordRefusedError } from '../incident/seal.js';
 import { IncidentStore } from '../incident/store.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -25,6 +27,12 @@ export function identifyHandler(
     const { detail: finding } = parseFindingEvent(event);
     // The pods and nodes as read, before any action changes them, go to the evidence bucket from here.
     const executionArn = (event as { claim?: { executionArn?: string } }).claim?.executionArn ?? 'identify';
+    // The incident this execution holds, its header verified: the plan is signed for it.
+    const { record, seal } = await store.sealed(finding.id);
+    if (record.executionArn !== executionArn)
+      throw new RecordRefusedError(
+        `execution ${executionArn} does not hold finding ${finding.id} (${record.executionArn} does): nothing is planned`,
+      );
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
     const plan = planResponse(finding, { ...settings, dryRun }, location);
     // Evidence is kept whenever something is contained; a dry run or a report-only finding keeps none.
@@ -75,10 +83,15 @@ export function identifyHandler(
     ]);
     logger.info('identified', { findingId: finding.id, identification });
     const planned = plannedActions(plan);
-    const approvals = Object.fromEntries(
-      settings.requireApproval
-        .filter((action) => planned.includes(action))
-        .map((action) => [RESULT_KEYS[action], true as const]),
+    const gated = settings.requireApproval.filter((action) => planned.includes(action));
+    const approvals = Object.fromEntries(gated.map((action) => [RESULT_KEYS[action], true as const]));
+    // What the actions may act on, and nothing else (lambdas/incident/mandate.ts).
+    const view = planView(seal, executionArn, { plan, identification }, gated);
+    await store.recordSignedPlan(
+      seal,
+      executionArn,
+      { view, mac: await store.key.sign(view) },
+      new Date().toISOString(),
     );
     return { plan, planned, identification, approvals };
   };

@@ -2,14 +2,21 @@
 import { type IsolateHostInput, isolateHost } from '../actions/isolate-host.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import type { BudgetSettings } from '../incident/budget.js';
-import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
+import { underSignedPlan } from '../incident/mandate.js';
+import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const isolateHostHandler =
   (reach: Reach, options: { isolateClusterNodes: boolean; budget: BudgetSettings }, store: IncidentStore) =>
   (input: IsolateHostInput & Recorded) =>
-    isolateHost(input, reach(input.plan.finding), options, journalOf(store, input, options.budget));
+    underSignedPlan(
+      store,
+      input,
+      'isolate-host',
+      (journal) => isolateHost(input, reach(input.plan.finding), options, journal),
+      options.budget,
+    );
 
 export const handler = lazyHandler(() =>
   isolateHostHandler(

@@ -7,6 +7,8 @@ import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import { reachFromEnvironment } from '../clients/reach.js';
+import { evidenceClients } from '../evidence/clients.js';
+import { bucketClosures } from '../incident/closures.js';
 import { IncidentStore } from '../incident/store.js';
 import { personRequestHandler } from '../notify/person-request.js';
 import { lambdaSecurityHub } from '../notify/security-hub.js';
@@ -41,7 +43,11 @@ export const recoverHandler = (
 
 export const handler = lazyHandler(() =>
   recoverHandler(
-    { store: IncidentStore.fromEnvironment(), reach: reachFromEnvironment('recover') },
+    {
+      store: IncidentStore.fromEnvironment(),
+      reach: reachFromEnvironment('recover'),
+      closures: bucketClosures(evidenceClients().s3, requireEnv('EVIDENCE_BUCKET')),
+    },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
     lambdaSecurityHub(),

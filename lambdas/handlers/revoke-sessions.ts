@@ -2,14 +2,21 @@
 import { type RevokeSessionsInput, revokeSessions } from '../actions/revoke-sessions.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import type { BudgetSettings } from '../incident/budget.js';
-import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
+import { underSignedPlan } from '../incident/mandate.js';
+import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const revokeSessionsHandler =
   (reach: Reach, options: { budget: BudgetSettings }, store: IncidentStore) =>
   (input: RevokeSessionsInput & Recorded) =>
-    revokeSessions(input, reach(input.plan.finding), journalOf(store, input, options.budget));
+    underSignedPlan(
+      store,
+      input,
+      'revoke-sessions',
+      (journal) => revokeSessions(input, reach(input.plan.finding), journal),
+      options.budget,
+    );
 
 export const handler = lazyHandler(() =>
   revokeSessionsHandler(

@@ -1,12 +1,15 @@
 /** Snapshot-volumes Lambda, one instance per invocation (lambdas/actions/snapshot-volumes.ts). */
 import { type SnapshotInput, snapshotVolumes } from '../actions/snapshot-volumes.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import { IncidentStore, journalOf, type Recorded } from '../incident/store.js';
+import { underSignedPlan } from '../incident/mandate.js';
+import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 
 export const snapshotVolumesHandler =
   (reach: Reach, store: IncidentStore) => (input: SnapshotInput & Recorded) =>
-    snapshotVolumes(input, reach(input.plan.finding), journalOf(store, input));
+    underSignedPlan(store, input, 'snapshot-volumes', (journal) =>
+      snapshotVolumes(input, reach(input.plan.finding), journal),
+    );
 
 export const handler = lazyHandler(() =>
   snapshotVolumesHandler(reachFromEnvironment('snapshot-volumes'), IncidentStore.fromEnvironment()),

@@ -21,7 +21,8 @@ export const STATE_INDEX_SORT_KEY = 'createdAt';
 export const RESPONSE_TIMEOUT_MINUTES = 30;
 
 /** What the execution that holds the finding ended with; `responding` until its Notify step. */
-export type ResponseOutcome = 'responding' | 'contained' | 'identified' | 'failed';
+/** refused: GuardDuty does not hold the finding as the event described it (lambdas/identify/source.ts). */
+export type ResponseOutcome = 'responding' | 'contained' | 'identified' | 'failed' | 'refused';
 
 /** The attempt a retry took the finding over from. */
 export type PreviousAttempt = { executionArn: string; at: string; outcome: string; dryRun: boolean };
@@ -70,7 +71,8 @@ export type HandedOver = { view: SignedView; mac: string; intendedAt: string };
 
 export type ReleaseStepRecord = {
   key: string;
-  action: ContainStep;
+  /** incident: the incident's closure (seal.ts), written once everything else was undone. */
+  action: ContainStep | 'incident';
   target: string;
   decision: ReleaseDecision;
   /** refused: the entry failed verification (signature.ts) and was not undone. */
@@ -97,8 +99,11 @@ export type PersonRequest = z.infer<typeof PersonRequestSchema>;
 
 /** One step of a recovery (lambdas/recover/recover.ts), written `started` before it is taken. */
 export type RecoveryStepRecord = {
-  /** entry: a record entry that failed verification, and so is not recovered (status `refused`). */
-  kind: 'pod' | 'policy' | 'drain' | 'replace' | 'entry';
+  /**
+   * entry: a record entry that failed verification, and so is not recovered (status `refused`);
+   * incident: the incident's closure (seal.ts), written once everything else was recovered.
+   */
+  kind: 'pod' | 'policy' | 'drain' | 'replace' | 'entry' | 'incident';
   target: string;
   /** manual: the responder cannot finish it (a bare pod, an instance in no group): left to a person. */
   status: 'planned' | 'started' | 'ok' | 'failed' | 'skipped' | 'manual' | 'refused';
@@ -112,8 +117,36 @@ export type RecoveryRecord = {
   steps: RecoveryStepRecord[];
 };
 
+/**
+ * Which incident of the finding the record holds: a random id the claim makes for every new incident
+ * (a first sighting, a rerun after a release or a recovery, a real response taking over a dry run), and
+ * the account and region the responder acts in for it, signed by the claim (seal.ts). Every entry, the
+ * plan and the approvals are signed for this seal; release and recover act only where it says.
+ */
+export type IncidentHeader = {
+  incidentId: string;
+  accountId: string;
+  region: string;
+  claimedAt: string;
+  mac: string;
+};
+
+/** A record entry (or header) found in the table that did not verify: not adopted, kept here as found. */
+export type Refusal = {
+  key: string;
+  reason: string;
+  found: unknown;
+  at: string;
+  executionArn: string;
+};
+
+/** The plan Identify made, as signed for the incident (mandate.ts): what the actions may act on. */
+export type SignedPlan = { view: { kind: 'plan' } & Record<string, unknown>; mac: string };
+
 export type IncidentRecord = {
   findingId: string;
+  /** Absent only on a record written before incidents were sealed: nothing in it is trusted. */
+  incident?: IncidentHeader;
   state: IncidentState;
   dryRun: boolean;
   createdAt: string;
@@ -135,7 +168,11 @@ export type IncidentRecord = {
     json: string;
   };
   plan: { rule: string; actions: unknown[] } | null;
+  /** The plan of the execution that holds the finding, signed by Identify. */
+  signedPlan?: SignedPlan;
   entries: Record<string, RecordEntry>;
+  /** Entries (or a header) found in the table that failed verification, as found. */
+  refusals?: Refusal[];
   /** The chain of custody: every evidence object written for the finding. */
   evidence?: EvidenceObject[];
   /** Targets an action left alone because the budget across findings was spent (budget.ts). */
@@ -163,6 +200,8 @@ export type ApprovalRecord = {
   answeredBy: string | null;
   answeredAt: string | null;
   decisions: ApprovalDecision[];
+  /** The Approve function's MAC of an approval (mandate.ts): the action runs only when it verifies. */
+  mac?: string | null;
 };
 
 /** A target an action held back, and why. */

@@ -2,9 +2,11 @@
  * The record's signature: every entry that release or recover may act on carries an HMAC made by the
  * action function that wrote it, with the stack's KMS HMAC key (GenerateMac). Release and recover may only
  * verify (VerifyMac): an entry someone changed in the table, or wrote there, does not verify and is not
- * acted on. What the MAC covers is the entry's signed view (finding, action, cluster, target, status and
- * the recorded `before` and `after`) as canonical JSON, hashed with SHA-256 (GenerateMac takes at most
- * 4,096 bytes; a role's inline policies alone can be larger).
+ * acted on. What the MAC covers is the entry's signed view (its seal: finding, incident, account and
+ * region; then action, cluster, target, status and the recorded `before` and `after`) as canonical JSON,
+ * hashed with SHA-256 (GenerateMac takes at most 4,096 bytes; a role's inline policies alone can be
+ * larger). The incident's header, the plan, the responder's security groups and approvals are signed the
+ * same way, each view with its own `kind`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -27,16 +29,23 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`).join(',')}}`;
 }
 
-/** What an entry's MAC covers: everything release and recover read of it. */
-export type SignedView = Pick<
-  RecordEntry,
-  'action' | 'cluster' | 'target' | 'status' | 'before' | 'after'
-> & {
-  findingId: string;
-};
+/**
+ * Where a signed thing belongs: the finding, the incident (a random id the claim makes, new for every
+ * incident of the same finding), and the account and region the responder acts in for it. Every MAC
+ * covers it, so an entry signed for one incident, account or region verifies for no other.
+ */
+export type Seal = { findingId: string; incidentId: string; accountId: string; region: string };
 
-export const signedView = (findingId: string, entry: SignedView | RecordEntry): SignedView => ({
-  findingId,
+/** What an entry's MAC covers: everything release and recover read of it, and its seal. */
+export type SignedView = Pick<RecordEntry, 'action' | 'cluster' | 'target' | 'status' | 'before' | 'after'> &
+  Seal & { kind: 'entry' };
+
+export const signedView = (seal: Seal, entry: SignedView | RecordEntry): SignedView => ({
+  kind: 'entry',
+  findingId: seal.findingId,
+  incidentId: seal.incidentId,
+  accountId: seal.accountId,
+  region: seal.region,
   action: entry.action,
   cluster: entry.cluster,
   target: entry.target,
@@ -45,16 +54,28 @@ export const signedView = (findingId: string, entry: SignedView | RecordEntry): 
   after: entry.after,
 });
 
+/**
+ * Anything the record key signs: a record entry, the incident's header, the plan, a security group the
+ * responder made, an approval. `kind` keeps one kind's MAC from ever verifying as another's.
+ */
+export type Signable = { kind: string } & Record<string, unknown>;
+
+/** A value's SHA-256 (hex) over its canonical JSON: what a signed view holds of something larger. */
+export const digestOf = (value: unknown): string =>
+  createHash('sha256')
+    .update(canonicalJson(value ?? null))
+    .digest('hex');
+
 /** The bytes given to the key: the SHA-256 of the view's canonical JSON. */
-export const macMessage = (view: SignedView): Uint8Array =>
+export const macMessage = (view: Signable): Uint8Array =>
   createHash('sha256').update(canonicalJson(view)).digest();
 
 /** The stack's HMAC key, as a function may use it: an action function generates, release verifies. */
 export type RecordKey = {
   /** The MAC of a view, base64. */
-  sign(view: SignedView): Promise<string>;
-  /** Whether `mac` is the MAC of the view; false for a MAC that does not match. */
-  verify(view: SignedView, mac: string): Promise<boolean>;
+  sign(view: Signable): Promise<string>;
+  /** Whether `mac` is the MAC of the view; false for a MAC that does not match (or none). */
+  verify(view: Signable, mac: string | null | undefined): Promise<boolean>;
 };
 
 export function kmsRecordKey(kms: KMSClient, keyId: string): RecordKey {
@@ -67,6 +88,7 @@ export function kmsRecordKey(kms: KMSClient, keyId: string): RecordKey {
       return Buffer.from(Mac).toString('base64');
     },
     async verify(view, mac) {
+      if (!mac) return false;
       try {
         const { MacValid } = await kms.send(
           new VerifyMacCommand({
@@ -95,19 +117,25 @@ export const NO_RECORD_KEY: RecordKey = {
 export type Verdict = { verified: boolean; entry: RecordEntry; reason: string };
 
 /**
- * Checks an entry's MAC. An entry that another incident's release handed its original state to carries
- * that incident's signed entry too: both must verify, and the handed-over state is then the one to use.
+ * Checks an entry's MAC against the incident's seal. An entry that another incident's release handed its
+ * original state to carries that incident's signed entry too: both must verify, that one for the same
+ * resource in the same account and region, and the handed-over state is then the one to use.
  */
-export async function verifyEntry(key: RecordKey, findingId: string, entry: RecordEntry): Promise<Verdict> {
+export async function verifyEntry(key: RecordKey, seal: Seal, entry: RecordEntry): Promise<Verdict> {
   const refused = (why: string): Verdict => ({ verified: false, entry, reason: why });
   if (!entry.mac) return refused('it has no MAC');
-  if (!(await key.verify(signedView(findingId, entry), entry.mac))) return refused('its MAC does not match');
+  if (!(await key.verify(signedView(seal, entry), entry.mac))) return refused('its MAC does not match');
   const handed = entry.handedOver;
   if (!handed) return { verified: true, entry, reason: 'MAC verified' };
   const { view } = handed;
   const sameResource =
-    view.action === entry.action && view.target === entry.target && view.cluster === entry.cluster;
-  if (!sameResource || view.findingId === findingId || !(await key.verify(view, handed.mac)))
+    view.kind === 'entry' &&
+    view.action === entry.action &&
+    view.target === entry.target &&
+    view.cluster === entry.cluster &&
+    view.accountId === seal.accountId &&
+    view.region === seal.region;
+  if (!sameResource || view.findingId === seal.findingId || !(await key.verify(view, handed.mac)))
     return refused(`the state handed over by ${view.findingId} does not match its MAC`);
   return {
     verified: true,
@@ -125,7 +153,7 @@ const VERIFY_CONCURRENCY = 16;
  */
 export async function verifyRecord(
   key: RecordKey,
-  findingId: string,
+  seal: Seal,
   entries: Record<string, RecordEntry>,
 ): Promise<{ verified: Map<string, RecordEntry>; refused: Map<string, string> }> {
   const all = Object.entries(entries);
@@ -133,7 +161,7 @@ export async function verifyRecord(
   const refused = new Map<string, string>();
   for (let start = 0; start < all.length; start += VERIFY_CONCURRENCY) {
     const batch = all.slice(start, start + VERIFY_CONCURRENCY);
-    const verdicts = await Promise.all(batch.map(([, entry]) => verifyEntry(key, findingId, entry)));
+    const verdicts = await Promise.all(batch.map(([, entry]) => verifyEntry(key, seal, entry)));
     verdicts.forEach((verdict, index) => {
       const entryKey = batch[index]?.[0] ?? '';
       if (verdict.verified) verified.set(entryKey, verdict.entry);

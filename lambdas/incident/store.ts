@@ -2,6 +2,7 @@
  * The incident table (DynamoDB): claims, sightings, the write-ahead entries the actions make, and
  * releases. Every write that could race is a conditional write or a first-write-wins `if_not_exists`.
  */
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import {
@@ -35,6 +36,7 @@ import {
   entryKey,
   type HandedOver,
   type Hold,
+  type IncidentHeader,
   type IncidentRecord,
   type IncidentState,
   type PreviousAttempt,
@@ -42,12 +44,22 @@ import {
   type RecordEntry,
   type RecoveryRecord,
   type RecoveryStepRecord,
+  type Refusal,
   type ReleaseRecord,
   type ResponseOutcome,
   type Sighting,
+  type SignedPlan,
   STATE_INDEX,
 } from './record.js';
-import { kmsRecordKey, NO_RECORD_KEY, type RecordKey, signedView } from './signature.js';
+import { headerRefusal, headerView, sealOf } from './seal.js';
+import {
+  kmsRecordKey,
+  NO_RECORD_KEY,
+  type RecordKey,
+  type Seal,
+  signedView,
+  verifyEntry,
+} from './signature.js';
 
 export class IncidentNotClaimedError extends Error {
   override readonly name = 'IncidentNotClaimedError';
@@ -133,7 +145,7 @@ export class IncidentStore {
       ? undefined
       : request.dryRun
         ? 'attribute_not_exists(findingId)'
-        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome = :failed OR (outcome = :responding AND claimedAt < :stale)))';
+        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome IN (:failed, :refused) OR (outcome = :responding AND claimedAt < :stale)))';
     const values: Record<string, unknown> = {
       ':open': 'open',
       ':now': request.at,
@@ -144,7 +156,9 @@ export class IncidentStore {
       ':empty': {},
       ':responding': 'responding',
       ':execution': [{ executionArn: request.executionArn, at: request.at, rerun: request.rerun }],
-      ...(condition?.includes(':true') ? { ':true': true, ':failed': 'failed', ':stale': stale } : {}),
+      ...(condition?.includes(':true')
+        ? { ':true': true, ':failed': 'failed', ':refused': 'refused', ':stale': stale }
+        : {}),
     };
     try {
       const { Attributes } = await this.db.send(
@@ -176,6 +190,7 @@ export class IncidentStore {
         }),
       );
       const old = Attributes as Partial<IncidentRecord> | undefined;
+      await this.sealIncident(request, old);
       if (!old?.executionArn) return { previous: null };
       return {
         previous: {
@@ -189,6 +204,67 @@ export class IncidentStore {
       if (isConditionFailure(error)) return null;
       throw error;
     }
+  }
+
+  /**
+   * The incident the claim continues, or a new one. An incident not yet closed (open, or a release or
+   * recovery under way) and really contained (not a dry run) goes on under its header, when that
+   * verifies; anything else starts a new incident: a random id, signed with the finding's account and
+   * region, and no entries (those of an earlier incident are signed for its id). A header that does not
+   * verify is kept among the refusals, as found.
+   */
+  private async sealIncident(request: ClaimRequest, old: Partial<IncidentRecord> | undefined): Promise<void> {
+    const going = old?.state === 'open' || old?.state === 'releasing' || old?.state === 'recovering';
+    const refusal =
+      old?.incident && going && old.dryRun !== true
+        ? await headerRefusal(this.key, { findingId: request.findingId, incident: old.incident })
+        : 'new';
+    if (refusal === null) return;
+    const unsigned: Omit<IncidentHeader, 'mac'> = {
+      incidentId: randomUUID(),
+      accountId: request.finding.accountId,
+      region: request.finding.region,
+      claimedAt: request.at,
+    };
+    const header: IncidentHeader = {
+      ...unsigned,
+      mac: await this.key.sign(headerView(request.findingId, unsigned)),
+    };
+    const refused: Refusal[] =
+      refusal === 'new'
+        ? []
+        : [
+            {
+              key: 'incident',
+              reason: `${refusal}: a new incident was started`,
+              found: plain(old?.incident),
+              at: request.at,
+              executionArn: request.executionArn,
+            },
+          ];
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { findingId: request.findingId },
+        UpdateExpression:
+          'SET incident = :header, entries = :empty, refusals = list_append(if_not_exists(refusals, :none), :refused)',
+        ConditionExpression: 'executionArn = :arn',
+        ExpressionAttributeValues: {
+          ':header': header,
+          ':empty': {},
+          ':none': [],
+          ':refused': refused,
+          ':arn': request.executionArn,
+        },
+      }),
+    );
+  }
+
+  /** The record and its seal, when its header verifies; a RecordRefusedError otherwise. */
+  async sealed(findingId: string): Promise<{ record: IncidentRecord; seal: Seal }> {
+    const record = await this.get(findingId);
+    if (!record) throw new IncidentNotClaimedError(`finding ${findingId} has no incident record`);
+    return { record, seal: await sealOf(this.key, record) };
   }
 
   /**
@@ -235,6 +311,35 @@ export class IncidentStore {
     return Attributes as IncidentRecord;
   }
 
+  /**
+   * The plan Identify made and signed (mandate.ts), on condition that this execution still holds the
+   * finding and the incident is the one it was signed for.
+   */
+  async recordSignedPlan(seal: Seal, executionArn: string, plan: SignedPlan, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { findingId: seal.findingId },
+          UpdateExpression: 'SET signedPlan = :plan, updatedAt = :now',
+          ConditionExpression: 'executionArn = :arn AND incident.incidentId = :incident',
+          ExpressionAttributeValues: {
+            ':plan': plain(plan),
+            ':now': at,
+            ':arn': executionArn,
+            ':incident': seal.incidentId,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error))
+        throw new IncidentNotClaimedError(
+          `finding ${seal.findingId} is no longer held by ${executionArn} in incident ${seal.incidentId}`,
+        );
+      throw error;
+    }
+  }
+
   async recordPlan(findingId: string, plan: IncidentRecord['plan'], at: string): Promise<void> {
     await this.db.send(
       new UpdateCommand({
@@ -249,13 +354,17 @@ export class IncidentStore {
   }
 
   /**
-   * Writes an entry's state before a change, signed, unless one is already there (a retry): returns the
-   * entry as recorded, whose `before` the caller must use from then on.
+   * Writes an entry's state before a change, signed for the incident's seal, unless one is already there
+   * (a retry): returns the entry as recorded, whose `before` the caller must use from then on. An entry
+   * already there is never adopted unread: it must verify for this seal. One that does not (planted, or
+   * changed, in the table) is refused: kept among the record's refusals as found, and replaced by this
+   * one, signed over the state read now; `refused` says why.
    */
-  async intend(findingId: string, unsigned: RecordEntry): Promise<RecordEntry> {
+  async intend(seal: Seal, unsigned: RecordEntry): Promise<{ entry: RecordEntry; refused: string | null }> {
+    const { findingId } = seal;
     const key = entryKey(unsigned.action, unsigned.cluster, unsigned.target);
     const entry = plain(unsigned);
-    entry.mac = await this.key.sign(signedView(findingId, entry));
+    entry.mac = await this.key.sign(signedView(seal, entry));
     let answer: UpdateCommandOutput;
     try {
       answer = await this.db.send(
@@ -263,23 +372,38 @@ export class IncidentStore {
           TableName: this.tableName,
           Key: { findingId },
           UpdateExpression: 'SET entries.#key = if_not_exists(entries.#key, :entry), updatedAt = :now',
-          ConditionExpression: '#state = :open',
+          ConditionExpression: '#state = :open AND incident.incidentId = :incident',
           ExpressionAttributeNames: { '#key': key, '#state': 'state' },
-          ExpressionAttributeValues: { ':entry': entry, ':open': 'open', ':now': entry.intendedAt },
+          ExpressionAttributeValues: {
+            ':entry': entry,
+            ':open': 'open',
+            ':now': entry.intendedAt,
+            ':incident': seal.incidentId,
+          },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
     } catch (error) {
       if (isConditionFailure(error))
-        throw new IncidentNotClaimedError(`finding ${findingId} has no open incident record to write to`);
+        throw new IncidentNotClaimedError(
+          `finding ${findingId} has no open incident ${seal.incidentId} to write to`,
+        );
       throw error;
     }
     // DynamoDB answers UPDATED_NEW with the entry, written now or kept; some compatible stores leave out
     // what the update did not change. Then the entry is read back, consistently: every store answers that.
-    const returned = (answer.Attributes as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[
-      key
-    ];
-    if (returned) return returned;
+    const recorded =
+      (answer.Attributes as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[key] ??
+      (await this.readEntry(findingId, key));
+    if (recorded.mac === entry.mac && recorded.intendedAt === entry.intendedAt)
+      return { entry: recorded, refused: null };
+    const verdict = await verifyEntry(this.key, seal, recorded);
+    if (verdict.verified) return { entry: recorded, refused: null };
+    await this.replaceRefused(seal, key, recorded, entry, verdict.reason);
+    return { entry, refused: verdict.reason };
+  }
+
+  private async readEntry(findingId: string, key: string): Promise<RecordEntry> {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
@@ -292,6 +416,49 @@ export class IncidentStore {
     const recorded = (Item as { entries?: Record<string, RecordEntry> } | undefined)?.entries?.[key];
     if (!recorded) throw new Error(`the incident record of ${findingId} lost its entry ${key}`);
     return recorded;
+  }
+
+  /**
+   * An entry that failed verification makes way for the responder's own, on condition that it is still
+   * the one that was read (its MAC, or its lack of one); the refused one is kept among the refusals.
+   */
+  private async replaceRefused(
+    seal: Seal,
+    key: string,
+    found: RecordEntry,
+    entry: RecordEntry,
+    reason: string,
+  ): Promise<void> {
+    const refusal: Refusal = {
+      key,
+      reason,
+      found: plain(found),
+      at: entry.intendedAt,
+      executionArn: entry.executionArn,
+    };
+    const written = await this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId: seal.findingId },
+      UpdateExpression:
+        'SET entries.#key = :entry, refusals = list_append(if_not_exists(refusals, :none), :refusal), updatedAt = :now',
+      ConditionExpression: `#state = :open AND incident.incidentId = :incident AND ${
+        found.mac ? 'entries.#key.mac = :found' : 'attribute_not_exists(entries.#key.mac)'
+      }`,
+      ExpressionAttributeNames: { '#key': key, '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':entry': entry,
+        ':none': [],
+        ':refusal': [refusal],
+        ':now': entry.intendedAt,
+        ':open': 'open',
+        ':incident': seal.incidentId,
+        ...(found.mac ? { ':found': found.mac } : {}),
+      },
+    });
+    if (!written)
+      throw new Error(
+        `the record entry ${key} of ${seal.findingId} failed verification (${reason}) and changed again while it was being replaced: nothing was done`,
+      );
   }
 
   /**
@@ -362,12 +529,14 @@ export class IncidentStore {
     action: string,
     token: string,
     decision: ApprovalDecision,
+    /** The Approve function's MAC of an approval (mandate.ts); none for a denial. */
+    mac: string | null,
   ): Promise<boolean> {
     return this.updateIf({
       TableName: this.tableName,
       Key: { findingId },
       UpdateExpression:
-        'SET approvals.#action.#state = :state, approvals.#action.answeredBy = :by, approvals.#action.answeredAt = :at, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
+        'SET approvals.#action.#state = :state, approvals.#action.answeredBy = :by, approvals.#action.answeredAt = :at, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), approvals.#action.mac = :mac, updatedAt = :at',
       ConditionExpression: 'approvals.#action.#state = :waiting AND approvals.#action.#token = :token',
       ExpressionAttributeNames: { '#action': action, '#state': 'state', '#token': 'token' },
       ExpressionAttributeValues: {
@@ -377,6 +546,7 @@ export class IncidentStore {
         ':decision': [decision],
         ':waiting': 'waiting',
         ':token': token,
+        ':mac': mac,
       },
     });
   }
@@ -388,7 +558,7 @@ export class IncidentStore {
         TableName: this.tableName,
         Key: { findingId },
         UpdateExpression:
-          'SET approvals.#action.#state = :waiting, approvals.#action.answeredBy = :none, approvals.#action.answeredAt = :none, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
+          'SET approvals.#action.#state = :waiting, approvals.#action.answeredBy = :none, approvals.#action.answeredAt = :none, approvals.#action.mac = :none, approvals.#action.decisions = list_append(approvals.#action.decisions, :decision), updatedAt = :at',
         ConditionExpression: 'attribute_exists(approvals.#action)',
         ExpressionAttributeNames: { '#action': action, '#state': 'state' },
         ExpressionAttributeValues: {
@@ -444,19 +614,22 @@ export class IncidentStore {
     );
   }
 
-  /** The outcome of an entry's change (`recorded` as intend returned it), signed again with its outcome. */
+  /**
+   * The outcome of an entry's change (`recorded` as intend returned it, verified or the journal's own),
+   * signed again with its outcome.
+   */
   async settle(
-    findingId: string,
+    seal: Seal,
     recorded: RecordEntry,
     outcome: { status: ItemStatus; after: Record<string, unknown> | null; detail: string; at: string },
   ): Promise<void> {
     const key = entryKey(recorded.action, recorded.cluster, recorded.target);
     const after = plain(outcome.after);
-    const mac = await this.key.sign(signedView(findingId, { ...recorded, status: outcome.status, after }));
+    const mac = await this.key.sign(signedView(seal, { ...recorded, status: outcome.status, after }));
     await this.db.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { findingId },
+        Key: { findingId: seal.findingId },
         UpdateExpression:
           'SET entries.#key.#status = :status, entries.#key.#after = :after, entries.#key.detail = :detail, entries.#key.settledAt = :now, entries.#key.mac = :mac, updatedAt = :now',
         ConditionExpression: 'attribute_exists(entries.#key)',
@@ -617,7 +790,10 @@ export class IncidentStore {
  * written before the change, and its outcome after.
  */
 export type Journal = {
-  /** Records `before` for a target unless already recorded; returns the recorded one. */
+  /**
+   * Records `before` for a target unless already recorded; returns the recorded one. A recorded one that
+   * fails verification is refused (`refusals`) and `before` recorded in its place.
+   */
   intend<B extends Record<string, unknown>>(
     action: ContainStep,
     cluster: string | null,
@@ -636,30 +812,36 @@ export type Journal = {
    * `budget exhausted`, which the stack's alarm counts).
    */
   spend(action: ContainStep, kind: BudgetKind, scope: string, target: string): Promise<string | null>;
+  /** The targets whose entry found in the table failed verification in this invocation, and why. */
+  refusals(): ReadonlyMap<string, string>;
 };
 
 /** What the state machine passes every action besides its own input: the execution, for the record. */
 export type Recorded = { executionArn: string };
 
-/** The journal of one action invocation: its finding's record, written as this execution. */
-export const journalOf = (
-  store: IncidentStore,
-  input: Recorded & { plan: { finding: { id: string } } },
-  budget: BudgetSettings = DEFAULT_BUDGET,
-) => incidentJournal(store, input.plan.finding.id, input.executionArn, budget);
-
+/**
+ * The journal of one action invocation: its finding's record, written as this execution, for the
+ * incident `seal` names (by default, the record's own header, verified on the first write).
+ */
 export function incidentJournal(
   store: IncidentStore,
   findingId: string,
   executionArn: string,
   budget: BudgetSettings = DEFAULT_BUDGET,
+  seal?: Seal,
 ): Journal {
   const now = () => new Date().toISOString();
+  let sealed: Promise<Seal> | undefined = seal ? Promise.resolve(seal) : undefined;
+  const sealOfRecord = () => {
+    sealed ??= store.sealed(findingId).then((found) => found.seal);
+    return sealed;
+  };
   /** The entries as intend recorded them: settle signs each again with its outcome. */
   const recordedEntries = new Map<string, RecordEntry>();
+  const refused = new Map<string, string>();
   return {
     async intend(action, cluster, target, before) {
-      const recorded = await store.intend(findingId, {
+      const { entry, refused: why } = await store.intend(await sealOfRecord(), {
         action,
         target,
         cluster,
@@ -671,14 +853,19 @@ export function incidentJournal(
         settledAt: null,
         executionArn,
       });
-      recordedEntries.set(entryKey(action, cluster, target), recorded);
-      return recorded.before as typeof before;
+      if (why) {
+        refused.set(target, why);
+        logger.error('record entry refused', { findingId, action, target, reason: why });
+      }
+      recordedEntries.set(entryKey(action, cluster, target), entry);
+      return entry.before as typeof before;
     },
     async settle(action, cluster, target, outcome) {
       const key = entryKey(action, cluster, target);
-      const recorded = recordedEntries.get(key) ?? (await store.get(findingId))?.entries[key];
-      if (!recorded) throw new Error(`the incident record of ${findingId} has no entry ${key} to settle`);
-      await store.settle(findingId, recorded, {
+      const recorded = recordedEntries.get(key);
+      if (!recorded)
+        throw new Error(`the incident record of ${findingId} has no entry ${key} this invocation wrote`);
+      await store.settle(await sealOfRecord(), recorded, {
         status: outcome.status,
         after: outcome.after ?? null,
         detail: outcome.detail,
@@ -692,5 +879,6 @@ export function incidentJournal(
       await store.recordHold(findingId, { action, target, reason: decision.reason, at: now() });
       return decision.reason;
     },
+    refusals: () => refused,
   };
 }

@@ -36,11 +36,11 @@ import type {
   RecordEntry,
   RecoveryStepRecord,
 } from '../incident/record.js';
-import { verifyRecord } from '../incident/signature.js';
-import { type ReleasePorts, refusedWarning } from '../release/release.js';
+import { verifiedIncident } from '../incident/seal.js';
+import { closeIncident, type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 
-export type RecoverPorts = Pick<ReleasePorts, 'store' | 'reach'>;
+export type RecoverPorts = Pick<ReleasePorts, 'store' | 'reach' | 'closures'>;
 
 /** What recovering one incident calls: its account and region's clients, the store. */
 type RecoverAt = Reached & Pick<ReleasePorts, 'store'>;
@@ -296,7 +296,7 @@ export async function recoverIncident(
   if (stored.state !== 'open' && stored.state !== 'recovering')
     throw new RecoverError(`finding ${findingId} is ${stored.state}: only an open incident is recovered`);
   // Only verified entries are recovered; evidence that fails verification is no evidence.
-  const { verified, refused } = await verifyRecord(ports.store.key, findingId, stored.entries ?? {});
+  const { seal, verified, refused } = await verifiedIncident(ports.store.key, ports.closures, stored);
   const record = { ...stored, entries: Object.fromEntries(verified) };
   const unverified = [...refused].map(([key, why]) => ({
     entry: stored.entries[key] as RecordEntry,
@@ -317,7 +317,8 @@ export async function recoverIncident(
   const evidence = snapshotsOf(record);
   if (evidence.missing.length > 0)
     throw new RecoverError(`the evidence is not complete: ${evidence.missing.join('; ')}`);
-  const at: RecoverAt = { ...ports.reach(stored.finding), store: ports.store };
+  // Where the signed header says, never the record's unsigned copy of the finding.
+  const at: RecoverAt = { ...ports.reach(seal), store: ports.store };
   const pending = await unfinishedSnapshots(at, [...evidence.byInstance.values()].flat());
   if (pending.length > 0) {
     throw new RecoverError(
@@ -363,7 +364,16 @@ export async function recoverIncident(
     };
     await ports.store.recordRecoveryStep(findingId, index, recovery.steps[index]);
   }
-  const finished = recovery.steps.every((step) => step.status !== 'failed' && step.status !== 'refused');
+  const clean = recovery.steps.every((step) => step.status !== 'failed' && step.status !== 'refused');
+  const unclosed = clean ? await closeIncident(ports.closures, seal, 'recovered', now()) : null;
+  if (unclosed)
+    recovery.steps.push({
+      kind: 'incident',
+      target: `incident ${seal.incidentId}`,
+      status: 'failed',
+      detail: unclosed,
+    });
+  const finished = clean && !unclosed;
   await ports.store.finishRecovery(findingId, recovery, finished);
   return {
     findingId,

@@ -32,12 +32,15 @@ import {
   type ReleaseStepRecord,
   releasePlan,
 } from '../incident/record.js';
-import { signedView, verifyRecord } from '../incident/signature.js';
+import { type Closures, verifiedIncident } from '../incident/seal.js';
+import { type Seal, signedView } from '../incident/signature.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
 
 export type ReleasePorts = {
   store: IncidentStore;
+  /** Where incidents are closed outside the table (seal.ts): an incident closed before is not undone again. */
+  closures: Closures;
   /** The clients of the incident's account and region (the finding's), reached as the release function. */
   reach: Reach;
   /** Paces the polling of Run Command when paused containers are resumed. */
@@ -152,14 +155,14 @@ const stepRecord = (
 const refusal = (why: string) => `record entry failed verification: not undone (${why})`;
 
 /** The entry as signed where its original state was recorded, to pass on with that state. */
-const originOf = (findingId: string, entry: RecordEntry): HandedOver =>
+const originOf = (seal: Seal, entry: RecordEntry): HandedOver =>
   entry.handedOver ?? {
-    view: signedView(findingId, entry),
+    view: signedView(seal, entry),
     mac: entry.mac ?? '',
     intendedAt: entry.intendedAt,
   };
 
-async function carryOut(findingId: string, step: ReleaseStep, ports: ReleaseAt): Promise<ReleaseStepRecord> {
+async function carryOut(seal: Seal, step: ReleaseStep, ports: ReleaseAt): Promise<ReleaseStepRecord> {
   if (step.decision === 'evidence') {
     const snapshot = step.entry.after?.snapshotId;
     return stepRecord(step, 'skipped', `kept as evidence${snapshot ? `: ${snapshot}` : ''}`);
@@ -167,7 +170,7 @@ async function carryOut(findingId: string, step: ReleaseStep, ports: ReleaseAt):
   if (step.decision === 'keep') {
     const handedTo: string[] = [];
     for (const other of step.heldBy) {
-      if (await ports.store.handOver(other, step.key, originOf(findingId, step.entry))) handedTo.push(other);
+      if (await ports.store.handOver(other, step.key, originOf(seal, step.entry))) handedTo.push(other);
     }
     const handed =
       handedTo.length > 0 ? `; its state before containment passed to ${handedTo.join(', ')}` : '';
@@ -198,9 +201,9 @@ export async function releaseIncident(
       `finding ${findingId} is ${record.state}: its pods and hosts were replaced, there is nothing to put back`,
     );
   }
-  // Every entry is verified first; the plan is made of the verified entries (a handed-over state in
-  // place), and each entry that failed verification is refused.
-  const { verified, refused } = await verifyRecord(ports.store.key, findingId, record.entries ?? {});
+  // The header is verified first (it names the account and region to act in), then every entry; the plan
+  // is made of the verified entries (a handed-over state in place), each other entry is refused.
+  const { seal, verified, refused } = await verifiedIncident(ports.store.key, ports.closures, record);
   const steps = releasePlan(
     { ...record, entries: Object.fromEntries(verified) },
     await ports.store.inState('open'),
@@ -231,15 +234,48 @@ export async function releaseIncident(
     throw new ReleaseError(`finding ${findingId} is not open; another release may have ended it`);
   }
   const done: ReleaseStepRecord[] = [...refusals];
-  const at: ReleaseAt = { ...ports.reach(record.finding), store: ports.store, sleep: ports.sleep };
-  for (const step of trusted) done.push(await carryOut(findingId, step, at));
-  const finished = done.every((step) => step.status !== 'failed' && step.status !== 'refused');
+  // Where the signed header says, never the record's unsigned copy of the finding.
+  const at: ReleaseAt = { ...ports.reach(seal), store: ports.store, sleep: ports.sleep };
+  for (const step of trusted) done.push(await carryOut(seal, step, at));
+  const clean = done.every((step) => step.status !== 'failed' && step.status !== 'refused');
+  const unclosed = clean ? await closeIncident(ports.closures, seal, 'released', now()) : null;
+  if (unclosed) {
+    done.push({
+      key: 'incident',
+      action: 'incident',
+      target: `incident ${seal.incidentId}`,
+      decision: 'undo',
+      status: 'failed',
+      detail: unclosed,
+      before: {},
+    });
+  }
+  const finished = clean && !unclosed;
   await ports.store.recordRelease(
     findingId,
     { at: now(), requestedBy: request.requestedBy, dryRun: false, steps: done },
     finished,
   );
   return { findingId, dryRun, state: finished ? 'released' : 'open', steps: done };
+}
+
+/**
+ * Closes the incident outside the table once a release (or recovery) ended it, so that its record cannot
+ * be set back and ended again: null when closed, otherwise why the closure could not be written (the
+ * incident then stays open, and a second release or recovery closes it).
+ */
+export async function closeIncident(
+  closures: Closures,
+  seal: Seal,
+  how: 'released' | 'recovered',
+  at: string,
+): Promise<string | null> {
+  try {
+    await closures.close(seal, how, at);
+    return null;
+  } catch (error) {
+    return `its closure could not be written (${messageOf(error)}): the incident stays open; ${how === 'released' ? 'release' : 'recover'} again`;
+  }
 }
 
 /** What the first line of a release or recovery adds when entries failed verification. */
