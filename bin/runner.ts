@@ -26,6 +26,7 @@ import { requestApprovalHandler } from '../lambdas/handlers/request-approval.js'
 import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
 import { revokeSessionsHandler } from '../lambdas/handlers/revoke-sessions.js';
 import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
+import type { FindingSource } from '../lambdas/identify/source.js';
 import type { IncidentStore } from '../lambdas/incident/store.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { ResponderStack } from '../lib/responder-stack.js';
@@ -93,6 +94,8 @@ export type ResponderPorts = {
   securityHub: (region: string) => SecurityHubClient;
   /** The chat topic, with `chatNotifications`. */
   chatTopicArn?: string | null;
+  /** Where Identify reads the finding back from; GuardDuty of the finding's account by default. */
+  findingSource?: FindingSource;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
@@ -104,7 +107,14 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
   const bucket = { s3: evidence.s3, bucket: evidence.bucket };
   const byFunction: Record<WorkflowFunction, TaskHandler> = {
     claim: claimHandler(settings, store),
-    identify: identifyHandler(settings, ports.location, reach('identify'), store, bucket),
+    identify: identifyHandler(
+      settings,
+      ports.location,
+      reach('identify'),
+      store,
+      bucket,
+      ports.findingSource,
+    ),
     'isolate-pods': isolatePodsHandler(reach('isolate-pods'), settings, store),
     'cordon-nodes': cordonNodesHandler(reach('cordon-nodes'), settings, store),
     'isolate-host': isolateHostHandler(reach('isolate-host'), settings, store),

@@ -12,7 +12,8 @@
  * - `network-interfaces`, `security-groups`, `vpcs`: EC2 network interfaces, security groups and VPCs in
  *   the region;
  * - `target-groups`, `load-balancers`: Elastic Load Balancing target groups and Classic Load Balancers;
- * - `run-shell-script`: the AWS-owned `AWS-RunShellScript` SSM document of the region.
+ * - `run-shell-script`: the AWS-owned `AWS-RunShellScript` SSM document of the region;
+ * - `detectors`: the GuardDuty detectors of the region (their findings are read through them).
  * Wildcards remain where the identifiers are only known during an incident.
  */
 export type IamScope =
@@ -23,6 +24,7 @@ export type IamScope =
   | 'target-groups'
   | 'load-balancers'
   | 'run-shell-script'
+  | 'detectors'
   | 'clusters'
   | 'pod-identity-associations'
   | 'instance-profiles'
@@ -144,9 +146,14 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
     evidenceBucket: ['s3:PutObject'],
     iam: [
       {
+        actions: ['guardduty:GetFindings'],
+        scope: 'detectors',
+        why: 'the finding read back from GuardDuty before anything is planned: a finding GuardDuty does not hold, or holds otherwise, gets no response',
+      },
+      {
         actions: ['eks:DescribeCluster', 'eks:ListPodIdentityAssociations'],
         scope: 'clusters',
-        why: 'cluster endpoint and CA for the Kubernetes client; pod roles from Pod Identity',
+        why: 'cluster endpoint and CA for the Kubernetes client; pod roles from Pod Identity; the OIDC issuer an IRSA role must trust',
       },
       {
         actions: ['eks:DescribePodIdentityAssociation'],
@@ -167,6 +174,11 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
         actions: ['iam:GetInstanceProfile'],
         scope: 'instance-profiles',
         why: 'the role in an instance profile',
+      },
+      {
+        actions: ['iam:GetRole'],
+        scope: 'roles',
+        why: 'the trust policy of the role an IRSA annotation names: only a role that trusts the ServiceAccount is the pod’s',
       },
     ],
     rbac: [

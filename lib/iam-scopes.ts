@@ -54,6 +54,8 @@ function regionalArns(
       ];
     case 'auto-scaling-groups':
       return [arn('autoscaling', 'autoScalingGroup', '*:autoScalingGroupName/*', ':')];
+    case 'detectors':
+      return [arn('guardduty', 'detector', '*')];
     case 'network-interfaces':
       return [arn('ec2', 'network-interface', '*')];
     case 'security-groups':

@@ -27,7 +27,9 @@
  * retry finishes the work with the original state kept. Anything else, and a TransientError past its
  * retries, is caught into the step's place ({Error, Cause}) and the branch goes on to its next action,
  * so every other action still runs and Notify reports it. Notify decides the outcome and writes it to
- * the record; a failed outcome fails the execution at its very end (ResponseFailed).
+ * the record; a failed outcome, or a refused one (GuardDuty does not hold the finding as the event said),
+ * fails the execution at its very end (ResponseFailed). Every action verifies its input against the
+ * plan Identify signed before it acts (lambdas/incident/mandate.ts).
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -305,7 +307,11 @@ export class ResponseWorkflow extends Construct {
 
     const verdict = new sfn.Choice(this, 'AnyStepFailed')
       .when(
-        sfn.Condition.stringEquals('$.notify.outcome', 'failed'),
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.notify.outcome', 'failed'),
+          // A finding GuardDuty does not hold: nothing was done, and the alarm must still fire.
+          sfn.Condition.stringEquals('$.notify.outcome', 'refused'),
+        ),
         new sfn.Fail(this, 'ResponseFailed', {
           error: 'ResponseFailed',
           cause: 'A response step failed; see the notification.',

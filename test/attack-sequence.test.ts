@@ -230,7 +230,9 @@ describe('attack sequences', () => {
         RESPONDER,
         reachAs('identify', settings),
         store,
-      )(raw);
+        null,
+        async () => raw.detail,
+      )({ ...raw, claim: { executionArn: EXECUTION } });
 
       expect(identification.workload).toMatchObject({
         kind: 'Deployment',

@@ -3,6 +3,7 @@
  * SDK clients against aws-sdk-client-mock. The handler is the one the Lambda runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { irsaTrust, oidcIssuerOf } from '../bin/simulation/account.js';
 import { isEksToken } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { ResponderSettingsSchema } from '../lambdas/core/settings.js';
@@ -45,7 +46,16 @@ async function identifyEvent(
   const settings = ResponderSettingsSchema.parse({ clusters });
   const store = incidents.store();
   await claimHandler(settings, store)({ event, executionArn: EXECUTION });
-  return identifyHandler(settings, RESPONDER, reachAs('identify', settings), store)(event);
+  // The state Identify gets: the event and the claim; GuardDuty holds the finding as the event says.
+  const held = async () => (event as { detail?: unknown }).detail ?? null;
+  return identifyHandler(
+    settings,
+    RESPONDER,
+    reachAs('identify', settings),
+    store,
+    null,
+    held,
+  )({ ...(event as object), claim: { executionArn: EXECUTION } });
 }
 
 /** The cluster as identification reports it once its API answered. */
@@ -93,6 +103,10 @@ describe('identify', () => {
       podIdentity: [
         { cluster: CLUSTER, namespace: 'shop', serviceAccount: 'web', roleName: 'web-pod-identity-role' },
       ],
+      // The IRSA role trusts the cluster's OIDC provider for shop/web, as EKS documents it.
+      roles: {
+        'web-irsa-role': { trust: irsaTrust(ACCOUNT, oidcIssuerOf(CLUSTER, 'us-east-1'), 'shop', 'web') },
+      },
     });
 
     expect(identification.cluster).toEqual(reached());

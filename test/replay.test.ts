@@ -326,7 +326,10 @@ describe('simulation', () => {
     expect(kube.filter((r) => r.method !== 'GET')).toEqual([]);
     const writes = aws.filter((r) => !/^(Describe|List|Get)/.test(r.operation));
     // The only writes: the notification, and the incident record (claim, plan, outcome), which holds no change.
-    expect(writes.filter((r) => r.service !== 'dynamodb').map((r) => r.operation)).toEqual(['Publish']);
+    // The claim signs the incident's header and Identify its plan (KMS: the responder's own key).
+    expect(
+      writes.filter((r) => r.service !== 'dynamodb' && r.service !== 'kms').map((r) => r.operation),
+    ).toEqual(['Publish']);
     expect(writes.filter((r) => r.service === 'dynamodb').map((r) => r.operation)).toEqual([
       'UpdateItem',
       'UpdateItem',

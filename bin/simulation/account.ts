@@ -8,7 +8,7 @@
  * aws-sdk-client-mock; the replay simulation serves it over HTTP (aws-api-server.ts), so the responder's
  * SDK clients only have a different endpoint.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
   DescribeAutoScalingInstancesCommandInput,
   SetInstanceProtectionCommandInput,
@@ -36,6 +36,7 @@ import {
   type DeleteRolePolicyCommandInput,
   type DetachRolePolicyCommandInput,
   type GetInstanceProfileCommandInput,
+  type GetRoleCommandInput,
   type GetRolePolicyCommandInput,
   type ListAttachedRolePoliciesCommandInput,
   type ListRolePoliciesCommandInput,
@@ -76,7 +77,44 @@ export type SimulatedInstance = {
   ssm?: SsmAgent;
 };
 
-export type SimulatedRole = { attached?: string[]; inline?: Record<string, string> };
+/** A role: its managed and inline policies, and its trust policy (JSON; EC2's service by default). */
+export type SimulatedRole = { attached?: string[]; inline?: Record<string, string>; trust?: string };
+
+/** The trust policy of a role that says nothing else: EC2 instances may assume it. */
+export const EC2_TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
+/** A simulated cluster's OIDC issuer, as EKS names it (`https://oidc.eks.<region>.amazonaws.com/id/<id>`). */
+export const oidcIssuerOf = (cluster: string, region: string): string =>
+  `https://oidc.eks.${region}.amazonaws.com/id/${createHash('sha256').update(cluster).digest('hex').slice(0, 32).toUpperCase()}`;
+
+/** The trust policy EKS documents for an IRSA role: this cluster's OIDC provider, this ServiceAccount. */
+export function irsaTrust(
+  accountId: string,
+  issuer: string,
+  namespace: string,
+  serviceAccount: string,
+): string {
+  const provider = issuer.replace(/^https:\/\//, '');
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: `arn:aws:iam::${accountId}:oidc-provider/${provider}` },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            [`${provider}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            [`${provider}:aud`]: 'sts.amazonaws.com',
+          },
+        },
+      },
+    ],
+  });
+}
 
 export type AccountDescription = {
   /** The account's id (ACCOUNT by default): its ARNs, its caller identity. */
@@ -109,6 +147,12 @@ export type AccountDescription = {
    * as some AWS-compatible stores do.
    */
   policyDocuments?: 'url-encoded' | 'raw';
+  /**
+   * The findings the account's GuardDuty detectors hold, as GuardDuty's JSON (the event's `detail`):
+   * GetFindings answers from them. The world of a finding holds that finding; none, to rehearse a
+   * finding GuardDuty never made.
+   */
+  guardDuty?: { findings: unknown[] };
 } & Partial<NetworkState>;
 
 export type SimulatedAssociation = {
@@ -385,6 +429,17 @@ export function simulatedAccount(
       PolicyNames: Object.keys(role(input.RoleName).inline),
       IsTruncated: false,
     }),
+    GetRole: (input: GetRoleCommandInput) => {
+      role(input.RoleName);
+      const name = input.RoleName ?? '';
+      return {
+        Role: {
+          RoleName: name,
+          Arn: roleArn(name, accountId),
+          AssumeRolePolicyDocument: encodeURIComponent(account.roles?.[name]?.trust ?? EC2_TRUST),
+        },
+      };
+    },
     GetRolePolicy: (input: GetRolePolicyCommandInput) => {
       const document = role(input.RoleName).inline[input.PolicyName ?? ''];
       if (document === undefined)
@@ -430,6 +485,7 @@ export function simulatedAccount(
           name: input.name,
           endpoint,
           status: 'ACTIVE',
+          identity: { oidc: { issuer: oidcIssuerOf(input.name ?? '', account.region ?? 'us-east-1') } },
           certificateAuthority: { data: Buffer.from(TEST_CA_PEM).toString('base64') },
         },
       };
@@ -498,6 +554,16 @@ export function simulatedAccount(
         },
       };
     },
+    /** GuardDuty's REST-JSON names its members in camelCase: the findings go out as they are kept. */
+    GetFindings: (input: { detectorId?: string; findingIds?: string[] }) => ({
+      findings: (account.guardDuty?.findings ?? []).filter((finding) => {
+        const { id, arn } = finding as { id?: string; arn?: string };
+        return (
+          (input.findingIds ?? []).includes(id ?? '') &&
+          (arn ?? '').includes(`:detector/${input.detectorId}/finding/`)
+        );
+      }),
+    }),
     Publish: (input: PublishCommandInput) => {
       published.push(input);
       return { MessageId: `message-${published.length}` };

@@ -3,7 +3,7 @@
  * so the responder's own SDK clients run unchanged with only their endpoint pointed here: EC2's query
  * protocol (XML with `…Set/item` lists), the AWS query protocol of Auto Scaling, IAM, SNS and Elastic
  * Load Balancing (XML with `member` lists; the two ELB APIs share a signing name and differ by Version),
- * the REST-JSON of EKS and Security Hub, the JSON of Systems Manager, KMS (blobs as base64) and Step Functions,
+ * the REST-JSON of EKS, Security Hub and GuardDuty, the JSON of Systems Manager, KMS (blobs as base64) and Step Functions,
  * and S3's REST (path-style). The service is read from the SigV4 credential scope; errors come
  * back in each protocol's error format, so the SDK raises its own exception classes. DynamoDB requests
  * go on to the local incident table (incident-table.ts), as one AWS-compatible endpoint serves them all.
@@ -239,6 +239,16 @@ const QUERY_OUTPUT: Record<string, (out: Out) => Xml> = {
     ) + text('IsTruncated', false),
   ListRolePolicies: (out) =>
     members('PolicyNames', out.PolicyNames, (name: string) => escapeXml(name)) + text('IsTruncated', false),
+  GetRole: (out) =>
+    el(
+      'Role',
+      text('RoleName', out.Role.RoleName) +
+        text('Arn', out.Role.Arn) +
+        text('RoleId', 'AROASIMULATED') +
+        text('Path', '/') +
+        text('CreateDate', '2026-01-01T00:00:00Z') +
+        text('AssumeRolePolicyDocument', out.Role.AssumeRolePolicyDocument),
+    ),
   GetRolePolicy: (out) =>
     text('RoleName', out.RoleName) +
     text('PolicyName', out.PolicyName) +
@@ -378,6 +388,7 @@ const QUERY_INPUT: Record<string, (p: Out) => unknown> = {
   ListAttachedRolePolicies: (p) => ({ RoleName: p.RoleName, Marker: p.Marker }),
   ListRolePolicies: (p) => ({ RoleName: p.RoleName, Marker: p.Marker }),
   GetRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyName: p.PolicyName }),
+  GetRole: (p) => ({ RoleName: p.RoleName }),
   DetachRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyArn: p.PolicyArn }),
   DeleteRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyName: p.PolicyName }),
   AttachRolePolicy: (p) => ({ RoleName: p.RoleName, PolicyArn: p.PolicyArn }),
@@ -460,6 +471,16 @@ function securityHubOperation(method: string, url: URL, body: string): { operati
     return { operation: 'BatchUpdateFindings', input: JSON.parse(body || '{}') };
   throw Object.assign(new Error(`no Security Hub operation at ${method} ${url.pathname}`), {
     name: 'InvalidInputException',
+  });
+}
+
+/** GuardDuty's REST-JSON: the one operation the responder calls. */
+function guardDutyOperation(method: string, url: URL, body: string): { operation: string; input: unknown } {
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (method === 'POST' && parts[0] === 'detector' && parts[2] === 'findings' && parts[3] === 'get')
+    return { operation: 'GetFindings', input: { detectorId: parts[1], ...JSON.parse(body || '{}') } };
+  throw Object.assign(new Error(`no GuardDuty operation at ${method} ${url.pathname}`), {
+    name: 'BadRequestException',
   });
 }
 
@@ -665,13 +686,16 @@ export class AwsApiServer {
       return;
     }
 
-    if (service === 'eks' || service === 'securityhub') {
+    if (service === 'eks' || service === 'securityhub' || service === 'guardduty') {
       let operation = 'unknown';
       try {
+        const method = request.method ?? 'GET';
         const parsed =
           service === 'eks'
-            ? eksOperation(request.method ?? 'GET', url)
-            : securityHubOperation(request.method ?? 'GET', url, body);
+            ? eksOperation(method, url)
+            : service === 'guardduty'
+              ? guardDutyOperation(method, url, body)
+              : securityHubOperation(method, url, body);
         operation = parsed.operation;
         const output = call(operation, parsed.input);
         this.requests.push({ service, operation, region: caller.region, status: 200 });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import type { Finding } from '../../lambdas/core/finding.js';
 import { isKubernetesName } from '../../lambdas/core/selectors.js';
 import type { Targets } from '../../lambdas/core/targets.js';
-import type { AccountDescription, SimulatedInstance } from './account.js';
+import { type AccountDescription, irsaTrust, oidcIssuerOf, type SimulatedInstance } from './account.js';
 import type { KubeObject } from './kube-api-server.js';
 
 export type World = {
@@ -93,6 +93,8 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
     instances: [],
     instanceProfiles: {},
     roles: {},
+    // Its GuardDuty holds the finding, as GuardDuty made it (Identify reads it back).
+    guardDuty: { findings: [JSON.parse(JSON.stringify(finding))] },
   };
   // The role the finding's access key names (its own policies; an instance role is given its profile's below).
   if (targets.roleName) {
@@ -208,7 +210,16 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   const serviceAccount =
     targets.serviceAccount && isKubernetesName(targets.serviceAccount) ? targets.serviceAccount : 'app';
   const roleName = `${namespace}-${serviceAccount}-irsa`.slice(0, 64);
-  account.roles[roleName] = { attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] };
+  // Trusted as EKS documents it: the cluster's OIDC provider, for this ServiceAccount only.
+  account.roles[roleName] = {
+    attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+    trust: irsaTrust(
+      finding.accountId,
+      oidcIssuerOf(cluster ?? '', finding.region),
+      namespace,
+      serviceAccount,
+    ),
+  };
   add('serviceaccounts', {
     metadata: {
       name: serviceAccount,

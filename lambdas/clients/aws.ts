@@ -2,15 +2,23 @@
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import {
+  DescribeClusterCommand,
   DescribePodIdentityAssociationCommand,
   EKSClient,
   ListPodIdentityAssociationsCommand,
 } from '@aws-sdk/client-eks';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetInstanceProfileCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { GetFindingsCommand, GuardDutyClient } from '@aws-sdk/client-guardduty';
+import {
+  GetInstanceProfileCommand,
+  GetRoleCommand,
+  IAMClient,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import { type ClientOverrides, clientConfig } from './config.js';
 import { namedCalls } from './named-calls.js';
+import { policyDocumentOf } from './policy-document.js';
 
 export type AwsClients = {
   ec2: EC2Client;
@@ -21,6 +29,8 @@ export type AwsClients = {
   elbv2: ElasticLoadBalancingV2Client;
   /** Classic Load Balancers. */
   elb: ElasticLoadBalancingClient;
+  /** The finding as GuardDuty holds it (lambdas/identify/source.ts). */
+  guardDuty: GuardDutyClient;
 };
 
 export type { ClientOverrides } from './config.js';
@@ -38,6 +48,7 @@ export function awsClients(overrides: ClientOverrides = {}): AwsClients {
     eks: namedCalls(new EKSClient(config)),
     elbv2: namedCalls(new ElasticLoadBalancingV2Client(config)),
     elb: namedCalls(new ElasticLoadBalancingClient(config)),
+    guardDuty: namedCalls(new GuardDutyClient(config)),
   };
 }
 
@@ -75,6 +86,31 @@ function describe(instance: Instance): InstanceDescription {
 export const nameFromArn = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
 
 const AUTO_SCALING_BATCH = 50;
+
+/** Members whose JSON name is not their SDK name with a lower-case first letter (GuardDuty's model). */
+const JSON_NAMES: Record<string, string> = {
+  KubernetesResourcesTypes: 'type',
+  SourceIps: 'sourceIPs',
+  TaskCreatedAt: 'createdAt',
+  Code: 'productCodeId',
+  ProductType: 'productCodeType',
+};
+
+/**
+ * An SDK output as the service's JSON spells it (camelCase, timestamps as ISO strings): GuardDuty's
+ * finding in the shape EventBridge delivers it, so that one schema parses both.
+ */
+export function asServiceJson(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(asServiceJson);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => [
+      JSON_NAMES[key] ?? `${key[0]?.toLowerCase() ?? ''}${key.slice(1)}`,
+      asServiceJson(field),
+    ]),
+  );
+}
 
 export class AwsReader {
   constructor(private readonly clients: AwsClients) {}
@@ -156,6 +192,32 @@ export class AwsReader {
       if (error instanceof NoSuchEntityException) return null;
       throw error;
     }
+  }
+
+  /** A cluster's OIDC issuer URL (`https://oidc.eks.<region>.amazonaws.com/id/…`); null when it has none. */
+  async oidcIssuer(clusterName: string): Promise<string | null> {
+    const { cluster } = await this.clients.eks.send(new DescribeClusterCommand({ name: clusterName }));
+    return cluster?.identity?.oidc?.issuer ?? null;
+  }
+
+  /** A role's trust policy (JSON), or null when the role does not exist. */
+  async roleTrustPolicy(roleName: string): Promise<string | null> {
+    try {
+      const { Role } = await this.clients.iam.send(new GetRoleCommand({ RoleName: roleName }));
+      return Role?.AssumeRolePolicyDocument ? policyDocumentOf(Role.AssumeRolePolicyDocument) : null;
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return null;
+      throw error;
+    }
+  }
+
+  /** A finding as the detector holds it, in the event's JSON shape; null when it holds no such finding. */
+  async heldFinding(detectorId: string, findingId: string): Promise<unknown | null> {
+    const { Findings } = await this.clients.guardDuty.send(
+      new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }),
+    );
+    const held = Findings?.find((finding) => finding.Id === findingId);
+    return held ? asServiceJson(held) : null;
   }
 
   /** The EKS Pod Identity associations of a cluster, with their roles. */

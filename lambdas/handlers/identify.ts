@@ -8,6 +8,7 @@ import { clustersOf, executionOptions, type ResponderSettings } from '../core/se
 import { evidenceClients } from '../evidence/clients.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
+import { type FindingSource, guardDutySource, verifyAtSource } from '../identify/source.js';
 import { planView } from '../incident/mandate.js';
 import { RecordRefusedError } from '../incident/seal.js';
 import { IncidentStore } from '../incident/store.js';
@@ -22,6 +23,8 @@ export function identifyHandler(
   reach: Reach,
   store: IncidentStore,
   evidence: EvidencePorts | null = null,
+  /** Where the finding is read back from before anything is planned: GuardDuty of its account. */
+  source: FindingSource = guardDutySource(reach),
 ): (event: unknown) => Promise<IdentifyOutput> {
   return async (event) => {
     const { detail: finding } = parseFindingEvent(event);
@@ -33,6 +36,7 @@ export function identifyHandler(
       throw new RecordRefusedError(
         `execution ${executionArn} does not hold finding ${finding.id} (${record.executionArn} does): nothing is planned`,
       );
+    await verifyAtSource(finding, source);
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
     const plan = planResponse(finding, { ...settings, dryRun }, location);
     // Evidence is kept whenever something is contained; a dry run or a report-only finding keeps none.

@@ -105,7 +105,10 @@ export function scopeInstances(
   };
 }
 
-/** A role that a protected pod uses is held back from revocation. */
+/**
+ * A role that a protected pod uses is held back from revocation; one held back already (an IRSA
+ * annotation its role does not back, roles.ts) stays so.
+ */
 export function guardRoles(
   roles: readonly IdentifiedRole[],
   protectedPods: readonly string[],
@@ -116,7 +119,8 @@ export function guardRoles(
     return {
       ...role,
       heldBack:
-        protectedUsers.length > 0 ? `used by a protected workload (${protectedUsers.join(', ')})` : null,
+        role.heldBack ??
+        (protectedUsers.length > 0 ? `used by a protected workload (${protectedUsers.join(', ')})` : null),
     };
   });
 }

@@ -58,16 +58,23 @@ export type IdentifiedRole = {
    * Pod Identity), other instances with the same instance profile. Null when that could not be told.
    */
   usedOutsideIncident: string[] | null;
-  /** Why revoke-iam leaves this role alone (a protected workload uses it); null when it may act. */
+  /**
+   * Why revoke-iam leaves this role alone (a protected workload uses it; an IRSA annotation names it but
+   * it does not trust the ServiceAccount: NOT_REVOKED); null when it may act.
+   */
   heldBack: string | null;
 };
+
+/** The start of why a role an IRSA annotation names is not the pod's to revoke (roles.ts). */
+export const NOT_REVOKED = 'not revoked: ';
 
 /**
  * Why no action may change a role (a protected workload uses it; it is service-linked, which only AWS
  * may change), or null.
  */
 export function roleLeftAlone(role: IdentifiedRole): string | null {
-  if (role.heldBack) return `held back: ${role.heldBack}`;
+  if (role.heldBack)
+    return role.heldBack.startsWith(NOT_REVOKED) ? role.heldBack : `held back: ${role.heldBack}`;
   const serviceLinked =
     (role.arn ?? '').includes(':role/aws-service-role/') || role.name.startsWith('AWSServiceRoleFor');
   return serviceLinked ? 'a service-linked role, which only AWS may change' : null;
@@ -247,7 +254,12 @@ export class Findings {
     }
   }
 
-  addRole(role: RoleRef | { name: string; arn: null }, source: RoleSource, user: string): void {
+  addRole(
+    role: RoleRef | { name: string; arn: null },
+    source: RoleSource,
+    user: string,
+    heldBack: string | null = null,
+  ): void {
     const known = this.result.roles.find((r) => (role.arn ? r.arn === role.arn : r.name === role.name));
     if (!known) {
       this.result.roles.push({
@@ -256,10 +268,11 @@ export class Findings {
         sources: [source],
         usedBy: [user],
         usedOutsideIncident: [],
-        heldBack: null,
+        heldBack,
       });
       return;
     }
+    if (heldBack && !known.heldBack) known.heldBack = heldBack;
     if (!known.sources.includes(source)) known.sources.push(source);
     if (!known.usedBy.includes(user)) known.usedBy.push(user);
   }

@@ -129,7 +129,8 @@ async function resolveCluster(
       },
     );
   }
-  if (!kube.failure) await resolvePodRoles(kube, aws, cluster.name, found);
+  if (!kube.failure)
+    await resolvePodRoles(kube, aws, { name: cluster.name, accountId: plan.finding.accountId }, found);
   return { pods, nodes, read };
 }
 

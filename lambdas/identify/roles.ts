@@ -2,10 +2,49 @@
  * The pods' own IAM roles (the IRSA annotation of their service accounts, EKS Pod Identity associations)
  * and whether those roles are used outside the incident. When that cannot be told, a role counts as
  * shared: revoke-iam then leaves it alone unless `revokeSharedRoles` is set.
+ *
+ * An IRSA annotation is a claim, not a proof: anyone who may edit a ServiceAccount can write any ARN in
+ * it. Its role is the pod's only when the ARN names the finding's account and the role's trust policy
+ * lets this cluster's OIDC provider give it to this ServiceAccount (lambdas/core/trust.ts); otherwise the
+ * role is reported and never revoked. Pod Identity associations are read from EKS, which decides them.
  */
 import { type AwsReader, nameFromArn, type PodIdentityAssociation, type RoleRef } from '../clients/aws.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
-import type { Findings } from './identification.js';
+import { trustsServiceAccount } from '../core/trust.js';
+import { type Findings, NOT_REVOKED } from './identification.js';
+
+/** The cluster the pods run in, and the account of the finding (the only one an IRSA role may be in). */
+export type PodCluster = { name: string; accountId: string };
+
+const ROLE_ARN = /^arn:(aws[\w-]*):iam::(\d{12}):role\/(?:[^/]+\/)*([\w+=,.@-]+)$/;
+
+/**
+ * Why the role an IRSA annotation names is not one the ServiceAccount's pods can assume, or null when
+ * its trust policy lets this cluster's OIDC provider give it to `namespace/serviceAccount`.
+ */
+async function irsaRefusal(
+  aws: AwsReader,
+  arn: string,
+  cluster: PodCluster,
+  account: { namespace: string; name: string },
+  issuer: () => Promise<string | null>,
+): Promise<string | null> {
+  const match = ROLE_ARN.exec(arn);
+  if (!match) return `${arn} is not a role ARN`;
+  const [, partition = 'aws', accountId = '', roleName = ''] = match;
+  if (accountId !== cluster.accountId)
+    return `${arn} is in account ${accountId}, not the finding's ${cluster.accountId}`;
+  const url = await issuer();
+  if (!url) return `cluster ${cluster.name} has no OIDC issuer`;
+  const host = url.replace(/^https:\/\//, '');
+  const trust = await aws.roleTrustPolicy(roleName);
+  if (trust === null) return `role ${roleName} does not exist`;
+  const subject = `system:serviceaccount:${account.namespace}:${account.name}`;
+  const provider = `arn:${partition}:iam::${accountId}:oidc-provider/${host}`;
+  return trustsServiceAccount(trust, { provider, issuer: host, subject })
+    ? null
+    : `the trust policy of role ${roleName} does not give it to ${subject} through ${provider}`;
+}
 
 const IRSA_ANNOTATION = 'eks.amazonaws.com/role-arn';
 const TREATED_AS_SHARED = 'roles are treated as shared';
@@ -13,9 +52,15 @@ const TREATED_AS_SHARED = 'roles are treated as shared';
 export async function resolvePodRoles(
   kube: Kubernetes,
   aws: AwsReader,
-  clusterName: string,
+  cluster: PodCluster,
   found: Findings,
 ): Promise<void> {
+  const clusterName = cluster.name;
+  let issuer: Promise<string | null> | undefined;
+  const issuerOnce = () => {
+    issuer ??= aws.oidcIssuer(clusterName);
+    return issuer;
+  };
   const result = found.result;
   const incidentPods = new Set(result.pods.map((pod) => pod.uid));
   const accounts = new Set(
@@ -35,14 +80,22 @@ export async function resolvePodRoles(
   for (const key of accounts) {
     const [namespace = '', name = ''] = key.split('/');
     const users = result.pods.filter((p) => p.namespace === namespace && p.serviceAccount === name);
-    const usedBy = (role: RoleRef, source: 'irsa' | 'pod-identity') => {
-      for (const pod of users) found.addRole(role, source, `pod ${pod.namespace}/${pod.name}`);
+    const usedBy = (role: RoleRef, source: 'irsa' | 'pod-identity', heldBack: string | null = null) => {
+      for (const pod of users) found.addRole(role, source, `pod ${pod.namespace}/${pod.name}`, heldBack);
     };
     await found.attempt(`service account ${key}`, ['revoke-iam'], async () => {
       const account = await kube.readServiceAccount(namespace, name);
       if (!account) return found.missing('service-account', key, 'no such service account');
       const roleArn = account.metadata?.annotations?.[IRSA_ANNOTATION];
-      if (roleArn) usedBy({ name: nameFromArn(roleArn), arn: roleArn }, 'irsa');
+      if (!roleArn) return;
+      const refusal = await irsaRefusal(aws, roleArn, cluster, { namespace, name }, issuerOnce);
+      usedBy(
+        { name: nameFromArn(roleArn), arn: roleArn },
+        'irsa',
+        refusal
+          ? `${NOT_REVOKED}the annotation names a role that does not trust this ServiceAccount (${refusal})`
+          : null,
+      );
     });
     for (const association of (associations as PodIdentityAssociation[] | null) ?? []) {
       if (`${association.namespace}/${association.serviceAccount}` === key)

@@ -14,7 +14,8 @@ import type { ClaimOutput, EvidenceObject } from '../incident/record.js';
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
 export type StepError = z.infer<typeof StepError>;
 
-export type Outcome = 'identified' | 'contained' | 'failed' | 'seen-again';
+/** refused: GuardDuty does not hold the finding as the event said (lambdas/identify/source.ts). */
+export type Outcome = 'identified' | 'contained' | 'failed' | 'refused' | 'seen-again';
 
 export type Notification = {
   subject: string;
@@ -336,8 +337,10 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
         ),
       )
     : [];
-  const outcome: Outcome =
-    !identified || reports.some((r) => r.failed)
+  const refused = identifyError.success && identifyError.data.Error === 'FindingRefused';
+  const outcome: Outcome = refused
+    ? 'refused'
+    : !identified || reports.some((r) => r.failed)
       ? 'failed'
       : reports.some((r) => r.acted)
         ? 'contained'
@@ -372,6 +375,12 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
     lines.push(`GuardDuty finding ${clean(detail.type)} (${detail.id || 'no id'})`);
   }
   const failedActions = reports.filter((r) => r.failed).map((r) => r.action);
+  if (refused && identifyError.success) {
+    lines.push(
+      `Outcome: REFUSED: ${clean(identifyError.data.Cause, 2000)}`,
+      'Nothing was done. If GuardDuty should hold this finding, check its id and detector; if it should not, someone started a response with a finding of their own: see who (CloudTrail: states:StartExecution, events:PutEvents).',
+    );
+  }
   if (outcome === 'failed') {
     const what = !identified
       ? `the ${claimError.success ? 'claim' : 'identification'} step failed (below)`
@@ -397,7 +406,7 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
   if (claimError.success) {
     lines.push('', `Claim failed: ${clean(claimError.data.Error)}: ${clean(claimError.data.Cause, 2000)}`);
   }
-  if (identifyError.success) {
+  if (identifyError.success && !refused) {
     lines.push(
       '',
       `Identification failed: ${clean(identifyError.data.Error)}: ${clean(identifyError.data.Cause, 2000)}`,

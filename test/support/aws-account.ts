@@ -57,6 +57,7 @@ import {
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
   GetInstanceProfileCommand,
+  GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
@@ -153,6 +154,7 @@ const COMMANDS: [string, AnyCommand[]][] = [
     'iam',
     [
       GetInstanceProfileCommand,
+      GetRoleCommand,
       ListAttachedRolePoliciesCommand,
       ListRolePoliciesCommand,
       GetRolePolicyCommand,
