@@ -20,6 +20,8 @@
  *                          runs in another account, reached through the member's MemberAccess role
  *   --require-approval A,B simulation: these actions wait for a person's approval, which the simulation
  *                          gives (--approve) or refuses (--deny) as soon as it is asked
+ *   --forged               simulation: GuardDuty holds no such finding, as for an event someone made up
+ *                          (the response is refused: nothing is done)
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
@@ -31,13 +33,14 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
-import { awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
+import { AwsReader, awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
 import { ACTIONS, type ActionName } from '../lambdas/core/actions.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
+import { detectorOf } from '../lambdas/core/provenance.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
@@ -76,6 +79,8 @@ export type ReplayOptions = {
   approval: { actions: ActionName[]; approve: boolean } | null;
   rerun: boolean;
   resume: boolean;
+  /** The simulated GuardDuty does not hold the finding: rehearse a forged one. */
+  forged: boolean;
   state: string;
   table?: string;
   /** The KMS HMAC key that signs the table's entries. */
@@ -101,6 +106,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     deny: { type: 'boolean', default: false },
     rerun: { type: 'boolean', default: false },
     resume: { type: 'boolean', default: false },
+    forged: { type: 'boolean', default: false },
     state: { type: 'string', default: SAVED_SIMULATION },
     table: { type: 'string' },
     'record-key': { type: 'string' },
@@ -154,6 +160,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
       '--world is for a fresh simulation; it does not take --deployed, --kubeconfig or --resume',
     );
   }
+  if (values.forged && (values.deployed || values.kubeconfig)) {
+    throw new InputError(
+      '--forged is for the simulation: deployed or local, GuardDuty (or this machine) answers for itself',
+    );
+  }
   if (values['evidence-bucket'] && !values.kubeconfig) {
     throw new InputError('--evidence-bucket is for the local mode: give --kubeconfig as well');
   }
@@ -170,6 +181,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
         : null,
     rerun: values.rerun ?? false,
     resume: values.resume ?? false,
+    forged: values.forged ?? false,
     state: values.state ?? SAVED_SIMULATION,
     table: values.table,
     recordKey: values['record-key'],
@@ -304,6 +316,7 @@ async function replaySimulation(
   const { run, simulation, saved } = await respondInSimulation(event, config, {
     input: executionInput(event, options),
     from,
+    forged: options.forged,
     save: true,
     clusterObjects: options.world ? loadWorld(options.world) : undefined,
     organization,
@@ -350,8 +363,9 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
   if (options.context) kubeConfig.setCurrentContext(options.context);
   const apis = apisFromKubeConfig(kubeConfig);
   const cluster = options.rewrites.cluster ?? targetsOf(event.detail).cluster;
-  // The notification, and the evidence without --evidence-bucket, stay here, in a simulated account.
-  const captured = simulatedAccount({});
+  // The notification, and the evidence without --evidence-bucket, stay here, in a simulated account;
+  // so does GuardDuty, which holds the replayed finding (a rehearsal: it is no finding of the account's).
+  const captured = simulatedAccount({ guardDuty: { findings: [event.detail] } });
   const capture = new AwsApiServer(captured);
   const captureOverrides: ClientOverrides = {
     endpoint: await capture.start(),
@@ -368,6 +382,9 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
     const config = replayConfig(cluster, options.dryRun);
     out(
       `Local: cluster ${kubeConfig.getCurrentCluster()?.server} as ${cluster}, account ${location.accountId} ${region}`,
+    );
+    out(
+      'GuardDuty: the replayed finding is read back from this machine, where it is held for this rehearsal.',
     );
     const run = await runLocally(
       synthesizedDefinition(config, location),
@@ -395,6 +412,11 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         // The finding in the account's own Security Hub, as the deployed stack notes it.
         securityHub: (findingRegion) =>
           new SecurityHubClient(clientConfig({ ...overrides, region: findingRegion })),
+        findingSource: async (finding) =>
+          new AwsReader(awsClients({ ...captureOverrides, region: finding.region })).heldFinding(
+            detectorOf(finding.arn) ?? '',
+            finding.id,
+          ),
       }),
     );
     return report(run, options.topicArn ? undefined : captured.state.published.at(-1)?.Message, out);

@@ -38,7 +38,7 @@ export type IamNeed = {
   actions: readonly string[];
   scope: IamScope;
   why: string;
-  conditions?: Record<string, Record<string, string>>;
+  conditions?: Record<string, Record<string, string | readonly string[]>>;
 };
 
 export type RbacRule = {
@@ -48,6 +48,13 @@ export type RbacRule = {
   /** Only these objects; Kubernetes cannot narrow `create` or `list` this way. */
   resourceNames?: readonly string[];
 };
+
+/**
+ * The responder's own security groups carry this tag with one of these values (isolate-host.ts); IAM
+ * lets it change or delete no group without them. The tag is a second fence: the code acts only on the
+ * group ids it registered, signed, whatever tags say.
+ */
+const OWN_GROUP_TAG = { 'aws:ResourceTag/guardduty-responder:purpose': ['quarantine', 'untrack'] } as const;
 
 /** The only NetworkPolicy the responder writes (lambdas/core/quarantine.ts names it; a test checks). */
 const QUARANTINE_POLICY_NAME = 'guardduty-responder-quarantine';
@@ -250,8 +257,10 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
       {
         actions: ['ec2:CreateSecurityGroup'],
         scope: 'security-groups',
-        why: "only a group tagged as the responder's as it is created",
-        conditions: { 'ForAnyValue:StringEquals': { 'aws:TagKeys': 'guardduty-responder:purpose' } },
+        why: "only a group tagged as the responder's (quarantine or untrack) as it is created",
+        conditions: {
+          StringEquals: { 'aws:RequestTag/guardduty-responder:purpose': ['quarantine', 'untrack'] },
+        },
       },
       {
         actions: ['ec2:CreateTags'],
@@ -267,8 +276,14 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
           'ec2:RevokeSecurityGroupEgress',
         ],
         scope: 'security-groups',
-        why: "set the rules of the responder's own groups (tagged), no other group",
-        conditions: { StringLike: { 'aws:ResourceTag/guardduty-responder:purpose': '*' } },
+        why: "set the rules of the responder's own groups (tagged quarantine or untrack; the code acts only on the ids it registered), no other group",
+        conditions: { StringEquals: OWN_GROUP_TAG },
+      },
+      {
+        actions: ['ec2:DeleteSecurityGroup'],
+        scope: 'security-groups',
+        why: 'delete a group it has just made when another execution registered one first',
+        conditions: { StringEquals: OWN_GROUP_TAG },
       },
       {
         actions: ['ec2:ModifyNetworkInterfaceAttribute'],
@@ -539,8 +554,8 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
       {
         actions: ['ec2:DeleteSecurityGroup'],
         scope: 'security-groups',
-        why: "delete the responder's own groups once no interface uses them",
-        conditions: { StringLike: { 'aws:ResourceTag/guardduty-responder:purpose': '*' } },
+        why: "delete the responder's own groups (by the ids it registered) once no interface uses them",
+        conditions: { StringEquals: OWN_GROUP_TAG },
       },
       {
         actions: ['ec2:DeleteTags'],

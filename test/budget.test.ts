@@ -90,7 +90,10 @@ describe('a burst of findings on one cluster', () => {
           instance: instanceIdFromProviderId(String(node?.spec?.providerID)) ?? '',
         }) as typeof base;
         raw.detail.id = `burst${String(index).padStart(2, '0')}${'0'.repeat(26)}`;
-        return parseFindingEvent(raw);
+        const event = parseFindingEvent(raw);
+        // GuardDuty made each of these findings: it holds them, as Identify reads them back.
+        simulation.account.hold(event.detail);
+        return event;
       });
       const definition = synthesizedDefinition(config, RESPONDER);
 

@@ -105,7 +105,7 @@ describe('identify', () => {
       ],
       // The IRSA role trusts the cluster's OIDC provider for shop/web, as EKS documents it.
       roles: {
-        'web-irsa-role': { trust: irsaTrust(ACCOUNT, oidcIssuerOf(CLUSTER, 'us-east-1'), 'shop', 'web') },
+        'web-irsa-role': { trust: irsaTrust(ACCOUNT, oidcIssuerOf(CLUSTER, 'us-east-1'), ['shop/web']) },
       },
     });
 

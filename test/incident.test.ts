@@ -189,6 +189,7 @@ describe('concurrent findings', () => {
       raw.detail.arn = raw.detail.arn.replace(raw.detail.arn.split('/').at(-1) ?? '', raw.detail.id);
     });
     const sim = await simulate(first);
+    sim.account.hold(second.detail);
 
     const runs = await Promise.all([respond(sim, first), respond(sim, second)]);
 
@@ -221,6 +222,7 @@ describe('concurrent findings', () => {
       raw.detail.id = 'b51c7f562e457d845e2c985f71cdf2a1';
     });
     const sim = await simulate(first);
+    sim.account.hold(second.detail);
     const before = stateOf(sim);
     await respond(sim, first);
     await respond(sim, second);

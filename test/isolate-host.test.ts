@@ -16,6 +16,7 @@ import {
   GROUP_PURPOSE_TAG,
   type HostBefore,
   isolateHost,
+  type OwnGroups,
   QUARANTINED_TAG,
   releaseHost,
 } from '../lambdas/actions/isolate-host.js';
@@ -234,9 +235,12 @@ describe('isolate-host', () => {
     expect(account.state.instances[1]?.lifecycleState).toBe('Standby');
 
     const clients = awsClients();
+    // The responder's groups, as release finds them: registered in the table, verified.
+    const { seal } = await incidents.store().sealed(plan.finding.id);
+    const ownGroups: OwnGroups = (vpcId, purpose) => incidents.store().ownGroup(seal, vpcId, purpose);
     const released = [
-      await releaseHost(standalone.restore as HostBefore, clients),
-      await releaseHost(inGroup.restore as HostBefore, clients),
+      await releaseHost(standalone.restore as HostBefore, clients, ownGroups),
+      await releaseHost(inGroup.restore as HostBefore, clients, ownGroups),
     ];
 
     expect(released.map((r) => [r.status, r.verified])).toEqual([

@@ -9,23 +9,36 @@
  * 5. StartExecution with a finding GuardDuty does not hold; InvokeFunction with other targets, or with
  *    the real ones before the approval the plan asks for.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
+import { replay } from '../bin/replay.js';
 import { runLocally, synthesizedDefinition, type TaskHandler } from '../bin/runner.js';
+import { simulatedAccount } from '../bin/simulation/account.js';
 import { APP_GROUP, SIMULATED_VPC } from '../bin/simulation/account-network.js';
+import { AwsApiServer } from '../bin/simulation/aws-api-server.js';
 import { INCIDENT_TABLE } from '../bin/simulation/incident-table.js';
-import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../bin/simulation/simulation.js';
+import {
+  loadSimulation,
+  type Simulation,
+  simulatedHandlers,
+  simulatedReleasePorts,
+} from '../bin/simulation/simulation.js';
 import { type World, worldFor } from '../bin/simulation/world.js';
-import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
+import { AwsReader, awsClients } from '../lambdas/clients/aws.js';
+import { type FindingEvent, FindingSchema, parseFindingEvent } from '../lambdas/core/finding.js';
+import { detectorOf, differences } from '../lambdas/core/provenance.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import type { IdentifyOutput } from '../lambdas/identify/identify.js';
 import type { IncidentRecord, RecordEntry } from '../lambdas/incident/record.js';
 import { recoverIncident } from '../lambdas/recover/recover.js';
 import { releaseIncident } from '../lambdas/release/release.js';
-import { loadEvent, RESPONDER } from './support/events.js';
+import { EVENTS_DIR, eventFiles, loadEvent, RESPONDER } from './support/events.js';
 import { useSimulation } from './support/simulated.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -173,6 +186,27 @@ describe('2. the record moved to another account, or set back after a release', 
   });
 });
 
+describe('2b. the incident header changed in the table', () => {
+  it('refuses the whole record: release changes nothing and says why', async () => {
+    const findingId = podEvent.detail.id;
+    const { sim } = await respond(podEvent);
+    const record = await recordOf(sim, findingId);
+    const roleName = String(roleEntry(record)[1].before.roleName);
+    // The attacker points the incident at another account; its MAC no longer matches.
+    record.incident = {
+      ...(record.incident as NonNullable<IncidentRecord['incident']>),
+      accountId: '999999999999',
+    };
+    await putRecord(sim, record);
+
+    await expect(release(sim, findingId)).rejects.toThrow(
+      /failed verification \(the incident header's MAC does not match\)/,
+    );
+    expect(sim.account.state.roles[roleName]).toEqual({ attached: [], inline: {} });
+    expect((await recordOf(sim, findingId)).state).toBe('open');
+  });
+});
+
 describe("3. a ServiceAccount annotation naming a role the pod's ServiceAccount cannot assume", () => {
   const annotate = (arn: string) => (world: World) => {
     for (const { resource, object } of world.objects) {
@@ -227,7 +261,83 @@ describe('4. a security group tagged as the responder’s', () => {
   });
 });
 
+describe('4b. a registry item naming a production group', () => {
+  it('is refused: a new group of the responder’s is made and the production group is untouched', async () => {
+    const production = {
+      GroupId: 'sg-0prod000000000002',
+      GroupName: 'production-api',
+      VpcId: SIMULATED_VPC,
+      Description: 'production API',
+      Tags: [],
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      IpPermissionsEgress: [],
+    };
+    const world = worldFor(hostEvent.detail, targetsOf(hostEvent.detail));
+    world.account.securityGroups = [...(world.account.securityGroups ?? []), structuredClone(production)];
+    const sim = await start(world, hostEvent.detail.region);
+    // Planted before the first isolation: the registry item of the VPC's quarantine group, without a MAC.
+    await tableOf(sim).send(
+      new PutCommand({
+        TableName: INCIDENT_TABLE,
+        Item: {
+          findingId: `security-group|${hostEvent.detail.accountId}|${hostEvent.detail.region}|${SIMULATED_VPC}|quarantine`,
+          groupId: production.GroupId,
+        },
+      }),
+    );
+
+    const { status } = await respond(hostEvent, { sim });
+
+    expect(status).toBe('SUCCEEDED');
+    expect(sim.account.state.network.securityGroups.find((g) => g.GroupId === production.GroupId)).toEqual(
+      production,
+    );
+    const interfaces = sim.account.state.instances.flatMap((i) => i.networkInterfaces ?? []);
+    expect(interfaces.flatMap((eni) => eni.groups)).not.toContain(production.GroupId);
+    expect(lastNotice(sim)?.Message).toContain('the registered quarantine group of');
+  });
+});
+
 describe('5. input the responder did not make', () => {
+  it.each(eventFiles())(
+    'GuardDuty as simulated holds %s as its event says: read back through the SDK, nothing differs',
+    async (file) => {
+      const { detail } = parseFindingEvent(loadEvent(file));
+      const account = simulatedAccount({ region: detail.region, guardDuty: { findings: [detail] } });
+      const server = new AwsApiServer(account);
+      try {
+        const reader = new AwsReader(
+          awsClients({
+            endpoint: await server.start(),
+            region: detail.region,
+            credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
+          }),
+        );
+        const held = await reader.heldFinding(detectorOf(detail.arn) ?? '', detail.id);
+        expect(differences(detail, FindingSchema.parse(held))).toEqual([]);
+        expect(await reader.heldFinding(detectorOf(detail.arn) ?? '', 'f'.repeat(32))).toBeNull();
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it('npm run replay -- --forged rehearses a finding GuardDuty does not hold: refused, exit 1', async () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'forged-')), 'simulation.json');
+    const lines: string[] = [];
+    const code = await replay(
+      [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--forged', '--state', state],
+      (line) => lines.push(line),
+      (line) => lines.push(line),
+    );
+
+    expect(code).toBe(1);
+    expect(lines.join('\n')).toContain('Outcome: REFUSED: GuardDuty does not hold finding');
+    expect(
+      loadSimulation(state)?.world.objects.some((o) => o.object.metadata.labels?.[QUARANTINE_LABEL]),
+    ).toBe(false);
+  });
+
   it('a finding GuardDuty does not hold is refused: nothing changes, the notification says why, the execution fails', async () => {
     const { sim, status } = await respond(podEvent, {
       change: (world) => {

@@ -119,6 +119,7 @@ describe('revoke-sessions', () => {
       raw.detail.type = 'UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.InsideAWS';
     });
     const sim = await simulate(first);
+    sim.account.hold(second.detail);
     const before = structuredClone(sim.account.state.roles[ROLE]);
     await respond(sim, first);
     const firstDeny = sim.account.state.roles[ROLE]?.inline?.[REVOKE_SESSIONS_POLICY];

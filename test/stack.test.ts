@@ -167,7 +167,10 @@ describe('functions', () => {
       'eks:DescribeCluster',
       'eks:DescribePodIdentityAssociation',
       'eks:ListPodIdentityAssociations',
+      // The finding read back from GuardDuty; the trust policy of an IRSA role.
+      'guardduty:GetFindings',
       'iam:GetInstanceProfile',
+      'iam:GetRole',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
       // The pod and node objects as read go to the evidence bucket, under incidents/ only.
@@ -180,6 +183,8 @@ describe('functions', () => {
     );
     const onClusters = statements.find((s) => s.actions.includes('eks:DescribeCluster'));
     expect(JSON.stringify(onClusters?.resource)).toMatch(/:cluster\/prod-eks.*:cluster\/staging-eks/);
+    const onDetectors = statements.find((s) => s.actions.includes('guardduty:GetFindings'));
+    expect(JSON.stringify(onDetectors?.resource)).toMatch(/:guardduty:us-east-1:111122223333:detector\/\*/);
     const onAssociations = statements.find((s) => s.actions.includes('eks:DescribePodIdentityAssociation'));
     expect(JSON.stringify(onAssociations?.resource)).toContain(':podidentityassociation/prod-eks/*');
     const unscoped = statements
@@ -255,12 +260,12 @@ describe('containment functions', () => {
       ...['AuthorizeSecurityGroupEgress', 'AuthorizeSecurityGroupIngress'].map((action) =>
         expect.stringMatching(
           new RegExp(
-            `^Allow ec2:${action} on .*:security-group/\\*.* if \\{"StringLike":\\{"aws:ResourceTag/guardduty-responder:purpose":"\\*"\\}\\}$`,
+            `^Allow ec2:${action} on .*:security-group/\\*.* if \\{"StringEquals":\\{"aws:ResourceTag/guardduty-responder:purpose":\\["quarantine","untrack"\\]\\}\\}$`,
           ),
         ),
       ),
       expect.stringMatching(
-        /^Allow ec2:CreateSecurityGroup on .*:security-group\/\*.* if \{"ForAnyValue:StringEquals":\{"aws:TagKeys":"guardduty-responder:purpose"\}\}$/,
+        /^Allow ec2:CreateSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:RequestTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
       ),
       expect.stringMatching(/^Allow ec2:CreateSecurityGroup on .*:vpc\/\*/),
       expect.stringMatching(
@@ -268,6 +273,9 @@ describe('containment functions', () => {
       ),
       expect.stringMatching(
         /^Allow ec2:CreateTags on .*:security-group\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSecurityGroup"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:ResourceTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
       ),
       'Allow ec2:DescribeInstances on "*"',
       'Allow ec2:DescribeNetworkInterfaces on "*"',
@@ -396,7 +404,7 @@ describe('release function', () => {
       expect.stringMatching(/^Allow ec2:AssociateIamInstanceProfile on .*:instance\/\*/),
       // Only the responder's own groups, and only the quarantine tag.
       expect.stringMatching(
-        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringLike":\{"aws:ResourceTag\/guardduty-responder:purpose":"\*"\}\}$/,
+        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:ResourceTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
       ),
       expect.stringMatching(
         /^Allow ec2:DeleteTags on .*:instance\/\*.* if \{"ForAllValues:StringEquals":\{"aws:TagKeys":"guardduty-responder:quarantined"\}\}$/,

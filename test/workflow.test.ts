@@ -8,10 +8,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../bin/runner.js';
+import { irsaTrust, oidcIssuerOf } from '../bin/simulation/account.js';
 import { isEksToken, shippedAccessEntries } from '../bin/simulation/eks-token.js';
 import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
 import {
+  ACCOUNT,
   type FakeAccount,
   type FakeInstance,
   mockAccount,
@@ -48,7 +50,14 @@ function withAccount(fake: FakeAccount) {
     instanceProfiles: { 'eks-node-profile': 'eks-node-role', 'orders-app-profile': 'orders-app-role' },
     roles: {
       'eks-node-role': { attached: ['arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy'] },
-      'web-irsa': { attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] },
+      'web-irsa': {
+        attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+        // The role trusts the cluster's OIDC provider for the service accounts whose pods use it.
+        trust: irsaTrust(ACCOUNT, oidcIssuerOf('prod-eks', 'us-east-1'), [
+          'shop/web',
+          'payments/payments-api',
+        ]),
+      },
       'orders-app-role': { inline: { orders: '{"Version":"2012-10-17","Statement":[]}' } },
     },
     ...fake,

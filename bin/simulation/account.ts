@@ -90,14 +90,13 @@ export const EC2_TRUST = JSON.stringify({
 export const oidcIssuerOf = (cluster: string, region: string): string =>
   `https://oidc.eks.${region}.amazonaws.com/id/${createHash('sha256').update(cluster).digest('hex').slice(0, 32).toUpperCase()}`;
 
-/** The trust policy EKS documents for an IRSA role: this cluster's OIDC provider, this ServiceAccount. */
-export function irsaTrust(
-  accountId: string,
-  issuer: string,
-  namespace: string,
-  serviceAccount: string,
-): string {
+/**
+ * The trust policy EKS documents for an IRSA role: this cluster's OIDC provider, these ServiceAccounts
+ * (`namespace/name`).
+ */
+export function irsaTrust(accountId: string, issuer: string, serviceAccounts: readonly string[]): string {
   const provider = issuer.replace(/^https:\/\//, '');
+  const subjects = serviceAccounts.map((account) => `system:serviceaccount:${account.replace('/', ':')}`);
   return JSON.stringify({
     Version: '2012-10-17',
     Statement: [
@@ -107,7 +106,7 @@ export function irsaTrust(
         Action: 'sts:AssumeRoleWithWebIdentity',
         Condition: {
           StringEquals: {
-            [`${provider}:sub`]: `system:serviceaccount:${namespace}:${serviceAccount}`,
+            [`${provider}:sub`]: subjects.length === 1 ? subjects[0] : subjects,
             [`${provider}:aud`]: 'sts.amazonaws.com',
           },
         },
@@ -154,6 +153,39 @@ export type AccountDescription = {
    */
   guardDuty?: { findings: unknown[] };
 } & Partial<NetworkState>;
+
+/**
+ * The members GuardDuty's model types as timestamps below the finding itself (whose own createdAt and
+ * updatedAt are strings): ProcessDetails, LineageObject, Signal, EksClusterDetails, EcsTaskDetails,
+ * LambdaDetails, RuntimeContext, Session, S3 buckets and malware scans.
+ */
+const WIRE_TIMESTAMPS = new Set([
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'startTime',
+  'endTime',
+  'modifiedAt',
+  'lastModifiedAt',
+  'createdTime',
+  'firstSeenAt',
+  'lastSeenAt',
+  'launchedAt',
+  'scanStartedAt',
+  'scanCompletedAt',
+]);
+
+/** A finding as GetFindings puts it on the wire: the event's JSON with timestamp members as epoch seconds. */
+function guardDutyWire(value: unknown, root = false): unknown {
+  if (Array.isArray(value)) return value.map((item) => guardDutyWire(item));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, field]) => {
+      const epoch = typeof field === 'string' && !root && WIRE_TIMESTAMPS.has(key) ? Date.parse(field) : NaN;
+      return [key, Number.isNaN(epoch) ? guardDutyWire(field) : epoch / 1000];
+    }),
+  );
+}
 
 export type SimulatedAssociation = {
   AssociationId: string;
@@ -228,6 +260,7 @@ export function simulatedAccount(
         })),
   );
   const snapshots: SimulatedSnapshot[] = structuredClone(account.snapshots ?? []);
+  const findings: unknown[] = structuredClone(account.guardDuty?.findings ?? []);
   const network = networkState(instances, account);
   const evidence: EvidenceState = structuredClone(account.evidence ?? { objects: [], commands: [] });
   const macKey = account.macKey ?? newMacKey(accountId);
@@ -554,15 +587,20 @@ export function simulatedAccount(
         },
       };
     },
-    /** GuardDuty's REST-JSON names its members in camelCase: the findings go out as they are kept. */
+    /**
+     * GuardDuty's REST-JSON names its members in camelCase, as the event does; its timestamp members
+     * (a process's start, a signal's first sighting) are epoch seconds where the event has ISO strings.
+     */
     GetFindings: (input: { detectorId?: string; findingIds?: string[] }) => ({
-      findings: (account.guardDuty?.findings ?? []).filter((finding) => {
-        const { id, arn } = finding as { id?: string; arn?: string };
-        return (
-          (input.findingIds ?? []).includes(id ?? '') &&
-          (arn ?? '').includes(`:detector/${input.detectorId}/finding/`)
-        );
-      }),
+      findings: findings
+        .filter((finding) => {
+          const { id, arn } = finding as { id?: string; arn?: string };
+          return (
+            (input.findingIds ?? []).includes(id ?? '') &&
+            (arn ?? '').includes(`:detector/${input.detectorId}/finding/`)
+          );
+        })
+        .map((finding) => guardDutyWire(finding, true)),
     }),
     Publish: (input: PublishCommandInput) => {
       published.push(input);
@@ -612,6 +650,7 @@ export function simulatedAccount(
       snapshots: structuredClone(snapshots),
       ...structuredClone(network),
       evidence: structuredClone(evidence),
+      guardDuty: { findings: structuredClone(findings) },
       macKey,
     }),
     operations: operations as Record<keyof typeof operations, Operation>,
@@ -621,6 +660,16 @@ export function simulatedAccount(
       const run = (operations as Record<string, Operation>)[operation];
       if (!run) throw new Error(`the simulated account does not answer ${operation}`);
       return run(input as never);
+    },
+    /**
+     * GuardDuty holds this finding too (its JSON, the event's `detail`), as it would once it made it; a
+     * finding with the same id is updated in place.
+     */
+    hold(finding: unknown) {
+      const id = (finding as { id?: unknown }).id;
+      const known = findings.findIndex((held) => (held as { id?: unknown }).id === id);
+      if (known >= 0) findings.splice(known, 1);
+      findings.push(structuredClone(finding));
     },
     /** The next `times` calls of `operation` (e.g. 'CreateSnapshot') throw `error`. */
     fail(operation: string, error: Error, times = 1) {

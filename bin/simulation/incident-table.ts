@@ -12,7 +12,6 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { isBudgetItem } from '../../lambdas/incident/budget.js';
 import {
   type IncidentRecord,
   STATE_INDEX,
@@ -20,7 +19,7 @@ import {
   TABLE_KEY,
 } from '../../lambdas/incident/record.js';
 import type { RecordKey } from '../../lambdas/incident/signature.js';
-import { IncidentStore } from '../../lambdas/incident/store.js';
+import { IncidentStore, isResponderItem } from '../../lambdas/incident/store.js';
 import { ACCOUNT } from './account.js';
 import { localRecordKey, newMacKey, type SimulatedMacKey } from './account-kms.js';
 import { close, listenOnLoopback } from './loopback.js';
@@ -95,7 +94,10 @@ export class LocalIncidentTable {
     return new IncidentStore(client, INCIDENT_TABLE, key);
   }
 
-  /** Every item of the table: incident records and the budget's spending (budget.ts). */
+  /**
+   * Every item of the table: incident records, the budget's spending (budget.ts) and the registry of the
+   * responder's security groups (store.ts OwnGroup).
+   */
   async items(): Promise<Record<string, unknown>[]> {
     const db = DynamoDBDocumentClient.from(this.client);
     const items: Record<string, unknown>[] = [];
@@ -108,9 +110,9 @@ export class LocalIncidentTable {
     return items;
   }
 
-  /** The incident records, without the budget's items. */
+  /** The incident records, without the budget's and the registry's items. */
   async records(): Promise<IncidentRecord[]> {
-    return (await this.items()).filter((item) => !isBudgetItem(item)) as IncidentRecord[];
+    return (await this.items()).filter((item) => !isResponderItem(item)) as IncidentRecord[];
   }
 
   stop(): Promise<void> {

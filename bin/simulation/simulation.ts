@@ -26,11 +26,11 @@ import {
 } from '../../lambdas/core/settings.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
-import { isBudgetItem } from '../../lambdas/incident/budget.js';
 import { bucketClosures } from '../../lambdas/incident/closures.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
+import { isResponderItem } from '../../lambdas/incident/store.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
@@ -269,6 +269,11 @@ export type RespondOptions = {
   organization?: OrganizationOptions;
   /** A person who answers every approval request as soon as it is published. */
   answer?: { approve: boolean; by: string };
+  /**
+   * GuardDuty does not hold the finding (a forged one): the response is refused. Otherwise GuardDuty
+   * holds it, in a fresh world as in a resumed one, as it holds every finding it made.
+   */
+  forged?: boolean;
 };
 
 /**
@@ -313,6 +318,7 @@ export async function respondInSimulation(
   const simulation = options.from
     ? await resumeSimulation(options.from)
     : await startSimulation(freshWorld(finding, options), finding.region, [], organization);
+  if (options.from && !options.forged) simulation.account.hold(finding);
   try {
     const running = runLocally(
       options.definition ?? synthesizedDefinition(config, location),
@@ -334,6 +340,7 @@ export async function respondInSimulation(
 
 function freshWorld(finding: FindingEvent['detail'], options: RespondOptions): World {
   const world = worldFor(finding, targetsOf(finding), options.scale);
+  if (options.forged) world.account.guardDuty = { findings: [] };
   return options.clusterObjects ? withClusterObjects(world, options.clusterObjects) : world;
 }
 
@@ -350,7 +357,10 @@ export type SavedSimulation = {
   incidents: IncidentRecord[];
   /** The organization, when the finding's account is a member of one. */
   organization?: OrganizationOptions;
-  /** What the budget across findings spent (lambdas/incident/budget.ts), kept for the next run. */
+  /**
+   * The table's other items, kept for the next run: what the budget across findings spent
+   * (lambdas/incident/budget.ts) and the responder's registered security groups.
+   */
   budget?: Record<string, unknown>[];
 };
 
@@ -384,7 +394,7 @@ export async function saveable(
     world: { cluster: simulation.cluster, objects: simulation.kube.all(), account },
     incidents: await simulation.table.records(),
     organization,
-    budget: (await simulation.table.items()).filter(isBudgetItem),
+    budget: (await simulation.table.items()).filter(isResponderItem),
   };
 }
 

@@ -213,12 +213,9 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
   // Trusted as EKS documents it: the cluster's OIDC provider, for this ServiceAccount only.
   account.roles[roleName] = {
     attached: ['arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
-    trust: irsaTrust(
-      finding.accountId,
-      oidcIssuerOf(cluster ?? '', finding.region),
-      namespace,
-      serviceAccount,
-    ),
+    trust: irsaTrust(finding.accountId, oidcIssuerOf(cluster ?? '', finding.region), [
+      `${namespace}/${serviceAccount}`,
+    ]),
   };
   add('serviceaccounts', {
     metadata: {

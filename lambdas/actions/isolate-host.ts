@@ -2,7 +2,9 @@
  * aws:isolate-host. Cuts a compromised instance off the network, the way AWS's EC2 incident guidance
  * does it, and keeps its Auto Scaling group from replacing it:
  * - every network interface of the instance gets its security groups replaced by the VPC's responder-owned
- *   quarantine group (no inbound rule, no outbound rule), each interface's own groups recorded first;
+ *   quarantine group (no inbound rule, no outbound rule), each interface's own groups recorded first; the
+ *   responder's groups are its own by id: made by it, registered signed in the incident table, and acted
+ *   on only by that id (a tag on another group changes nothing);
  * - security groups are stateful: a tracked connection (an open reverse shell) survives a swap of groups.
  *   Flows that the groups allow in both directions from and to everywhere are not tracked, so unless the
  *   interface's groups already allowed that, it goes through the responder-owned "untrack" group (all
@@ -15,6 +17,7 @@
  * - the instance is tagged `guardduty-responder:quarantined=<finding id>`.
  * Everything is written to the incident record before it is changed; release puts it back.
  */
+import { randomBytes } from 'node:crypto';
 import {
   type AutoScalingClient,
   DescribeAutoScalingGroupsCommand,
@@ -54,7 +57,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type ActionItem, type ActionResult, item, unlessPlanned } from '../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../identify/identify.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal, OwnGroup } from '../incident/store.js';
 import { settle } from '../shared/errors.js';
 
 export type IsolateHostInput = TargetInput<IdentifiedInstance>;
@@ -234,69 +237,80 @@ function allowsAllBothWays(groups: readonly SecurityGroup[]): boolean {
   );
 }
 
+/** A group by id, or null when it no longer exists. */
+async function describeGroup(ec2: EC2Client, groupId: string): Promise<SecurityGroup | null> {
+  try {
+    const { SecurityGroups } = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+    return SecurityGroups?.[0] ?? null;
+  } catch (error) {
+    if (error instanceof Error && error.name === 'InvalidGroup.NotFound') return null;
+    throw error;
+  }
+}
+
+/** The rules set to what the purpose needs, whatever they were changed to: the group is the responder's. */
+async function enforceRules(ec2: EC2Client, group: SecurityGroup, purpose: Purpose): Promise<void> {
+  if (rulesHold(group, purpose)) return;
+  const id = group.GroupId ?? '';
+  if ((group.IpPermissions ?? []).length > 0)
+    await ec2.send(
+      new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: group.IpPermissions }),
+    );
+  if ((group.IpPermissionsEgress ?? []).length > 0)
+    await ec2.send(
+      new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: group.IpPermissionsEgress }),
+    );
+  if (purpose === 'untrack') {
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [EVERYWHERE] }));
+    await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [EVERYWHERE] }));
+  }
+}
+
 /**
- * The VPC's responder-owned group for a purpose, found by its tag, created on first use (and again if
- * someone deleted it), its rules set to what the purpose needs whatever they were changed to.
+ * The VPC's responder-owned group for a purpose: the one the responder registered (by id, signed, in the
+ * incident table), or one it makes now and registers. A tag on any other group changes nothing: the
+ * responder never looks groups up by tag. Its rules are set to what the purpose needs.
  */
 async function ensureGroup(
   ec2: EC2Client,
+  journal: Journal,
   vpcId: string,
   purpose: Purpose,
-): Promise<{ id: string; created: boolean }> {
-  const { SecurityGroups } = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: 'vpc-id', Values: [vpcId] },
-        { Name: `tag:${GROUP_PURPOSE_TAG}`, Values: [purpose] },
+): Promise<{ id: string; created: boolean; note: string | null }> {
+  const own = await journal.ownGroup(vpcId, purpose);
+  const note = own.refused ? `${own.refused}: a new ${purpose} group was made, that one left alone` : null;
+  const existing = own.id ? await describeGroup(ec2, own.id) : null;
+  if (existing) {
+    await enforceRules(ec2, existing, purpose);
+    return { id: existing.GroupId ?? '', created: false, note };
+  }
+  // A name of its own each time: a group someone made with the responder's name is not taken over.
+  const made = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${GROUPS[purpose].name}-${randomBytes(4).toString('hex')}`,
+      Description: GROUPS[purpose].description,
+      VpcId: vpcId,
+      TagSpecifications: [
+        { ResourceType: 'security-group', Tags: [{ Key: GROUP_PURPOSE_TAG, Value: purpose }] },
       ],
     }),
   );
-  let group = SecurityGroups?.[0];
-  let created = false;
-  if (!group?.GroupId) {
-    let groupId: string | undefined;
-    try {
-      const made = await ec2.send(
-        new CreateSecurityGroupCommand({
-          GroupName: GROUPS[purpose].name,
-          Description: GROUPS[purpose].description,
-          VpcId: vpcId,
-          TagSpecifications: [
-            { ResourceType: 'security-group', Tags: [{ Key: GROUP_PURPOSE_TAG, Value: purpose }] },
-          ],
-        }),
+  const madeId = made.GroupId ?? '';
+  let id = madeId;
+  if (!(await journal.registerGroup(vpcId, purpose, madeId, own))) {
+    // Another execution registered one in between: that one stands, this one goes.
+    await ec2.send(new DeleteSecurityGroupCommand({ GroupId: madeId })).catch(() => undefined);
+    const standing = await journal.ownGroup(vpcId, purpose);
+    if (!standing.id)
+      throw new Error(
+        `the ${purpose} group of ${vpcId} was registered by another execution and then failed verification: no interface was moved`,
       );
-      groupId = made.GroupId;
-      created = true;
-    } catch (error) {
-      // Another execution created it between our look and our create: use that one.
-      if (!(error instanceof Error && error.name === 'InvalidGroup.Duplicate')) throw error;
-    }
-    const byName = [
-      { Name: 'vpc-id', Values: [vpcId] },
-      { Name: 'group-name', Values: [GROUPS[purpose].name] },
-    ];
-    const { SecurityGroups: fresh } = await ec2.send(
-      new DescribeSecurityGroupsCommand(groupId ? { GroupIds: [groupId] } : { Filters: byName }),
-    );
-    group = fresh?.[0];
+    id = standing.id;
   }
-  const id = group?.GroupId ?? '';
-  if (group && !rulesHold(group, purpose)) {
-    if ((group.IpPermissions ?? []).length > 0)
-      await ec2.send(
-        new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: group.IpPermissions }),
-      );
-    if ((group.IpPermissionsEgress ?? []).length > 0)
-      await ec2.send(
-        new RevokeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: group.IpPermissionsEgress }),
-      );
-    if (purpose === 'untrack') {
-      await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: [EVERYWHERE] }));
-      await ec2.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: id, IpPermissions: [EVERYWHERE] }));
-    }
-  }
-  return { id, created };
+  const group = await describeGroup(ec2, id);
+  if (!group) throw new Error(`the ${purpose} group ${id} of ${vpcId} vanished as it was made`);
+  await enforceRules(ec2, group, purpose);
+  return { id, created: id === madeId, note };
 }
 
 async function setGroups(ec2: EC2Client, networkInterfaceId: string, groups: string[]): Promise<void> {
@@ -340,14 +354,21 @@ async function moveThroughUntrack(
   }
 }
 
-/** Moves each interface into its VPC's quarantine group, through the untrack group where flows may be tracked. */
+/**
+ * Moves each interface into its VPC's quarantine group, through the untrack group where flows may be
+ * tracked; `quarantines` gets each VPC's quarantine group, for the check that reads the effect back.
+ */
 async function quarantineInterfaces(
   ec2: EC2Client,
+  journal: Journal,
   interfaces: readonly InterfaceBefore[],
+  quarantines: Map<string, string>,
 ): Promise<string[]> {
   const done: string[] = [];
   for (const vpcId of [...new Set(interfaces.map((eni) => eni.vpcId))]) {
-    const quarantine = await ensureGroup(ec2, vpcId, 'quarantine');
+    const quarantine = await ensureGroup(ec2, journal, vpcId, 'quarantine');
+    quarantines.set(vpcId, quarantine.id);
+    if (quarantine.note) done.push(quarantine.note);
     const inVpc = interfaces.filter(
       (eni) => eni.vpcId === vpcId && !(eni.groups.length === 1 && eni.groups[0] === quarantine.id),
     );
@@ -363,7 +384,8 @@ async function quarantineInterfaces(
       allowsAllBothWays((SecurityGroups ?? []).filter((g) => eni.groups.includes(g.GroupId ?? ''))),
     );
     const tracked = inVpc.filter((eni) => !untracked.includes(eni));
-    const untrack = tracked.length > 0 ? await ensureGroup(ec2, vpcId, 'untrack') : null;
+    const untrack = tracked.length > 0 ? await ensureGroup(ec2, journal, vpcId, 'untrack') : null;
+    if (untrack?.note) done.push(untrack.note);
     await moveThroughUntrack(ec2, tracked, inVpc, untrack?.id ?? '', quarantine.id);
     if (untrack)
       done.push(
@@ -421,20 +443,18 @@ async function takeOutOfService(ports: IsolateHostPorts, before: HostBefore): Pr
   return done;
 }
 
-/** What the effect looks like read back: every interface in its quarantine group, out of service. */
-async function verify(ports: IsolateHostPorts, before: HostBefore): Promise<boolean> {
+/**
+ * What the effect looks like read back: every interface in its VPC's quarantine group (by id, the one
+ * the responder registered) and in no other, out of service.
+ */
+async function verify(
+  ports: IsolateHostPorts,
+  before: HostBefore,
+  quarantines: ReadonlyMap<string, string>,
+): Promise<boolean> {
   const interfaces = await interfacesOf(ports.ec2, before.instanceId);
-  const quarantined = await Promise.all(
-    interfaces.map(async (eni) => {
-      if (eni.groups.length !== 1) return false;
-      const { SecurityGroups } = await ports.ec2.send(
-        new DescribeSecurityGroupsCommand({ GroupIds: eni.groups }),
-      );
-      return (
-        SecurityGroups?.[0]?.Tags?.some((t) => t.Key === GROUP_PURPOSE_TAG && t.Value === 'quarantine') ===
-        true
-      );
-    }),
+  const quarantined = interfaces.map(
+    (eni) => eni.groups.length === 1 && eni.groups[0] === quarantines.get(eni.vpcId),
   );
   const asg = before.autoScaling ? await autoScalingOf(ports.autoScaling, before.instanceId) : null;
   const standby = !before.autoScaling || /Standby/.test(asg?.lifecycleState ?? '');
@@ -485,7 +505,10 @@ export async function isolateHost(
     if (outcome.ok) done.push(...outcome.value);
     else failures.push(`${what}: ${outcome.error}`);
   };
-  await step('security groups', () => quarantineInterfaces(ports.ec2, current.interfaces));
+  const quarantines = new Map<string, string>();
+  await step('security groups', () =>
+    quarantineInterfaces(ports.ec2, journal, current.interfaces, quarantines),
+  );
   await step('out of service', () => takeOutOfService(ports, current));
   await step('tag', async () => {
     await ports.ec2.send(
@@ -496,7 +519,7 @@ export async function isolateHost(
     );
     return [`tagged ${QUARANTINED_TAG}=${findingId}`];
   });
-  const checked = await settle(() => verify(ports, before));
+  const checked = await settle(() => verify(ports, before, quarantines));
   const verified = checked.ok && checked.value;
   const status = failures.length > 0 || !verified ? 'failed' : 'ok';
   const result = item(target, status, [...done, ...failures].join('; '), {
@@ -508,18 +531,19 @@ export async function isolateHost(
   return { action: 'isolate-host', skipped: null, items: [result] };
 }
 
-/** Deletes a responder-owned group no interface uses any more; says whether it did. */
-async function deleteIfUnused(ec2: EC2Client, vpcId: string, purpose: Purpose): Promise<string | null> {
-  const { SecurityGroups } = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: 'vpc-id', Values: [vpcId] },
-        { Name: `tag:${GROUP_PURPOSE_TAG}`, Values: [purpose] },
-      ],
-    }),
-  );
-  const id = SecurityGroups?.[0]?.GroupId;
-  if (!id) return null;
+/** Where release finds the responder's own groups: the registry, verified (IncidentStore.ownGroup). */
+export type OwnGroups = (vpcId: string, purpose: Purpose) => Promise<OwnGroup>;
+
+/** Deletes the responder's own group (by its registered id) once no interface uses it; says whether it did. */
+async function deleteIfUnused(
+  ec2: EC2Client,
+  ownGroups: OwnGroups,
+  vpcId: string,
+  purpose: Purpose,
+): Promise<string | null> {
+  const { id, refused } = await ownGroups(vpcId, purpose);
+  if (refused) return `${refused}: no group deleted`;
+  if (!id || !(await describeGroup(ec2, id))) return null;
   const { NetworkInterfaces } = await ec2.send(
     new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'group-id', Values: [id] }] }),
   );
@@ -532,7 +556,11 @@ async function deleteIfUnused(ec2: EC2Client, vpcId: string, purpose: Purpose): 
  * Release: each interface back in its own groups, back in service (ExitStandby, registered again), the
  * tag off; the responder's groups deleted once no interface uses them.
  */
-export async function releaseHost(before: HostBefore, ports: IsolateHostPorts): Promise<ActionItem> {
+export async function releaseHost(
+  before: HostBefore,
+  ports: IsolateHostPorts,
+  ownGroups: OwnGroups,
+): Promise<ActionItem> {
   const target = `instance ${before.instanceId}`;
   const done: string[] = [];
   const existing = new Set(
@@ -582,7 +610,7 @@ export async function releaseHost(before: HostBefore, ports: IsolateHostPorts): 
   }
   for (const vpcId of [...new Set(before.interfaces.map((eni) => eni.vpcId))]) {
     for (const purpose of ['untrack', 'quarantine'] as const) {
-      const deleted = await deleteIfUnused(ports.ec2, vpcId, purpose);
+      const deleted = await deleteIfUnused(ports.ec2, ownGroups, vpcId, purpose);
       if (deleted) done.push(deleted);
     }
   }

@@ -36,9 +36,11 @@ export function identifyHandler(
       throw new RecordRefusedError(
         `execution ${executionArn} does not hold finding ${finding.id} (${record.executionArn} does): nothing is planned`,
       );
-    await verifyAtSource(finding, source);
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
     const plan = planResponse(finding, { ...settings, dryRun }, location);
+    // Before anything is acted on, GuardDuty must hold the finding as the event says: a finding that is
+    // only reported (nothing planned) is not read back.
+    if (plannedActions(plan).length > 0) await verifyAtSource(finding, source);
     // Evidence is kept whenever something is contained; a dry run or a report-only finding keeps none.
     const capture: IdentifyPorts['capture'] =
       evidence && plannedActions(plan).length > 0

@@ -3,7 +3,8 @@
  * (GetFindings, the detector from the finding's ARN, in the finding's account and region, through the
  * member role there) and refuses one GuardDuty does not hold, or holds otherwise than the event says in
  * what the response acts on (lambdas/core/provenance.ts). Whoever can start an execution, or put an
- * event on the bus, cannot make the responder act on a finding of their own.
+ * event on the bus, cannot make the responder act on a finding of their own. A GuardDuty that cannot be
+ * asked (access denied) fails the identification instead: unverified is not refused, and not acted on.
  */
 import { AwsReader } from '../clients/aws.js';
 import type { Reach } from '../clients/reach.js';
@@ -39,11 +40,11 @@ export async function verifyAtSource(finding: Finding, source: FindingSource): P
     held = await source(finding);
   } catch (error) {
     if (error instanceof FindingRefusedError) throw error;
-    // Throttling or an outage is retried by the state machine; anything else (access denied, no
-    // detector) leaves the finding unverified: no action.
+    // Throttling or an outage is retried by the state machine; anything else (access denied, a role that
+    // cannot be assumed) fails the identification: the finding is unverified, and nothing is done.
     if (isTransient(error)) throw new TransientError(`GuardDuty GetFindings: ${messageOf(error)}`);
-    throw new FindingRefusedError(
-      `finding ${finding.id} could not be read back from GuardDuty (${where}): ${messageOf(error)}; nothing is done`,
+    throw new Error(
+      `finding ${finding.id} could not be read back from GuardDuty (${where}): ${messageOf(error)}; nothing is done until it can`,
     );
   }
   if (held === null)

@@ -33,8 +33,6 @@ export type Spend = { target: string; findingId: string; at: string };
 
 /** The table item of a scope's spending: `budget|nodes|cluster <account>/<region>/<name>`. */
 export const budgetKey = (kind: BudgetKind, scope: string): string => `budget|${kind}|${scope}`;
-export const isBudgetItem = (item: { findingId?: unknown }): boolean =>
-  String(item.findingId ?? '').startsWith('budget|');
 
 export type BudgetDecision =
   | { granted: true; spent: Spend[]; changed: boolean }

@@ -82,6 +82,43 @@ const isConditionFailure = (error: unknown) => error instanceof ConditionalCheck
 /** What the record keeps is JSON: API model class instances become plain maps, undefined fields go. */
 const plain = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+/**
+ * A security group the responder made for a purpose in a VPC (lambdas/actions/isolate-host.ts), as its
+ * registry item holds it: the id, signed with where it is, by the function that made it. A tag on a group
+ * proves nothing (anyone who may tag can write it); only a registered id that verifies is the responder's.
+ */
+export type OwnGroup = {
+  /** The verified id; null when none is registered or the registered one failed verification. */
+  id: string | null;
+  /** The item as read (the condition a new registration replaces it on); null when there is none. */
+  found: { groupId?: unknown; mac?: unknown } | null;
+  /** Why the registered item was refused; null when it verified or there is none. */
+  refused: string | null;
+};
+
+export type GroupPurpose = 'quarantine' | 'untrack';
+
+/**
+ * An item of the table that is no incident record: the budget's spending (`budget|…`) or a security
+ * group's registration (`security-group|…`). A finding id never holds `|`.
+ */
+export const isResponderItem = (item: { findingId?: unknown }): boolean =>
+  String(item.findingId ?? '').includes('|');
+
+const groupKey = (location: Location, vpcId: string, purpose: GroupPurpose) =>
+  `security-group|${location.accountId}|${location.region}|${vpcId}|${purpose}`;
+
+const groupView = (location: Location, vpcId: string, purpose: GroupPurpose, groupId: string) => ({
+  kind: 'security-group',
+  accountId: location.accountId,
+  region: location.region,
+  vpcId,
+  purpose,
+  groupId,
+});
+
+type Location = { accountId: string; region: string };
+
 /** How often a budget write is tried against concurrent writers before the action fails (and is retried). */
 const BUDGET_ATTEMPTS = 50;
 
@@ -502,6 +539,60 @@ export class IncidentStore {
     );
   }
 
+  /** The responder's own group for a purpose in a VPC of an account and region, verified (OwnGroup). */
+  async ownGroup(location: Location, vpcId: string, purpose: GroupPurpose): Promise<OwnGroup> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { findingId: groupKey(location, vpcId, purpose) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return { id: null, found: null, refused: null };
+    const groupId = typeof Item.groupId === 'string' ? Item.groupId : '';
+    const verified =
+      groupId !== '' &&
+      (await this.key.verify(
+        groupView(location, vpcId, purpose, groupId),
+        typeof Item.mac === 'string' ? Item.mac : null,
+      ));
+    return verified
+      ? { id: groupId, found: Item, refused: null }
+      : { id: null, found: Item, refused: `the registered ${purpose} group of ${vpcId} failed verification` };
+  }
+
+  /**
+   * Registers a group the responder just made, signed, in place of what `replacing` read (nothing, a
+   * group since deleted, or an item that failed verification): false when someone registered another in
+   * between (that one stands).
+   */
+  async registerGroup(
+    location: Location,
+    vpcId: string,
+    purpose: GroupPurpose,
+    groupId: string,
+    replacing: OwnGroup,
+  ): Promise<boolean> {
+    const mac = await this.key.sign(groupView(location, vpcId, purpose, groupId));
+    const previous = replacing.found?.mac;
+    return this.updateIf({
+      TableName: this.tableName,
+      Key: { findingId: groupKey(location, vpcId, purpose) },
+      UpdateExpression: 'SET groupId = :id, mac = :mac, registeredAt = :now',
+      ConditionExpression: !replacing.found
+        ? 'attribute_not_exists(findingId)'
+        : typeof previous === 'string'
+          ? 'mac = :previous'
+          : 'attribute_not_exists(mac)',
+      ExpressionAttributeValues: {
+        ':id': groupId,
+        ':mac': mac,
+        ':now': new Date().toISOString(),
+        ...(typeof previous === 'string' && replacing.found ? { ':previous': previous } : {}),
+      },
+    });
+  }
+
   /** An action waits for a person: its request, written by the execution that holds the finding. */
   async requestApproval(findingId: string, approval: ApprovalRecord): Promise<void> {
     await this.db.send(
@@ -814,6 +905,10 @@ export type Journal = {
   spend(action: ContainStep, kind: BudgetKind, scope: string, target: string): Promise<string | null>;
   /** The targets whose entry found in the table failed verification in this invocation, and why. */
   refusals(): ReadonlyMap<string, string>;
+  /** The responder's own security group for a purpose in a VPC of the incident's account and region. */
+  ownGroup(vpcId: string, purpose: GroupPurpose): Promise<OwnGroup>;
+  /** Registers a group the action made (IncidentStore.registerGroup): false when another stands. */
+  registerGroup(vpcId: string, purpose: GroupPurpose, groupId: string, replacing: OwnGroup): Promise<boolean>;
 };
 
 /** What the state machine passes every action besides its own input: the execution, for the record. */
@@ -880,5 +975,8 @@ export function incidentJournal(
       return decision.reason;
     },
     refusals: () => refused,
+    ownGroup: async (vpcId, purpose) => store.ownGroup(await sealOfRecord(), vpcId, purpose),
+    registerGroup: async (vpcId, purpose, groupId, replacing) =>
+      store.registerGroup(await sealOfRecord(), vpcId, purpose, groupId, replacing),
   };
 }

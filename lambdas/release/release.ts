@@ -108,7 +108,7 @@ function clusterOf(step: ReleaseStep): string {
 }
 
 /** The undo of one entry, by the action that made it. */
-async function undo(step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
+async function undo(seal: Seal, step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
   const { entry } = step;
   const before = entry.before;
   switch (entry.action) {
@@ -121,7 +121,9 @@ async function undo(step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
     case 'cordon-nodes':
       return uncordonNode(await ports.kubernetes(clusterOf(step)), before as NodeBefore);
     case 'isolate-host':
-      return releaseHost(before as HostBefore, ports);
+      return releaseHost(before as HostBefore, ports, (vpcId, purpose) =>
+        ports.store.ownGroup(seal, vpcId, purpose),
+      );
     case 'protect-instances':
       return unprotectInstance(before as InstanceBefore, ports);
     case 'revoke-iam':
@@ -177,7 +179,7 @@ async function carryOut(seal: Seal, step: ReleaseStep, ports: ReleaseAt): Promis
     return stepRecord(step, 'skipped', `kept contained: ${step.reason}${handed}`);
   }
   try {
-    const done = await undo(step, ports);
+    const done = await undo(seal, step, ports);
     return stepRecord(step, done.status, done.detail);
   } catch (error) {
     return stepRecord(step, 'failed', messageOf(error));
