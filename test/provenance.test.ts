@@ -4,9 +4,10 @@ import { type Finding, parseFindingEvent } from '../lambdas/core/finding.js';
 import { detectorOf, differences } from '../lambdas/core/provenance.js';
 import { loadEvent } from './support/events.js';
 
-const finding = (
-  change: (detail: Record<string, unknown> & { [key: string]: any }) => void = () => {},
-): Finding => {
+/** The event's detail as JSON, before it is parsed (loadEvent's own type). */
+type Detail = ReturnType<typeof loadEvent>;
+
+const finding = (change: (detail: Detail) => void = () => {}): Finding => {
   const raw = loadEvent('eks-audit-privileged-container.json');
   change(raw.detail);
   return parseFindingEvent(raw).detail;
