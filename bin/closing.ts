@@ -18,6 +18,7 @@ import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/core/settings.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
 import { bucketClosures, memoryClosures } from '../lambdas/incident/closures.js';
 import type { PersonRequest } from '../lambdas/incident/record.js';
+import { RecordRefusedError } from '../lambdas/incident/seal.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import type { ReleasePorts } from '../lambdas/release/release.js';
@@ -139,6 +140,8 @@ async function refusing<Report extends ClosingReport>(
   try {
     return await run();
   } catch (error) {
+    // A record that fails verification is no bad input: nothing was done, exit 1.
+    if (error instanceof RecordRefusedError) throw new Refused(error.message, 1);
     if (!(error instanceof closing.refusal)) throw error;
     throw new Refused(`${error.message}${hint}`, closing.refusalExitCode);
   }
@@ -207,6 +210,7 @@ async function deployed<Report extends ClosingReport>(
   if (answer.FunctionError) {
     const message = `${payload?.errorType ?? answer.FunctionError}: ${payload?.errorMessage ?? ''}`;
     if (payload?.errorType === closing.refusal.name) throw new Refused(message, closing.refusalExitCode);
+    if (payload?.errorType === 'RecordRefused') throw new Refused(message, 1);
     throw new Error(message);
   }
   out(`Deployed: ${functionName}`);

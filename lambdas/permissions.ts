@@ -84,7 +84,10 @@ export type FunctionNeeds = {
   kubernetesGroup?: string;
   /** DynamoDB actions on the incident table (and its indexes), with the use of the table's KMS key. */
   incidentTable?: readonly string[];
-  /** S3 actions on the evidence bucket's `incidents/` objects, with the use of its KMS key. */
+  /**
+   * S3 actions on the evidence bucket's `incidents/` objects (s3:ListBucket and s3:ListBucketVersions on
+   * the bucket, for that prefix only), with the use of its KMS key.
+   */
   evidenceBucket?: readonly string[];
   /**
    * The record key (lib/record-key.ts): the functions that write the record (the claim's header, the
@@ -143,6 +146,12 @@ export type WorkflowFunction = Exclude<FunctionName, (typeof PERSON_FUNCTIONS)[n
  * leaves it out of the update's answer); claim and notify write the claim and the outcome.
  */
 const RECORDS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
+
+/**
+ * Release and recover close the incident they end (lambdas/incident/closures.ts): an object under
+ * `incidents/`, and every version of it read back, so that a record set back in the table is refused.
+ */
+const CLOSES = ['s3:PutObject', 's3:ListBucketVersions'] as const;
 
 export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   claim: { incidentTable: RECORDS, recordKey: SIGNS, iam: [], rbac: [] },
@@ -482,6 +491,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   release: {
     kubernetesGroup: 'guardduty-responder-release',
     recordKey: VERIFIES,
+    evidenceBucket: CLOSES,
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
     iam: [
       SECURITY_HUB_NOTE,
@@ -603,6 +613,7 @@ export const NEEDS: Record<FunctionName, FunctionNeeds> = {
   recover: {
     kubernetesGroup: 'guardduty-responder-recover',
     recordKey: VERIFIES,
+    evidenceBucket: CLOSES,
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     iam: [
       SECURITY_HUB_NOTE,

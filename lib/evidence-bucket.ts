@@ -63,7 +63,9 @@ export class EvidenceBucket extends Construct {
   bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
     const actions = NEEDS[name].evidenceBucket;
     if (!actions) return;
-    const onObjects = actions.filter((action) => action !== 's3:ListBucket');
+    const bucketLevel = (action: string) => action === 's3:ListBucket' || action === 's3:ListBucketVersions';
+    const onBucket = actions.filter(bucketLevel);
+    const onObjects = actions.filter((action) => !bucketLevel(action));
     if (onObjects.length > 0) {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
@@ -72,10 +74,10 @@ export class EvidenceBucket extends Construct {
         }),
       );
     }
-    if (actions.includes('s3:ListBucket')) {
+    if (onBucket.length > 0) {
       fn.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['s3:ListBucket'],
+          actions: onBucket,
           resources: [this.bucket.bucketArn],
           conditions: { StringLike: { 's3:prefix': `${EVIDENCE_PREFIX}*` } },
         }),

@@ -37,7 +37,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { type ActionName, type ContainStep, phasesFor, RESULT_KEYS } from '../lambdas/core/actions.js';
+import {
+  type ActionName,
+  type ContainStep,
+  ITEMS_OF,
+  phasesFor,
+  RESULT_KEYS,
+} from '../lambdas/core/actions.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { acknowledge } from './nag.js';
 
@@ -131,10 +137,12 @@ export class ResponseWorkflow extends Construct {
     /** A task that acts on the whole identification (isolate, revoke). */
     const whole = (fn: Exclude<WorkflowFunction, 'request-approval'>, comment: string) =>
       step(fn, comment, { payload: wholeInput });
-    /** A Map over identified targets; each iteration's result, or its error, is one array element. */
+    /**
+     * A Map over the identified targets of the step's list (ITEMS_OF, which the signed plan covers too);
+     * each iteration's result, or its error, is one array element.
+     */
     const perItem = (
-      fn: Exclude<WorkflowFunction, 'request-approval'>,
-      itemsPath: string,
+      fn: Exclude<WorkflowFunction, 'request-approval'> & keyof typeof ITEMS_OF,
       comment: string,
       options: { extra?: Record<string, string>; timeout?: Duration } = {},
     ) => {
@@ -145,7 +153,7 @@ export class ResponseWorkflow extends Construct {
       });
       return new sfn.Map(this, name, {
         comment,
-        itemsPath,
+        itemsPath: `${IDENTIFICATION}.${ITEMS_OF[fn]}`,
         itemSelector: {
           'plan.$': PLAN,
           'cluster.$': `${IDENTIFICATION}.cluster`,
@@ -238,10 +246,9 @@ export class ResponseWorkflow extends Construct {
 
     const steps: Record<ContainStep, sfn.TaskStateBase | sfn.Map> = {
       'isolate-pods': whole('isolate-pods', 'Quarantine label and deny-all NetworkPolicy'),
-      'cordon-nodes': perItem('cordon-nodes', `${IDENTIFICATION}.nodes`, 'Cordon each node'),
+      'cordon-nodes': perItem('cordon-nodes', 'Cordon each node'),
       'protect-instances': perItem(
         'protect-instances',
-        `${IDENTIFICATION}.instances`,
         'Termination and scale-in protection of each instance',
       ),
       'collect-pod-evidence': step('collect-pod-evidence', 'Owners, events, logs and policies of the pods', {
@@ -250,13 +257,11 @@ export class ResponseWorkflow extends Construct {
       }),
       'collect-host-evidence': perItem(
         'collect-host-evidence',
-        `${IDENTIFICATION}.instances`,
         'Volatile state of each host through Systems Manager, before it is cut off',
         { extra: { 'pods.$': `${IDENTIFICATION}.pods` }, timeout: Duration.minutes(13) },
       ),
       'isolate-host': perItem(
         'isolate-host',
-        `${IDENTIFICATION}.hosts`,
         'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
       ),
       'revoke-iam': whole('revoke-iam', 'Detach the policies of compromised roles'),
@@ -264,11 +269,7 @@ export class ResponseWorkflow extends Construct {
         'revoke-sessions',
         "Deny the sessions of the finding's role issued before now",
       ),
-      'snapshot-volumes': perItem(
-        'snapshot-volumes',
-        `${IDENTIFICATION}.instances`,
-        'Snapshot the EBS volumes of each instance',
-      ),
+      'snapshot-volumes': perItem('snapshot-volumes', 'Snapshot the EBS volumes of each instance'),
     };
 
     // The phases (lambdas/core/actions.ts): a Parallel each, one after the other. A phase that fails as a

@@ -57,7 +57,6 @@ async function respond(
   event: FindingEvent,
   options: {
     change?: (world: World) => void;
-    config?: ReturnType<typeof parseConfig>;
     sim?: Simulation;
     input?: unknown;
   } = {},
@@ -68,7 +67,13 @@ async function respond(
     options.change?.(world);
     sim = await start(world, event.detail.region);
   }
-  const config = options.config ?? CONFIG;
+  const { handlers, identified } = watchingIdentify(sim, CONFIG);
+  const run = await runLocally(definition, options.input ?? event, handlers, { tokens: sim.tokens });
+  return { sim, identified: identified(), status: run.status };
+}
+
+/** The real handlers, with what Identify returned kept: the input an attacker would see in the logs. */
+function watchingIdentify(sim: Simulation, config: ReturnType<typeof parseConfig>) {
   const handlers = simulatedHandlers(sim, config, RESPONDER);
   let identified: IdentifyOutput | null = null;
   const identify = handlers.Identify as TaskHandler;
@@ -76,13 +81,7 @@ async function respond(
     identified = (await identify(input)) as IdentifyOutput;
     return identified;
   };
-  const run = await runLocally(
-    config === CONFIG ? definition : synthesizedDefinition(config, RESPONDER),
-    options.input ?? event,
-    handlers,
-    { tokens: sim.tokens },
-  );
-  return { sim, identified, status: run.status };
+  return { handlers, identified: () => identified };
 }
 
 /** The incident table as anyone with write access to it reaches it: no key involved. */
@@ -398,13 +397,7 @@ describe('5. input the responder did not make', () => {
     });
     const world = worldFor(podEvent.detail, targetsOf(podEvent.detail));
     const sim = await start(world, podEvent.detail.region);
-    const handlers = simulatedHandlers(sim, config, RESPONDER);
-    let identified: IdentifyOutput | null = null;
-    const identify = handlers.Identify as TaskHandler;
-    handlers.Identify = async (input) => {
-      identified = (await identify(input)) as IdentifyOutput;
-      return identified;
-    };
+    const { handlers, identified } = watchingIdentify(sim, config);
     const running = runLocally(synthesizedDefinition(config, RESPONDER), podEvent, handlers, {
       tokens: sim.tokens,
     });
@@ -415,7 +408,7 @@ describe('5. input the responder did not make', () => {
     }
     const before = structuredClone(sim.account.state.roles);
     const record = await recordOf(sim, podEvent.detail.id);
-    const output = identified as unknown as IdentifyOutput;
+    const output = identified() as IdentifyOutput;
 
     await expect(
       (handlers.RevokeIam as TaskHandler)({

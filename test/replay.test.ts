@@ -665,6 +665,19 @@ describe('incidents', () => {
   });
 });
 
+/** A replay of the Deployment sample saved to a state of its own, for a test to change as an attacker. */
+async function replayedToTamper(prefix: string) {
+  const state = join(mkdtempSync(join(tmpdir(), prefix)), 'simulation.json');
+  const id = loadEvent('eks-audit-privileged-container.json').detail.id;
+  const code = await replay(
+    [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state],
+    () => {},
+    () => {},
+  );
+  expect(code).toBe(0);
+  return { state, id, saved: loadSimulation(state) };
+}
+
 describe('release after a replay', () => {
   it('undoes in a second command what the replay contained, after a dry run that changes nothing', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'release-')), 'simulation.json');
@@ -756,17 +769,8 @@ describe('release after a replay', () => {
   });
 
   it('refuses what a tampered saved simulation asks it to attach, and undoes the rest', async () => {
-    const state = join(mkdtempSync(join(tmpdir(), 'tampered-')), 'simulation.json');
-    const id = loadEvent('eks-audit-privileged-container.json').detail.id;
-    expect(
-      await replay(
-        [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state],
-        () => {},
-        () => {},
-      ),
-    ).toBe(0);
+    const { state, id, saved } = await replayedToTamper('tampered-');
     // Someone with write access to the table gives the stripped role AdministratorAccess "back".
-    const saved = loadSimulation(state);
     const entry = Object.values(saved?.incidents[0]?.entries ?? {}).find((e) => e.target.startsWith('role '));
     const admin = 'arn:aws:iam::aws:policy/AdministratorAccess';
     if (!entry) throw new Error('the replay stripped no role');
@@ -791,5 +795,26 @@ describe('release after a replay', () => {
     const after = loadSimulation(state);
     const roles = Object.values(after?.world.account.roles ?? {});
     expect(roles.filter((role) => role.attached?.includes(admin))).toEqual([]);
+  });
+  it('refuses in one line, and changes nothing, when the incident header was changed', async () => {
+    const { state, id, saved } = await replayedToTamper('header-');
+    const record = saved?.incidents[0];
+    if (!record?.incident) throw new Error('the replay wrote no incident header');
+    record.incident.region = 'eu-west-1';
+    writeFileSync(state, JSON.stringify(saved));
+
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await release(
+      [id, '--state', state],
+      (l) => out.push(l),
+      (l) => err.push(l),
+    );
+
+    expect(code).toBe(1);
+    expect(err).toEqual([
+      `release: the incident record of ${id} failed verification (the incident header's MAC does not match): the incident table was changed outside the responder; nothing is done`,
+    ]);
+    expect(loadSimulation(state)?.world).toEqual(saved?.world);
   });
 });

@@ -433,6 +433,11 @@ describe('release function', () => {
         /^Allow iam:PassRole on .*:role\/\*.* if \{"StringEquals":\{"iam:PassedToService":"ec2.amazonaws.com"\}\}$/,
       ),
       expect.stringMatching(/^Allow iam:PutRolePolicy on .*:role\/\*/),
+      // The incident's closure, and every version of it read back (lambdas/incident/closures.ts).
+      expect.stringMatching(
+        /^Allow s3:ListBucketVersions on .*EvidenceBucket.* if \{"StringLike":\{"s3:prefix":"incidents\/\*"\}\}$/,
+      ),
+      expect.stringMatching(/^Allow s3:PutObject on .*EvidenceBucket.*\/incidents\/\*/),
       'Allow securityhub:BatchUpdateFindings on "*"',
       expect.stringMatching(/^Allow sns:Publish on /),
       // Resume the containers the host capture paused: AWS-RunShellScript only.

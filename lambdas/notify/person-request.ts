@@ -5,6 +5,7 @@
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type PersonRequest, PersonRequestSchema } from '../incident/record.js';
+import type { Seal } from '../incident/signature.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
 import { logger } from '../shared/logger.js';
@@ -26,13 +27,19 @@ async function noteEnd<Report extends PersonReport>(
   requestedBy: string,
 ): Promise<string> {
   let finding: { arn?: string; region?: string };
+  let seal: Seal;
   try {
-    const record = await end.store.get(report.findingId);
-    finding = JSON.parse(record?.finding.json ?? '{}');
+    const { record, seal: sealed } = await end.store.sealed(report.findingId);
+    finding = JSON.parse(record.finding.json ?? '{}');
+    seal = sealed;
   } catch (error) {
     return `Security Hub: the finding could not be read from the incident record (${messageOf(error)})`;
   }
   if (!finding.arn || !finding.region) return 'Security Hub: the record holds no finding ARN: nothing noted';
+  // Only the finding the signed header names: the record's copy of the finding is not signed.
+  const own = `:guardduty:${seal.region}:${seal.accountId}:detector/`;
+  if (!finding.arn.includes(own) || !finding.arn.endsWith(`/finding/${seal.findingId}`))
+    return `Security Hub: the record's finding ARN ${finding.arn} is not of finding ${seal.findingId} in ${seal.accountId} ${seal.region}: nothing noted`;
   return noteInSecurityHub(
     end.hub(finding.region),
     { arn: finding.arn, region: finding.region },
