@@ -16,12 +16,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../bin/config.js';
+import { release as releaseCommand } from '../bin/release.js';
 import { replay } from '../bin/replay.js';
 import { runLocally, synthesizedDefinition, type TaskHandler } from '../bin/runner.js';
 import { simulatedAccount } from '../bin/simulation/account.js';
 import { APP_GROUP, SIMULATED_VPC } from '../bin/simulation/account-network.js';
 import { AwsApiServer } from '../bin/simulation/aws-api-server.js';
-import { INCIDENT_TABLE } from '../bin/simulation/incident-table.js';
+import { INCIDENT_TABLE, LocalIncidentTable } from '../bin/simulation/incident-table.js';
+import { KubeApiServer } from '../bin/simulation/kube-api-server.js';
 import {
   loadSimulation,
   type Simulation,
@@ -29,7 +31,7 @@ import {
   simulatedReleasePorts,
 } from '../bin/simulation/simulation.js';
 import { type World, worldFor } from '../bin/simulation/world.js';
-import { AwsReader, awsClients } from '../lambdas/clients/aws.js';
+import { AwsReader, awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { type FindingEvent, FindingSchema, parseFindingEvent } from '../lambdas/core/finding.js';
 import { detectorOf, differences } from '../lambdas/core/provenance.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
@@ -38,6 +40,7 @@ import type { IdentifyOutput } from '../lambdas/identify/identify.js';
 import type { IncidentRecord, RecordEntry } from '../lambdas/incident/record.js';
 import { recoverIncident } from '../lambdas/recover/recover.js';
 import { releaseIncident } from '../lambdas/release/release.js';
+import { localModeArgs, pod } from './support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent, RESPONDER } from './support/events.js';
 import { useSimulation } from './support/simulated.js';
 
@@ -85,15 +88,17 @@ function watchingIdentify(sim: Simulation, config: ReturnType<typeof parseConfig
 }
 
 /** The incident table as anyone with write access to it reaches it: no key involved. */
-const tableOf = (sim: Simulation) => DynamoDBDocumentClient.from(new DynamoDBClient(sim.overrides));
-async function recordOf(sim: Simulation, findingId: string): Promise<IncidentRecord> {
+/** Where the table is: a simulation's endpoint, or the local mode's. */
+type TableAt = { overrides: ClientOverrides };
+const tableOf = (at: TableAt) => DynamoDBDocumentClient.from(new DynamoDBClient(at.overrides));
+async function recordOf(sim: TableAt, findingId: string): Promise<IncidentRecord> {
   const { Item } = await tableOf(sim).send(
     new GetCommand({ TableName: INCIDENT_TABLE, Key: { findingId }, ConsistentRead: true }),
   );
   return Item as IncidentRecord;
 }
-const putRecord = (sim: Simulation, record: IncidentRecord) =>
-  tableOf(sim).send(new PutCommand({ TableName: INCIDENT_TABLE, Item: record }));
+const putRecord = (at: TableAt, record: IncidentRecord) =>
+  tableOf(at).send(new PutCommand({ TableName: INCIDENT_TABLE, Item: record }));
 
 const roleEntry = (record: IncidentRecord) =>
   Object.entries(record.entries).find(([, entry]) => entry.target.startsWith('role ')) as [
@@ -421,5 +426,65 @@ describe('5. input the responder did not make', () => {
     // The execution still waits: its approval state times out.
     sim.tokens.fail(Object.values(record.approvals ?? {})[0]?.token ?? '', 'States.Timeout', 'test');
     await running;
+  });
+});
+
+describe('in the local mode: a kubeconfig cluster, an AWS-compatible endpoint, its table and bucket', () => {
+  it('refuses a planted entry, and a record set back after its release, with the closure in the bucket', async () => {
+    const kube = new KubeApiServer();
+    await kube.start();
+    kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops', labels: { app: 'backup' } }));
+    // A node someone cordoned by hand, which the finding has nothing to do with.
+    kube.add('nodes', { metadata: { name: 'ip-10-0-1-10.ec2.internal' }, spec: { unschedulable: true } });
+    const table = await LocalIncidentTable.start();
+    const account = simulatedAccount({ macKey: table.macKey });
+    const aws = new AwsApiServer(account, table.url);
+    await aws.start();
+    const local = [...localModeArgs(kube.url, aws.url, table.macKey.keyId), '--evidence-bucket', 'evidence'];
+    const file = 'eks-audit-container-with-sensitive-mount.json';
+    const id = loadEvent(file).detail.id;
+    const quiet = () => {};
+    const at: TableAt = { overrides: { endpoint: aws.url, region: 'us-east-1' } };
+    /** `npm run release -- <id> --kubeconfig … --evidence-bucket evidence`, its lines kept. */
+    const releaseLocally = (lines: string[] = []) =>
+      releaseCommand(
+        [id, ...local],
+        (l) => lines.push(l),
+        (l) => lines.push(l),
+      );
+    try {
+      expect(await replay([`${EVENTS_DIR}${file}`, ...local], quiet, quiet)).toBe(0);
+      const contained = (await table.records())[0] as IncidentRecord;
+      // A planted entry: a node the finding never touched, "cordoned before" by the responder.
+      const planted = structuredClone(contained);
+      planted.entries['cordon-nodes|prod-eks|node ip-10-0-1-10.ec2.internal'] = {
+        ...(Object.values(contained.entries)[0] as RecordEntry),
+        action: 'cordon-nodes',
+        target: 'node ip-10-0-1-10.ec2.internal',
+        before: { node: 'ip-10-0-1-10.ec2.internal', unschedulable: false },
+      };
+      await putRecord(at, planted);
+      const first: string[] = [];
+      expect(await releaseLocally(first)).toBe(1);
+      expect(first.join('\n')).toContain(
+        'cordon-nodes node ip-10-0-1-10.ec2.internal: refused: record entry failed verification',
+      );
+      expect(kube.get('nodes', null, 'ip-10-0-1-10.ec2.internal')?.spec?.unschedulable).toBe(true);
+
+      // The genuine record alone is released, and closed in the bucket; put back, it is refused whole.
+      await putRecord(at, contained);
+      expect(await releaseLocally()).toBe(0);
+      expect(kube.get('pods', 'ops', 'backup-agent')?.metadata.labels).toEqual({ app: 'backup' });
+      expect(account.state.evidence.objects.map((o) => o.key)).toContain(
+        `incidents/${id}/closed/${contained.incident?.incidentId}.json`,
+      );
+      await putRecord(at, contained);
+      const again: string[] = [];
+      expect(await releaseLocally(again)).toBe(1);
+      expect(again.join('\n')).toMatch(/refused: .*was closed at .*the record was set back/);
+      expect(kube.get('pods', 'ops', 'backup-agent')?.metadata.labels).toEqual({ app: 'backup' });
+    } finally {
+      await Promise.all([kube.stop(), aws.stop(), table.stop()]);
+    }
   });
 });
