@@ -9,17 +9,11 @@ import { rewriteEvent } from '../bin/replay/rewrite.js';
 import { runLocally, synthesizedDefinition } from '../bin/runner.js';
 import { simulatedHandlers, startSimulation } from '../bin/simulation/simulation.js';
 import { worldFor } from '../bin/simulation/world.js';
+import { BUDGET_WINDOW_MS, budgetKey, DEFAULT_BUDGET, decide, type Spend } from '../lambdas/core/budget.js';
 import { type FindingEvent, parseFindingEvent } from '../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../lambdas/core/quarantine.js';
 import { instanceIdFromProviderId } from '../lambdas/core/selectors.js';
 import { targetsOf } from '../lambdas/core/targets.js';
-import {
-  BUDGET_WINDOW_MS,
-  budgetKey,
-  DEFAULT_BUDGET,
-  decide,
-  type Spend,
-} from '../lambdas/incident/budget.js';
 import { incidentJournal } from '../lambdas/incident/store.js';
 import { logger } from '../lambdas/shared/logger.js';
 import { pod } from './support/cluster.js';

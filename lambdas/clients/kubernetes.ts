@@ -26,17 +26,14 @@ import {
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
 import type { WorkloadKind } from '../core/workload.js';
-import { messageOf } from '../shared/errors.js';
-import { eksToken } from './eks-token.js';
 import {
   ClusterUnreachableError,
   isConnectionFailure,
   isTransientKubernetesError,
-  KUBERNETES_REQUEST_TIMEOUT_MS,
-  KUBERNETES_RETRY,
-  type RetryPolicy,
-  retrying,
-} from './retry.js';
+  messageOf,
+} from '../shared/errors.js';
+import { eksToken } from './eks-token.js';
+import { KUBERNETES_REQUEST_TIMEOUT_MS, KUBERNETES_RETRY, type RetryPolicy, retrying } from './retry.js';
 
 export type KubernetesApis = {
   /** The API server's URL, to name it when it cannot be reached. */

@@ -3,11 +3,16 @@
  * receive it as the RESPONDER_SETTINGS environment variable. One schema, so the two cannot drift.
  */
 import { z } from 'zod';
-import { BudgetSchema, DEFAULT_BUDGET } from '../incident/budget.js';
-import { RESPONSE_TIMEOUT_MINUTES } from '../incident/record.js';
 import { ACTIONS } from './actions.js';
+import { BudgetSchema, DEFAULT_BUDGET } from './budget.js';
 import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
 import { parseLabelSelector } from './selectors.js';
+
+/**
+ * The longest a response may run (the state machine's timeout). A claim older than this with no outcome
+ * belongs to an execution that died before Notify: the next sighting takes the finding again.
+ */
+export const RESPONSE_TIMEOUT_MINUTES = 30;
 
 export const SeverityRangeSchema = z
   .strictObject({

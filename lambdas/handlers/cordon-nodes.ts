@@ -1,7 +1,7 @@
 /** Cordon-nodes Lambda, one node per invocation (lambdas/actions/cordon-nodes.ts). */
 import { type CordonInput, cordonNode } from '../actions/cordon-nodes.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import type { BudgetSettings } from '../incident/budget.js';
+import type { BudgetSettings } from '../core/budget.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';

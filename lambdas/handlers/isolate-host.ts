@@ -1,7 +1,7 @@
 /** Isolate-host Lambda, one instance per invocation (lambdas/actions/isolate-host.ts). */
 import { type IsolateHostInput, isolateHost } from '../actions/isolate-host.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import type { BudgetSettings } from '../incident/budget.js';
+import type { BudgetSettings } from '../core/budget.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';

@@ -1,7 +1,7 @@
 /** Revoke-iam Lambda (lambdas/actions/revoke-iam.ts). */
 import { type RevokeInput, revokeIam } from '../actions/revoke-iam.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import type { BudgetSettings } from '../incident/budget.js';
+import type { BudgetSettings } from '../core/budget.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';

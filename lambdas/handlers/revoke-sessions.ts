@@ -1,7 +1,7 @@
 /** Revoke-sessions Lambda (lambdas/actions/revoke-sessions.ts). */
 import { type RevokeSessionsInput, revokeSessions } from '../actions/revoke-sessions.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import type { BudgetSettings } from '../incident/budget.js';
+import type { BudgetSettings } from '../core/budget.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore, type Recorded } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';

@@ -10,8 +10,8 @@
  */
 import type { ActionResult } from '../core/action-result.js';
 import { type ActionName, type ContainStep, ITEMS_OF } from '../core/actions.js';
+import type { BudgetSettings } from '../core/budget.js';
 import type { ResponsePlan } from '../core/plan.js';
-import type { BudgetSettings } from './budget.js';
 import type { ApprovalRecord, IncidentRecord } from './record.js';
 import { digestOf, type Seal, type Signable } from './signature.js';
 import { type IncidentStore, incidentJournal, type Journal, type Recorded } from './store.js';

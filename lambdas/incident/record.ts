@@ -7,18 +7,14 @@
 import { z } from 'zod';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ActionName, ContainStep } from '../core/actions.js';
-import type { SignedView } from './signature.js';
+import type { HandedOver } from './signature.js';
+
+export type { HandedOver } from './signature.js';
 
 /** The table's partition key, and the index that lists incidents by state. */
 export const TABLE_KEY = 'findingId';
 export const STATE_INDEX = 'by-state';
 export const STATE_INDEX_SORT_KEY = 'createdAt';
-
-/**
- * The longest a response may run (the state machine's timeout). A claim older than this with no outcome
- * belongs to an execution that died before Notify: the next sighting takes the finding again.
- */
-export const RESPONSE_TIMEOUT_MINUTES = 30;
 
 /** What the execution that holds the finding ended with; `responding` until its Notify step. */
 /** refused: GuardDuty does not hold the finding as the event described it (lambdas/identify/source.ts). */
@@ -65,9 +61,6 @@ export type RecordEntry = {
   /** The original state another incident's release handed over (that incident's signed entry). */
   handedOver?: HandedOver;
 };
-
-/** An entry of another incident, as signed there: its `before` is the state this entry's release restores. */
-export type HandedOver = { view: SignedView; mac: string; intendedAt: string };
 
 export type ReleaseStepRecord = {
   key: string;

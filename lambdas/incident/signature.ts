@@ -15,7 +15,6 @@ import {
   KMSInvalidMacException,
   VerifyMacCommand,
 } from '@aws-sdk/client-kms';
-import type { RecordEntry } from './record.js';
 
 export const MAC_ALGORITHM = 'HMAC_SHA_256';
 
@@ -36,11 +35,26 @@ export function canonicalJson(value: unknown): string {
  */
 export type Seal = { findingId: string; incidentId: string; accountId: string; region: string };
 
-/** What an entry's MAC covers: everything release and recover read of it, and its seal. */
-export type SignedView = Pick<RecordEntry, 'action' | 'cluster' | 'target' | 'status' | 'before' | 'after'> &
-  Seal & { kind: 'entry' };
+/** What of a record entry (record.ts RecordEntry) its MAC covers: everything release and recover read. */
+export type EntryContent = {
+  action: string;
+  cluster: string | null;
+  target: string;
+  status: string;
+  before: Record<string, unknown>;
+  after: Record<string, unknown> | null;
+};
 
-export const signedView = (seal: Seal, entry: SignedView | RecordEntry): SignedView => ({
+/** What an entry's MAC covers: its content and its seal. */
+export type SignedView = EntryContent & Seal & { kind: 'entry' };
+
+/** An entry of another incident, as signed there: its `before` is the state this entry's release restores. */
+export type HandedOver = { view: SignedView; mac: string; intendedAt: string };
+
+/** An entry as it is kept: its content, its MAC, and any state another incident handed over to it. */
+type SignedEntry = EntryContent & { mac?: string; handedOver?: HandedOver };
+
+export const signedView = (seal: Seal, entry: EntryContent): SignedView => ({
   kind: 'entry',
   findingId: seal.findingId,
   incidentId: seal.incidentId,
@@ -114,15 +128,19 @@ export const NO_RECORD_KEY: RecordKey = {
 };
 
 /** An entry as release and recover may use it, or why it failed verification. */
-export type Verdict = { verified: boolean; entry: RecordEntry; reason: string };
+export type Verdict<E> = { verified: boolean; entry: E; reason: string };
 
 /**
  * Checks an entry's MAC against the incident's seal. An entry that another incident's release handed its
  * original state to carries that incident's signed entry too: both must verify, that one for the same
  * resource in the same account and region, and the handed-over state is then the one to use.
  */
-export async function verifyEntry(key: RecordKey, seal: Seal, entry: RecordEntry): Promise<Verdict> {
-  const refused = (why: string): Verdict => ({ verified: false, entry, reason: why });
+export async function verifyEntry<E extends SignedEntry>(
+  key: RecordKey,
+  seal: Seal,
+  entry: E,
+): Promise<Verdict<E>> {
+  const refused = (why: string): Verdict<E> => ({ verified: false, entry, reason: why });
   if (!entry.mac) return refused('it has no MAC');
   if (!(await key.verify(signedView(seal, entry), entry.mac))) return refused('its MAC does not match');
   const handed = entry.handedOver;
@@ -151,13 +169,13 @@ const VERIFY_CONCURRENCY = 16;
  * Every entry of a record, checked: those that verified (with any handed-over state in place) by key,
  * and those that failed, with why.
  */
-export async function verifyRecord(
+export async function verifyRecord<E extends SignedEntry>(
   key: RecordKey,
   seal: Seal,
-  entries: Record<string, RecordEntry>,
-): Promise<{ verified: Map<string, RecordEntry>; refused: Map<string, string> }> {
+  entries: Record<string, E>,
+): Promise<{ verified: Map<string, E>; refused: Map<string, string> }> {
   const all = Object.entries(entries);
-  const verified = new Map<string, RecordEntry>();
+  const verified = new Map<string, E>();
   const refused = new Map<string, string>();
   for (let start = 0; start < all.length; start += VERIFY_CONCURRENCY) {
     const batch = all.slice(start, start + VERIFY_CONCURRENCY);

@@ -17,8 +17,6 @@ import {
 import { namedCalls } from '../clients/named-calls.js';
 import type { ItemStatus } from '../core/action-result.js';
 import type { ContainStep } from '../core/actions.js';
-import { requireEnv } from '../shared/env.js';
-import { logger } from '../shared/logger.js';
 import {
   type BudgetDecision,
   type BudgetKind,
@@ -28,7 +26,10 @@ import {
   decide,
   limitOf,
   type Spend,
-} from './budget.js';
+} from '../core/budget.js';
+import { RESPONSE_TIMEOUT_MINUTES } from '../core/settings.js';
+import { requireEnv } from '../shared/env.js';
+import { logger } from '../shared/logger.js';
 import {
   type ApprovalDecision,
   type ApprovalRecord,
@@ -40,7 +41,6 @@ import {
   type IncidentRecord,
   type IncidentState,
   type PreviousAttempt,
-  RESPONSE_TIMEOUT_MINUTES,
   type RecordEntry,
   type RecoveryRecord,
   type RecoveryStepRecord,

@@ -5,7 +5,31 @@
  * which call failed, with what status, and why.
  */
 import { ApiException } from '@kubernetes/client-node';
-import { isTransientKubernetesError } from '../clients/retry.js';
+
+/** A failure below HTTP: refused, reset, timed out, DNS, TLS. The request never got an answer. */
+export function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return true;
+  if (error instanceof TypeError) return true; // undici: "fetch failed", the socket error in `cause`
+  const code = (error as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && /^(E[A-Z]+|UND_ERR_|ERR_TLS|CERT_|DEPTH_|SELF_SIGNED|UNABLE_TO)/.test(code)
+  );
+}
+
+/** A Kubernetes API answer worth another try: 429 Too Many Requests, a 5xx, or no answer at all. */
+export function isTransientKubernetesError(error: unknown): boolean {
+  if (error instanceof ApiException) return error.code === 429 || error.code >= 500;
+  return error instanceof ClusterUnreachableError || isConnectionFailure(error);
+}
+
+/**
+ * The cluster's API server could not be used within the retry bound: no connection, or only 429/5xx
+ * answers. Transient for the state machine (it retries the action), and named with the endpoint.
+ */
+export class ClusterUnreachableError extends Error {
+  override readonly name = 'ClusterUnreachableError';
+}
 
 export class TransientError extends Error {
   override readonly name = 'TransientError';
