@@ -1,8 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two suites by speed. unit (test/unit/, mirroring the source): no socket, no server, no process; a
+ * setup file makes any network use fail. integration (test/integration/): the wire-level doubles, the
+ * local API server, dynalite, the synthesized state machine, bundling. `npm test` runs both; `npm run
+ * test:unit` is the inner loop.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     env: {
@@ -14,5 +19,16 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/support/no-network.ts'],
+        },
+      },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+    ],
   },
 });

@@ -44,7 +44,7 @@ export function responderHandlers(
     sns: new SNSClient({}),
     topicArn: TOPIC,
     securityHub: (region) => new SecurityHubClient({ region }),
-    // These tests are not about where a finding comes from (test/not-a-way-in.test.ts is): GuardDuty holds
+    // These tests are not about where a finding comes from (test/integration/not-a-way-in.test.ts is): GuardDuty holds
     // each finding exactly as its event says.
     findingSource: async (finding) => finding,
   });

@@ -1,0 +1,759 @@
+/** The synthesized stack: the named resources and policies, not resource counts. */
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ResponderSettingsSchema } from '../../../lambdas/core/settings.js';
+import { only, synthesize } from '../../support/synth.js';
+
+const { template, stack } = synthesize({
+  clusters: ['prod-eks', 'staging-eks'],
+  notificationEmail: 'soc@example.com',
+});
+const logicalIds = (type: string, props: Record<string, unknown> = {}) =>
+  Object.keys(template.findResources(type, props));
+
+function functionId(descriptionStart: string): string {
+  const [id] = Object.entries(template.findResources('AWS::Lambda::Function')).find(([, r]) =>
+    String(r.Properties.Description).startsWith(descriptionStart),
+  ) ?? [''];
+  return id;
+}
+const identifyId = functionId('Plans the response');
+const notifyId = functionId('Publishes what');
+const isolateId = functionId('Isolates pods');
+const cordonId = functionId('Cordons a node');
+const protectId = functionId('Sets termination');
+const revokeId = functionId('Detaches the policies');
+const sessionsId = functionId('Denies a role');
+const snapshotId = functionId('Snapshots the EBS');
+const hostId = functionId('Puts an instance behind');
+const claimId = functionId('Claims a finding');
+const releaseId = functionId('Undoes the containment');
+const ALL_FUNCTIONS = [
+  claimId,
+  identifyId,
+  isolateId,
+  cordonId,
+  hostId,
+  protectId,
+  revokeId,
+  sessionsId,
+  snapshotId,
+  notifyId,
+  releaseId,
+];
+const tableId = only(template, 'AWS::DynamoDB::Table').id;
+/** The key of a resource that names its key by `KmsMasterKeyId` or `SSESpecification.KMSMasterKeyId`. */
+const topicKeyId = () =>
+  (only(template, 'AWS::SNS::Topic').resource.Properties.KmsMasterKeyId as { 'Fn::GetAtt': string[] })[
+    'Fn::GetAtt'
+  ][0] as string;
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+/**
+ * A role's statements as `Effect action on resources`, with tokens shown as their logical ids; logs,
+ * tracing and the incident record (tested on their own) left out.
+ */
+const grants = (fnId: string) =>
+  (statementsOf(roleOf(fnId)) as Statement[])
+    .filter((st) => !/^(logs|xray|dynamodb|kms):/.test([st.Action].flat()[0] ?? ''))
+    .flatMap((st) =>
+      [st.Action]
+        .flat()
+        .map(
+          (action) =>
+            `${st.Effect} ${action} on ${JSON.stringify(st.Resource).replace(/"Fn::Join":\["",|\{"Ref":"AWS::Partition"\}/g, '')}${st.Condition ? ` if ${JSON.stringify(st.Condition)}` : ''}`,
+        ),
+    )
+    .sort();
+const roleOf = (fnId: string) =>
+  (template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'] as string[])[0] as string;
+const statementsOf = (roleId: string) =>
+  Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
+    .flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+
+describe('finding intake', () => {
+  it('matches GuardDuty findings by source, detail-type and a numeric severity range', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Finding'],
+        detail: { severity: [{ numeric: ['>=', 4, '<', 9] }] },
+      },
+      State: 'ENABLED',
+    });
+  });
+
+  it('targets the state machine with a retry policy and a dead-letter queue', () => {
+    const queue = only(template, 'AWS::SQS::Queue');
+    const machine = only(template, 'AWS::StepFunctions::StateMachine');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        {
+          Arn: { Ref: machine.id },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue.id, 'Arn'] } },
+          RoleArn: Match.anyValue(),
+        },
+      ],
+    });
+    expect(queue.resource.Properties).toMatchObject({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('response workflow', () => {
+  it('is a Standard state machine with full logging and X-Ray', () => {
+    const logGroups = logicalIds('AWS::Logs::LogGroup');
+    const machine = only(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
+    expect(machine).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+    });
+    const destination = (
+      machine.LoggingConfiguration as {
+        Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': string[] } } }[];
+      }
+    ).Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
+    expect(logGroups).toContain(destination);
+  });
+});
+
+describe('functions', () => {
+  it('run on the newest Node.js runtime on arm64 with tracing and their own log group', () => {
+    for (const id of [identifyId, notifyId]) {
+      expect(template.toJSON().Resources[id].Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
+      });
+    }
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+  });
+
+  it('pass the deployer settings to identify in the shape the Lambda parses', () => {
+    const env = template.toJSON().Resources[identifyId].Properties.Environment.Variables;
+    const settings = ResponderSettingsSchema.parse(JSON.parse(env.RESPONDER_SETTINGS));
+    expect(settings.clusters).toEqual(['prod-eks', 'staging-eks']);
+    expect(settings.severity).toEqual({ atLeast: 4, below: 9 });
+    expect(env.RESPONDER_ACCOUNT).toBe('111122223333');
+  });
+
+  it('grant identify only the reads it makes, scoped to the configured clusters', () => {
+    const statements = statementsOf(roleOf(identifyId))
+      .filter((s) => !/^(dynamodb|kms):/.test([s.Action].flat()[0] ?? ''))
+      .map((s) => ({ actions: [s.Action].flat(), resource: s.Resource }));
+    const actions = statements.flatMap((s) => s.actions).sort();
+    expect(actions).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'ec2:DescribeInstances',
+      'eks:DescribeCluster',
+      'eks:DescribePodIdentityAssociation',
+      'eks:ListPodIdentityAssociations',
+      // The finding read back from GuardDuty; the trust policy of an IRSA role.
+      'guardduty:GetFindings',
+      'iam:GetInstanceProfile',
+      'iam:GetRole',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      // The pod and node objects as read go to the evidence bucket, under incidents/ only.
+      's3:PutObject',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    expect(JSON.stringify(statements.find((s) => s.actions.includes('s3:PutObject'))?.resource)).toMatch(
+      /EvidenceBucket.*\/incidents\/\*/,
+    );
+    const onClusters = statements.find((s) => s.actions.includes('eks:DescribeCluster'));
+    expect(JSON.stringify(onClusters?.resource)).toMatch(/:cluster\/prod-eks.*:cluster\/staging-eks/);
+    const onDetectors = statements.find((s) => s.actions.includes('guardduty:GetFindings'));
+    expect(JSON.stringify(onDetectors?.resource)).toMatch(/:guardduty:us-east-1:111122223333:detector\/\*/);
+    const onAssociations = statements.find((s) => s.actions.includes('eks:DescribePodIdentityAssociation'));
+    expect(JSON.stringify(onAssociations?.resource)).toContain(':podidentityassociation/prod-eks/*');
+    const unscoped = statements
+      .filter((s) => s.resource === '*')
+      .flatMap((s) => s.actions)
+      .sort();
+    expect(unscoped).toEqual([
+      'autoscaling:DescribeAutoScalingInstances',
+      'ec2:DescribeInstances',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+
+  it('grant notify publishing on the topic and use of its key, the outcome in the record, and the Security Hub note, nothing else', () => {
+    const topic = only(template, 'AWS::SNS::Topic').id;
+    const key = topicKeyId();
+    const statements = statementsOf(roleOf(notifyId)).filter(
+      (s) =>
+        !/^(logs|xray|dynamodb):/.test([s.Action].flat()[0] ?? '') &&
+        ![s.Resource].flat().some((r) => JSON.stringify(r).includes('IncidentsKey')),
+    );
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: 'securityhub:BatchUpdateFindings', Resource: '*' }),
+      expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topic } }),
+      expect.objectContaining({
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+      }),
+    ]);
+    expect(template.toJSON().Resources[notifyId].Properties.Environment.Variables.TOPIC_ARN).toEqual({
+      Ref: topic,
+    });
+  });
+});
+
+describe('containment functions', () => {
+  it('grant each action only its own calls, on named resource types', () => {
+    expect(grants(isolateId)).toEqual([
+      expect.stringMatching(/^Allow eks:DescribeCluster on .*cluster\/prod-eks.*cluster\/staging-eks/),
+    ]);
+    expect(grants(cordonId)).toEqual([
+      expect.stringMatching(/^Allow eks:DescribeCluster on .*cluster\/prod-eks/),
+    ]);
+    expect(grants(protectId)).toEqual([
+      'Allow autoscaling:DescribeAutoScalingInstances on "*"',
+      expect.stringMatching(
+        /^Allow autoscaling:SetInstanceProtection on .*:autoscaling:us-east-1:111122223333:autoScalingGroup:\*:autoScalingGroupName\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DescribeInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
+      ),
+      expect.stringMatching(/^Allow eks:DescribeCluster on /),
+    ]);
+    expect(grants(snapshotId)).toEqual([
+      expect.stringMatching(
+        /^Allow ec2:CreateSnapshot on .*:ec2:us-east-1:111122223333:volume\/\*.*:ec2:us-east-1::snapshot\/\*/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:ec2:us-east-1::snapshot\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSnapshot"\}\}$/,
+      ),
+      'Allow ec2:DescribeSnapshots on "*"',
+    ]);
+    // isolate-host: only the responder's own groups get rules; only tagged groups are created; the
+    // instance gets the quarantine tag and no other.
+    expect(grants(hostId)).toEqual([
+      expect.stringMatching(/^Allow autoscaling:DescribeAutoScalingGroups on "\*"$/),
+      expect.stringMatching(/^Allow autoscaling:DescribeAutoScalingInstances on "\*"$/),
+      expect.stringMatching(/^Allow autoscaling:EnterStandby on .*autoScalingGroupName\/\*/),
+      ...['AuthorizeSecurityGroupEgress', 'AuthorizeSecurityGroupIngress'].map((action) =>
+        expect.stringMatching(
+          new RegExp(
+            `^Allow ec2:${action} on .*:security-group/\\*.* if \\{"StringEquals":\\{"aws:ResourceTag/guardduty-responder:purpose":\\["quarantine","untrack"\\]\\}\\}$`,
+          ),
+        ),
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:RequestTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
+      ),
+      expect.stringMatching(/^Allow ec2:CreateSecurityGroup on .*:vpc\/\*/),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:instance\/\*.* if \{"ForAllValues:StringEquals":\{"aws:TagKeys":"guardduty-responder:quarantined"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:CreateTags on .*:security-group\/\*.* if \{"StringEquals":\{"ec2:CreateAction":"CreateSecurityGroup"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:ResourceTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
+      ),
+      'Allow ec2:DescribeInstances on "*"',
+      'Allow ec2:DescribeNetworkInterfaces on "*"',
+      'Allow ec2:DescribeSecurityGroups on "*"',
+      expect.stringMatching(
+        /^Allow ec2:ModifyNetworkInterfaceAttribute on .*:network-interface\/\*.*:security-group\/\*/,
+      ),
+      ...['RevokeSecurityGroupEgress', 'RevokeSecurityGroupIngress'].map((action) =>
+        expect.stringMatching(
+          new RegExp(`^Allow ec2:${action} on .*:security-group/\\*.* if .*guardduty-responder:purpose`),
+        ),
+      ),
+      expect.stringMatching(
+        /^Allow elasticloadbalancing:DeregisterInstancesFromLoadBalancer on .*:loadbalancer\/\*/,
+      ),
+      expect.stringMatching(/^Allow elasticloadbalancing:DeregisterTargets on .*:targetgroup\/\*/),
+      'Allow elasticloadbalancing:DescribeLoadBalancers on "*"',
+      'Allow elasticloadbalancing:DescribeTargetGroups on "*"',
+      'Allow elasticloadbalancing:DescribeTargetHealth on "*"',
+    ]);
+    const revoke = grants(revokeId);
+    expect(revoke.filter((g) => g.startsWith('Allow'))).toEqual([
+      expect.stringMatching(/^Allow ec2:DescribeIamInstanceProfileAssociations on "\*"$/),
+      expect.stringMatching(/^Allow ec2:DisassociateIamInstanceProfile on .*:instance\/\*/),
+      ...[
+        'DeleteRolePolicy',
+        'DetachRolePolicy',
+        'GetRolePolicy',
+        'ListAttachedRolePolicies',
+        'ListRolePolicies',
+      ].map((action) =>
+        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:iam::111122223333:role/\\*`)),
+      ),
+    ]);
+  });
+
+  it('never grant a service wildcard, nor a mutating call on every resource', () => {
+    const all = ALL_FUNCTIONS.flatMap(grants);
+    expect(all.filter((g) => /Allow \w+:\*/.test(g))).toEqual([]);
+    // Besides reads, only the Security Hub note of notify, which annotates the finding the request names.
+    expect(
+      all.filter(
+        (g) =>
+          g.endsWith(' on "*"') &&
+          !/:(Describe|List|Get)\w+ on/.test(g) &&
+          g !== 'Allow securityhub:BatchUpdateFindings on "*"',
+      ),
+    ).toEqual([]);
+  });
+
+  it("forbid revoke-iam to strip the responder's own roles", () => {
+    const denied = (statementsOf(roleOf(revokeId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toEqual(['iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
+    const roles = ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }));
+    expect(denied?.Resource).toEqual(expect.arrayContaining(roles));
+  });
+
+  it("let revoke-sessions read and put inline role policies only, never on the responder's own roles", () => {
+    expect(grants(sessionsId).filter((g) => g.startsWith('Allow iam:'))).toEqual(
+      ['GetRolePolicy', 'PutRolePolicy'].map((action) =>
+        expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:iam::111122223333:role/\\*`)),
+      ),
+    );
+    const denied = (statementsOf(roleOf(sessionsId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toBe('iam:PutRolePolicy');
+    expect(denied?.Resource).toEqual(
+      expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
+    );
+  });
+});
+
+describe('incident table', () => {
+  it('is on-demand, recoverable to a point in time, encrypted with a rotating key of its own, and kept', () => {
+    const table = only(template, 'AWS::DynamoDB::Table');
+    expect(table.resource.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'findingId', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      DeletionProtectionEnabled: true,
+      GlobalSecondaryIndexes: [
+        expect.objectContaining({
+          IndexName: 'by-state',
+          KeySchema: [
+            { AttributeName: 'state', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+        }),
+      ],
+    });
+    expect(template.toJSON().Resources[tableId].DeletionPolicy).toBe('Retain');
+    const keyId = (
+      table.resource.Properties.SSESpecification as { KMSMasterKeyId: { 'Fn::GetAtt': string[] } }
+    ).KMSMasterKeyId['Fn::GetAtt'][0] as string;
+    expect(keyId).not.toBe(topicKeyId());
+    expect(template.toJSON().Resources[keyId].Properties).toMatchObject({ EnableKeyRotation: true });
+  });
+
+  it('lets the workflow functions only update and read items, release also list by state', () => {
+    const recordGrants = (fn: string) =>
+      (statementsOf(roleOf(fn)) as Statement[])
+        .filter((st) => /^dynamodb:/.test([st.Action].flat()[0] ?? ''))
+        .map((st) => `${[st.Action].flat().join(',')} on ${JSON.stringify(st.Resource)}`);
+    const onTable = `dynamodb:GetItem,dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`;
+    for (const fn of [claimId, identifyId, isolateId, cordonId, protectId, revokeId, snapshotId, notifyId]) {
+      expect(recordGrants(fn)).toEqual([onTable]);
+      expect(template.toJSON().Resources[fn].Properties.Environment.Variables.INCIDENT_TABLE).toEqual({
+        Ref: tableId,
+      });
+    }
+    expect(recordGrants(releaseId)).toEqual([
+      `dynamodb:GetItem,dynamodb:UpdateItem on {"Fn::GetAtt":["${tableId}","Arn"]}`,
+      `dynamodb:Query on {"Fn::Join":["",[{"Fn::GetAtt":["${tableId}","Arn"]},"/index/by-state"]]}`,
+    ]);
+  });
+});
+
+describe('release function', () => {
+  it('may only give back what containment took, passing roles to EC2 only, never to the responder itself', () => {
+    const allowed = grants(releaseId).filter((g) => g.startsWith('Allow'));
+    expect(allowed).toEqual([
+      'Allow autoscaling:DescribeAutoScalingGroups on "*"',
+      'Allow autoscaling:DescribeAutoScalingInstances on "*"',
+      expect.stringMatching(/^Allow autoscaling:ExitStandby on .*autoScalingGroupName\/\*/),
+      expect.stringMatching(/^Allow autoscaling:SetInstanceProtection on .*autoScalingGroupName\/\*/),
+      expect.stringMatching(/^Allow ec2:AssociateIamInstanceProfile on .*:instance\/\*/),
+      // Only the responder's own groups, and only the quarantine tag.
+      expect.stringMatching(
+        /^Allow ec2:DeleteSecurityGroup on .*:security-group\/\*.* if \{"StringEquals":\{"aws:ResourceTag\/guardduty-responder:purpose":\["quarantine","untrack"\]\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:DeleteTags on .*:instance\/\*.* if \{"ForAllValues:StringEquals":\{"aws:TagKeys":"guardduty-responder:quarantined"\}\}$/,
+      ),
+      'Allow ec2:DescribeIamInstanceProfileAssociations on "*"',
+      expect.stringMatching(/^Allow ec2:DescribeInstanceAttribute on .*:instance\/\*/),
+      'Allow ec2:DescribeNetworkInterfaces on "*"',
+      'Allow ec2:DescribeSecurityGroups on "*"',
+      expect.stringMatching(/^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*/),
+      expect.stringMatching(
+        /^Allow ec2:ModifyNetworkInterfaceAttribute on .*:network-interface\/\*.*:security-group\/\*/,
+      ),
+      expect.stringMatching(/^Allow eks:DescribeCluster on /),
+      expect.stringMatching(
+        /^Allow elasticloadbalancing:RegisterInstancesWithLoadBalancer on .*:loadbalancer\/\*/,
+      ),
+      expect.stringMatching(/^Allow elasticloadbalancing:RegisterTargets on .*:targetgroup\/\*/),
+      ...[
+        'AttachRolePolicy',
+        'DeleteRolePolicy',
+        'GetRolePolicy',
+        'ListAttachedRolePolicies',
+        'ListRolePolicies',
+      ].map((action) => expect.stringMatching(new RegExp(`^Allow iam:${action} on .*:role/\\*`))),
+      expect.stringMatching(
+        /^Allow iam:PassRole on .*:role\/\*.* if \{"StringEquals":\{"iam:PassedToService":"ec2.amazonaws.com"\}\}$/,
+      ),
+      expect.stringMatching(/^Allow iam:PutRolePolicy on .*:role\/\*/),
+      // The incident's closure, and every version of it read back (lambdas/incident/closures.ts).
+      expect.stringMatching(
+        /^Allow s3:ListBucketVersions on .*EvidenceBucket.* if \{"StringLike":\{"s3:prefix":"incidents\/\*"\}\}$/,
+      ),
+      expect.stringMatching(/^Allow s3:PutObject on .*EvidenceBucket.*\/incidents\/\*/),
+      'Allow securityhub:BatchUpdateFindings on "*"',
+      expect.stringMatching(/^Allow sns:Publish on /),
+      // Resume the containers the host capture paused: AWS-RunShellScript only.
+      'Allow ssm:GetCommandInvocation on "*"',
+      expect.stringMatching(/^Allow ssm:SendCommand on .*:instance\/\*/),
+      expect.stringMatching(/^Allow ssm:SendCommand on .*:ssm:us-east-1::document\/AWS-RunShellScript/),
+    ]);
+    const denied = (statementsOf(roleOf(releaseId)) as Statement[]).find((st) => st.Effect === 'Deny');
+    expect(denied?.Action).toEqual([
+      'iam:AttachRolePolicy',
+      'iam:DeleteRolePolicy',
+      'iam:PassRole',
+      'iam:PutRolePolicy',
+    ]);
+    expect(denied?.Resource).toEqual(
+      expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
+    );
+  });
+});
+
+describe('notifications', () => {
+  it('encrypt the topic with a rotating KMS key, refuse plain HTTP and subscribe the e-mail', () => {
+    expect(template.toJSON().Resources[topicKeyId()].Properties).toMatchObject({ EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'soc@example.com',
+    });
+  });
+});
+
+describe('cluster access', () => {
+  it('gives each function that calls Kubernetes an access entry per cluster, mapped to its RBAC group', () => {
+    const groups: [string, string][] = [
+      [identifyId, 'guardduty-responder-identify'],
+      [isolateId, 'guardduty-responder-isolate'],
+      [cordonId, 'guardduty-responder-cordon'],
+      [protectId, 'guardduty-responder-protect'],
+      [functionId('Keeps the owners'), 'guardduty-responder-evidence'],
+      [releaseId, 'guardduty-responder-release'],
+      [functionId('Replaces the compromised pods'), 'guardduty-responder-recover'],
+    ];
+    for (const [fn, group] of groups) {
+      for (const clusterName of ['prod-eks', 'staging-eks']) {
+        template.hasResourceProperties('AWS::EKS::AccessEntry', {
+          ClusterName: clusterName,
+          PrincipalArn: { 'Fn::GetAtt': [roleOf(fn), 'Arn'] },
+          KubernetesGroups: [group],
+          Type: 'STANDARD',
+        });
+      }
+    }
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(14);
+  });
+
+  it('creates no access entry and grants no cluster read when no cluster is configured', () => {
+    const { template: bare } = synthesize({ clusters: [] });
+    expect(bare.findResources('AWS::EKS::AccessEntry')).toEqual({});
+    expect(JSON.stringify(bare.findResources('AWS::IAM::Policy'))).not.toContain('eks:DescribeCluster');
+  });
+});
+
+describe('VPC placement', () => {
+  it('puts the functions in the given subnets and lets them manage their network interfaces there', () => {
+    const { template: placed } = synthesize({
+      clusters: ['prod-eks'],
+      vpc: {
+        vpcId: 'vpc-0a1b2c3d',
+        subnets: [{ subnetId: 'subnet-0a1b2c3d', availabilityZone: 'us-east-1a' }],
+        securityGroupIds: ['sg-0a1b2c3d'],
+      },
+    });
+    placed.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0a1b2c3d'], SecurityGroupIds: ['sg-0a1b2c3d'] },
+    });
+    const statements = JSON.stringify(placed.findResources('AWS::IAM::Policy'));
+    expect(statements).toContain(':ec2:us-east-1:111122223333:subnet/subnet-0a1b2c3d');
+    expect(statements).toContain(':ec2:us-east-1:111122223333:security-group/sg-0a1b2c3d');
+    expect(statements).toContain('"Action":"ec2:DescribeNetworkInterfaces","Effect":"Allow","Resource":"*"');
+  });
+});
+
+describe('alarms', () => {
+  it('alarm on failed executions and on findings left in the dead-letter queue, to the topic', () => {
+    const topic = only(template, 'AWS::SNS::Topic').id;
+    const machine = only(template, 'AWS::StepFunctions::StateMachine').id;
+    const queue = only(template, 'AWS::SQS::Queue').id;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ExecutionsFailed',
+      Namespace: 'AWS/States',
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: topic }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      AlarmActions: [{ Ref: topic }],
+    });
+  });
+
+  it('alarm when the budget across findings held an action back, counted from the spending functions’ logs', () => {
+    const filters = Object.values(template.findResources('AWS::Logs::MetricFilter'));
+    expect(filters.map((f) => f.Properties.FilterPattern)).toEqual(
+      Array(4).fill('{ $.message = "budget exhausted" }'),
+    );
+    expect(filters.map((f) => (f.Properties.LogGroupName as { Ref: string }).Ref).sort()).toEqual(
+      ['Cordons a node', 'Puts an instance behind', 'Detaches the policies', 'Denies a role']
+        .map((description) => {
+          const fn = template.toJSON().Resources[functionId(description)];
+          return (fn.Properties.LoggingConfig.LogGroup as { Ref: string }).Ref;
+        })
+        .sort(),
+    );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BudgetExhausted',
+      Namespace: 'guardduty-responder',
+      Threshold: 1,
+      AlarmActions: [{ Ref: only(template, 'AWS::SNS::Topic').id }],
+    });
+  });
+
+  it('let CloudWatch, from this account only, publish to the encrypted topic', () => {
+    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': '111122223333' } };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'sns:Publish',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: fromThisAccount,
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Condition: fromThisAccount,
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('evidence bucket', () => {
+  const buckets = template.findResources('AWS::S3::Bucket');
+  const [evidenceId, evidence] =
+    Object.entries(buckets).find(
+      ([, b]) =>
+        b.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault
+          ?.SSEAlgorithm === 'aws:kms',
+    ) ?? [];
+  const [logsId, logs] = Object.entries(buckets).find(([id]) => id !== evidenceId) ?? [];
+
+  it('is KMS-encrypted with a rotating key, versioned, private, access-logged and retained', () => {
+    expect(Object.keys(buckets)).toHaveLength(2);
+    const kmsKey =
+      evidence?.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
+        .KMSMasterKeyID['Fn::GetAtt'][0];
+    expect(template.toJSON().Resources[kmsKey].Properties).toMatchObject({ EnableKeyRotation: true });
+    for (const bucket of [evidence, logs]) {
+      expect(bucket?.Properties).toMatchObject({
+        VersioningConfiguration: { Status: 'Enabled' },
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+      });
+      expect(bucket?.DeletionPolicy).toBe('Retain');
+    }
+    expect(evidence?.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: logsId },
+      LogFilePrefix: 'evidence/',
+    });
+    // No Object Lock unless evidence.retentionDays asks for it.
+    expect(evidence?.Properties.ObjectLockEnabled).toBeUndefined();
+  });
+
+  it('refuses any request that is not TLS', () => {
+    for (const id of [evidenceId, logsId]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              Principal: { AWS: '*' },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('locks every object version for evidence.retentionDays, in governance mode', () => {
+    const { template: locked } = synthesize({ clusters: ['prod-eks'], evidence: { retentionDays: 365 } });
+    const lockedBucket = Object.values(locked.findResources('AWS::S3::Bucket')).find(
+      (b) => b.Properties.ObjectLockEnabled,
+    );
+    expect(lockedBucket?.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+    });
+  });
+});
+
+describe('record key', () => {
+  const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(
+    ([, resource]) => resource.Properties.KeySpec === 'HMAC_256',
+  ) ?? ['', { Properties: {} }];
+  type KeyStatement = {
+    Sid: string;
+    Principal: { AWS: unknown };
+    Action: string | string[];
+    Condition?: unknown;
+  };
+  const statements = (key.Properties.KeyPolicy?.Statement ?? []) as KeyStatement[];
+  const principalsOf = (action: string) =>
+    statements
+      .filter((st) => [st.Action].flat().includes(action))
+      .map((st) => (st.Principal.AWS as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0])
+      .sort();
+  const roleOfFunction = (description: string) => roleOf(functionId(description));
+
+  it('is an HMAC key for MACs only, kept with the table', () => {
+    expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect(key.DeletionPolicy).toBe('Retain');
+  });
+
+  it('lets only the functions that write the record sign, and release and recover only verify', () => {
+    const writers = [
+      'Claims a finding',
+      'Plans the response',
+      'Isolates pods',
+      'Cordons a node',
+      'Puts an instance behind',
+      'Sets termination',
+      'Detaches the policies',
+      'Denies a role',
+      'Snapshots the EBS',
+      'Keeps the owners',
+      'Captures the volatile state',
+      'Answers an action',
+    ];
+    expect(principalsOf('kms:GenerateMac')).toEqual(writers.map(roleOfFunction).sort());
+    // Whoever signs also verifies what it reads (an entry, the plan, an approval); release and recover only verify.
+    expect(principalsOf('kms:VerifyMac')).toEqual(
+      [...writers, 'Undoes the containment', 'Replaces the compromised'].map(roleOfFunction).sort(),
+    );
+    for (const st of statements.filter((s) => /^(Sign|Verify)/.test(s.Sid))) {
+      expect([st.Action].flat()).toEqual(
+        st.Sid.startsWith('Sign') ? ['kms:GenerateMac', 'kms:VerifyMac'] : ['kms:VerifyMac'],
+      );
+      expect(st.Condition).toEqual({ StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } });
+    }
+  });
+
+  it('lets the account only administer the key', () => {
+    // The account may administer the key; no action it holds can be a MAC operation or a use of the key.
+    const account = statements.filter((st) => !/^(Sign|Verify)/.test(st.Sid));
+    expect(account.map((st) => st.Sid)).toEqual(['AdministerNotUse']);
+    const administration = [account[0]?.Action].flat() as string[];
+    const matches = (pattern: string, action: string) =>
+      new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(action);
+    for (const use of ['kms:GenerateMac', 'kms:VerifyMac', 'kms:CreateGrant', 'kms:PutKeyPolicy']) {
+      expect(administration.some((pattern) => matches(pattern, use))).toBe(use === 'kms:PutKeyPolicy');
+    }
+    expect(administration).not.toContain('kms:*');
+    // No identity policy in the stack grants a MAC operation, or all of KMS, to anyone.
+    const identityActions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap((st) => [st.Action].flat()),
+    );
+    expect(identityActions.filter((a) => /Mac$|^kms:\*$|^\*$/.test(a))).toEqual([]);
+  });
+
+  it('is named to exactly the functions that use it', () => {
+    const named = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, fn]) => fn.Properties.Environment?.Variables?.RECORD_KEY_ID)
+      .map(([id, fn]) => {
+        expect(fn.Properties.Environment.Variables.RECORD_KEY_ID).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+        return roleOf(id);
+      })
+      .sort();
+    expect(named).toEqual(principalsOf('kms:VerifyMac'));
+  });
+});
+
+describe('outputs', () => {
+  it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
+      'ApproveFunctionName',
+      'DeadLetterQueueUrl',
+      'EvidenceBucketName',
+      'IncidentTableName',
+      'RecordKeyId',
+      'RecoverFunctionName',
+      'ReleaseFunctionName',
+      'StateMachineArn',
+      'TopicArn',
+    ]);
+    expect(stack.stackName).toBe('GuardDutyResponder');
+  });
+});
