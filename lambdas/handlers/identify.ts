@@ -13,6 +13,7 @@ import { planView } from '../incident/mandate.js';
 import { RecordRefusedError } from '../incident/seal.js';
 import { IncidentStore } from '../incident/store.js';
 import { requireEnv } from '../shared/env.js';
+import { retriedWhenTransient } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
@@ -31,7 +32,7 @@ export function identifyHandler(
     // The pods and nodes as read, before any action changes them, go to the evidence bucket from here.
     const executionArn = (event as { claim?: { executionArn?: string } }).claim?.executionArn ?? 'identify';
     // The incident this execution holds, its header verified: the plan is signed for it.
-    const { record, seal } = await store.sealed(finding.id);
+    const { record, seal } = await retriedWhenTransient(() => store.sealed(finding.id));
     if (record.executionArn !== executionArn)
       throw new RecordRefusedError(
         `execution ${executionArn} does not hold finding ${finding.id} (${record.executionArn} does): nothing is planned`,
@@ -93,11 +94,13 @@ export function identifyHandler(
     const approvals = Object.fromEntries(gated.map((action) => [RESULT_KEYS[action], true as const]));
     // What the actions may act on, and nothing else (lambdas/incident/mandate.ts).
     const view = planView(seal, executionArn, { plan, identification }, gated);
-    await store.recordSignedPlan(
-      seal,
-      executionArn,
-      { view, mac: await store.key.sign(view) },
-      new Date().toISOString(),
+    await retriedWhenTransient(async () =>
+      store.recordSignedPlan(
+        seal,
+        executionArn,
+        { view, mac: await store.key.sign(view) },
+        new Date().toISOString(),
+      ),
     );
     return { plan, planned, identification, approvals };
   };

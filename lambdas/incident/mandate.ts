@@ -12,6 +12,7 @@ import type { ActionResult } from '../core/action-result.js';
 import { type ActionName, type ContainStep, ITEMS_OF } from '../core/actions.js';
 import type { BudgetSettings } from '../core/budget.js';
 import type { ResponsePlan } from '../core/plan.js';
+import { retriedWhenTransient } from '../shared/errors.js';
 import type { ApprovalRecord, IncidentRecord } from './record.js';
 import { digestOf, type Seal, type Signable } from './signature.js';
 import { type IncidentStore, incidentJournal, type Journal, type Recorded } from './store.js';
@@ -143,8 +144,11 @@ export async function underSignedPlan<R>(
   budget?: BudgetSettings,
 ): Promise<R> {
   const findingId = input.plan?.finding?.id ?? '';
-  const { record, seal } = await store.sealed(findingId);
-  const refusal = await mandateRefusal(store, record, seal, input, step);
+  // Reading the record and checking its MACs: throttled, the step is retried, not failed.
+  const { seal, refusal } = await retriedWhenTransient(async () => {
+    const { record, seal } = await store.sealed(findingId);
+    return { seal, refusal: await mandateRefusal(store, record, seal, input, step) };
+  });
   if (refusal)
     throw new PlanRefusedError(
       `${step} refused for finding ${findingId}: its input is not in the signed plan of incident ${seal.incidentId} (${refusal}); nothing was done`,

@@ -123,6 +123,19 @@ export function messageOf(error: unknown): string {
 }
 
 /** Runs a step; a transient failure is thrown for the state machine to retry, any other is returned. */
+/**
+ * Runs `work`; a failure that passes (throttling, a 5xx, no connection) becomes a TransientError, which
+ * the state machine retries with backoff; any other failure is thrown as it is.
+ */
+export async function retriedWhenTransient<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isTransient(error)) throw new TransientError(messageOf(error));
+    throw error;
+  }
+}
+
 export async function settle<T>(
   work: () => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: string }> {

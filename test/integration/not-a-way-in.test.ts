@@ -429,6 +429,31 @@ describe('5. input the responder did not make', () => {
   });
 });
 
+describe('the checks under faults', () => {
+  const throttled = () =>
+    Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+
+  it('retries a throttled KMS and GuardDuty: the response is contained, not failed', async () => {
+    const world = worldFor(podEvent.detail, targetsOf(podEvent.detail));
+    const sim = await start(world, podEvent.detail.region);
+    // Past the SDK's own attempts (3): only the state machine's retry of the step gets through.
+    sim.home.fail('VerifyMac', throttled(), 3);
+    sim.account.fail('GetFindings', throttled(), 3);
+
+    const { status } = await respond(podEvent, { sim });
+
+    expect(status).toBe('SUCCEEDED');
+    expect(lastNotice(sim)?.MessageAttributes?.outcome?.StringValue).toBe('contained');
+    const statuses = (operation: string) =>
+      sim.aws.requests.filter((r) => r.operation === operation).map((r) => r.status);
+    expect(statuses('VerifyMac').slice(0, 4)).toEqual([400, 400, 400, 200]);
+    expect(statuses('GetFindings')).toEqual([400, 400, 400, 200]);
+  });
+});
+
 describe('in the local mode: a kubeconfig cluster, an AWS-compatible endpoint, its table and bucket', () => {
   it('refuses a planted entry, and a record set back after its release, with the closure in the bucket', async () => {
     const kube = new KubeApiServer();
