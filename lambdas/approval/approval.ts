@@ -17,7 +17,7 @@ import { z } from 'zod';
 import { ACTIONS, type ActionName } from '../core/actions.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { type Identification, roleLeftAlone, rolesOfAccessKey } from '../identify/identification.js';
-import { approvalView } from '../incident/mandate.js';
+import { approvalView, signedPlanOf } from '../incident/mandate.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import { sealOf } from '../incident/seal.js';
 import type { IncidentStore } from '../incident/store.js';
@@ -134,8 +134,10 @@ export async function answerApproval(
   const now = (ports.now ?? (() => new Date()))();
   const record = await ports.store.get(request.findingId);
   if (!record) throw new ApprovalError(`no incident record for finding ${request.findingId}`);
-  // An approval is signed for the incident the record's verified header names (mandate.ts).
+  // An approval is signed for the incident the record's verified header names, and for the execution
+  // whose signed plan waits for it (mandate.ts): never for what the request in the table says.
   const seal = await sealOf(ports.store.key, record);
+  const plan = await signedPlanOf(ports.store, record, seal);
   const approvals = Object.values(record.approvals ?? {}).filter(
     (approval) => !request.action || approval.action === request.action,
   );
@@ -165,6 +167,16 @@ export async function answerApproval(
       await unchanged(`the deadline passed at ${approval.deadline}; the action was held back`);
       continue;
     }
+    const planned =
+      typeof plan !== 'string' &&
+      plan.approvals.includes(approval.action) &&
+      plan.executionArn === approval.executionArn;
+    if (request.approve && !planned) {
+      await unchanged(
+        `the request is not one the signed plan of the execution that holds the finding waits for (${typeof plan === 'string' ? plan : `it waits in ${plan.executionArn} for ${plan.approvals.join(', ') || 'nothing'}`}): not approved`,
+      );
+      continue;
+    }
     const effect = request.approve ? 'approved: the action runs' : 'denied: the action is held back';
     if (
       !(await ports.store.decideApproval(
@@ -172,8 +184,14 @@ export async function answerApproval(
         approval.action,
         approval.token,
         decision(effect),
-        request.approve
-          ? await ports.store.key.sign(approvalView(seal, approval, request.requestedBy))
+        request.approve && typeof plan !== 'string'
+          ? await ports.store.key.sign(
+              approvalView(
+                seal,
+                { action: approval.action, executionArn: plan.executionArn },
+                request.requestedBy,
+              ),
+            )
           : null,
       ))
     ) {

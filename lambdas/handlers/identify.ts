@@ -37,6 +37,12 @@ export function identifyHandler(
       throw new RecordRefusedError(
         `execution ${executionArn} does not hold finding ${finding.id} (${record.executionArn} does): nothing is planned`,
       );
+    // The claim sealed the incident with the account and region of the event it was given; the finding
+    // planned for (and read back from GuardDuty) must be of the same ones.
+    if (seal.accountId !== finding.accountId || seal.region !== finding.region)
+      throw new RecordRefusedError(
+        `the incident of finding ${finding.id} was claimed for ${seal.accountId} ${seal.region}, not the finding's ${finding.accountId} ${finding.region}: nothing is planned`,
+      );
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
     const plan = planResponse(finding, { ...settings, dryRun }, location);
     // Before anything is acted on, GuardDuty must hold the finding as the event says: a finding that is

@@ -95,6 +95,21 @@ export type Mandated = Recorded & {
 
 const SEAL_FIELDS = ['findingId', 'incidentId', 'accountId', 'region'] as const;
 
+/** The record's plan, verified for the seal: the view Identify signed, or why there is none to trust. */
+export async function signedPlanOf(
+  store: IncidentStore,
+  record: IncidentRecord,
+  seal: Seal,
+): Promise<PlanView | string> {
+  const signed = record.signedPlan;
+  if (!signed) return 'the record holds no signed plan';
+  if (!(await store.key.verify(signed.view, signed.mac))) return "the plan's MAC does not match";
+  const view = signed.view as unknown as PlanView;
+  if (SEAL_FIELDS.some((field) => view[field] !== seal[field]))
+    return 'the signed plan is of another incident';
+  return view;
+}
+
 /** Why the record's plan does not cover this input for `step`, or null. */
 async function mandateRefusal(
   store: IncidentStore,
@@ -106,12 +121,10 @@ async function mandateRefusal(
   if (record.state !== 'open') return `the incident is ${record.state}`;
   if (record.executionArn !== input.executionArn)
     return `execution ${input.executionArn} does not hold the finding (${record.executionArn} does)`;
-  const signed = record.signedPlan;
-  if (!signed || !(await store.key.verify(signed.view, signed.mac)))
-    return signed ? "the plan's MAC does not match" : 'the record holds no signed plan';
-  const view = signed.view as unknown as PlanView;
-  if (SEAL_FIELDS.some((field) => view[field] !== seal[field]) || view.executionArn !== input.executionArn)
-    return 'the signed plan is of another incident or execution';
+  const signed = await signedPlanOf(store, record, seal);
+  if (typeof signed === 'string') return signed;
+  const view = signed;
+  if (view.executionArn !== input.executionArn) return 'the signed plan is of another execution';
   const differs = (field: 'plan' | 'identification' | 'cluster' | 'pods') =>
     field in input && digestOf(input[field]) !== view[field];
   const changed = (['plan', 'identification', 'cluster', 'pods'] as const).filter(differs);

@@ -13,7 +13,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../bin/config.js';
 import { release as releaseCommand } from '../../bin/release.js';
@@ -31,6 +32,7 @@ import {
   simulatedReleasePorts,
 } from '../../bin/simulation/simulation.js';
 import { type World, worldFor } from '../../bin/simulation/world.js';
+import { answerApproval } from '../../lambdas/approval/approval.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
 import { type FindingEvent, FindingSchema, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { detectorOf, differences } from '../../lambdas/core/provenance.js';
@@ -423,9 +425,42 @@ describe('5. input the responder did not make', () => {
       }),
     ).rejects.toThrow(/approval/);
     expect(sim.account.state.roles).toEqual(before);
+    // The request in the table moved to another execution: a person's approval is not signed for it.
+    await tableOf(sim).send(
+      new UpdateCommand({
+        TableName: INCIDENT_TABLE,
+        Key: { findingId: podEvent.detail.id },
+        UpdateExpression: 'SET approvals.#action.executionArn = :forged',
+        ExpressionAttributeNames: { '#action': 'revoke-iam' },
+        ExpressionAttributeValues: { ':forged': `${record.executionArn}-forged` },
+      }),
+    );
+    const answer = await answerApproval(
+      { findingId: podEvent.detail.id, action: 'revoke-iam', approve: true, requestedBy: 'alice' },
+      { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+    );
+    expect(answer.answers.map((a) => a.effect)).toEqual([
+      expect.stringMatching(/^nothing changed: the request is not one the signed plan of the execution/),
+    ]);
+    expect((await recordOf(sim, podEvent.detail.id)).approvals?.['revoke-iam']?.state).toBe('waiting');
     // The execution still waits: its approval state times out.
     sim.tokens.fail(Object.values(record.approvals ?? {})[0]?.token ?? '', 'States.Timeout', 'test');
     await running;
+    expect(sim.account.state.roles).toEqual(before);
+  });
+
+  it('a claim made directly for another account does not get the real finding planned under it', async () => {
+    const sim = await start(worldFor(podEvent.detail, targetsOf(podEvent.detail)), podEvent.detail.region);
+    const handlers = simulatedHandlers(sim, CONFIG, RESPONDER);
+    const forged = loadEvent('eks-audit-privileged-container.json');
+    forged.detail.accountId = '444455556666';
+    const executionArn = 'arn:aws:states:us-east-1:111122223333:execution:responder:forged';
+    await (handlers.Claim as TaskHandler)({ event: forged, executionArn });
+
+    await expect(
+      (handlers.Identify as TaskHandler)({ ...podEvent, claim: { executionArn } }),
+    ).rejects.toThrow(/was claimed for 444455556666 us-east-1, not the finding's 111122223333/);
+    expect((await recordOf(sim, podEvent.detail.id)).signedPlan).toBeUndefined();
   });
 });
 
