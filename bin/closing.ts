@@ -235,7 +235,7 @@ async function local<Report extends ClosingReport>(
   // One client for every step: once the API server has spent the retry budget, later steps fail at once.
   const kube = new Kubernetes(apis);
   const ports: ReleasePorts = {
-    store: new IncidentStore(
+    store: IncidentStore.dynamodb(
       new DynamoDBClient(clientConfig(overrides)),
       options.table ?? '',
       kmsRecordKey(new KMSClient(clientConfig(overrides)), options.recordKey ?? ''),

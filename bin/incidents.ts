@@ -112,7 +112,7 @@ export async function incidents(argv: readonly string[], out: Out, err: Out): Pr
         'IncidentTableName',
         new CloudFormationClient(config),
       );
-      summaries = await fromStore(new IncidentStore(new DynamoDBClient(config), table), options.all);
+      summaries = await fromStore(IncidentStore.dynamodb(new DynamoDBClient(config), table), options.all);
     } else {
       const saved = loadSimulation(options.state);
       if (!saved) throw new InputError(`no simulation at ${options.state}: run npm run replay first`);

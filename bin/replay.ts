@@ -343,7 +343,7 @@ async function localStore(options: ReplayOptions, overrides: ClientOverrides, ou
   if (options.table) {
     const key = kmsRecordKey(new KMSClient(overrides), options.recordKey ?? '');
     return {
-      store: new IncidentStore(new DynamoDBClient(overrides), options.table, key),
+      store: IncidentStore.dynamodb(new DynamoDBClient(overrides), options.table, key),
       stop: async () => {},
     };
   }

@@ -19,7 +19,8 @@ import {
   TABLE_KEY,
 } from '../../lambdas/incident/record.js';
 import type { RecordKey } from '../../lambdas/incident/signature.js';
-import { IncidentStore, isResponderItem } from '../../lambdas/incident/store.js';
+import { IncidentStore } from '../../lambdas/incident/store.js';
+import { isResponderItem } from '../../lambdas/incident/table.js';
 import { ACCOUNT } from './account.js';
 import { localRecordKey, newMacKey, type SimulatedMacKey } from './account-kms.js';
 import { close, listenOnLoopback } from './loopback.js';
@@ -91,7 +92,7 @@ export class LocalIncidentTable {
    * (by default the table's key, used in this process).
    */
   store(client: DynamoDBClient = this.client, key: RecordKey = localRecordKey(this.macKey)): IncidentStore {
-    return new IncidentStore(client, INCIDENT_TABLE, key);
+    return IncidentStore.dynamodb(client, INCIDENT_TABLE, key);
   }
 
   /**

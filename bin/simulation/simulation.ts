@@ -30,7 +30,7 @@ import { bucketClosures } from '../../lambdas/incident/closures.js';
 import type { IncidentRecord } from '../../lambdas/incident/record.js';
 import { kmsRecordKey } from '../../lambdas/incident/signature.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
-import { isResponderItem } from '../../lambdas/incident/store.js';
+import { isResponderItem } from '../../lambdas/incident/table.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
 import { type ResponderConfig, settingsOf } from '../config.js';

@@ -57,7 +57,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type ActionItem, type ActionResult, item, unlessPlanned } from '../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../identify/identify.js';
-import type { Journal, OwnGroup } from '../incident/store.js';
+import type { OwnGroup } from '../incident/groups.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 
 export type IsolateHostInput = TargetInput<IdentifiedInstance>;
@@ -531,7 +532,7 @@ export async function isolateHost(
   return { action: 'isolate-host', skipped: null, items: [result] };
 }
 
-/** Where release finds the responder's own groups: the registry, verified (IncidentStore.ownGroup). */
+/** Where release finds the responder's own groups: the registry, verified (lambdas/incident/groups.ts). */
 export type OwnGroups = (vpcId: string, purpose: Purpose) => Promise<OwnGroup>;
 
 /** Deletes the responder's own group (by its registered id) once no interface uses it; says whether it did. */

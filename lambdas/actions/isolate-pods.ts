@@ -28,7 +28,7 @@ import {
   selects,
 } from '../core/quarantine.js';
 import type { Identification, IdentifiedPod } from '../identify/identify.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 
 /** Annotation holding the labels removed from a pod by the stronger tactic, as JSON, for release. */

@@ -25,7 +25,7 @@ import {
 } from '../core/action-result.js';
 import { KARPENTER_DO_NOT_DISRUPT } from '../core/quarantine.js';
 import type { Identification, IdentifiedInstance, TargetInput } from '../identify/identify.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 
 export type ProtectInput = TargetInput<IdentifiedInstance>;

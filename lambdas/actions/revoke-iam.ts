@@ -34,7 +34,7 @@ import {
 import type { ResponsePlan } from '../core/plan.js';
 import { roleLeftAlone } from '../identify/identification.js';
 import type { Identification, IdentifiedInstance, IdentifiedRole } from '../identify/identify.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 import { REVOKE_SESSIONS_POLICY } from './revoke-sessions.js';
 

@@ -29,7 +29,7 @@ import {
   roleLeftAlone,
   rolesOfAccessKey,
 } from '../identify/identification.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 
 export type RevokeSessionsInput = { plan: ResponsePlan; identification: Identification };

@@ -13,7 +13,7 @@ import {
   unlessPlanned,
 } from '../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../identify/identify.js';
-import type { Journal } from '../incident/store.js';
+import type { Journal } from '../incident/journal.js';
 import { settle } from '../shared/errors.js';
 
 export type SnapshotInput = TargetInput<IdentifiedInstance>;

@@ -3,7 +3,7 @@
  * account may have isolated and revoked, by all findings together, in a sliding hour. Fifty findings in
  * an hour (a compromised DaemonSet image, a worm) each within their own limits could otherwise take a
  * cluster down. Each scope's spending is one item of the incident table, changed only by a conditional
- * write on its version (lambdas/incident/store.ts), so concurrent executions count exactly. Pure
+ * write on its version (lambdas/incident/budgets.ts), so concurrent executions count exactly. Pure
  * decisions here.
  */
 import { z } from 'zod';

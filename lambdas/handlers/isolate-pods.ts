@@ -1,8 +1,9 @@
 /** Isolate-pods Lambda: quarantine label and deny-all NetworkPolicy (lambdas/actions/isolate-pods.ts). */
 import { type IsolateInput, isolatePods } from '../actions/isolate-pods.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import type { Recorded } from '../incident/journal.js';
 import { underSignedPlan } from '../incident/mandate.js';
-import { IncidentStore, type Recorded } from '../incident/store.js';
+import { IncidentStore } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 

@@ -1,8 +1,9 @@
 /** Protect-instances Lambda, one instance per invocation (lambdas/actions/protect-instances.ts). */
 import { type ProtectInput, protectInstance } from '../actions/protect-instances.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import type { Recorded } from '../incident/journal.js';
 import { underSignedPlan } from '../incident/mandate.js';
-import { IncidentStore, type Recorded } from '../incident/store.js';
+import { IncidentStore } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 
 export const protectInstancesHandler =

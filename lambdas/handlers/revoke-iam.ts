@@ -2,8 +2,9 @@
 import { type RevokeInput, revokeIam } from '../actions/revoke-iam.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
 import type { BudgetSettings } from '../core/budget.js';
+import type { Recorded } from '../incident/journal.js';
 import { underSignedPlan } from '../incident/mandate.js';
-import { IncidentStore, type Recorded } from '../incident/store.js';
+import { IncidentStore } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 import { settingsFromEnvironment } from '../shared/settings.js';
 

@@ -1,8 +1,9 @@
 /** Snapshot-volumes Lambda, one instance per invocation (lambdas/actions/snapshot-volumes.ts). */
 import { type SnapshotInput, snapshotVolumes } from '../actions/snapshot-volumes.js';
 import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import type { Recorded } from '../incident/journal.js';
 import { underSignedPlan } from '../incident/mandate.js';
-import { IncidentStore, type Recorded } from '../incident/store.js';
+import { IncidentStore } from '../incident/store.js';
 import { lazyHandler } from '../shared/handler.js';
 
 export const snapshotVolumesHandler =

@@ -13,9 +13,10 @@ import { type ActionName, type ContainStep, ITEMS_OF } from '../core/actions.js'
 import type { BudgetSettings } from '../core/budget.js';
 import type { ResponsePlan } from '../core/plan.js';
 import { retriedWhenTransient } from '../shared/errors.js';
+import { incidentJournal, type Journal, type Recorded } from './journal.js';
 import type { ApprovalRecord, IncidentRecord } from './record.js';
 import { digestOf, type Seal, type Signable } from './signature.js';
-import { type IncidentStore, incidentJournal, type Journal, type Recorded } from './store.js';
+import type { IncidentStore } from './store.js';
 
 /** What of Identify's output the plan covers (lambdas/identify/identification.ts IdentifyOutput). */
 export type PlanOutput = {

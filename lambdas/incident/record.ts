@@ -272,6 +272,27 @@ export function releasePlan(record: IncidentRecord, others: readonly IncidentRec
     });
 }
 
+/**
+ * Whether a claim may take the finding (the DynamoDB table says the same as one condition): a rerun
+ * always; a dry run only a finding never seen; a real response also one a dry run holds, or an open
+ * incident whose last response failed, was refused, or died without an outcome (claimed before
+ * `staleBefore`).
+ */
+export function claimable(
+  old: Partial<IncidentRecord> | undefined,
+  write: { dryRun: boolean; rerun: boolean; staleBefore: string },
+): boolean {
+  if (write.rerun || !old) return true;
+  if (write.dryRun) return false;
+  if (old.dryRun === true) return true;
+  if (old.state !== 'open') return false;
+  return (
+    old.outcome === 'failed' ||
+    old.outcome === 'refused' ||
+    (old.outcome === 'responding' && (old.claimedAt ?? '') < write.staleBefore)
+  );
+}
+
 /** What the Claim state returns: the finding is this execution's to handle, or it was seen before. */
 export type ClaimOutput =
   | {

@@ -7,6 +7,11 @@
 import type { IncidentHeader, IncidentRecord, RecordEntry } from './record.js';
 import { type RecordKey, type Seal, type Signable, verifyRecord } from './signature.js';
 
+/** A write to an incident that is not open (or not the one this execution holds): nothing was written. */
+export class IncidentNotClaimedError extends Error {
+  override readonly name = 'IncidentNotClaimedError';
+}
+
 /** A record, or a request about one, that the responder refuses to act on: the message says why. */
 export class RecordRefusedError extends Error {
   override readonly name = 'RecordRefused';

@@ -20,7 +20,7 @@ import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { instanceIdFromProviderId } from '../../lambdas/core/selectors.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
-import { incidentJournal } from '../../lambdas/incident/store.js';
+import { incidentJournal } from '../../lambdas/incident/journal.js';
 import { logger } from '../../lambdas/shared/logger.js';
 import { pod } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';

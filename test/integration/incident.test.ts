@@ -18,6 +18,7 @@ import {
 import { ACTIONS } from '../../lambdas/core/actions.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
+import { DynamoRecordTable } from '../../lambdas/incident/dynamodb-table.js';
 import type { RecordEntry } from '../../lambdas/incident/record.js';
 import type { Seal } from '../../lambdas/incident/signature.js';
 import { IncidentStore } from '../../lambdas/incident/store.js';
@@ -271,7 +272,10 @@ describe('a crash between the record and the change', () => {
       private readonly targets: readonly string[],
       endpoint = sim.overrides.endpoint,
     ) {
-      super(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE, sim.store().key);
+      super(
+        new DynamoRecordTable(new DynamoDBClient({ ...sim.overrides, endpoint }), INCIDENT_TABLE),
+        sim.store().key,
+      );
     }
     override async intend(
       seal: Seal,

@@ -6,7 +6,7 @@ import { isolatePods, REMOVED_LABELS_ANNOTATION } from '../../lambdas/actions/is
 import { awsClients } from '../../lambdas/clients/aws.js';
 import { eksKubernetes, type Kubernetes } from '../../lambdas/clients/kubernetes.js';
 import { labelValue, QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
-import type { Journal } from '../../lambdas/incident/store.js';
+import type { Journal } from '../../lambdas/incident/journal.js';
 import { mockAccount } from '../support/aws-account.js';
 import { pod } from '../support/cluster.js';
 import { CLUSTER, identification, identifiedPod, planFor } from '../support/incident.js';

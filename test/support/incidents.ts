@@ -5,7 +5,8 @@
 import { afterEach, beforeEach } from 'vitest';
 import { LocalIncidentTable } from '../../bin/simulation/incident-table.js';
 import type { ResponsePlan } from '../../lambdas/core/plan.js';
-import { type IncidentStore, incidentJournal, type Journal } from '../../lambdas/incident/store.js';
+import { incidentJournal, type Journal } from '../../lambdas/incident/journal.js';
+import type { IncidentStore } from '../../lambdas/incident/store.js';
 
 export const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:responder:test-execution';
 
