@@ -338,7 +338,9 @@ export class ResponseWorkflow extends Construct {
           retention: props.logRetentionDays as logs.RetentionDays,
         }),
         level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
+        // Every transition, not the data: a state's input holds the finding, what was identified and an
+        // approval's task token, which must reach no log. The execution history keeps the data.
+        includeExecutionData: false,
       },
     });
     for (const fn of Object.values(functions)) {

@@ -118,13 +118,13 @@ describe('finding intake', () => {
 });
 
 describe('response workflow', () => {
-  it('is a Standard state machine with full logging and X-Ray', () => {
+  it('is a Standard state machine that logs every transition, never the data (task tokens), with X-Ray', () => {
     const logGroups = logicalIds('AWS::Logs::LogGroup');
     const machine = only(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
     expect(machine).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
     });
     const destination = (
       machine.LoggingConfiguration as {
