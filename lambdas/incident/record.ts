@@ -1,7 +1,8 @@
 /**
  * The incident record: one DynamoDB item per finding id, written before every change the responder makes,
  * so that a crash in the middle leaves enough to finish or undo, a repeated finding is recognised, and a
- * release can put back exactly what was there. Pure types and decisions; the I/O is in store.ts.
+ * release can put back exactly what was there. Pure types and decisions; the store (store.ts) writes it
+ * through a table (table.ts: DynamoDB, or memory).
  */
 
 import { z } from 'zod';
