@@ -46,6 +46,14 @@ export const ResponderConfigSchema = ResponderSettingsSchema.extend({
       securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).min(1),
     })
     .optional(),
+  /**
+   * Roles no responder function may strip, deny or give policies to (an explicit Deny), besides its own,
+   * the CDK bootstrap roles, OrganizationAccountAccessRole and IAM Identity Center's: role names, `*`
+   * matching any run of characters (a break-glass role, the security team's).
+   */
+  neverTouchRoles: z
+    .array(z.string().regex(/^[\w+=,.@*-]{1,64}$/, { message: 'a role name, `*` allowed' }))
+    .default([]),
   logRetentionDays: z
     .number()
     .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {

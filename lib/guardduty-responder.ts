@@ -28,6 +28,7 @@ import { parseConfig, type ResponderConfig, type ResponderConfigSchema, settings
 import { ResponderDashboard } from './dashboard.js';
 import { EvidenceBucket } from './evidence-bucket.js';
 import { FindingIntake } from './finding-intake.js';
+import { untouchableRoleArns } from './iam-scopes.js';
 import { IncidentTable } from './incident-table.js';
 import { Notifications } from './notifications.js';
 import { RecordKey } from './record-key.js';
@@ -166,8 +167,11 @@ export class GuardDutyResponder extends Construct {
     }
 
     // Revoke-iam may strip any role in the account, revoke-sessions deny its sessions, and release give
-    // policies back to it, except the responder's own roles.
-    const ownRoles = Object.values(responders).map((responder) => responder.role.roleArn);
+    // policies back to it, except the responder's own roles and the roles no responder may touch.
+    const ownRoles = [
+      ...Object.values(responders).map((responder) => responder.role.roleArn),
+      ...untouchableRoleArns(Stack.of(this), config.neverTouchRoles),
+    ];
     const denyOnOwnRoles = (name: FunctionName, actions: string[]) =>
       responders[name].role.addToPrincipalPolicy(
         new iam.PolicyStatement({ effect: iam.Effect.DENY, actions, resources: ownRoles }),

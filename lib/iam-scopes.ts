@@ -6,6 +6,23 @@ import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import type { IamScope } from '../lambdas/permissions.js';
 
 /**
+ * The roles of the stack's account that no responder function may strip, deny or give policies to:
+ * the CDK bootstrap roles (`cdk-<qualifier>-…`), the organization's access role, IAM Identity Center's
+ * (`AWSReservedSSO_…`, under the `aws-reserved/` path), and the configured ones.
+ */
+export function untouchableRoleArns(stack: Stack, neverTouchRoles: readonly string[]): string[] {
+  const role = (name: string) =>
+    stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
+  return [
+    'cdk-*',
+    'OrganizationAccountAccessRole',
+    'aws-reserved/*',
+    'AWSReservedSSO_*',
+    ...neverTouchRoles,
+  ].map(role);
+}
+
+/**
  * The ARNs of a scope in the stack's account, in each of `regions` (the stack's own by default) for a
  * regional service: a responder that covers several regions acts in each.
  */

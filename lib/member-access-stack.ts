@@ -11,7 +11,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { MEMBER_REACHING, NEEDS } from '../lambdas/permissions.js';
-import { scopeArns } from './iam-scopes.js';
+import { scopeArns, untouchableRoleArns } from './iam-scopes.js';
 import { acknowledge, nagRendering } from './nag.js';
 
 export type MemberAccessProps = StackProps & {
@@ -24,6 +24,8 @@ export type MemberAccessProps = StackProps & {
   clusters: readonly string[];
   /** Every region the responder acts in: its own and the configured ones. */
   regions: readonly string[];
+  /** Roles of the member no responder function may touch, besides the usual ones (iam-scopes.ts). */
+  neverTouchRoles: readonly string[];
 };
 
 export class MemberAccessStack extends Stack {
@@ -53,7 +55,8 @@ export class MemberAccessStack extends Stack {
         new iam.PolicyStatement({ actions: [...need.actions], resources, conditions: need.conditions }),
       );
     }
-    // The responder may strip any role in the account, and give policies back, but never this one's.
+    // The responder may strip any role in the account, and give policies back, but never this one's, nor
+    // the roles no responder may touch.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         effect: iam.Effect.DENY,
@@ -63,7 +66,7 @@ export class MemberAccessStack extends Stack {
           'iam:AttachRolePolicy',
           'iam:PutRolePolicy',
         ],
-        resources: [this.role.roleArn],
+        resources: [this.role.roleArn, ...untouchableRoleArns(this, props.neverTouchRoles)],
       }),
     );
 

@@ -41,6 +41,7 @@ export function addResponder(app: App, config: ResponderConfig, env: Environment
         externalId: config.externalId ?? '',
         clusters: member.clusters,
         regions: [region ?? '', ...config.regions],
+        neverTouchRoles: config.neverTouchRoles,
       }),
   );
   return { responder, intakes, members };

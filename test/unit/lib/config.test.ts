@@ -6,10 +6,18 @@ import { DEFAULT_PLAYBOOK } from '../../../lambdas/core/playbook.js';
 import { DEFAULT_PROTECTED_WORKLOADS } from '../../../lambdas/core/settings.js';
 
 describe('parseConfig', () => {
+  it('takes role names for neverTouchRoles, not ARNs', () => {
+    expect(parseConfig({ neverTouchRoles: ['BreakGlass*'] }).neverTouchRoles).toEqual(['BreakGlass*']);
+    expect(() => parseConfig({ neverTouchRoles: ['arn:aws:iam::111122223333:role/x'] })).toThrow(
+      /neverTouchRoles\.0: a role name, `\*` allowed/,
+    );
+  });
+
   it('gives safe defaults for an empty configuration', () => {
     expect(parseConfig(undefined)).toEqual({
       stackName: 'GuardDutyResponder',
       chatNotifications: false,
+      neverTouchRoles: [],
       severity: { atLeast: 4, below: 9 },
       clusters: [],
       members: [],

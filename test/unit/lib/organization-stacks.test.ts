@@ -74,9 +74,17 @@ describe('the MemberAccess stack', () => {
         'iam:PutRolePolicy',
       ]),
     );
-    expect(statements.filter((st) => st.Effect === 'Deny')).toEqual([
-      expect.objectContaining({ Resource: { 'Fn::GetAtt': [roleId, 'Arn'] } }),
-    ]);
+    const denied = statements.filter((st) => st.Effect === 'Deny');
+    expect(denied).toHaveLength(1);
+    expect(denied[0]?.Resource).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': [roleId, 'Arn'] }]));
+    // Nor the member's CDK bootstrap roles, the organization's access role, IAM Identity Center's.
+    for (const role of [
+      ':role/cdk-*',
+      ':role/OrganizationAccountAccessRole',
+      ':role/aws-reserved/*',
+      ':role/AWSReservedSSO_*',
+    ])
+      expect(JSON.stringify(denied[0]?.Resource)).toContain(role);
     // EC2 permissions reach every region the responder covers.
     const ec2 = JSON.stringify(statements.filter((st) => [st.Action].flat().includes('ec2:CreateSnapshot')));
     for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2'])

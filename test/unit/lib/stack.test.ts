@@ -7,7 +7,18 @@ import { only, synthesize } from '../../support/synth.js';
 const { template, stack } = synthesize({
   clusters: ['prod-eks', 'staging-eks'],
   notificationEmail: 'soc@example.com',
+  neverTouchRoles: ['BreakGlass*', 'security-audit'],
 });
+
+/** Roles no responder function may strip, deny or give policies to, besides its own (iam-scopes.ts). */
+const UNTOUCHABLE = [
+  ':role/cdk-*',
+  ':role/OrganizationAccountAccessRole',
+  ':role/aws-reserved/*',
+  ':role/AWSReservedSSO_*',
+  ':role/BreakGlass*',
+  ':role/security-audit',
+];
 const logicalIds = (type: string, props: Record<string, unknown> = {}) =>
   Object.keys(template.findResources(type, props));
 
@@ -331,6 +342,8 @@ describe('containment functions', () => {
     expect(denied?.Action).toEqual(['iam:DeleteRolePolicy', 'iam:DetachRolePolicy']);
     const roles = ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }));
     expect(denied?.Resource).toEqual(expect.arrayContaining(roles));
+    // Nor the CDK bootstrap roles, the organization's access role, IAM Identity Center's, the configured.
+    for (const role of UNTOUCHABLE) expect(JSON.stringify(denied?.Resource)).toContain(role);
   });
 
   it("let revoke-sessions read and put inline role policies only, never on the responder's own roles", () => {
@@ -344,6 +357,8 @@ describe('containment functions', () => {
     expect(denied?.Resource).toEqual(
       expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
     );
+    for (const role of UNTOUCHABLE) expect(JSON.stringify(denied?.Resource)).toContain(role);
+    for (const role of UNTOUCHABLE) expect(JSON.stringify(denied?.Resource)).toContain(role);
   });
 });
 
@@ -455,6 +470,7 @@ describe('release function', () => {
     expect(denied?.Resource).toEqual(
       expect.arrayContaining(ALL_FUNCTIONS.map((fn) => ({ 'Fn::GetAtt': [roleOf(fn), 'Arn'] }))),
     );
+    for (const role of UNTOUCHABLE) expect(JSON.stringify(denied?.Resource)).toContain(role);
   });
 });
 
