@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ACTION_NAMES } from '../lambdas/actions/registry.js';
 import { type ApprovalReport, describeApproval } from '../lambdas/approval/approval.js';
-import { ACTIONS, type ActionName } from '../lambdas/core/actions.js';
+import type { ActionName } from '../lambdas/core/plan.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
 import { stackOutput } from './replay/deployed.js';
 
@@ -32,8 +33,8 @@ export async function approve(argv: readonly string[], out: Out, err: Out): Prom
       throw new InputError(
         'an answer goes to a running execution: give --deployed STACK (in the simulation, answer with npm run replay -- <event> --require-approval ACTION --approve or --deny)',
       );
-    if (values.action && !(ACTIONS as readonly string[]).includes(values.action))
-      throw new InputError(`--action must be one of ${ACTIONS.join(', ')}`);
+    if (values.action && !ACTION_NAMES.includes(values.action))
+      throw new InputError(`--action must be one of ${ACTION_NAMES.join(', ')}`);
     const region = values.region;
     const functionName = await stackOutput(
       values.deployed,

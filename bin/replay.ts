@@ -33,13 +33,13 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
+import { ACTION_NAMES } from '../lambdas/actions/registry.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
-import { ACTIONS, type ActionName } from '../lambdas/core/actions.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
-import type { ResponderLocation } from '../lambdas/core/plan.js';
+import type { ActionName, ResponderLocation } from '../lambdas/core/plan.js';
 import { detectorOf } from '../lambdas/core/provenance.js';
 import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
@@ -141,8 +141,10 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   }
   const requireApproval = (values['require-approval'] ?? '').split(',').filter(Boolean);
   for (const action of requireApproval) {
-    if (!(ACTIONS as readonly string[]).includes(action))
-      throw new InputError(`--require-approval takes actions among ${ACTIONS.join(', ')}: not ${action}`);
+    if (!ACTION_NAMES.includes(action))
+      throw new InputError(
+        `--require-approval takes actions among ${ACTION_NAMES.join(', ')}: not ${action}`,
+      );
   }
   if (requireApproval.length > 0 && (values.deployed || values.kubeconfig))
     throw new InputError('--require-approval is for the simulation; deployed, the configuration decides');

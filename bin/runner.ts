@@ -9,28 +9,22 @@ import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { actionHandler } from '../lambdas/actions/lambda.js';
+import { ACTION_NAMES, REGISTRY } from '../lambdas/actions/registry.js';
 import type { Reach } from '../lambdas/clients/reach.js';
-import { ACTIONS } from '../lambdas/core/actions.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { collectHostEvidenceHandler } from '../lambdas/handlers/collect-host-evidence.js';
 import { collectPodEvidenceHandler } from '../lambdas/handlers/collect-pod-evidence.js';
-import { cordonNodesHandler } from '../lambdas/handlers/cordon-nodes.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
-import { isolateHostHandler } from '../lambdas/handlers/isolate-host.js';
-import { isolatePodsHandler } from '../lambdas/handlers/isolate-pods.js';
 import { notifyHandler } from '../lambdas/handlers/notify.js';
-import { protectInstancesHandler } from '../lambdas/handlers/protect-instances.js';
 import { requestApprovalHandler } from '../lambdas/handlers/request-approval.js';
-import { revokeIamHandler } from '../lambdas/handlers/revoke-iam.js';
-import { revokeSessionsHandler } from '../lambdas/handlers/revoke-sessions.js';
-import { snapshotVolumesHandler } from '../lambdas/handlers/snapshot-volumes.js';
 import type { FindingSource } from '../lambdas/identify/source.js';
 import type { IncidentStore } from '../lambdas/incident/store.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { ResponderStack } from '../lib/responder-stack.js';
-import { approvalState, TASK_STATES } from '../lib/response-workflow.js';
+import { approvalState, taskStateOf } from '../lib/response-workflow.js';
 import { cdkJsonContext, type ResponderConfig } from './config.js';
 
 /** Resolves the intrinsic functions in a synthesized DefinitionString; functions become Lambda ARNs. */
@@ -115,13 +109,13 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       bucket,
       ports.findingSource,
     ),
-    'isolate-pods': isolatePodsHandler(reach('isolate-pods'), settings, store),
-    'cordon-nodes': cordonNodesHandler(reach('cordon-nodes'), settings, store),
-    'isolate-host': isolateHostHandler(reach('isolate-host'), settings, store),
-    'protect-instances': protectInstancesHandler(reach('protect-instances'), store),
-    'revoke-iam': revokeIamHandler(reach('revoke-iam'), settings, store),
-    'revoke-sessions': revokeSessionsHandler(reach('revoke-sessions'), settings, store),
-    'snapshot-volumes': snapshotVolumesHandler(reach('snapshot-volumes'), store),
+    // Every registered action, as its Lambda runs it.
+    ...Object.fromEntries(
+      REGISTRY.map((action) => [
+        action.spec.name,
+        actionHandler(action, reach(action.spec.name), settings, store),
+      ]),
+    ),
     'collect-pod-evidence': collectPodEvidenceHandler(
       reach('collect-pod-evidence'),
       bucket,
@@ -136,22 +130,16 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       evidence.sleep,
     ),
     notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub, ports.chatTopicArn ?? null),
-    'request-approval': requestApprovalHandler(store, ports.sns, {
-      topicArn: ports.topicArn,
-      timeoutMinutes: settings.approvalTimeoutMinutes,
-      approveFunction: 'the Approve function (ApproveFunctionName)',
-    }),
   };
-  const { 'request-approval': approval, ...tasks } = byFunction;
+  const approval = requestApprovalHandler(store, ports.sns, {
+    topicArn: ports.topicArn,
+    timeoutMinutes: settings.approvalTimeoutMinutes,
+    approveFunction: 'the Approve function (ApproveFunctionName)',
+  });
   return {
-    ...Object.fromEntries(
-      Object.entries(tasks).map(([name, handler]) => [
-        TASK_STATES[name as keyof typeof TASK_STATES],
-        handler,
-      ]),
-    ),
+    ...Object.fromEntries(Object.entries(byFunction).map(([name, handler]) => [taskStateOf(name), handler])),
     // Every action's approval state asks through request-approval (only the configured ones exist).
-    ...Object.fromEntries(ACTIONS.map((action) => [approvalState(action), approval])),
+    ...Object.fromEntries(ACTION_NAMES.map((action) => [approvalState(action), approval])),
   };
 }
 

@@ -4,7 +4,8 @@
  * environment.
  */
 import { z } from 'zod';
-import { type ResponderSettings, ResponderSettingsSchema } from '../lambdas/core/settings.js';
+import type { ResponderSettings } from '../lambdas/core/settings.js';
+import { ResponderSettingsSchema } from '../lambdas/settings.js';
 
 export type { SeverityRange } from '../lambdas/core/settings.js';
 

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { NEEDS } from '../lambdas/permissions.js';
+import { type FunctionName, needsOf } from '../lambdas/permissions.js';
 import { acknowledge, nagRendering } from './nag.js';
 import type { ResponseFunction } from './response-function.js';
 
@@ -60,8 +60,8 @@ export class EvidenceBucket extends Construct {
   }
 
   /** Grants a function the object actions its declaration names, under `incidents/`, and names the bucket. */
-  bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
-    const actions = NEEDS[name].evidenceBucket;
+  bind(fn: ResponseFunction, name: FunctionName): void {
+    const actions = needsOf(name).evidenceBucket;
     if (!actions) return;
     const bucketLevel = (action: string) => action === 's3:ListBucket' || action === 's3:ListBucketVersions';
     const onBucket = actions.filter(bucketLevel);

@@ -12,16 +12,18 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import { actionNamed } from '../lambdas/actions/registry.js';
 import { memberRoleArn } from '../lambdas/clients/reach.js';
 import { responseTimeoutMinutes } from '../lambdas/core/settings.js';
 import {
   FUNCTION_NAMES,
   type FunctionName,
   MEMBER_REACHING,
-  NEEDS,
+  needsOf,
   PERSON_FUNCTIONS,
   type WorkflowFunction,
 } from '../lambdas/permissions.js';
+import { BUDGETED } from '../lambdas/settings.js';
 import { Alarms } from './alarms.js';
 import { ClusterAccess } from './cluster-access.js';
 import { parseConfig, type ResponderConfig, type ResponderConfigSchema, settingsOf } from './config.js';
@@ -45,7 +47,10 @@ export type GuardDutyResponderProps = z.input<typeof ResponderConfigSchema>;
 export const responderRoleName = (stackName: string, fn: FunctionName): string =>
   `${stackName.slice(0, 40)}-${fn}`;
 
-const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout: Duration }> = {
+type FunctionSpec = { id: string; description: string; timeout: Duration; entry: string };
+
+/** The functions that are not actions; an action's function is made from its spec (functionOf). */
+const OWN_FUNCTIONS: Record<string, Omit<FunctionSpec, 'entry'>> = {
   claim: {
     id: 'Claim',
     description: 'Claims a finding id in the incident table; a repeat is only noted',
@@ -55,37 +60,6 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
     id: 'Identify',
     description: 'Plans the response to a GuardDuty finding and identifies what it touches',
     timeout: Duration.minutes(2),
-  },
-  'isolate-pods': {
-    id: 'IsolatePods',
-    description: 'Isolates pods with a quarantine label and a deny-all NetworkPolicy',
-    timeout: Duration.minutes(2),
-  },
-  'cordon-nodes': { id: 'CordonNodes', description: 'Cordons a node', timeout: Duration.minutes(1) },
-  'isolate-host': {
-    id: 'IsolateHost',
-    description: 'Puts an instance behind the quarantine security group, out of service',
-    timeout: Duration.minutes(2),
-  },
-  'protect-instances': {
-    id: 'ProtectInstances',
-    description: 'Sets termination and scale-in protection on an instance',
-    timeout: Duration.minutes(1),
-  },
-  'revoke-iam': {
-    id: 'RevokeIam',
-    description: 'Detaches the policies of compromised roles, recording them',
-    timeout: Duration.minutes(2),
-  },
-  'revoke-sessions': {
-    id: 'RevokeSessions',
-    description: "Denies a role's sessions issued before the response, recording it",
-    timeout: Duration.minutes(1),
-  },
-  'snapshot-volumes': {
-    id: 'SnapshotVolumes',
-    description: 'Snapshots the EBS volumes of an instance as evidence',
-    timeout: Duration.minutes(1),
   },
   'collect-pod-evidence': {
     id: 'CollectPodEvidence',
@@ -124,6 +98,20 @@ const FUNCTIONS: Record<FunctionName, { id: string; description: string; timeout
   },
 };
 
+/** How the stack makes a function: its own entry, or an action's from the registry. */
+function functionOf(name: FunctionName): FunctionSpec {
+  const own = OWN_FUNCTIONS[name];
+  if (own) return { ...own, entry: `handlers/${name}.ts` };
+  const spec = actionNamed(name)?.spec;
+  if (!spec) throw new Error(`no function is named ${name}`);
+  return {
+    id: spec.functionId,
+    description: spec.description,
+    timeout: Duration.seconds(spec.timeoutSeconds),
+    entry: `actions/${name}/handler.ts`,
+  };
+}
+
 export class GuardDutyResponder extends Construct {
   /** The configuration, validated, with its defaults. */
   readonly config: ResponderConfig;
@@ -140,13 +128,17 @@ export class GuardDutyResponder extends Construct {
       RESPONDER_ACCOUNT: stack.account,
     };
 
-    const responders = {} as Record<FunctionName, ResponseFunction>;
-    for (const [name, spec] of Object.entries(FUNCTIONS) as [
-      FunctionName,
-      (typeof FUNCTIONS)[FunctionName],
-    ][]) {
-      responders[name] = new ResponseFunction(this, spec.id, {
+    const responders = new Map<FunctionName, ResponseFunction>();
+    const responder = (name: FunctionName): ResponseFunction => {
+      const made = responders.get(name);
+      if (!made) throw new Error(`no function is named ${name}`);
+      return made;
+    };
+    for (const name of FUNCTION_NAMES) {
+      const spec = functionOf(name);
+      const made = new ResponseFunction(this, spec.id, {
         name,
+        entry: spec.entry,
         description: spec.description,
         timeout: spec.timeout,
         environment,
@@ -156,11 +148,12 @@ export class GuardDutyResponder extends Construct {
         vpc: config.vpc,
         logRetentionDays: config.logRetentionDays,
       });
-      const group = NEEDS[name].kubernetesGroup;
+      responders.set(name, made);
+      const group = needsOf(name).kubernetesGroup;
       if (group) {
         new ClusterAccess(this, `${spec.id}ClusterAccess`, {
           clusters: config.clusters,
-          role: responders[name].role,
+          role: made.role,
           kubernetesGroup: group,
         });
       }
@@ -169,11 +162,11 @@ export class GuardDutyResponder extends Construct {
     // Revoke-iam may strip any role in the account, revoke-sessions deny its sessions, and release give
     // policies back to it, except the responder's own roles and the roles no responder may touch.
     const ownRoles = [
-      ...Object.values(responders).map((responder) => responder.role.roleArn),
+      ...[...responders.values()].map((made) => made.role.roleArn),
       ...untouchableRoleArns(Stack.of(this), config.neverTouchRoles),
     ];
     const denyOnOwnRoles = (name: FunctionName, actions: string[]) =>
-      responders[name].role.addToPrincipalPolicy(
+      responder(name).role.addToPrincipalPolicy(
         new iam.PolicyStatement({ effect: iam.Effect.DENY, actions, resources: ownRoles }),
       );
     denyOnOwnRoles('revoke-iam', ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy']);
@@ -191,38 +184,38 @@ export class GuardDutyResponder extends Construct {
         memberRoleArn(member.accountId, stack.region, config.memberRoleName),
       );
       for (const name of MEMBER_REACHING) {
-        responders[name].role.addToPrincipalPolicy(
+        responder(name).role.addToPrincipalPolicy(
           new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoles }),
         );
       }
     }
 
     const incidents = new IncidentTable(this, 'Incidents');
-    for (const name of FUNCTION_NAMES) incidents.bind(responders[name], name);
+    for (const name of FUNCTION_NAMES) incidents.bind(responder(name), name);
     const recordKey = new RecordKey(this, 'RecordKey');
-    for (const name of FUNCTION_NAMES) recordKey.bind(responders[name], name);
+    for (const name of FUNCTION_NAMES) recordKey.bind(responder(name), name);
     const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
-    for (const name of FUNCTION_NAMES) evidence.bind(responders[name], name);
+    for (const name of FUNCTION_NAMES) evidence.bind(responder(name), name);
 
     const notifications = new Notifications(this, 'Notifications', {
       email: config.notificationEmail,
       chat: config.chatNotifications,
     });
-    notifications.bindChat(responders.notify);
-    notifications.bindPublisher(responders.notify);
-    notifications.bindPublisher(responders.release);
-    notifications.bindPublisher(responders.recover);
-    notifications.bindPublisher(responders['request-approval']);
-    notifications.bindPublisher(responders.approve);
-    responders['request-approval'].function.addEnvironment(
+    notifications.bindChat(responder('notify'));
+    notifications.bindPublisher(responder('notify'));
+    notifications.bindPublisher(responder('release'));
+    notifications.bindPublisher(responder('recover'));
+    notifications.bindPublisher(responder('request-approval'));
+    notifications.bindPublisher(responder('approve'));
+    responder('request-approval').function.addEnvironment(
       'APPROVE_FUNCTION',
-      responders.approve.function.functionName,
+      responder('approve').function.functionName,
     );
 
-    const functions = {} as Record<WorkflowFunction, lambda.IFunction>;
+    const functions = new Map<WorkflowFunction, lambda.IFunction>();
     for (const name of FUNCTION_NAMES) {
       if (!(PERSON_FUNCTIONS as readonly string[]).includes(name))
-        functions[name as WorkflowFunction] = responders[name].function;
+        functions.set(name, responder(name).function);
     }
     const workflow = new ResponseWorkflow(this, 'Workflow', {
       functions,
@@ -242,18 +235,16 @@ export class GuardDutyResponder extends Construct {
       stateMachine: workflow.stateMachine,
       deadLetterQueue: intake.deadLetterQueue,
       notifications,
-      budgetLogGroups: (['cordon-nodes', 'isolate-host', 'revoke-iam', 'revoke-sessions'] as const).map(
-        (name) => responders[name].logGroup,
-      ),
+      budgetLogGroups: BUDGETED.map((name) => responder(name).logGroup),
     });
 
     new CfnOutput(this, 'StateMachineArn', { value: workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'TopicArn', { value: notifications.topic.topicArn });
     if (notifications.chatTopic)
       new CfnOutput(this, 'ChatTopicArn', { value: notifications.chatTopic.topicArn });
-    new CfnOutput(this, 'ReleaseFunctionName', { value: responders.release.function.functionName });
-    new CfnOutput(this, 'RecoverFunctionName', { value: responders.recover.function.functionName });
-    new CfnOutput(this, 'ApproveFunctionName', { value: responders.approve.function.functionName });
+    new CfnOutput(this, 'ReleaseFunctionName', { value: responder('release').function.functionName });
+    new CfnOutput(this, 'RecoverFunctionName', { value: responder('recover').function.functionName });
+    new CfnOutput(this, 'ApproveFunctionName', { value: responder('approve').function.functionName });
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
     new CfnOutput(this, 'RecordKeyId', { value: recordKey.key.keyArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });

@@ -9,7 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { STATE_INDEX, STATE_INDEX_SORT_KEY, TABLE_KEY } from '../lambdas/incident/record.js';
-import { NEEDS } from '../lambdas/permissions.js';
+import { type FunctionName, needsOf } from '../lambdas/permissions.js';
 import type { ResponseFunction } from './response-function.js';
 
 export class IncidentTable extends Construct {
@@ -42,8 +42,8 @@ export class IncidentTable extends Construct {
    * Grants a function the table actions its declaration names (Query only on the state index), the use of
    * the table's key, and tells it the table.
    */
-  bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
-    const actions = NEEDS[name].incidentTable;
+  bind(fn: ResponseFunction, name: FunctionName): void {
+    const actions = needsOf(name).incidentTable;
     if (!actions) return;
     const onItems = actions.filter((action) => action !== 'dynamodb:Query');
     if (onItems.length > 0) {

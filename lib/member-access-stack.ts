@@ -10,7 +10,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { MEMBER_REACHING, NEEDS } from '../lambdas/permissions.js';
+import { MEMBER_REACHING, needsOf } from '../lambdas/permissions.js';
 import { scopeArns, untouchableRoleArns } from './iam-scopes.js';
 import { acknowledge, nagRendering } from './nag.js';
 
@@ -47,7 +47,7 @@ export class MemberAccessStack extends Stack {
       }),
     });
 
-    const needs = MEMBER_REACHING.flatMap((name) => NEEDS[name].iam);
+    const needs = MEMBER_REACHING.flatMap((name) => needsOf(name).iam);
     for (const need of needs) {
       const resources = scopeArns(this, need.scope, props.clusters, props.regions);
       if (resources.length === 0) continue;
@@ -70,7 +70,9 @@ export class MemberAccessStack extends Stack {
       }),
     );
 
-    const groups = [...new Set(MEMBER_REACHING.flatMap((name) => NEEDS[name].kubernetesGroup ?? []))].sort();
+    const groups = [
+      ...new Set(MEMBER_REACHING.flatMap((name) => needsOf(name).kubernetesGroup ?? [])),
+    ].sort();
     for (const clusterName of props.clusters) {
       new eks.CfnAccessEntry(this, `AccessEntry-${clusterName}`, {
         clusterName,

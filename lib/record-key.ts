@@ -12,7 +12,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { NEEDS } from '../lambdas/permissions.js';
+import { type FunctionName, needsOf } from '../lambdas/permissions.js';
 import type { ResponseFunction } from './response-function.js';
 
 /**
@@ -67,8 +67,8 @@ export class RecordKey extends Construct {
   }
 
   /** Lets a function generate or verify MACs with the key, as its declaration says, and names the key. */
-  bind(fn: ResponseFunction, name: keyof typeof NEEDS): void {
-    const uses = NEEDS[name].recordKey;
+  bind(fn: ResponseFunction, name: FunctionName): void {
+    const uses = needsOf(name).recordKey;
     if (!uses || uses.length === 0) return;
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -10,14 +10,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type FunctionName, type IamNeed, type IamScope, NEEDS } from '../lambdas/permissions.js';
+import { type FunctionName, type IamNeed, type IamScope, needsOf } from '../lambdas/permissions.js';
 import type { VpcPlacement } from './config.js';
 import { scopeArns } from './iam-scopes.js';
 import { acknowledge, nagRendering } from './nag.js';
 
 export type ResponseFunctionProps = {
-  /** The entry point lambdas/handlers/<name>.ts, and the key of its declared needs. */
+  /** The key of its declared needs (lambdas/permissions.ts). */
   name: FunctionName;
+  /** Its entry point, under lambdas/: `handlers/<name>.ts`, or an action's `actions/<name>/handler.ts`. */
+  entry: string;
   description: string;
   environment?: Record<string, string>;
   clusters: readonly string[];
@@ -53,7 +55,7 @@ export class ResponseFunction extends Construct {
 
     const vpcPlacement = props.vpc ? this.placement(props.vpc) : {};
     this.function = new NodejsFunction(this, 'Function', {
-      entry: `${LAMBDAS_DIR}handlers/${props.name}.ts`,
+      entry: `${LAMBDAS_DIR}${props.entry}`,
       handler: 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -82,7 +84,7 @@ export class ResponseFunction extends Construct {
     });
 
     if (props.vpc) this.grantNetworkInterfaces(props.vpc);
-    const needs: readonly IamNeed[] = NEEDS[props.name].iam;
+    const needs: readonly IamNeed[] = needsOf(props.name).iam;
     for (const need of needs) {
       const resources = this.resources(need.scope, props);
       if (resources.length === 0) continue; // no cluster configured: nothing to grant

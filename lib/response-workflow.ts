@@ -37,14 +37,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import {
-  type ActionName,
-  type ContainStep,
-  ITEMS_OF,
-  phasesFor,
-  RESULT_KEYS,
-} from '../lambdas/core/actions.js';
+import { REGISTRY, SPECS } from '../lambdas/actions/registry.js';
+import { approvalStateOf, type ContainStep, itemsOf, resultKeyOf } from '../lambdas/core/action-spec.js';
+import { type ActionName, specOf } from '../lambdas/core/plan.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
+import { phases as phasesFor } from '../lambdas/settings.js';
 import { acknowledge } from './nag.js';
 
 /** Errors a task retries with backoff: Lambda service hiccups, and throttling or outages our code reports. */
@@ -60,7 +57,7 @@ export const TRANSIENT_ERRORS = [
 export const CRASH_ERRORS = ['Lambda.Unknown'];
 
 export type ResponseWorkflowProps = {
-  functions: Record<WorkflowFunction, lambda.IFunction>;
+  functions: ReadonlyMap<WorkflowFunction, lambda.IFunction>;
   logRetentionDays: number;
   /** The actions that wait for a person's approval, and for how long. */
   requireApproval: readonly ActionName[];
@@ -70,27 +67,27 @@ export type ResponseWorkflowProps = {
 };
 
 /** The state that waits for the approval of an action (the replay binds request-approval to it). */
-export const approvalState = (action: ActionName): string =>
-  `Await${RESULT_KEYS[action][0]?.toUpperCase()}${RESULT_KEYS[action].slice(1)}Approval`;
+export const approvalState = (action: ActionName): string => approvalStateOf(specOf(SPECS, action));
 
 /**
  * The Task state that invokes each function. Map iterations run `<Map>Item`; the replay and the tests
  * bind their local handlers by these names.
  */
-export const TASK_STATES: Record<Exclude<WorkflowFunction, 'request-approval'>, string> = {
+export const TASK_STATES: Readonly<Record<WorkflowFunction, string>> = {
   claim: 'Claim',
   identify: 'Identify',
-  'isolate-pods': 'IsolatePods',
-  'cordon-nodes': 'CordonNodesItem',
-  'isolate-host': 'IsolateHostsItem',
-  'protect-instances': 'ProtectInstancesItem',
-  'revoke-iam': 'RevokeIam',
-  'revoke-sessions': 'RevokeSessions',
-  'snapshot-volumes': 'SnapshotVolumesItem',
+  ...Object.fromEntries(SPECS.map((spec) => [spec.name, spec.state])),
   'collect-pod-evidence': 'CollectPodEvidence',
   'collect-host-evidence': 'CollectHostEvidenceItem',
   notify: 'Notify',
 };
+
+/** The Task state of a function the state machine invokes. */
+export function taskStateOf(fn: WorkflowFunction): string {
+  const state = TASK_STATES[fn];
+  if (!state) throw new Error(`no task state invokes ${fn}`);
+  return state;
+}
 
 const PLAN = '$.identify.plan';
 const EXECUTION = '$$.Execution.Id';
@@ -101,19 +98,23 @@ export class ResponseWorkflow extends Construct {
 
   constructor(scope: Construct, id: string, props: ResponseWorkflowProps) {
     super(scope, id);
-    const { functions } = props;
+    const functionOf = (fn: WorkflowFunction): lambda.IFunction => {
+      const found = props.functions.get(fn);
+      if (!found) throw new Error(`the workflow has no function ${fn}`);
+      return found;
+    };
 
     /** Where a function's result goes in the execution state: `$.identify`, `$.notify`, `$.isolatePods`, … */
-    const resultPath = (fn: Exclude<WorkflowFunction, 'request-approval'>) =>
-      `$.${fn === 'claim' || fn === 'identify' || fn === 'notify' ? fn : RESULT_KEYS[fn]}`;
+    const resultPath = (fn: WorkflowFunction) =>
+      `$.${fn === 'claim' || fn === 'identify' || fn === 'notify' ? fn : resultKeyOf(SPECS, fn)}`;
     const step = (
-      fn: Exclude<WorkflowFunction, 'request-approval'>,
+      fn: WorkflowFunction,
       comment: string,
       options: { replaceInput?: boolean; payload?: Record<string, string>; timeout?: Duration } = {},
     ) => {
-      const name = TASK_STATES[fn];
+      const name = taskStateOf(fn);
       const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: functions[fn],
+        lambdaFunction: functionOf(fn),
         comment,
         payloadResponseOnly: true,
         retryOnServiceExceptions: false,
@@ -135,14 +136,13 @@ export class ResponseWorkflow extends Construct {
     };
     const wholeInput = { 'plan.$': PLAN, 'identification.$': IDENTIFICATION, 'executionArn.$': EXECUTION };
     /** A task that acts on the whole identification (isolate, revoke). */
-    const whole = (fn: Exclude<WorkflowFunction, 'request-approval'>, comment: string) =>
-      step(fn, comment, { payload: wholeInput });
+    const whole = (fn: WorkflowFunction, comment: string) => step(fn, comment, { payload: wholeInput });
     /**
-     * A Map over the identified targets of the step's list (ITEMS_OF, which the signed plan covers too);
+     * A Map over the identified targets of the step's list (its spec's `items`, which the signed plan covers too);
      * each iteration's result, or its error, is one array element.
      */
     const perItem = (
-      fn: Exclude<WorkflowFunction, 'request-approval'> & keyof typeof ITEMS_OF,
+      fn: WorkflowFunction,
       comment: string,
       options: { extra?: Record<string, string>; timeout?: Duration } = {},
     ) => {
@@ -153,7 +153,7 @@ export class ResponseWorkflow extends Construct {
       });
       return new sfn.Map(this, name, {
         comment,
-        itemsPath: `${IDENTIFICATION}.${ITEMS_OF[fn]}`,
+        itemsPath: `${IDENTIFICATION}.${itemsOf(SPECS, fn)}`,
         itemSelector: {
           'plan.$': PLAN,
           'cluster.$': `${IDENTIFICATION}.cluster`,
@@ -182,7 +182,7 @@ export class ResponseWorkflow extends Construct {
     ): sfn.IChainable => {
       if (!approvals.has(fn)) return state;
       const action = fn as ActionName;
-      const key = RESULT_KEYS[action];
+      const key = resultKeyOf(SPECS, action);
       const name = approvalState(action);
       const notApproved = new sfn.Pass(this, `${name}HeldBack`, {
         comment: 'the action does not run: denied, or no answer before the deadline',
@@ -201,7 +201,7 @@ export class ResponseWorkflow extends Construct {
         resultPath: `$.approval.${key}`,
       }).next(decided);
       const wait = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: functions['request-approval'],
+        lambdaFunction: functionOf('request-approval'),
         comment: `Ask a person to approve ${action}, and wait for the answer`,
         integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         payload: sfn.TaskInput.fromObject({
@@ -244,35 +244,35 @@ export class ResponseWorkflow extends Construct {
     const identify = step('identify', 'Plan the response and resolve its targets');
     identify.addCatch(notify, { errors: ['States.ALL'], resultPath: '$.identify' });
 
-    const steps: Record<ContainStep, sfn.TaskStateBase | sfn.Map> = {
-      'isolate-pods': whole('isolate-pods', 'Quarantine label and deny-all NetworkPolicy'),
-      'cordon-nodes': perItem('cordon-nodes', 'Cordon each node'),
-      'protect-instances': perItem(
-        'protect-instances',
-        'Termination and scale-in protection of each instance',
-      ),
-      'collect-pod-evidence': step('collect-pod-evidence', 'Owners, events, logs and policies of the pods', {
+    // Each registered action (lambdas/actions/registry.ts): a Map over its list, or one task on the whole.
+    const steps = new Map<ContainStep, sfn.TaskStateBase | sfn.Map>(
+      REGISTRY.map(({ spec }) => [
+        spec.name,
+        spec.items ? perItem(spec.name, spec.comment) : whole(spec.name, spec.comment),
+      ]),
+    );
+    steps.set(
+      'collect-pod-evidence',
+      step('collect-pod-evidence', 'Owners, events, logs and policies of the pods', {
         payload: wholeInput,
         timeout: Duration.minutes(6),
       }),
-      'collect-host-evidence': perItem(
+    );
+    steps.set(
+      'collect-host-evidence',
+      perItem(
         'collect-host-evidence',
         'Volatile state of each host through Systems Manager, before it is cut off',
         { extra: { 'pods.$': `${IDENTIFICATION}.pods` }, timeout: Duration.minutes(13) },
       ),
-      'isolate-host': perItem(
-        'isolate-host',
-        'Quarantine security group, Standby or out of the load balancers, for each host the finding names',
-      ),
-      'revoke-iam': whole('revoke-iam', 'Detach the policies of compromised roles'),
-      'revoke-sessions': whole(
-        'revoke-sessions',
-        "Deny the sessions of the finding's role issued before now",
-      ),
-      'snapshot-volumes': perItem('snapshot-volumes', 'Snapshot the EBS volumes of each instance'),
+    );
+    const stepOf = (name: ContainStep) => {
+      const found = steps.get(name);
+      if (!found) throw new Error(`no step is named ${name}`);
+      return found;
     };
 
-    // The phases (lambdas/core/actions.ts): a Parallel each, one after the other. A phase that fails as a
+    // The phases (lambdas/core/action-spec.ts): a Parallel each, one after the other. A phase that fails as a
     // whole leaves its error in its place and the next phase still runs.
     const phases = phasesFor(props.requireApproval).map((phase) => {
       const parallel = new sfn.Parallel(this, phase.state, {
@@ -281,7 +281,7 @@ export class ResponseWorkflow extends Construct {
         // Each branch's output is its whole state; keep only the step results, under their keys.
         resultSelector: Object.fromEntries(
           phase.branches.flatMap(([, names], index) =>
-            names.map((name) => [`${RESULT_KEYS[name]}.$`, `$[${index}].${RESULT_KEYS[name]}`]),
+            names.map((name) => [`${resultKeyOf(SPECS, name)}.$`, `$[${index}].${resultKeyOf(SPECS, name)}`]),
           ),
         ),
       });
@@ -289,7 +289,7 @@ export class ResponseWorkflow extends Construct {
         parallel.branch(
           branch(
             name,
-            names.map((stepName) => [steps[stepName], stepName]),
+            names.map((stepName) => [stepOf(stepName), stepName]),
           ),
         );
       }
@@ -343,7 +343,7 @@ export class ResponseWorkflow extends Construct {
         includeExecutionData: false,
       },
     });
-    for (const fn of Object.values(functions)) {
+    for (const fn of props.functions.values()) {
       acknowledge(
         this.stateMachine,
         `IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`,

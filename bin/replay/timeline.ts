@@ -1,16 +1,18 @@
 /** The replay's timeline: each state, what it found or did, how long it took. */
+
+import { ACTION_NAMES, SPECS } from '../../lambdas/actions/registry.js';
 import type { ActionResult } from '../../lambdas/core/action-result.js';
-import { ACTIONS, EVIDENCE_STEPS, RESULT_KEYS } from '../../lambdas/core/actions.js';
+import { EVIDENCE_STEPS, resultKeyOf } from '../../lambdas/core/action-spec.js';
 import type { EvidenceReport } from '../../lambdas/evidence/pods.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
-import { approvalState, TASK_STATES } from '../../lib/response-workflow.js';
+import { approvalState, TASK_STATES, taskStateOf } from '../../lib/response-workflow.js';
 import type { ExecutionEvent } from '../runner.js';
 
 const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
 
 /** Task state → the key of its result; a Map iteration's output is the result itself. */
 const STATE_RESULT_KEYS: Record<string, string> = Object.fromEntries(
-  [...ACTIONS, ...EVIDENCE_STEPS].map((step) => [TASK_STATES[step], RESULT_KEYS[step]]),
+  [...ACTION_NAMES, ...EVIDENCE_STEPS].map((step) => [taskStateOf(step), resultKeyOf(SPECS, step)]),
 );
 
 function summarize(state: string, output: unknown): string[] {
@@ -33,9 +35,11 @@ function summarize(state: string, output: unknown): string[] {
     ];
   }
   // An approval state's answer: who approved or denied it, and when.
-  const waited = ACTIONS.find((action) => approvalState(action) === state);
+  const waited = ACTION_NAMES.find((action) => approvalState(action) === state);
   if (waited) {
-    const answer = (value.approval as Record<string, { reason?: string }> | undefined)?.[RESULT_KEYS[waited]];
+    const answer = (value.approval as Record<string, { reason?: string }> | undefined)?.[
+      resultKeyOf(SPECS, waited)
+    ];
     return answer?.reason ? [answer.reason] : [];
   }
   if (state === 'Notify' && 'notify' in value) {
@@ -63,7 +67,7 @@ function summarize(state: string, output: unknown): string[] {
   return [];
 }
 
-const TASKS = new Set([...Object.values(TASK_STATES), ...ACTIONS.map(approvalState)]);
+const TASKS = new Set([...Object.values(TASK_STATES), ...ACTION_NAMES.map(approvalState)]);
 
 /** An error with its cause, as Step Functions reports both: `States.Runtime: Path expression …`. */
 const failure = (event: ExecutionEvent) => {

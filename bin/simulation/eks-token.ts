@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EKS_TOKEN_PREFIX } from '../../lambdas/clients/eks-token.js';
-import { type FunctionName, NEEDS } from '../../lambdas/permissions.js';
+import { FUNCTION_NAMES, type FunctionName, needsOf } from '../../lambdas/permissions.js';
 import { RBAC_MANIFEST_PATH } from '../rbac.js';
 import { accountOfAccessKey } from './account.js';
 import { type RequestAttributes, rbacAuthorizer } from './kube-rbac.js';
@@ -23,9 +23,7 @@ export function isEksToken(token: string): boolean {
 export const functionAccessKey = (name: FunctionName): string =>
   `AKIA${name.replace(/-/g, '').toUpperCase()}`;
 
-const FUNCTION_OF_KEY = new Map(
-  (Object.keys(NEEDS) as FunctionName[]).map((name) => [functionAccessKey(name), name]),
-);
+const FUNCTION_OF_KEY = new Map(FUNCTION_NAMES.map((name) => [functionAccessKey(name), name]));
 
 /** The access key that signed an EKS token (its credential scope), or null. */
 function accessKeyOf(token: string): string | null {
@@ -35,7 +33,7 @@ function accessKeyOf(token: string): string | null {
 }
 
 /** Every responder group: a member cluster's access entry maps the MemberAccess role to all of them. */
-const ALL_GROUPS = Object.values(NEEDS).flatMap((needs) =>
+const ALL_GROUPS = FUNCTION_NAMES.map(needsOf).flatMap((needs) =>
   needs.kubernetesGroup ? [needs.kubernetesGroup] : [],
 );
 
@@ -54,7 +52,7 @@ export function accessEntryAuthorizer(
     const key = accessKeyOf(token) ?? '';
     if (accountOfAccessKey(key)) return allows(ALL_GROUPS, request);
     const name = FUNCTION_OF_KEY.get(key);
-    const group = name ? NEEDS[name].kubernetesGroup : undefined;
+    const group = name ? needsOf(name).kubernetesGroup : undefined;
     return group !== undefined && allows([group], request);
   };
 }

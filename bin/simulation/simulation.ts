@@ -19,11 +19,7 @@ import { clientConfig } from '../../lambdas/clients/config.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import type { ResponderLocation } from '../../lambdas/core/plan.js';
-import {
-  DEFAULT_MEMBER_ROLE_NAME,
-  type ResponderSettings,
-  ResponderSettingsSchema,
-} from '../../lambdas/core/settings.js';
+import { DEFAULT_MEMBER_ROLE_NAME, type ResponderSettings } from '../../lambdas/core/settings.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import { bucketClosures } from '../../lambdas/incident/closures.js';
@@ -33,6 +29,7 @@ import type { IncidentStore } from '../../lambdas/incident/store.js';
 import { isResponderItem } from '../../lambdas/incident/table.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import type { ReleasePorts } from '../../lambdas/release/release.js';
+import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { type ResponderConfig, settingsOf } from '../config.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, TaskTokens, taskHandlers } from '../runner.js';
 import {

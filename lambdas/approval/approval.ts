@@ -14,9 +14,9 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
-import { ACTIONS, type ActionName } from '../core/actions.js';
-import type { ResponsePlan } from '../core/plan.js';
-import { type Identification, roleLeftAlone, rolesOfAccessKey } from '../identify/identification.js';
+import { ACTION_NAMES, actionNamed } from '../actions/registry.js';
+import type { ActionName, ResponsePlan } from '../core/plan.js';
+import type { Identification } from '../identify/identification.js';
 import { approvalView, signedPlanOf } from '../incident/mandate.js';
 import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import { sealOf } from '../incident/seal.js';
@@ -39,32 +39,15 @@ export type ApprovalOutput = { approved: boolean; reason: string };
 export const ApproveRequestSchema = z.strictObject({
   findingId: z.string().min(1),
   /** The action to answer; without it, every action of the finding that waits. */
-  action: z.enum(ACTIONS).optional(),
+  action: z.enum(ACTION_NAMES as [string, ...string[]]).optional(),
   approve: z.boolean(),
   requestedBy: z.string().min(1).default('unknown'),
 });
 export type ApproveRequest = z.infer<typeof ApproveRequestSchema>;
 
 /** The targets an action would act on, named, for the person who decides. */
-export function targetsOfAction(action: ActionName, identification: Identification): string[] {
-  switch (action) {
-    case 'isolate-pods':
-      return identification.pods.map((pod) => `pod ${pod.namespace}/${pod.name}`);
-    case 'cordon-nodes':
-      return identification.nodes.map((node) => `node ${node.name}`);
-    case 'isolate-host':
-      return identification.hosts.map((host) => `instance ${host.instanceId}`);
-    case 'protect-instances':
-    case 'snapshot-volumes':
-      return identification.instances.map((instance) => `instance ${instance.instanceId}`);
-    case 'revoke-iam':
-      return identification.roles.filter((role) => !role.heldBack).map((role) => `role ${role.name}`);
-    case 'revoke-sessions':
-      return rolesOfAccessKey(identification)
-        .filter((role) => roleLeftAlone(role) === null)
-        .map((role) => `role ${role.name}`);
-  }
-}
+export const targetsOfAction = (action: ActionName, identification: Identification): string[] =>
+  actionNamed(action)?.targets(identification) ?? [];
 
 /** Writes the request, with its token and deadline, to the record. */
 export async function requestApproval(

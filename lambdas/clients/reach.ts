@@ -9,7 +9,6 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { ResponderLocation } from '../core/plan.js';
 import type { ResponderSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 import { type AwsClients, awsClients } from './aws.js';
 import { type ClientOverrides, clientConfig } from './config.js';
 import { eksKubernetes, type Kubernetes } from './kubernetes.js';
@@ -123,10 +122,4 @@ export function reach(options: {
     reached.set(key, made);
     return made;
   };
-}
-
-/** A Lambda's reach: its settings and location from the environment, its own credentials. */
-export function reachFromEnvironment(functionName: string): Reach {
-  const { settings, location } = settingsFromEnvironment();
-  return reach({ home: location, settings, sessionName: functionName });
 }

@@ -1,6 +1,5 @@
 /** What every containment action returns: one item per target, with what was done and what to restore. */
-import type { ActionName } from './actions.js';
-import type { ResponsePlan } from './plan.js';
+import type { ActionName, ResponsePlan } from './plan.js';
 
 export type ItemStatus = 'ok' | 'skipped' | 'failed';
 

@@ -1,5 +1,5 @@
 /** From a finding to a response plan: what it points at and, per action, whether to run it and why not. */
-import { type ActionName, KUBERNETES_ACTIONS } from './actions.js';
+import type { ActionSpec, AppliesTo } from './action-spec.js';
 import { type Finding, isSampleFinding } from './finding.js';
 import { ruleFor } from './playbook.js';
 import {
@@ -13,6 +13,9 @@ import { type SeverityLabel, severityLabel } from './severity.js';
 import { namesKubernetesWorkload, type Targets, targetsOf } from './targets.js';
 
 export type ActionDecision = 'planned' | 'held-back' | 'not-applicable';
+
+/** An action's name (lambdas/actions/registry.ts lists them). */
+export type ActionName = string;
 
 export type PlannedAction = { action: ActionName; decision: ActionDecision; reason: string | null };
 
@@ -82,28 +85,19 @@ function summarize(finding: Finding): FindingSummary {
   };
 }
 
-function hasTargetsFor(action: ActionName, targets: Targets): boolean {
-  const workload = namesKubernetesWorkload(targets);
+/** Whether the finding names something of each kind an action can apply to. */
+function named(targets: Targets): Record<AppliesTo, boolean> {
   const instances = targets.instanceIds.length > 0;
-  switch (action) {
-    case 'isolate-pods':
-      return workload;
-    case 'cordon-nodes':
-      return workload || (instances && targets.cluster !== null);
-    case 'isolate-host':
-      return instances;
-    case 'protect-instances':
-    case 'snapshot-volumes':
-      return workload || instances;
-    case 'revoke-iam':
-      return workload || instances || targets.roleName !== null;
-    case 'revoke-sessions':
-      return targets.roleName !== null;
-  }
+  return {
+    workload: namesKubernetesWorkload(targets),
+    instances,
+    'cluster-instances': instances && targets.cluster !== null,
+    role: targets.roleName !== null,
+  };
 }
 
 function decide(
-  action: ActionName,
+  spec: ActionSpec,
   targets: Targets,
   context: {
     settings: ResponderSettings;
@@ -114,10 +108,12 @@ function decide(
     clusters: string[];
   },
 ): PlannedAction {
+  const action = spec.name;
   const held = (reason: string): PlannedAction => ({ action, decision: 'held-back', reason });
   if (!context.settings.enabledActions.includes(action))
     return held('disabled in the responder configuration');
-  if (!hasTargetsFor(action, targets)) {
+  const names = named(targets);
+  if (!spec.appliesTo.some((kind) => names[kind])) {
     return { action, decision: 'not-applicable', reason: 'the finding names nothing this action applies to' };
   }
   if (context.sample && !context.settings.actOnSampleFindings) {
@@ -130,14 +126,10 @@ function decide(
       `severity ${context.severity} is outside the responder's range (${describeSeverityRange(context.settings.severity)})`,
     );
   }
-  if (
-    KUBERNETES_ACTIONS.includes(action) &&
-    targets.cluster !== null &&
-    !context.clusters.includes(targets.cluster)
-  ) {
+  if (spec.changesCluster && targets.cluster !== null && !context.clusters.includes(targets.cluster)) {
     return held(`cluster ${targets.cluster} is not one the responder may act on`);
   }
-  if (action === 'isolate-host' && targets.cluster !== null && !context.settings.isolateClusterNodes) {
+  if (spec.cutsClusterNodes && targets.cluster !== null && !context.settings.isolateClusterNodes) {
     return held(
       `the instance is a node of cluster ${targets.cluster}: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes)`,
     );
@@ -145,10 +137,12 @@ function decide(
   return { action, decision: 'planned', reason: null };
 }
 
+/** The plan for a finding, with the registered actions' specs (lambdas/actions/registry.ts). */
 export function planResponse(
   finding: Finding,
   settings: ResponderSettings,
   location: ResponderLocation,
+  specs: readonly ActionSpec[],
 ): ResponsePlan {
   const targets = targetsOf(finding);
   const rule = ruleFor(settings.playbook, finding.type);
@@ -160,7 +154,7 @@ export function planResponse(
     rule: rule.name,
     targets,
     actions: rule.actions.map((action) =>
-      decide(action, targets, {
+      decide(specOf(specs, action), targets, {
         settings,
         severity: finding.severity,
         sample,
@@ -173,3 +167,10 @@ export function planResponse(
 
 export const plannedActions = (plan: ResponsePlan): ActionName[] =>
   plan.actions.filter((entry) => entry.decision === 'planned').map((entry) => entry.action);
+
+/** The spec of a registered action; a name the settings schema let through is always one. */
+export function specOf(specs: readonly ActionSpec[], action: ActionName): ActionSpec {
+  const spec = specs.find((candidate) => candidate.name === action);
+  if (!spec) throw new Error(`no action is registered as ${action}`);
+  return spec;
+}

@@ -4,25 +4,31 @@
  * a finding type in which `*` stands for any run of characters.
  */
 import { z } from 'zod';
-import { ACTIONS } from './actions.js';
+import type { ActionSpec, DefaultRule } from './action-spec.js';
 
-export const PlaybookRuleSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  match: z.array(z.string().min(1)).min(1),
-  actions: z.array(z.enum(ACTIONS)),
-});
-export const PlaybookSchema = z
-  .array(PlaybookRuleSchema)
-  .min(1)
-  .refine((rules) => rules.some((rule) => rule.match.includes('*')), {
-    message: 'the playbook needs a last rule matching "*" so that every finding type has a rule',
-  });
+/** The names of the registered actions (lambdas/actions/registry.ts), the only ones a playbook may name. */
+export type ActionNames = readonly [string, ...string[]];
 
-export type PlaybookRule = z.infer<typeof PlaybookRuleSchema>;
-export type Playbook = z.infer<typeof PlaybookSchema>;
+export const playbookSchema = (names: ActionNames) =>
+  z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        description: z.string().optional(),
+        match: z.array(z.string().min(1)).min(1),
+        actions: z.array(z.enum(names)),
+      }),
+    )
+    .min(1)
+    .refine((rules) => rules.some((rule) => rule.match.includes('*')), {
+      message: 'the playbook needs a last rule matching "*" so that every finding type has a rule',
+    });
 
-export const DEFAULT_PLAYBOOK: Playbook = [
+export type Playbook = z.infer<ReturnType<typeof playbookSchema>>;
+export type PlaybookRule = Playbook[number];
+
+/** The default playbook's rules; each action's spec says which of them run it (`defaultRules`). */
+const DEFAULT_RULES: (Omit<PlaybookRule, 'actions'> & { name: DefaultRule | 'report-only' })[] = [
   {
     name: 'role-credentials-used-elsewhere',
     description:
@@ -38,7 +44,6 @@ export const DEFAULT_PLAYBOOK: Playbook = [
       'DefenseEvasion:IAMUser/*',
       'AttackSequence:IAM/*',
     ],
-    actions: ['revoke-sessions'],
   },
   {
     name: 'workload-or-host-compromise',
@@ -56,15 +61,22 @@ export const DEFAULT_PLAYBOOK: Playbook = [
       'AttackSequence:EKS/*',
       'AttackSequence:EC2/*',
     ],
-    actions: ACTIONS.filter((action) => action !== 'revoke-sessions'),
   },
   {
     name: 'report-only',
     description: 'Policy, discovery and other findings: identify what is involved and notify.',
     match: ['*'],
-    actions: [],
   },
 ];
+
+/** The default playbook: its rules, each with the registered actions that name it, in registry order. */
+export const defaultPlaybook = (specs: readonly ActionSpec[]): Playbook =>
+  DEFAULT_RULES.map((rule) => ({
+    ...rule,
+    actions: specs
+      .filter((spec) => (spec.defaultRules as readonly string[]).includes(rule.name))
+      .map((spec) => spec.name),
+  }));
 
 function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\/!]/g, '\\$&'));

@@ -96,3 +96,9 @@ export function isQuarantinePolicy(policy: PolicyLike | null): boolean {
     (spec?.egress?.length ?? 0) === 0
   );
 }
+
+/**
+ * The inline policy revoke-sessions puts on a role (the console's own, `AWSRevokeOlderSessions`, is left
+ * alone); revoke-iam leaves it in place when it strips the role.
+ */
+export const REVOKE_SESSIONS_POLICY = 'GuardDutyResponderRevokeOlderSessions';

@@ -1,11 +1,13 @@
 /**
- * What the deployer decides about the response, shared by the CDK config (bin/) and the Lambdas, which
- * receive it as the RESPONDER_SETTINGS environment variable. One schema, so the two cannot drift.
+ * What the deployer decides about the response, shared by the CDK config (lib/config.ts) and the Lambdas,
+ * which receive it as the RESPONDER_SETTINGS environment variable. One schema, so the two cannot drift;
+ * it is made for the registered actions (lambdas/settings.ts binds it to lambdas/actions/registry.ts), so
+ * that a setting can name only an action that exists.
  */
 import { z } from 'zod';
-import { ACTIONS } from './actions.js';
+import type { ActionSpec } from './action-spec.js';
 import { BudgetSchema, DEFAULT_BUDGET } from './budget.js';
-import { DEFAULT_PLAYBOOK, PlaybookSchema } from './playbook.js';
+import { type ActionNames, defaultPlaybook, playbookSchema } from './playbook.js';
 import { parseLabelSelector } from './selectors.js';
 
 /**
@@ -109,72 +111,76 @@ export const DEFAULT_MEMBER_ROLE_NAME = 'GuardDutyResponderMemberAccess';
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
-export const ResponderSettingsSchema = z.strictObject({
-  /** Findings in this range start a response (the EventBridge rule); others are reported only. */
-  severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
-  /** EKS clusters the responder may act on; findings on other clusters are identified and reported only. */
-  clusters: z.array(z.string().min(1)).default([]),
-  /** Member accounts acted on through their MemberAccess role; findings of other accounts are reported only. */
-  members: z.array(MemberAccountSchema).default([]),
-  /** The MemberAccess role's name in every member account. */
-  memberRoleName: z
-    .string()
-    .regex(/^[\w+=,.@-]{1,64}$/)
-    .default(DEFAULT_MEMBER_ROLE_NAME),
-  /** The external id the MemberAccess roles require (sts:ExternalId); required with members. */
-  externalId: z
-    .string()
-    .regex(/^[\w+=,.@:/-]{2,1224}$/)
-    .nullable()
-    .default(null),
-  /**
-   * Regions besides the responder's own whose findings it takes in (an intake stack in each forwards
-   * them) and acts on, with clients for the finding's region.
-   */
-  regions: z.array(z.string().regex(AWS_REGION, { message: 'not an AWS region name' })).default([]),
-  enabledActions: z.array(z.enum(ACTIONS)).default([...ACTIONS]),
-  /** GuardDuty sample findings are planned and reported but change nothing unless this is true. */
-  actOnSampleFindings: z.boolean().default(false),
-  playbook: PlaybookSchema.default(DEFAULT_PLAYBOOK),
-  /**
-   * Stronger isolation: also remove a quarantined pod's own labels (kept on the pod in an annotation for
-   * release), so that no other NetworkPolicy that allows traffic selects it. The pod leaves its Services
-   * and its controller starts a clean replacement.
-   */
-  stripPodLabels: z.boolean().default(false),
-  /**
-   * Let isolate-host put EKS nodes behind the quarantine security group too. Off by default: it cuts
-   * every pod on the node and its kubelet off the API server; a node is then cordoned first.
-   */
-  isolateClusterNodes: z.boolean().default(false),
-  /** Strip the policies of a role that pods or instances outside the incident also use. */
-  revokeSharedRoles: z.boolean().default(false),
-  /** Plan, identify and notify, changing nothing: every planned action is held back. */
-  dryRun: z.boolean().default(false),
-  protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
-  limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
-  /**
-   * Actions that wait for a person's answer before they run (lambdas/approval/approval.ts); the others do
-   * not wait. None by default.
-   */
-  requireApproval: z.array(z.enum(ACTIONS)).default([]),
-  /** How long an action waits for the answer; then it is held back. */
-  approvalTimeoutMinutes: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 60)
-    .default(60),
-  /** Security Hub: whether the release of a false positive sets its finding SUPPRESSED (it is noted either way). */
-  securityHub: z
-    .strictObject({ suppressOnRelease: z.boolean().default(false) })
-    .default({ suppressOnRelease: false }),
-  /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
-  budget: BudgetSchema.default(DEFAULT_BUDGET),
-  evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
-});
+/** The settings schema for the registered actions, in registry order. */
+export function responderSettingsSchema(specs: readonly ActionSpec[]) {
+  const names = specs.map((spec) => spec.name) as unknown as ActionNames;
+  return z.strictObject({
+    /** Findings in this range start a response (the EventBridge rule); others are reported only. */
+    severity: SeverityRangeSchema.default({ atLeast: 4, below: 9 }),
+    /** EKS clusters the responder may act on; findings on other clusters are identified and reported only. */
+    clusters: z.array(z.string().min(1)).default([]),
+    /** Member accounts acted on through their MemberAccess role; findings of other accounts are reported only. */
+    members: z.array(MemberAccountSchema).default([]),
+    /** The MemberAccess role's name in every member account. */
+    memberRoleName: z
+      .string()
+      .regex(/^[\w+=,.@-]{1,64}$/)
+      .default(DEFAULT_MEMBER_ROLE_NAME),
+    /** The external id the MemberAccess roles require (sts:ExternalId); required with members. */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/)
+      .nullable()
+      .default(null),
+    /**
+     * Regions besides the responder's own whose findings it takes in (an intake stack in each forwards
+     * them) and acts on, with clients for the finding's region.
+     */
+    regions: z.array(z.string().regex(AWS_REGION, { message: 'not an AWS region name' })).default([]),
+    enabledActions: z.array(z.enum(names)).default([...names]),
+    /** GuardDuty sample findings are planned and reported but change nothing unless this is true. */
+    actOnSampleFindings: z.boolean().default(false),
+    playbook: playbookSchema(names).default(defaultPlaybook(specs)),
+    /**
+     * Stronger isolation: also remove a quarantined pod's own labels (kept on the pod in an annotation for
+     * release), so that no other NetworkPolicy that allows traffic selects it. The pod leaves its Services
+     * and its controller starts a clean replacement.
+     */
+    stripPodLabels: z.boolean().default(false),
+    /**
+     * Let isolate-host put EKS nodes behind the quarantine security group too. Off by default: it cuts
+     * every pod on the node and its kubelet off the API server; a node is then cordoned first.
+     */
+    isolateClusterNodes: z.boolean().default(false),
+    /** Strip the policies of a role that pods or instances outside the incident also use. */
+    revokeSharedRoles: z.boolean().default(false),
+    /** Plan, identify and notify, changing nothing: every planned action is held back. */
+    dryRun: z.boolean().default(false),
+    protectedWorkloads: z.array(ProtectedWorkloadSchema).default(DEFAULT_PROTECTED_WORKLOADS),
+    limits: LimitsSchema.default({ maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 }),
+    /**
+     * Actions that wait for a person's answer before they run (lambdas/approval/approval.ts); the others do
+     * not wait. None by default.
+     */
+    requireApproval: z.array(z.enum(names)).default([]),
+    /** How long an action waits for the answer; then it is held back. */
+    approvalTimeoutMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(60),
+    /** Security Hub: whether the release of a false positive sets its finding SUPPRESSED (it is noted either way). */
+    securityHub: z
+      .strictObject({ suppressOnRelease: z.boolean().default(false) })
+      .default({ suppressOnRelease: false }),
+    /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
+    budget: BudgetSchema.default(DEFAULT_BUDGET),
+    evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
+  });
+}
 
-export type ResponderSettings = z.infer<typeof ResponderSettingsSchema>;
+export type ResponderSettings = z.infer<ReturnType<typeof responderSettingsSchema>>;
 
 /** The clusters of an account the responder may act on: its own, or a member's. */
 export const clustersOf = (settings: ResponderSettings, accountId: string, home: string): string[] =>

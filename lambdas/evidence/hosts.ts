@@ -7,6 +7,7 @@
  * hashed and recorded. Bounded in time: a command that does not finish is reported, never a reason to
  * stop containment. It runs before host isolation and IAM revocation, which both cut the agent off.
  */
+
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
@@ -14,6 +15,7 @@ import {
   GetCommandInvocationCommand,
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
+import { z } from 'zod';
 import { type ActionItem, item } from '../core/action-result.js';
 import { isKubernetesName } from '../core/selectors.js';
 import type { EvidenceSettings } from '../core/settings.js';
@@ -102,7 +104,11 @@ done`,
 }
 
 /** The containers paused on a host, as recorded before the pause, for release to resume them. */
-export type PausedBefore = { instanceId: string; pods: { namespace: string; name: string }[] };
+export const PausedBeforeSchema = z.strictObject({
+  instanceId: z.string().min(1),
+  pods: z.array(z.strictObject({ namespace: z.string().min(1), name: z.string().min(1) })),
+});
+export type PausedBefore = z.infer<typeof PausedBeforeSchema>;
 
 /** Runs a script on one instance through Run Command and waits, within `seconds`, for how it ends. */
 async function runCommand(

@@ -3,9 +3,9 @@ import type { ResponderSettings } from '../core/settings.js';
 import { type ClaimInput, claimFinding } from '../incident/claim.js';
 import type { ClaimOutput } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
+import { settingsFromEnvironment } from '../settings.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 export function claimHandler(
   settings: Pick<ResponderSettings, 'dryRun' | 'requireApproval' | 'approvalTimeoutMinutes'>,

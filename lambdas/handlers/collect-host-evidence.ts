@@ -1,6 +1,8 @@
 /** Collect-host-evidence Lambda, one instance per invocation (lambdas/evidence/hosts.ts). */
+
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+import type { Reach } from '../clients/reach.js';
+import { evidenceStep } from '../core/action-spec.js';
 import type { ResponderLocation } from '../core/plan.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
@@ -10,9 +12,9 @@ import { collectionPrefix, EvidenceWriter } from '../evidence/writer.js';
 import type { Recorded } from '../incident/journal.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore } from '../incident/store.js';
+import { reachFromEnvironment, settingsFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const collectHostEvidenceHandler =
   (
@@ -23,7 +25,7 @@ export const collectHostEvidenceHandler =
     sleep?: (ms: number) => Promise<void>,
   ) =>
   (input: HostEvidenceInput & Recorded) =>
-    underSignedPlan(store, input, 'collect-host-evidence', async (journal) => {
+    underSignedPlan(store, input, evidenceStep('collect-host-evidence'), async (journal) => {
       const { id: findingId, accountId } = input.plan.finding;
       const writer = new EvidenceWriter(
         { s3: evidence.s3, bucket: evidence.bucket },

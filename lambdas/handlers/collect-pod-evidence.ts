@@ -1,5 +1,7 @@
 /** Collect-pod-evidence Lambda: Kubernetes evidence of the affected pods (lambdas/evidence/pods.ts). */
-import { type Reach, reachFromEnvironment } from '../clients/reach.js';
+
+import type { Reach } from '../clients/reach.js';
+import { evidenceStep } from '../core/action-spec.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { collectPodEvidence, type PodEvidenceInput } from '../evidence/pods.js';
@@ -7,14 +9,14 @@ import { recordEvidence } from '../evidence/record.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { underSignedPlan } from '../incident/mandate.js';
 import { IncidentStore } from '../incident/store.js';
+import { reachFromEnvironment, settingsFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const collectPodEvidenceHandler =
   (reach: Reach, evidence: EvidencePorts, settings: EvidenceSettings, store: IncidentStore) =>
   (input: PodEvidenceInput) =>
-    underSignedPlan(store, input, 'collect-pod-evidence', async () => {
+    underSignedPlan(store, input, evidenceStep('collect-pod-evidence'), async () => {
       const findingId = input.plan.finding.id;
       const writer = new EvidenceWriter(
         evidence,

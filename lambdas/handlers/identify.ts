@@ -1,9 +1,10 @@
 /** Identify Lambda: parse the EventBridge event, plan the response, resolve its targets. */
+
+import { SPECS } from '../actions/registry.js';
 import { AwsReader } from '../clients/aws.js';
-import { type Reach, reachFromEnvironment } from '../clients/reach.js';
-import { RESULT_KEYS } from '../core/actions.js';
+import type { Reach } from '../clients/reach.js';
 import { parseFindingEvent } from '../core/finding.js';
-import { plannedActions, planResponse, type ResponderLocation } from '../core/plan.js';
+import { plannedActions, type ResponderLocation, specOf } from '../core/plan.js';
 import { clustersOf, executionOptions, type ResponderSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
@@ -12,11 +13,11 @@ import { type FindingSource, guardDutySource, verifyAtSource } from '../identify
 import { planView } from '../incident/mandate.js';
 import { RecordRefusedError } from '../incident/seal.js';
 import { IncidentStore } from '../incident/store.js';
+import { plan as planFor, reachFromEnvironment, settingsFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { retriedWhenTransient } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 export function identifyHandler(
   settings: ResponderSettings,
@@ -44,7 +45,7 @@ export function identifyHandler(
         `the incident of finding ${finding.id} was claimed for ${seal.accountId} ${seal.region}, not the finding's ${finding.accountId} ${finding.region}: nothing is planned`,
       );
     const dryRun = settings.dryRun || executionOptions(event).dryRun;
-    const plan = planResponse(finding, { ...settings, dryRun }, location);
+    const plan = planFor(finding, { ...settings, dryRun }, location);
     // Before anything is acted on, GuardDuty must hold the finding as the event says: a finding that is
     // only reported (nothing planned) is not read back.
     if (plannedActions(plan).length > 0) await verifyAtSource(finding, source);
@@ -97,7 +98,9 @@ export function identifyHandler(
     logger.info('identified', { findingId: finding.id, identification });
     const planned = plannedActions(plan);
     const gated = settings.requireApproval.filter((action) => planned.includes(action));
-    const approvals = Object.fromEntries(gated.map((action) => [RESULT_KEYS[action], true as const]));
+    const approvals = Object.fromEntries(
+      gated.map((action) => [specOf(SPECS, action).resultKey, true as const]),
+    );
     // What the actions may act on, and nothing else (lambdas/incident/mandate.ts).
     const view = planView(seal, executionArn, { plan, identification }, gated);
     await retriedWhenTransient(async () =>

@@ -3,10 +3,10 @@
  * the state machine: replaces the compromised pods and hosts of a confirmed incident from its record
  * (lambdas/recover/recover.ts) and publishes what it did.
  */
+
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
-import { reachFromEnvironment } from '../clients/reach.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { bucketClosures } from '../incident/closures.js';
 import { IncidentStore } from '../incident/store.js';
@@ -18,6 +18,7 @@ import {
   type RecoverReport,
   recoverIncident,
 } from '../recover/recover.js';
+import { reachFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 

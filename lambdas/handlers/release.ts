@@ -6,7 +6,6 @@
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
-import { reachFromEnvironment } from '../clients/reach.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { bucketClosures } from '../incident/closures.js';
 import { IncidentStore } from '../incident/store.js';
@@ -18,9 +17,9 @@ import {
   type ReleaseReport,
   releaseIncident,
 } from '../release/release.js';
+import { reachFromEnvironment, settingsFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 /**
  * The release as a person asks it; the finding in Security Hub is noted, and SUPPRESSED once released

@@ -6,9 +6,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type ApprovalRequest, approvalNotice, requestApproval } from '../approval/approval.js';
 import { namedCalls } from '../clients/named-calls.js';
 import { IncidentStore } from '../incident/store.js';
+import { settingsFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
-import { settingsFromEnvironment } from '../shared/settings.js';
 
 export const requestApprovalHandler =
   (

@@ -6,8 +6,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AttachedVolume, RoleRef } from '../clients/aws.js';
 import type { Controller } from '../clients/kubernetes.js';
-import { ACTIONS, type ActionName } from '../core/actions.js';
-import type { ResponsePlan } from '../core/plan.js';
+import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import { messageOf } from '../shared/errors.js';
 
@@ -203,8 +202,12 @@ export function nodeFacts(node: V1Node): IdentifiedNode {
   };
 }
 
-/** Every action: a lookup that decides what the finding touches at all. */
-export const EVERY_ACTION: ActionName[] = [...ACTIONS];
+/** Every action (`*`): a lookup that decides what the finding touches at all. */
+export const EVERY_ACTION: ActionName[] = ['*'];
+
+/** Whether a failed lookup leaves an action incomplete. */
+export const leavesIncomplete = (error: LookupError, action: ActionName): boolean =>
+  error.affects.includes(action) || error.affects.includes('*');
 
 /**
  * Collects the identification while the lookups run; each lookup adds to it and records its own

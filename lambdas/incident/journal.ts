@@ -4,7 +4,7 @@
  * signs the outcome after it; spend asks the budget across findings. Actions import this, never the store.
  */
 import type { ItemStatus } from '../core/action-result.js';
-import type { ContainStep } from '../core/actions.js';
+import type { ContainStep } from '../core/action-spec.js';
 import { type BudgetKind, type BudgetSettings, DEFAULT_BUDGET, limitOf } from '../core/budget.js';
 import { logger } from '../shared/logger.js';
 import type { GroupPurpose, OwnGroup } from './groups.js';

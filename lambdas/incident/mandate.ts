@@ -9,9 +9,9 @@
  * one line that says why, before any change.
  */
 import type { ActionResult } from '../core/action-result.js';
-import { type ActionName, type ContainStep, ITEMS_OF } from '../core/actions.js';
+import type { ItemList } from '../core/action-spec.js';
 import type { BudgetSettings } from '../core/budget.js';
-import type { ResponsePlan } from '../core/plan.js';
+import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { retriedWhenTransient } from '../shared/errors.js';
 import { incidentJournal, type Journal, type Recorded } from './journal.js';
 import type { ApprovalRecord, IncidentRecord } from './record.js';
@@ -111,13 +111,16 @@ export async function signedPlanOf(
   return view;
 }
 
+/** A step as the mandate checks it: its name, and the list of the plan its target must be in (per target). */
+export type Step = { name: string; items: ItemList | null };
+
 /** Why the record's plan does not cover this input for `step`, or null. */
 async function mandateRefusal(
   store: IncidentStore,
   record: IncidentRecord,
   seal: Seal,
   input: Mandated,
-  step: ContainStep,
+  step: Step,
 ): Promise<string | null> {
   if (record.state !== 'open') return `the incident is ${record.state}`;
   if (record.executionArn !== input.executionArn)
@@ -130,17 +133,18 @@ async function mandateRefusal(
     field in input && digestOf(input[field]) !== view[field];
   const changed = (['plan', 'identification', 'cluster', 'pods'] as const).filter(differs);
   if (changed.length > 0) return `its ${changed.join(', ')} differ(s) from what was signed`;
-  const list = ITEMS_OF[step];
+  const list = step.items;
   if (list && !(view.items[list] ?? []).includes(digestOf(input.target)))
     return `its target is not among the ${list} of the plan`;
   if (!list && !('identification' in input)) return 'it names no identification';
-  if (view.approvals.includes(step)) {
-    const approval = record.approvals?.[step];
+  if (view.approvals.includes(step.name)) {
+    const approval = record.approvals?.[step.name];
     const approved =
       approval?.state === 'approved' &&
       approval.executionArn === input.executionArn &&
       (await store.key.verify(approvalView(seal, approval, approval.answeredBy ?? ''), approval.mac ?? null));
-    if (!approved) return `${step} waits for a person's approval, and the record holds no signed approval`;
+    if (!approved)
+      return `${step.name} waits for a person's approval, and the record holds no signed approval`;
   }
   return null;
 }
@@ -153,7 +157,7 @@ async function mandateRefusal(
 export async function underSignedPlan<R>(
   store: IncidentStore,
   input: Mandated,
-  step: ContainStep,
+  step: Step,
   act: (journal: Journal) => Promise<R>,
   budget?: BudgetSettings,
 ): Promise<R> {
@@ -165,7 +169,7 @@ export async function underSignedPlan<R>(
   });
   if (refusal)
     throw new PlanRefusedError(
-      `${step} refused for finding ${findingId}: its input is not in the signed plan of incident ${seal.incidentId} (${refusal}); nothing was done`,
+      `${step.name} refused for finding ${findingId}: its input is not in the signed plan of incident ${seal.incidentId} (${refusal}); nothing was done`,
     );
   const journal = incidentJournal(store, findingId, input.executionArn, budget, seal);
   const result = await act(journal);

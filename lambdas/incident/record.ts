@@ -7,7 +7,8 @@
 
 import { z } from 'zod';
 import type { ItemStatus } from '../core/action-result.js';
-import type { ActionName, ContainStep } from '../core/actions.js';
+import type { ContainStep } from '../core/action-spec.js';
+import type { ActionName } from '../core/plan.js';
 import type { HandedOver } from './signature.js';
 
 export type { HandedOver } from './signature.js';
@@ -241,7 +242,12 @@ const kindOf = (entry: RecordEntry) => entry.target.split(' ')[0] ?? '';
  * What releasing `record` does, entry by entry: snapshots are evidence and stay; a resource another open
  * incident also holds stays contained (its original state passes to that incident); the rest is undone.
  */
-export function releasePlan(record: IncidentRecord, others: readonly IncidentRecord[]): ReleaseStep[] {
+export function releasePlan(
+  record: IncidentRecord,
+  others: readonly IncidentRecord[],
+  /** Whether an action's entries are evidence (the registry's specs say). */
+  isEvidence: (action: string) => boolean,
+): ReleaseStep[] {
   const open = others.filter((other) => other.findingId !== record.findingId && other.state === 'open');
   return Object.entries(record.entries)
     .sort(
@@ -250,7 +256,7 @@ export function releasePlan(record: IncidentRecord, others: readonly IncidentRec
         a.intendedAt.localeCompare(b.intendedAt),
     )
     .map(([key, entry]): ReleaseStep => {
-      if (entry.action === 'snapshot-volumes') {
+      if (isEvidence(entry.action)) {
         return {
           key,
           entry,

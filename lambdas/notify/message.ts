@@ -3,11 +3,17 @@
  * when identify ran, and the error of every step that failed. Pure: the handler only publishes it.
  */
 import { z } from 'zod';
+import { SPECS } from '../actions/registry.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
-import { type ActionName, phaseOf, RESULT_KEYS } from '../core/actions.js';
-import type { ResponsePlan } from '../core/plan.js';
+import { phaseOf, resultKeyOf } from '../core/action-spec.js';
+import { type ActionName, type ResponsePlan, specOf } from '../core/plan.js';
 import type { EvidenceReport } from '../evidence/pods.js';
-import type { HeldBack, Identification, IdentifyOutput } from '../identify/identify.js';
+import {
+  type HeldBack,
+  type Identification,
+  type IdentifyOutput,
+  leavesIncomplete,
+} from '../identify/identify.js';
 import type { ClaimOutput, EvidenceObject } from '../incident/record.js';
 
 /** A step's output in the execution state, or the error its Catch put in the same place. */
@@ -130,15 +136,6 @@ function describeHeldBack(held: HeldBack): string {
   return `${held.count} ${held.kind}(s), ${held.reason}: ${names}${more}`;
 }
 
-/** Which held-back targets each action would have acted on. */
-const HELD_BACK_KIND: Partial<Record<ActionName, HeldBack['kind']>> = {
-  'isolate-pods': 'pod',
-  'cordon-nodes': 'node',
-  'isolate-host': 'instance',
-  'protect-instances': 'instance',
-  'snapshot-volumes': 'instance',
-};
-
 const isResult = (value: unknown): value is ActionResult =>
   typeof value === 'object' && value !== null && 'action' in value && 'items' in value;
 
@@ -168,9 +165,9 @@ function reportAction(
     };
   }
   // A lookup that failed leaves the action's targets unknown: it cannot be complete, whatever it did.
-  const blind = found.errors.filter((error) => error.affects.includes(action));
+  const blind = found.errors.filter((error) => leavesIncomplete(error, action));
   const heldBack = found.heldBack
-    .filter((held) => held.kind === HELD_BACK_KIND[action])
+    .filter((held) => held.kind === specOf(SPECS, action).heldBack)
     .map((held) => `    held back: ${held.count} ${held.kind}(s), ${held.reason} (listed above)`);
   const unknown = blind.map((error) => `    incomplete: the lookup of ${clean(error.step)} failed (above)`);
   const report = reportResults(action, contain, blind.length > 0);
@@ -192,7 +189,7 @@ function reportResults(action: ActionName, contain: unknown, incomplete: boolean
       restore: [],
     };
   }
-  const raw = (contain as Record<string, unknown>)[RESULT_KEYS[action]];
+  const raw = (contain as Record<string, unknown>)[resultKeyOf(SPECS, action)];
   const entries = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
   const items: ActionItem[] = [];
   const skipped: string[] = [];
@@ -247,8 +244,8 @@ export type Custody = { objects: EvidenceObject[] } | { error: string };
 function describeEvidence(state: ExecutionState, custody: Custody | null): string[] {
   const phase = state.contain as Record<string, unknown> | undefined;
   const results: { step: string; value: unknown }[] = [
-    { step: 'collect-pod-evidence', value: phase?.[RESULT_KEYS['collect-pod-evidence']] },
-    ...[phase?.[RESULT_KEYS['collect-host-evidence']]]
+    { step: 'collect-pod-evidence', value: phase?.[resultKeyOf(SPECS, 'collect-pod-evidence')] },
+    ...[phase?.[resultKeyOf(SPECS, 'collect-host-evidence')]]
       .flat()
       .map((value) => ({ step: 'collect-host-evidence', value })),
   ];
@@ -331,9 +328,9 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
           identified.identification,
           entry.action,
           // An action that waited for approval ran in the last phase (phasesFor).
-          state.approved && RESULT_KEYS[entry.action] in (state.approved as object)
+          state.approved && resultKeyOf(SPECS, entry.action) in (state.approved as object)
             ? state.approved
-            : state[phaseOf(entry.action).key],
+            : state[phaseOf(SPECS, entry.action).key],
         ),
       )
     : [];

@@ -16,16 +16,9 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeSnapshotsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import type { V1Pod } from '@kubernetes/client-node';
-import type { NodeBefore } from '../actions/cordon-nodes.js';
-import type { HostBefore } from '../actions/isolate-host.js';
-import {
-  type PodBefore,
-  type PolicyBefore,
-  REMOVED_LABELS_ANNOTATION,
-  releasePolicy,
-} from '../actions/isolate-pods.js';
-import type { InstanceBefore } from '../actions/protect-instances.js';
-import { REVOKE_SESSIONS_POLICY } from '../actions/revoke-sessions.js';
+import type { Entry, Recovery } from '../actions/action.js';
+import { REMOVED_LABELS_ANNOTATION } from '../actions/isolate-pods/isolate-pods.js';
+import { ACTION_NAMES, actionNamed } from '../actions/registry.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { Reached } from '../clients/reach.js';
 import { QUARANTINE_LABEL } from '../core/quarantine.js';
@@ -50,10 +43,8 @@ export type RecoverReport = {
   dryRun: boolean;
   state: IncidentState;
   steps: RecoveryStepRecord[];
-  /** The roles (and instance profiles) left revoked, whose credentials must be rotated. */
-  rotate: string[];
-  /** The roles whose sessions from before the response stay denied (revoke-sessions). */
-  sessionsRevoked: string[];
+  /** What stays contained, by action, and what a person does about it (the action's `remains`). */
+  kept: { action: string; targets: string[]; advice: string }[];
 };
 
 /** A recovery that cannot start: unknown finding, not open, evidence not complete. Nothing changed. */
@@ -63,8 +54,8 @@ export class RecoverError extends Error {
 
 /** One step of a recovery, in the order it is taken. */
 export type RecoveryStep =
-  | { kind: 'pod'; target: string; cluster: string; before: PodBefore }
-  | { kind: 'policy'; target: string; cluster: string; before: PolicyBefore }
+  | { kind: 'pod'; target: string; cluster: string; namespace: string; pod: string }
+  | { kind: 'policy'; target: string; action: string; entry: Entry<unknown> }
   | { kind: 'drain'; target: string; cluster: string; node: string }
   | {
       kind: 'replace';
@@ -80,8 +71,25 @@ const ANY_INSTANCE = '*';
 
 const ORDER: Record<RecoveryStep['kind'], number> = { pod: 0, policy: 1, drain: 2, replace: 3 };
 
-const entriesOf = (record: IncidentRecord, action: RecordEntry['action']) =>
-  Object.values(record.entries ?? {}).filter((entry) => entry.action === action);
+/** Each verified entry with what its action says recover does with it (lambdas/actions/<name>/index.ts). */
+function recoveriesOf(
+  record: IncidentRecord,
+): { action: string; entry: Entry<unknown>; parts: Recovery[] }[] {
+  return Object.values(record.entries ?? {}).flatMap((recorded) => {
+    const action = actionNamed(recorded.action);
+    const before = action?.before.safeParse(recorded.before);
+    if (!action?.recover || !before?.success) return [];
+    const entry: Entry<unknown> = {
+      target: recorded.target,
+      cluster: recorded.cluster,
+      status: recorded.status,
+      detail: recorded.detail,
+      before: before.data,
+      after: recorded.after,
+    };
+    return [{ action: recorded.action, entry, parts: action.recover(entry) }];
+  });
+}
 
 /** The snapshots the record lists, by instance; an entry without one is missing evidence. */
 export function snapshotsOf(record: IncidentRecord): {
@@ -90,14 +98,12 @@ export function snapshotsOf(record: IncidentRecord): {
 } {
   const byInstance = new Map<string, string[]>();
   const missing: string[] = [];
-  for (const entry of entriesOf(record, 'snapshot-volumes')) {
-    const snapshotId = entry.after?.snapshotId;
-    const instanceId = String(entry.before.instanceId ?? '');
-    if (typeof snapshotId !== 'string' || entry.status !== 'ok') {
-      missing.push(`${entry.target}: ${entry.detail ?? entry.status}`);
-      continue;
+  for (const { parts } of recoveriesOf(record)) {
+    for (const part of parts) {
+      if (part.kind !== 'snapshot') continue;
+      if (part.snapshotId === null) missing.push(part.missing);
+      else byInstance.set(part.instanceId, [...(byInstance.get(part.instanceId) ?? []), part.snapshotId]);
     }
-    byInstance.set(instanceId, [...(byInstance.get(instanceId) ?? []), snapshotId]);
   }
   return { byInstance, missing };
 }
@@ -105,28 +111,18 @@ export function snapshotsOf(record: IncidentRecord): {
 /** What recovering `record` does, step by step. Pure. */
 export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
   const steps: RecoveryStep[] = [];
-  for (const entry of entriesOf(record, 'isolate-pods')) {
-    const cluster = entry.cluster ?? '';
-    if (entry.target.startsWith('networkpolicy ')) {
-      steps.push({ kind: 'policy', target: entry.target, cluster, before: entry.before as PolicyBefore });
-    } else {
-      steps.push({ kind: 'pod', target: entry.target, cluster, before: entry.before as PodBefore });
+  const groups = new Map<string, string | null>();
+  for (const { action, entry, parts } of recoveriesOf(record)) {
+    for (const part of parts) {
+      if (part.kind === 'pod') steps.push(part);
+      else if (part.kind === 'undo') steps.push({ kind: 'policy', target: entry.target, action, entry });
+      else if (part.kind === 'drain') steps.push(part);
+      // The first Auto Scaling group an entry records for the instance is the one it is replaced in.
+      else if (part.kind === 'instance')
+        groups.set(part.instanceId, groups.get(part.instanceId) ?? part.autoScalingGroup);
     }
   }
-  for (const entry of entriesOf(record, 'cordon-nodes')) {
-    const { node } = entry.before as NodeBefore;
-    steps.push({ kind: 'drain', target: `node ${node}`, cluster: entry.cluster ?? '', node });
-  }
   const { byInstance } = snapshotsOf(record);
-  const groups = new Map<string, string | null>();
-  for (const entry of entriesOf(record, 'protect-instances')) {
-    const before = entry.before as InstanceBefore;
-    groups.set(before.instanceId, before.autoScalingGroup ?? groups.get(before.instanceId) ?? null);
-  }
-  for (const entry of entriesOf(record, 'isolate-host')) {
-    const before = entry.before as HostBefore;
-    groups.set(before.instanceId, groups.get(before.instanceId) ?? before.autoScaling?.group ?? null);
-  }
   for (const instanceId of byInstance.keys()) if (!groups.has(instanceId)) groups.set(instanceId, null);
   for (const [instanceId, autoScalingGroup] of groups) {
     steps.push({
@@ -140,17 +136,21 @@ export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
   return steps.sort((a, b) => ORDER[a.kind] - ORDER[b.kind]);
 }
 
-/** The identities revoke-iam left without permissions: they stay so, and need rotating. */
-export const revokedIdentities = (record: IncidentRecord): string[] =>
-  entriesOf(record, 'revoke-iam')
-    .filter((entry) => entry.status === 'ok')
-    .map((entry) => entry.target);
-
-/** The roles revoke-sessions denied the older sessions of: the deny stays, harmless to newer ones. */
-const sessionsRevokedOf = (record: IncidentRecord): string[] =>
-  entriesOf(record, 'revoke-sessions')
-    .filter((entry) => entry.status === 'ok')
-    .map((entry) => entry.target);
+/** What stays contained after the recovery, by action, with what a person does about it. */
+export function keptOf(record: IncidentRecord): RecoverReport['kept'] {
+  const targets = new Map<string, string[]>();
+  for (const { action, parts } of recoveriesOf(record))
+    for (const part of parts)
+      if (part.kind === 'stays') targets.set(action, [...(targets.get(action) ?? []), part.target]);
+  const order = (action: string) => ACTION_NAMES.indexOf(action);
+  return [...targets]
+    .sort(([a], [b]) => order(a) - order(b))
+    .map(([action, kept]) => ({
+      action,
+      targets: kept,
+      advice: actionNamed(action)?.remains?.(kept) ?? `${action} stays on ${kept.join(', ')}.`,
+    }));
+}
 
 /** Snapshots not yet `completed`, with their state and progress; an unknown snapshot counts too. */
 async function unfinishedSnapshots(ports: RecoverAt, snapshotIds: string[]): Promise<string[]> {
@@ -178,7 +178,7 @@ type Done = { status: 'ok' | 'failed' | 'skipped' | 'manual'; detail: string; in
  * isolation stripped the labels its controller selects it by (it was orphaned on purpose). A bare pod is
  * reported and left quarantined: nothing would recreate it.
  */
-async function replacePod(kube: Kubernetes, before: PodBefore): Promise<Done> {
+async function replacePod(kube: Kubernetes, before: { namespace: string; pod: string }): Promise<Done> {
   const pod = await kube.readPod(before.namespace, before.pod);
   if (!pod) return { status: 'skipped', detail: 'the pod no longer exists' };
   const owned = (pod.metadata?.ownerReferences ?? []).length > 0;
@@ -302,7 +302,7 @@ export async function recoverIncident(
     entry: stored.entries[key] as RecordEntry,
     detail: `record entry failed verification: not recovered (${why})`,
   }));
-  const forgedEvidence = unverified.filter(({ entry }) => entry.action === 'snapshot-volumes');
+  const forgedEvidence = unverified.filter(({ entry }) => actionNamed(entry.action)?.spec.evidence === true);
   if (forgedEvidence.length > 0) {
     throw new RecoverError(
       `the evidence is not complete: ${forgedEvidence.map(({ entry, detail }) => `${entry.target}: ${detail}`).join('; ')}`,
@@ -326,8 +326,7 @@ export async function recoverIncident(
     );
   }
   const plan = recoveryPlan(record);
-  const rotate = revokedIdentities(record);
-  const sessionsRevoked = sessionsRevokedOf(record);
+  const kept = keptOf(record);
   const recovery = {
     at: now(),
     requestedBy: request.requestedBy,
@@ -336,7 +335,7 @@ export async function recoverIncident(
   };
   if (dryRun) {
     await ports.store.finishRecovery(findingId, recovery, false);
-    return { findingId, dryRun, state: record.state, steps: recovery.steps, rotate, sessionsRevoked };
+    return { findingId, dryRun, state: record.state, steps: recovery.steps, kept };
   }
   if (!(await ports.store.startRecovery(findingId, recovery))) {
     throw new RecoverError(
@@ -380,17 +379,24 @@ export async function recoverIncident(
     dryRun,
     state: finished ? 'recovered' : 'open',
     steps: recovery.steps,
-    rotate,
-    sessionsRevoked,
+    kept,
   };
 }
 
 async function carryOut(step: RecoveryStep, ports: RecoverAt, undrained: Set<string>): Promise<Done> {
   switch (step.kind) {
     case 'pod':
-      return replacePod(await ports.kubernetes(step.cluster), step.before);
-    case 'policy':
-      return releasePolicy(await ports.kubernetes(step.cluster), step.before);
+      return replacePod(await ports.kubernetes(step.cluster), step);
+    case 'policy': {
+      const undone = await actionNamed(step.action)?.undo?.(step.entry, {
+        ...ports,
+        ownGroup: () => {
+          throw new Error('recover undoes no host isolation');
+        },
+      });
+      if (!undone) throw new Error(`${step.action} has no undo`);
+      return undone;
+    }
     case 'drain':
       return drainNode(await ports.kubernetes(step.cluster), step.node);
     case 'replace':
@@ -410,16 +416,7 @@ export function describeRecovery(report: RecoverReport): string[] {
     const what = step.status === 'planned' ? 'would be recovered' : `${step.status}: ${step.detail}`;
     lines.push(`  ${step.target}: ${what}`);
   }
-  if (report.rotate.length > 0) {
-    lines.push(
-      `IAM stays revoked. Rotate the credentials of ${report.rotate.join(', ')} and review their policies before re-attaching any (the record keeps what was detached).`,
-    );
-  }
-  if (report.sessionsRevoked.length > 0) {
-    lines.push(
-      `The sessions issued before the response stay denied on ${report.sessionsRevoked.join(', ')} (inline policy ${REVOKE_SESSIONS_POLICY}); it can be deleted once no session that old can be alive (36 hours at most).`,
-    );
-  }
+  for (const kept of report.kept) lines.push(kept.advice);
   const manual = report.steps.filter((step) => step.status === 'manual').map((step) => step.target);
   if (manual.length > 0) {
     lines.push(`Left for a person (nothing here can replace them): ${manual.join(', ')}.`);

@@ -8,21 +8,11 @@
  * The record is not trusted: an entry is undone only when its MAC verifies (signature.ts) and the state it
  * recorded names the entry's own target. Anything else is refused, reported, and leaves the incident open.
  */
-import { type NodeBefore, uncordonNode } from '../actions/cordon-nodes.js';
-import { type HostBefore, releaseHost } from '../actions/isolate-host.js';
-import { type PodBefore, type PolicyBefore, releasePod, releasePolicy } from '../actions/isolate-pods.js';
-import { type InstanceBefore, unprotectInstance } from '../actions/protect-instances.js';
-import {
-  type ProfileBefore,
-  type RoleRecord,
-  reassociateProfile,
-  restoreRole,
-} from '../actions/revoke-iam.js';
-import { restoreSessions, type SessionsBefore } from '../actions/revoke-sessions.js';
+import type { Entry, UndoPorts } from '../actions/action.js';
+import { actionNamed } from '../actions/registry.js';
 import type { Reach, Reached } from '../clients/reach.js';
 import type { ActionItem } from '../core/action-result.js';
-import { QUARANTINE_POLICY } from '../core/quarantine.js';
-import { type PausedBefore, resumeContainers } from '../evidence/hosts.js';
+import { PausedBeforeSchema, resumeContainers } from '../evidence/hosts.js';
 import {
   type HandedOver,
   type IncidentState,
@@ -63,81 +53,68 @@ export class ReleaseError extends Error {
   override readonly name = 'ReleaseError';
 }
 
-/** The resource an entry's undo changes, read from the state it recorded; null for evidence. */
-function undoneResource(entry: RecordEntry): string | null {
-  const before = entry.before as Record<string, unknown>;
-  const field = (name: string) => String(before[name] ?? '');
-  switch (entry.action) {
-    case 'isolate-pods':
-      return entry.target.startsWith('networkpolicy ')
-        ? `networkpolicy ${field('namespace')}/${QUARANTINE_POLICY}`
-        : `pod ${field('namespace')}/${field('pod')}`;
-    case 'cordon-nodes':
-      return `node ${field('node')}`;
-    case 'isolate-host':
-    case 'protect-instances':
-      return `instance ${field('instanceId')}`;
-    case 'revoke-iam':
-      return entry.target.startsWith('role ')
-        ? `role ${field('roleName')}`
-        : `instance profile of ${field('instanceId')}`;
-    case 'revoke-sessions':
-      return `role ${field('roleName')}`;
-    case 'collect-host-evidence':
-      return `containers on ${field('instanceId')}`;
-    case 'snapshot-volumes':
-    case 'collect-pod-evidence':
-      return null;
-  }
+/**
+ * How an entry is undone: by the registered action that made it (lambdas/actions/<name>/index.ts), or,
+ * for the host capture's paused containers, by resuming them. Null: nothing undoes it.
+ */
+type Undoer = {
+  before: { safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: Error } };
+  resourceOf(entry: Entry<unknown>): string | null;
+  undo?(entry: Entry<unknown>, ports: UndoPorts): Promise<ActionItem>;
+};
+
+/** The host capture pauses containers (evidence/hosts.ts); release resumes them. */
+const RESUME_CONTAINERS: Undoer = {
+  before: PausedBeforeSchema,
+  resourceOf: (entry) => `containers on ${(entry.before as { instanceId: string }).instanceId}`,
+  undo: (entry, ports) => resumeContainers(PausedBeforeSchema.parse(entry.before), ports.ssm, ports.sleep),
+};
+
+const undoerOf = (action: string): Undoer | null =>
+  action === 'collect-host-evidence' ? RESUME_CONTAINERS : (actionNamed(action) ?? null);
+
+/** The entry with its recorded state parsed by its action's schema, or why it cannot be. */
+function parsedEntry(entry: RecordEntry): { undoer: Undoer; entry: Entry<unknown> } | string {
+  const undoer = undoerOf(entry.action);
+  if (!undoer) return `no action named ${entry.action} is registered`;
+  const before = undoer.before.safeParse(entry.before);
+  if (!before.success)
+    return `its recorded state is not one ${entry.action} records (${before.error.message.slice(0, 300)})`;
+  return {
+    undoer,
+    entry: {
+      target: entry.target,
+      cluster: entry.cluster,
+      status: entry.status,
+      detail: entry.detail,
+      before: before.data,
+      after: entry.after,
+    },
+  };
 }
 
 /**
- * Why release may not act on an entry whatever its MAC says, or null: its recorded state must name the
- * entry's own target, so policies go back only on the role the record shows the responder stripped, and
- * an instance profile only on the instance it was taken from.
+ * Why release may not act on an entry whatever its MAC says, or null: its recorded state must be one its
+ * action records, and name the entry's own target, so policies go back only on the role the record shows
+ * the responder stripped, and an instance profile only on the instance it was taken from.
  */
 export function outOfScope(entry: RecordEntry): string | null {
-  const resource = undoneResource(entry);
+  const parsed = parsedEntry(entry);
+  if (typeof parsed === 'string') return parsed;
+  const resource = parsed.undoer.resourceOf(parsed.entry);
   if (resource === null || resource === entry.target) return null;
   return `its recorded state is of ${resource}, not of ${entry.target}`;
 }
 
-function clusterOf(step: ReleaseStep): string {
-  if (!step.entry.cluster) throw new Error(`${step.entry.target} was recorded without its cluster`);
-  return step.entry.cluster;
-}
-
 /** The undo of one entry, by the action that made it. */
 async function undo(seal: Seal, step: ReleaseStep, ports: ReleaseAt): Promise<ActionItem> {
-  const { entry } = step;
-  const before = entry.before;
-  switch (entry.action) {
-    case 'isolate-pods': {
-      const kube = await ports.kubernetes(clusterOf(step));
-      return entry.target.startsWith('networkpolicy ')
-        ? releasePolicy(kube, before as PolicyBefore)
-        : releasePod(kube, before as PodBefore);
-    }
-    case 'cordon-nodes':
-      return uncordonNode(await ports.kubernetes(clusterOf(step)), before as NodeBefore);
-    case 'isolate-host':
-      return releaseHost(before as HostBefore, ports, (vpcId, purpose) =>
-        ports.store.ownGroup(seal, vpcId, purpose),
-      );
-    case 'protect-instances':
-      return unprotectInstance(before as InstanceBefore, ports);
-    case 'revoke-iam':
-      return entry.target.startsWith('role ')
-        ? restoreRole(ports.iam, before as RoleRecord)
-        : reassociateProfile(ports.ec2, before as ProfileBefore);
-    case 'revoke-sessions':
-      return restoreSessions(ports.iam, before as SessionsBefore);
-    case 'collect-host-evidence':
-      return resumeContainers(before as PausedBefore, ports.ssm, ports.sleep);
-    case 'snapshot-volumes':
-    case 'collect-pod-evidence':
-      throw new Error('evidence is never undone');
-  }
+  const parsed = parsedEntry(step.entry);
+  if (typeof parsed === 'string') throw new Error(parsed);
+  if (!parsed.undoer.undo) throw new Error(`${step.entry.action} is evidence: never undone`);
+  return parsed.undoer.undo(parsed.entry, {
+    ...ports,
+    ownGroup: (vpcId, purpose) => ports.store.ownGroup(seal, vpcId, purpose),
+  });
 }
 
 const stepRecord = (
@@ -153,6 +130,9 @@ const stepRecord = (
   detail,
   before: step.entry.before,
 });
+
+/** Entries of evidence (snapshots) are kept. */
+const isEvidence = (action: string) => actionNamed(action)?.spec.evidence === true;
 
 const refusal = (why: string) => `record entry failed verification: not undone (${why})`;
 
@@ -209,6 +189,7 @@ export async function releaseIncident(
   const steps = releasePlan(
     { ...record, entries: Object.fromEntries(verified) },
     await ports.store.inState('open'),
+    isEvidence,
   );
   const refusals = Object.entries(record.entries ?? {}).flatMap(([key, entry]) => {
     const why = refused.get(key) ?? outOfScope(entry);

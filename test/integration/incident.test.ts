@@ -15,7 +15,7 @@ import {
   simulatedHandlers,
   simulatedReleasePorts,
 } from '../../bin/simulation/simulation.js';
-import { ACTIONS } from '../../lambdas/core/actions.js';
+import { ACTION_NAMES as ACTIONS } from '../../lambdas/actions/registry.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
 import { DynamoRecordTable } from '../../lambdas/incident/dynamodb-table.js';

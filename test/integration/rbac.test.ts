@@ -9,15 +9,15 @@ import { RBAC_MANIFEST_PATH, rbacManifest } from '../../bin/rbac.js';
 import { functionAccessKey, shippedAccessEntries } from '../../bin/simulation/eks-token.js';
 import { KubeApiServer, TEST_CA_PEM } from '../../bin/simulation/kube-api-server.js';
 import { rbacAuthorizer, requestAttributes } from '../../bin/simulation/kube-rbac.js';
-import { isolatePods } from '../../lambdas/actions/isolate-pods.js';
+import { isolatePods } from '../../lambdas/actions/isolate-pods/isolate-pods.js';
 import { eksToken } from '../../lambdas/clients/eks-token.js';
 import { apisFromKubeConfig, Kubernetes } from '../../lambdas/clients/kubernetes.js';
 import { reach } from '../../lambdas/clients/reach.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
-import { ResponderSettingsSchema } from '../../lambdas/core/settings.js';
 import { memoryClosures } from '../../lambdas/incident/closures.js';
-import { NEEDS } from '../../lambdas/permissions.js';
+import { needsOf } from '../../lambdas/permissions.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
+import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { kubeconfigFor, pod } from '../support/cluster.js';
 import { RESPONDER } from '../support/events.js';
 import { identification, identifiedPod, planFor } from '../support/incident.js';
@@ -130,12 +130,6 @@ describe('RBAC manifest', () => {
       },
       {
         group: 'guardduty-responder-release',
-        apiGroups: '""',
-        resources: '"nodes"',
-        verbs: '"get", "patch"',
-      },
-      {
-        group: 'guardduty-responder-release',
         apiGroups: '"networking.k8s.io"',
         resources: '"networkpolicies"',
         verbs: '"create"',
@@ -146,6 +140,12 @@ describe('RBAC manifest', () => {
         resources: '"networkpolicies"',
         names: QUARANTINE,
         verbs: '"get", "update", "delete"',
+      },
+      {
+        group: 'guardduty-responder-release',
+        apiGroups: '""',
+        resources: '"nodes"',
+        verbs: '"get", "patch"',
       },
       // Recover deletes the incident's pods; it never patches, and reads nodes only for their instance.
       {
@@ -202,8 +202,8 @@ describe('RBAC applied to the API server', () => {
   const incidents = useIncidentTable();
   const plan = planFor('eks-audit-privileged-container.json');
   const groupOf: Record<string, string> = {
-    'isolate-token': NEEDS['isolate-pods'].kubernetesGroup ?? '',
-    'release-token': NEEDS.release.kubernetesGroup ?? '',
+    'isolate-token': needsOf('isolate-pods').kubernetesGroup ?? '',
+    'release-token': needsOf('release').kubernetesGroup ?? '',
   };
   let server: KubeApiServer;
   beforeEach(async () => {

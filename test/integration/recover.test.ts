@@ -291,8 +291,13 @@ describe('recover through the deployed stack', () => {
         dryRun: false,
         state: 'recovered',
         steps: [{ kind: 'pod', target: 'pod shop/web-1', status: 'ok', detail: 'deleted' }],
-        rotate: ['role web'],
-        sessionsRevoked: [],
+        kept: [
+          {
+            action: 'revoke-iam',
+            targets: ['role web'],
+            advice: 'IAM stays revoked. Rotate the credentials of role web and review their policies.',
+          },
+        ],
       };
       lambda.on(InvokeCommand).resolves({ Payload: payloadOf(report) });
       const done = command(recover);
@@ -349,8 +354,7 @@ describe('the notice of a release or recovery', () => {
               detail: 'API server not reached',
             },
           ],
-          rotate: [],
-          sessionsRevoked: [],
+          kept: [],
         }),
         describeRecovery,
         new SNSClient({ region: 'us-east-1' }),

@@ -1,8 +1,7 @@
 /** Plans and identifications for action tests, from the sample events and a few builders. */
 import type { AttachedVolume } from '../../lambdas/clients/aws.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
-import { planResponse, type ResponsePlan } from '../../lambdas/core/plan.js';
-import { ResponderSettingsSchema } from '../../lambdas/core/settings.js';
+import type { ResponsePlan } from '../../lambdas/core/plan.js';
 import {
   emptyIdentification,
   type Identification,
@@ -11,6 +10,7 @@ import {
   type IdentifiedPod,
   type IdentifiedRole,
 } from '../../lambdas/identify/identify.js';
+import { plan as planResponse, ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { loadEvent, RESPONDER } from './events.js';
 
 export const CLUSTER = 'prod-eks';

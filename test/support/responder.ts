@@ -5,10 +5,10 @@ import { type TaskHandler, taskHandlers } from '../../bin/runner.js';
 import { functionAccessKey } from '../../bin/simulation/eks-token.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { RetryPolicy } from '../../lambdas/clients/retry.js';
-import { ResponderSettingsSchema } from '../../lambdas/core/settings.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
+import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { RESPONDER } from './events.js';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:responder';

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEY, parseConfig } from '../../../bin/config.js';
-import { DEFAULT_PLAYBOOK } from '../../../lambdas/core/playbook.js';
 import { DEFAULT_PROTECTED_WORKLOADS } from '../../../lambdas/core/settings.js';
+import { DEFAULT_PLAYBOOK } from '../../../lambdas/settings.js';
 
 describe('parseConfig', () => {
   it('takes role names for neverTouchRoles, not ARNs', () => {

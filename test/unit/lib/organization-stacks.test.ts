@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig } from '../../../bin/config.js';
-import { MEMBER_REACHING, NEEDS } from '../../../lambdas/permissions.js';
+import { MEMBER_REACHING, needsOf } from '../../../lambdas/permissions.js';
 import { addResponder } from '../../../lib/responder-app.js';
 
 const MEMBER = '444455556666';
@@ -67,7 +67,7 @@ describe('the MemberAccess stack', () => {
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     expect(new Set(actions)).toEqual(
       new Set([
-        ...MEMBER_REACHING.flatMap((fn) => NEEDS[fn].iam.flatMap((need) => need.actions)),
+        ...MEMBER_REACHING.flatMap((fn) => needsOf(fn).iam.flatMap((need) => need.actions)),
         'iam:DetachRolePolicy',
         'iam:DeleteRolePolicy',
         'iam:AttachRolePolicy',
@@ -95,7 +95,9 @@ describe('the MemberAccess stack', () => {
     memberTemplate.hasResourceProperties('AWS::EKS::AccessEntry', {
       ClusterName: 'member-eks',
       PrincipalArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
-      KubernetesGroups: [...new Set(MEMBER_REACHING.flatMap((fn) => NEEDS[fn].kubernetesGroup ?? []))].sort(),
+      KubernetesGroups: [
+        ...new Set(MEMBER_REACHING.flatMap((fn) => needsOf(fn).kubernetesGroup ?? [])),
+      ].sort(),
       Type: 'STANDARD',
     });
   });

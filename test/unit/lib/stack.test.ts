@@ -1,7 +1,7 @@
 /** The synthesized stack: the named resources and policies, not resource counts. */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { ResponderSettingsSchema } from '../../../lambdas/core/settings.js';
+import { ResponderSettingsSchema } from '../../../lambdas/settings.js';
 import { only, synthesize } from '../../support/synth.js';
 
 const { template, stack } = synthesize({

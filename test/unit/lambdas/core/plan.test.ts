@@ -1,10 +1,9 @@
 /** Every sample event in events/ parses, and plans the response the default playbook promises. */
 import { describe, expect, it } from 'vitest';
-import type { ActionName } from '../../../../lambdas/core/actions.js';
 import { parseFindingEvent } from '../../../../lambdas/core/finding.js';
-import { type ActionDecision, planResponse } from '../../../../lambdas/core/plan.js';
-import { ResponderSettingsSchema } from '../../../../lambdas/core/settings.js';
+import type { ActionDecision, ActionName } from '../../../../lambdas/core/plan.js';
 import type { Targets } from '../../../../lambdas/core/targets.js';
+import { plan as planResponse, ResponderSettingsSchema } from '../../../../lambdas/settings.js';
 import { eventFiles, loadEvent, RESPONDER } from '../../../support/events.js';
 
 const settings = ResponderSettingsSchema.parse({ clusters: ['prod-eks'] });

@@ -1,6 +1,5 @@
 /** Protected workloads and blast-radius limits: what the response leaves alone, and why. */
 import { describe, expect, it } from 'vitest';
-import { ResponderSettingsSchema } from '../../../../lambdas/core/settings.js';
 import {
   capped,
   guardRoles,
@@ -10,6 +9,7 @@ import {
   scopePods,
   summarise,
 } from '../../../../lambdas/identify/guards.js';
+import { ResponderSettingsSchema } from '../../../../lambdas/settings.js';
 import { identifiedPod, identifiedRole } from '../../../support/incident.js';
 
 const defaults = ResponderSettingsSchema.parse({});

@@ -1,0 +1,5 @@
+/** The cordon-nodes Lambda. */
+import { actionLambda } from '../lambda.js';
+import { cordonNodes } from './index.js';
+
+export const handler = actionLambda(cordonNodes);
