@@ -3,7 +3,7 @@
  * touch of the store. intend records the state before a change, signed, before the change is made; settle
  * signs the outcome after it; spend asks the budget across findings. Actions import this, never the store.
  */
-import type { ItemStatus } from '../core/action-result.js';
+import type { ActionItem, ItemStatus } from '../core/action-result.js';
 import type { ContainStep } from '../core/action-spec.js';
 import { type BudgetKind, type BudgetSettings, DEFAULT_BUDGET, limitOf } from '../core/budget.js';
 import { logger } from '../shared/logger.js';
@@ -111,4 +111,30 @@ export function incidentJournal(
     registerGroup: async (vpcId, purpose, groupId, replacing) =>
       store.registerGroup(await sealOfRecord(), vpcId, purpose, groupId, replacing),
   };
+}
+
+/** What a change and its read-back give back: the target's item, and what the record keeps after it. */
+export type Changed = { item: ActionItem; after?: Record<string, unknown> | null };
+
+/**
+ * One change, as every action makes it: the state before is recorded and signed (intend) before anything
+ * changes; then `change` makes the change and reads its effect back (its item says whether it was
+ * verified); then the outcome is signed (settle). `change` is given the recorded state, which is the
+ * first one recorded when a retry finds it. A change that throws leaves the entry intended, with its
+ * state before, for the retry or the release.
+ */
+export async function journaled<B extends Record<string, unknown>>(
+  journal: Journal,
+  at: { action: ContainStep; cluster: string | null; target: string },
+  current: B,
+  change: (before: B) => Promise<Changed>,
+): Promise<ActionItem> {
+  const before = await journal.intend(at.action, at.cluster, at.target, current);
+  const { item, after } = await change(before);
+  await journal.settle(at.action, at.cluster, at.target, {
+    status: item.status,
+    after: after ?? null,
+    detail: item.detail,
+  });
+  return item;
 }

@@ -14,7 +14,7 @@ import {
   unlessPlanned,
 } from '../../core/action-result.js';
 import type { IdentifiedNode, TargetInput } from '../../identify/identify.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type CordonInput = TargetInput<IdentifiedNode>;
@@ -48,26 +48,18 @@ export async function cordonNode(
       );
       if (held) return item(target, 'skipped', `held back: ${held}`);
     }
-    const before = await journal.intend('cordon-nodes', cluster.name, target, {
-      node: name,
-      unschedulable: node.spec?.unschedulable === true,
-    } satisfies NodeBefore);
-    if (node.spec?.unschedulable !== true) await kube.patchNode(name, { spec: { unschedulable: true } });
-    const verified = (await kube.readNode(name))?.spec?.unschedulable === true;
-    const result = item(
-      target,
-      verified ? 'ok' : 'failed',
-      before.unschedulable ? 'already cordoned' : 'cordoned',
-      {
-        verified,
-        restore: before,
+    const current: NodeBefore = { node: name, unschedulable: node.spec?.unschedulable === true };
+    return journaled(
+      journal,
+      { action: 'cordon-nodes', cluster: cluster.name, target },
+      current,
+      async (before) => {
+        if (node.spec?.unschedulable !== true) await kube.patchNode(name, { spec: { unschedulable: true } });
+        const verified = (await kube.readNode(name))?.spec?.unschedulable === true;
+        const detail = before.unschedulable ? 'already cordoned' : 'cordoned';
+        return { item: item(target, verified ? 'ok' : 'failed', detail, { verified, restore: before }) };
       },
     );
-    await journal.settle('cordon-nodes', cluster.name, target, {
-      status: result.status,
-      detail: result.detail,
-    });
-    return result;
   });
   return {
     action: 'cordon-nodes',

@@ -60,7 +60,7 @@ import { z } from 'zod';
 import { type ActionItem, type ActionResult, item, unlessPlanned } from '../../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../../identify/identify.js';
 import type { OwnGroup } from '../../incident/groups.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type IsolateHostInput = TargetInput<IdentifiedInstance>;
@@ -502,43 +502,43 @@ export async function isolateHost(
     return { action: 'isolate-host', skipped: null, items: [item(target, 'failed', budget.error)] };
   if (budget.value) return skipped(`held back: ${budget.value}`);
 
-  const read = await settle(async () => {
+  const at = { action: 'isolate-host', cluster: null, target };
+  const isolated = await settle(async () => {
     const current = await readHost(instance, ports);
-    return { current, before: await journal.intend('isolate-host', null, target, current) };
+    return journaled(journal, at, current, async (before) => {
+      const done: string[] = [];
+      const failures: string[] = [];
+      const step = async (what: string, work: () => Promise<string[]>) => {
+        const outcome = await settle(work);
+        if (outcome.ok) done.push(...outcome.value);
+        else failures.push(`${what}: ${outcome.error}`);
+      };
+      const quarantines = new Map<string, string>();
+      await step('security groups', () =>
+        quarantineInterfaces(ports.ec2, journal, current.interfaces, quarantines),
+      );
+      await step('out of service', () => takeOutOfService(ports, current));
+      await step('tag', async () => {
+        await ports.ec2.send(
+          new CreateTagsCommand({
+            Resources: [instance.instanceId],
+            Tags: [{ Key: QUARANTINED_TAG, Value: findingId }],
+          }),
+        );
+        return [`tagged ${QUARANTINED_TAG}=${findingId}`];
+      });
+      const checked = await settle(() => verify(ports, before, quarantines));
+      const verified = checked.ok && checked.value;
+      const status = failures.length > 0 || !verified ? 'failed' : 'ok';
+      const result = item(target, status, [...done, ...failures].join('; '), {
+        verified,
+        caveats: CAVEATS,
+        restore: before,
+      });
+      return { item: result };
+    });
   });
-  if (!read.ok) return { action: 'isolate-host', skipped: null, items: [item(target, 'failed', read.error)] };
-  const { current, before } = read.value;
-
-  const done: string[] = [];
-  const failures: string[] = [];
-  const step = async (what: string, work: () => Promise<string[]>) => {
-    const outcome = await settle(work);
-    if (outcome.ok) done.push(...outcome.value);
-    else failures.push(`${what}: ${outcome.error}`);
-  };
-  const quarantines = new Map<string, string>();
-  await step('security groups', () =>
-    quarantineInterfaces(ports.ec2, journal, current.interfaces, quarantines),
-  );
-  await step('out of service', () => takeOutOfService(ports, current));
-  await step('tag', async () => {
-    await ports.ec2.send(
-      new CreateTagsCommand({
-        Resources: [instance.instanceId],
-        Tags: [{ Key: QUARANTINED_TAG, Value: findingId }],
-      }),
-    );
-    return [`tagged ${QUARANTINED_TAG}=${findingId}`];
-  });
-  const checked = await settle(() => verify(ports, before, quarantines));
-  const verified = checked.ok && checked.value;
-  const status = failures.length > 0 || !verified ? 'failed' : 'ok';
-  const result = item(target, status, [...done, ...failures].join('; '), {
-    verified,
-    caveats: CAVEATS,
-    restore: before,
-  });
-  await journal.settle('isolate-host', null, target, { status, detail: result.detail });
+  const result = isolated.ok ? isolated.value : item(target, 'failed', isolated.error);
   return { action: 'isolate-host', skipped: null, items: [result] };
 }
 

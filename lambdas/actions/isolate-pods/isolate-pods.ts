@@ -30,7 +30,7 @@ import {
   selects,
 } from '../../core/quarantine.js';
 import type { Identification, IdentifiedPod } from '../../identify/identify.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 /** Annotation holding the labels removed from a pod by the stronger tactic, as JSON, for release. */
@@ -131,49 +131,46 @@ async function isolatePod(
   const target = `pod ${pod.namespace}/${pod.name}`;
   const current = await kube.readPod(pod.namespace, pod.name);
   if (!current) return item(target, 'skipped', 'the pod no longer exists');
-  const before = await journal.intend('isolate-pods', cluster, target, {
+  const recorded: PodBefore = {
     namespace: pod.namespace,
     pod: pod.name,
     labels: current.metadata?.labels ?? {},
-  } satisfies PodBefore);
-  const labelled = await labelPod(kube, current, incident, stripLabels);
-  if (!labelled) return item(target, 'skipped', 'the pod no longer exists');
+  };
+  return journaled(journal, { action: 'isolate-pods', cluster, target }, recorded, async (before) => {
+    const labelled = await labelPod(kube, current, incident, stripLabels);
+    if (!labelled) return { item: item(target, 'skipped', 'the pod no longer exists') };
 
-  // Read back: the pod carries the label and the namespace's quarantine policy selects it.
-  const after = await kube.readPod(pod.namespace, pod.name);
-  const policy = await kube.readNetworkPolicy(pod.namespace, QUARANTINE_POLICY);
-  const afterLabels = after?.metadata?.labels ?? {};
-  const verified =
-    afterLabels[QUARANTINE_LABEL] === labelled.value &&
-    isQuarantinePolicy(policy) &&
-    selects(policy?.spec?.podSelector, afterLabels);
-  const caveats = allowingPoliciesFor(policies, afterLabels).map(
-    (name) => `NetworkPolicy ${name} also selects the pod and allows traffic the deny-all does not cut`,
-  );
-  const earlier = labelled.found;
-  const removed = Object.keys(before.labels).filter(
-    (key) => key !== QUARANTINE_LABEL && !(key in afterLabels),
-  );
-  const how = !earlier
-    ? `labelled ${QUARANTINE_LABEL}=${labelled.value}`
-    : earlier === labelValue(incident)
-      ? 'already quarantined'
-      : `already quarantined by incident ${earlier}`;
-  const stripped = removed.length > 0 ? `; removed its labels ${removed.join(', ')}` : '';
-  const result = pod.hostNetwork
-    ? item(
-        target,
-        'skipped',
-        'labelled, but NOT isolated: a hostNetwork pod uses the node network, which NetworkPolicy does not govern; contain the node (isolate-host, with isolateClusterNodes set)',
-        { verified: false, caveats, restore: before },
-      )
-    : item(target, verified ? 'ok' : 'failed', `${how}${stripped}`, { verified, caveats, restore: before });
-  await journal.settle('isolate-pods', cluster, target, {
-    status: result.status,
-    after: { labels: afterLabels },
-    detail: result.detail,
+    // Read back: the pod carries the label and the namespace's quarantine policy selects it.
+    const after = await kube.readPod(pod.namespace, pod.name);
+    const policy = await kube.readNetworkPolicy(pod.namespace, QUARANTINE_POLICY);
+    const afterLabels = after?.metadata?.labels ?? {};
+    const verified =
+      afterLabels[QUARANTINE_LABEL] === labelled.value &&
+      isQuarantinePolicy(policy) &&
+      selects(policy?.spec?.podSelector, afterLabels);
+    const caveats = allowingPoliciesFor(policies, afterLabels).map(
+      (name) => `NetworkPolicy ${name} also selects the pod and allows traffic the deny-all does not cut`,
+    );
+    const earlier = labelled.found;
+    const removed = Object.keys(before.labels).filter(
+      (key) => key !== QUARANTINE_LABEL && !(key in afterLabels),
+    );
+    const how = !earlier
+      ? `labelled ${QUARANTINE_LABEL}=${labelled.value}`
+      : earlier === labelValue(incident)
+        ? 'already quarantined'
+        : `already quarantined by incident ${earlier}`;
+    const stripped = removed.length > 0 ? `; removed its labels ${removed.join(', ')}` : '';
+    const result = pod.hostNetwork
+      ? item(
+          target,
+          'skipped',
+          'labelled, but NOT isolated: a hostNetwork pod uses the node network, which NetworkPolicy does not govern; contain the node (isolate-host, with isolateClusterNodes set)',
+          { verified: false, caveats, restore: before },
+        )
+      : item(target, verified ? 'ok' : 'failed', `${how}${stripped}`, { verified, caveats, restore: before });
+    return { item: result, after: { labels: afterLabels } };
   });
-  return result;
 }
 
 export async function isolatePods(
@@ -197,17 +194,20 @@ export async function isolatePods(
     const prepared = await settle(async () => {
       const policies = await kube.listNetworkPolicies(namespace);
       const existing = policies.find((policy) => policy.metadata?.name === QUARANTINE_POLICY) ?? null;
-      const before = await journal.intend('isolate-pods', cluster.name, policyTarget, {
-        namespace,
-        policy: existing ? { spec: existing.spec } : null,
-      } satisfies PolicyBefore);
-      const policy = await ensurePolicy(kube, namespace, existing);
-      await journal.settle('isolate-pods', cluster.name, policyTarget, {
-        status: 'ok',
-        after: { name: QUARANTINE_POLICY },
-        detail: policy.note,
-      });
-      return { policies, policy, before };
+      const recorded: PolicyBefore = { namespace, policy: existing ? { spec: existing.spec } : null };
+      const done = await journaled(
+        journal,
+        { action: 'isolate-pods', cluster: cluster.name, target: policyTarget },
+        recorded,
+        async (before) => {
+          const { note } = await ensurePolicy(kube, namespace, existing);
+          return {
+            item: item(policyTarget, 'ok', note, { restore: before }),
+            after: { name: QUARANTINE_POLICY },
+          };
+        },
+      );
+      return { policies, done };
     });
     if (!prepared.ok) {
       items.push(
@@ -217,7 +217,7 @@ export async function isolatePods(
       );
       continue;
     }
-    items.push(item(policyTarget, 'ok', prepared.value.policy.note, { restore: prepared.value.before }));
+    items.push(prepared.value.done);
     for (const pod of inNamespace) {
       const isolated = await settle(() =>
         isolatePod(

@@ -27,7 +27,7 @@ import {
 } from '../../core/action-result.js';
 import { KARPENTER_DO_NOT_DISRUPT } from '../../core/quarantine.js';
 import type { Identification, IdentifiedInstance, TargetInput } from '../../identify/identify.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type ProtectInput = TargetInput<IdentifiedInstance>;
@@ -117,97 +117,96 @@ export async function protectInstance(
   // Instance ids are unique in the account: the entry is the same whichever finding (EKS or EC2) names it.
   // The state read now decides what to change; the state first recorded (the same, unless this is a
   // retry after a crash) is what release puts back.
-  const read = await settle(async () => {
+  const at = { action: 'protect-instances', cluster: null, target };
+  const protectedNow = await settle(async () => {
     const current = await readProtection(instance, input.cluster, ports);
-    return { current, before: await journal.intend('protect-instances', null, target, current) };
-  });
-  if (!read.ok) {
-    return { action: 'protect-instances', skipped: null, items: [item(target, 'failed', read.error)] };
-  }
-  const { current, before } = read.value;
+    return journaled(journal, at, current, async (before) => {
+      const done: string[] = [];
+      const failures: string[] = [];
+      const checks: boolean[] = [];
 
-  const done: string[] = [];
-  const failures: string[] = [];
-  const checks: boolean[] = [];
-
-  const termination = await settle(async () => {
-    if (!current.terminationProtection) {
-      await ports.ec2.send(
-        new ModifyInstanceAttributeCommand({
-          InstanceId: instance.instanceId,
-          DisableApiTermination: { Value: true },
-        }),
-      );
-    }
-    checks.push(await terminationProtection(ports.ec2, instance.instanceId));
-    done.push(
-      before.terminationProtection ? 'termination protection already on' : 'termination protection on',
-    );
-  });
-  if (!termination.ok) failures.push(`termination protection: ${termination.error}`);
-
-  const kept = instance.volumes.filter(
-    (volume) => volume.deviceName !== null && current.deleteOnTermination.includes(volume.deviceName),
-  );
-  if (kept.length > 0) {
-    const keep = await settle(async () => {
-      await ports.ec2.send(
-        new ModifyInstanceAttributeCommand({
-          InstanceId: instance.instanceId,
-          BlockDeviceMappings: kept.map((volume) => ({
-            DeviceName: volume.deviceName ?? '',
-            Ebs: { VolumeId: volume.volumeId, DeleteOnTermination: false },
-          })),
-        }),
-      );
-      done.push(`volumes kept on termination: ${kept.map((volume) => volume.volumeId).join(', ')}`);
-    });
-    if (!keep.ok) failures.push(`keep volumes on termination: ${keep.error}`);
-  }
-
-  const group = before.autoScalingGroup;
-  const karpenter = before.karpenter;
-  if (group) {
-    const scaleIn = await settle(async () => {
-      if (!current.scaleInProtection) {
-        await ports.autoScaling.send(
-          new SetInstanceProtectionCommand({
-            AutoScalingGroupName: group,
-            InstanceIds: [instance.instanceId],
-            ProtectedFromScaleIn: true,
-          }),
+      const termination = await settle(async () => {
+        if (!current.terminationProtection) {
+          await ports.ec2.send(
+            new ModifyInstanceAttributeCommand({
+              InstanceId: instance.instanceId,
+              DisableApiTermination: { Value: true },
+            }),
+          );
+        }
+        checks.push(await terminationProtection(ports.ec2, instance.instanceId));
+        done.push(
+          before.terminationProtection ? 'termination protection already on' : 'termination protection on',
         );
-      }
-      checks.push((await scaleInProtection(ports.autoScaling, instance.instanceId)) === true);
-      done.push(
-        before.scaleInProtection
-          ? `scale-in protection already on in ${group}`
-          : `scale-in protection on in ${group}`,
-      );
-    });
-    if (!scaleIn.ok) failures.push(`scale-in protection: ${scaleIn.error}`);
-  } else if (karpenter) {
-    const annotated = await settle(async () => {
-      const kube = await ports.kubernetes(karpenter.cluster);
-      if (current.karpenter?.annotation !== 'true') {
-        await kube.patchNode(karpenter.node, {
-          metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } },
-        });
-      }
-      checks.push(
-        (await kube.readNode(karpenter.node))?.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] === 'true',
-      );
-      done.push(`${KARPENTER_DO_NOT_DISRUPT}=true on node ${karpenter.node}`);
-    });
-    if (!annotated.ok) failures.push(`Karpenter annotation: ${annotated.error}`);
-  } else {
-    done.push('in no Auto Scaling group and not a Karpenter node: nothing would scale it in');
-  }
+      });
+      if (!termination.ok) failures.push(`termination protection: ${termination.error}`);
 
-  const verified = checks.length > 0 && checks.every(Boolean);
-  const status = failures.length > 0 ? 'failed' : verified ? 'ok' : 'failed';
-  const result = item(target, status, [...done, ...failures].join('; '), { verified, restore: before });
-  await journal.settle('protect-instances', null, target, { status, detail: result.detail });
+      const kept = instance.volumes.filter(
+        (volume) => volume.deviceName !== null && current.deleteOnTermination.includes(volume.deviceName),
+      );
+      if (kept.length > 0) {
+        const keep = await settle(async () => {
+          await ports.ec2.send(
+            new ModifyInstanceAttributeCommand({
+              InstanceId: instance.instanceId,
+              BlockDeviceMappings: kept.map((volume) => ({
+                DeviceName: volume.deviceName ?? '',
+                Ebs: { VolumeId: volume.volumeId, DeleteOnTermination: false },
+              })),
+            }),
+          );
+          done.push(`volumes kept on termination: ${kept.map((volume) => volume.volumeId).join(', ')}`);
+        });
+        if (!keep.ok) failures.push(`keep volumes on termination: ${keep.error}`);
+      }
+
+      const group = before.autoScalingGroup;
+      const karpenter = before.karpenter;
+      if (group) {
+        const scaleIn = await settle(async () => {
+          if (!current.scaleInProtection) {
+            await ports.autoScaling.send(
+              new SetInstanceProtectionCommand({
+                AutoScalingGroupName: group,
+                InstanceIds: [instance.instanceId],
+                ProtectedFromScaleIn: true,
+              }),
+            );
+          }
+          checks.push((await scaleInProtection(ports.autoScaling, instance.instanceId)) === true);
+          done.push(
+            before.scaleInProtection
+              ? `scale-in protection already on in ${group}`
+              : `scale-in protection on in ${group}`,
+          );
+        });
+        if (!scaleIn.ok) failures.push(`scale-in protection: ${scaleIn.error}`);
+      } else if (karpenter) {
+        const annotated = await settle(async () => {
+          const kube = await ports.kubernetes(karpenter.cluster);
+          if (current.karpenter?.annotation !== 'true') {
+            await kube.patchNode(karpenter.node, {
+              metadata: { annotations: { [KARPENTER_DO_NOT_DISRUPT]: 'true' } },
+            });
+          }
+          checks.push(
+            (await kube.readNode(karpenter.node))?.metadata?.annotations?.[KARPENTER_DO_NOT_DISRUPT] ===
+              'true',
+          );
+          done.push(`${KARPENTER_DO_NOT_DISRUPT}=true on node ${karpenter.node}`);
+        });
+        if (!annotated.ok) failures.push(`Karpenter annotation: ${annotated.error}`);
+      } else {
+        done.push('in no Auto Scaling group and not a Karpenter node: nothing would scale it in');
+      }
+
+      const verified = checks.length > 0 && checks.every(Boolean);
+      const status = failures.length > 0 ? 'failed' : verified ? 'ok' : 'failed';
+      const result = item(target, status, [...done, ...failures].join('; '), { verified, restore: before });
+      return { item: result };
+    });
+  });
+  const result = protectedNow.ok ? protectedNow.value : item(target, 'failed', protectedNow.error);
   return { action: 'protect-instances', skipped: null, items: [result] };
 }
 

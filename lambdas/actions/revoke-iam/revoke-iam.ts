@@ -37,7 +37,7 @@ import type { ResponsePlan } from '../../core/plan.js';
 import { REVOKE_SESSIONS_POLICY } from '../../core/quarantine.js';
 import { roleLeftAlone } from '../../identify/identification.js';
 import type { Identification, IdentifiedInstance, IdentifiedRole } from '../../identify/identify.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type RevokeInput = { plan: ResponsePlan; identification: Identification };
@@ -108,25 +108,24 @@ async function stripRole(
   if (held) return item(target, 'skipped', `held back: ${held}`);
   // The record is complete before the first change, so whatever happens next can be undone; after a crash
   // the retry keeps the first record and removes what is still there.
-  const record = await journal.intend('revoke-iam', null, target, current);
-  // Another execution for the same role may remove a policy between our read and our call: gone is done.
-  for (const arn of current.attachedPolicyArns) {
-    await alreadyGoneIsDone(iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
-  }
-  for (const policy of current.inlinePolicies) {
-    await alreadyGoneIsDone(
-      iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name })),
-    );
-  }
-  const after = await readRole(iam, role.name);
-  const verified = after.attachedPolicyArns.length === 0 && after.inlinePolicies.length === 0;
-  const detail =
-    record.attachedPolicyArns.length + record.inlinePolicies.length === 0
-      ? 'had no policies left'
-      : `detached ${record.attachedPolicyArns.length} managed polic${record.attachedPolicyArns.length === 1 ? 'y' : 'ies'} (${record.attachedPolicyArns.join(', ') || 'none'}), deleted ${record.inlinePolicies.length} inline (${record.inlinePolicies.map((p) => p.name).join(', ') || 'none'})`;
-  const result = item(target, verified ? 'ok' : 'failed', detail, { verified, restore: record });
-  await journal.settle('revoke-iam', null, target, { status: result.status, detail });
-  return result;
+  return journaled(journal, { action: 'revoke-iam', cluster: null, target }, current, async (record) => {
+    // Another execution for the same role may remove a policy between our read and our call: gone is done.
+    for (const arn of current.attachedPolicyArns) {
+      await alreadyGoneIsDone(iam.send(new DetachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn })));
+    }
+    for (const policy of current.inlinePolicies) {
+      await alreadyGoneIsDone(
+        iam.send(new DeleteRolePolicyCommand({ RoleName: role.name, PolicyName: policy.name })),
+      );
+    }
+    const after = await readRole(iam, role.name);
+    const verified = after.attachedPolicyArns.length === 0 && after.inlinePolicies.length === 0;
+    const detail =
+      record.attachedPolicyArns.length + record.inlinePolicies.length === 0
+        ? 'had no policies left'
+        : `detached ${record.attachedPolicyArns.length} managed polic${record.attachedPolicyArns.length === 1 ? 'y' : 'ies'} (${record.attachedPolicyArns.join(', ') || 'none'}), deleted ${record.inlinePolicies.length} inline (${record.inlinePolicies.map((p) => p.name).join(', ') || 'none'})`;
+    return { item: item(target, verified ? 'ok' : 'failed', detail, { verified, restore: record }) };
+  });
 }
 
 async function currentAssociation(ec2: EC2Client, instanceId: string) {
@@ -160,28 +159,33 @@ async function disassociateProfile(
     const held = await spendOnRole(journal, account, target);
     if (held) return item(target, 'skipped', `held back: ${held}`);
   }
-  const before = await journal.intend('revoke-iam', null, target, {
+  const current: ProfileBefore = {
     instanceId: instance.instanceId,
     instanceProfileArn: association?.IamInstanceProfile?.Arn ?? null,
-  } satisfies ProfileBefore);
-  let result: ActionItem;
-  if (!association?.AssociationId) {
-    result = before.instanceProfileArn
-      ? item(target, 'ok', `disassociated ${before.instanceProfileArn}`, { verified: true, restore: before })
-      : item(target, 'ok', 'no instance profile associated any more', { verified: true });
-  } else {
+  };
+  return journaled(journal, { action: 'revoke-iam', cluster: null, target }, current, async (before) => {
+    if (!association?.AssociationId) {
+      return {
+        item: before.instanceProfileArn
+          ? item(target, 'ok', `disassociated ${before.instanceProfileArn}`, {
+              verified: true,
+              restore: before,
+            })
+          : item(target, 'ok', 'no instance profile associated any more', { verified: true }),
+      };
+    }
     await ec2.send(new DisassociateIamInstanceProfileCommand({ AssociationId: association.AssociationId }));
     const verified = (await currentAssociation(ec2, instance.instanceId)) === undefined;
     const sharedWith = role.usedOutsideIncident?.join(', ') ?? 'users that could not be determined';
-    result = item(
-      target,
-      verified ? 'ok' : 'failed',
-      `disassociated ${before.instanceProfileArn} (role ${role.name} is shared with ${sharedWith}, so it was left intact)`,
-      { verified, caveats: [CREDENTIALS_CAVEAT], restore: before },
-    );
-  }
-  await journal.settle('revoke-iam', null, target, { status: result.status, detail: result.detail });
-  return result;
+    const detail = `disassociated ${before.instanceProfileArn} (role ${role.name} is shared with ${sharedWith}, so it was left intact)`;
+    return {
+      item: item(target, verified ? 'ok' : 'failed', detail, {
+        verified,
+        caveats: [CREDENTIALS_CAVEAT],
+        restore: before,
+      }),
+    };
+  });
 }
 
 export async function revokeIam(

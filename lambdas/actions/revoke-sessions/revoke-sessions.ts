@@ -32,7 +32,7 @@ import {
   roleLeftAlone,
   rolesOfAccessKey,
 } from '../../identify/identification.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type RevokeSessionsInput = { plan: ResponsePlan; identification: Identification };
@@ -104,41 +104,43 @@ async function revokeRole(
   const previousDocument = await readPolicy(iam, role.name);
   const held = await journal.spend('revoke-sessions', 'roles', `account ${account}`, target);
   if (held) return item(target, 'skipped', `held back: ${held}`);
-  const before = await journal.intend('revoke-sessions', null, target, {
+  const recorded: SessionsBefore = {
     roleName: role.name,
     policyName: REVOKE_SESSIONS_POLICY,
     previousDocument,
-  } satisfies SessionsBefore);
-  // Whole seconds, as the console writes it: a session issued earlier within this second stays valid.
-  const issuedBefore = `${now().toISOString().slice(0, 19)}Z`;
-  const document = revokeSessionsDocument(issuedBefore);
-  try {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: role.name,
-        PolicyName: REVOKE_SESSIONS_POLICY,
-        PolicyDocument: document,
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof NoSuchEntityException)) throw error;
-    const gone = item(target, 'skipped', 'the role no longer exists');
-    await journal.settle('revoke-sessions', null, target, { status: gone.status, detail: gone.detail });
-    return gone;
-  }
-  const verified = sameDocument(await readPolicy(iam, role.name), document);
-  const detail = `denied every session issued before ${issuedBefore} (inline policy ${REVOKE_SESSIONS_POLICY}${before.previousDocument ? ', replacing an earlier one' : ''}); its other policies stay`;
-  const result = item(target, verified ? 'ok' : 'failed', detail, {
-    verified,
-    caveats: CAVEATS,
-    restore: before,
-  });
-  await journal.settle('revoke-sessions', null, target, {
-    status: result.status,
-    detail,
-    after: { policyName: REVOKE_SESSIONS_POLICY, issuedBefore },
-  });
-  return result;
+  };
+  return journaled(
+    journal,
+    { action: 'revoke-sessions', cluster: null, target },
+    recorded,
+    async (before) => {
+      // Whole seconds, as the console writes it: a session issued earlier within this second stays valid.
+      const issuedBefore = `${now().toISOString().slice(0, 19)}Z`;
+      const document = revokeSessionsDocument(issuedBefore);
+      try {
+        await iam.send(
+          new PutRolePolicyCommand({
+            RoleName: role.name,
+            PolicyName: REVOKE_SESSIONS_POLICY,
+            PolicyDocument: document,
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof NoSuchEntityException)) throw error;
+        return { item: item(target, 'skipped', 'the role no longer exists') };
+      }
+      const verified = sameDocument(await readPolicy(iam, role.name), document);
+      const detail = `denied every session issued before ${issuedBefore} (inline policy ${REVOKE_SESSIONS_POLICY}${before.previousDocument ? ', replacing an earlier one' : ''}); its other policies stay`;
+      return {
+        item: item(target, verified ? 'ok' : 'failed', detail, {
+          verified,
+          caveats: CAVEATS,
+          restore: before,
+        }),
+        after: { policyName: REVOKE_SESSIONS_POLICY, issuedBefore },
+      };
+    },
+  );
 }
 
 export async function revokeSessions(

@@ -15,7 +15,7 @@ import {
   unlessPlanned,
 } from '../../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../../identify/identify.js';
-import type { Journal } from '../../incident/journal.js';
+import { type Journal, journaled } from '../../incident/journal.js';
 import { settle } from '../../shared/errors.js';
 
 export type SnapshotInput = TargetInput<IdentifiedInstance>;
@@ -57,64 +57,62 @@ export async function snapshotVolumes(
   const items: ActionItem[] = [];
   for (const volume of instance.volumes) {
     const target = `volume ${volume.volumeId} (${instance.instanceId}${volume.deviceName ? ` ${volume.deviceName}` : ''})`;
-    const done = await settle(async () => {
-      await journal.intend('snapshot-volumes', null, target, {
-        volumeId: volume.volumeId,
-        instanceId: instance.instanceId,
-        deviceName: volume.deviceName,
-      } satisfies VolumeBefore);
-      const earlier = await ports.ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ['self'],
-          Filters: [
-            { Name: 'volume-id', Values: [volume.volumeId] },
-            { Name: `tag:${SNAPSHOT_TAGS.findingId}`, Values: [findingId] },
-          ],
-        }),
-      );
-      const reused = earlier.Snapshots?.find((snapshot) => USABLE.has(snapshot.State ?? ''));
-      let snapshotId = reused?.SnapshotId;
-      if (!snapshotId) {
-        const created = await ports.ec2.send(
-          new CreateSnapshotCommand({
-            VolumeId: volume.volumeId,
-            Description:
-              `guardduty-responder evidence: finding ${findingId}, ${instance.instanceId} ${volume.deviceName ?? ''}`.trim(),
-            TagSpecifications: [
-              {
-                ResourceType: 'snapshot',
-                Tags: [
-                  { Key: SNAPSHOT_TAGS.findingId, Value: findingId },
-                  { Key: SNAPSHOT_TAGS.instanceId, Value: instance.instanceId },
-                  { Key: SNAPSHOT_TAGS.device, Value: volume.deviceName ?? 'unknown' },
-                  { Key: SNAPSHOT_TAGS.cluster, Value: input.cluster?.name ?? instance.cluster ?? 'none' },
-                  { Key: 'Name', Value: `evidence-${findingId.slice(0, 12)}-${volume.volumeId}` },
-                ],
-              },
+    const recorded: VolumeBefore = {
+      volumeId: volume.volumeId,
+      instanceId: instance.instanceId,
+      deviceName: volume.deviceName,
+    };
+    const at = { action: 'snapshot-volumes', cluster: null, target };
+    const done = await settle(() =>
+      journaled(journal, at, recorded, async () => {
+        const earlier = await ports.ec2.send(
+          new DescribeSnapshotsCommand({
+            OwnerIds: ['self'],
+            Filters: [
+              { Name: 'volume-id', Values: [volume.volumeId] },
+              { Name: `tag:${SNAPSHOT_TAGS.findingId}`, Values: [findingId] },
             ],
           }),
         );
-        snapshotId = created.SnapshotId;
-      }
-      if (!snapshotId) throw new Error('CreateSnapshot returned no snapshot id');
-      const state = await snapshotState(ports.ec2, snapshotId);
-      const verified = USABLE.has(state ?? '');
-      const result = item(
-        target,
-        verified ? 'ok' : 'failed',
-        `snapshot ${snapshotId} ${reused ? 'already taken, reused' : 'started'} (${state})`,
-        {
-          verified,
-          restore: { snapshotId, volumeId: volume.volumeId, reused: reused !== undefined },
-        },
-      );
-      await journal.settle('snapshot-volumes', null, target, {
-        status: result.status,
-        after: { snapshotId },
-        detail: result.detail,
-      });
-      return result;
-    });
+        const reused = earlier.Snapshots?.find((snapshot) => USABLE.has(snapshot.State ?? ''));
+        let snapshotId = reused?.SnapshotId;
+        if (!snapshotId) {
+          const created = await ports.ec2.send(
+            new CreateSnapshotCommand({
+              VolumeId: volume.volumeId,
+              Description:
+                `guardduty-responder evidence: finding ${findingId}, ${instance.instanceId} ${volume.deviceName ?? ''}`.trim(),
+              TagSpecifications: [
+                {
+                  ResourceType: 'snapshot',
+                  Tags: [
+                    { Key: SNAPSHOT_TAGS.findingId, Value: findingId },
+                    { Key: SNAPSHOT_TAGS.instanceId, Value: instance.instanceId },
+                    { Key: SNAPSHOT_TAGS.device, Value: volume.deviceName ?? 'unknown' },
+                    { Key: SNAPSHOT_TAGS.cluster, Value: input.cluster?.name ?? instance.cluster ?? 'none' },
+                    { Key: 'Name', Value: `evidence-${findingId.slice(0, 12)}-${volume.volumeId}` },
+                  ],
+                },
+              ],
+            }),
+          );
+          snapshotId = created.SnapshotId;
+        }
+        if (!snapshotId) throw new Error('CreateSnapshot returned no snapshot id');
+        const state = await snapshotState(ports.ec2, snapshotId);
+        const verified = USABLE.has(state ?? '');
+        const result = item(
+          target,
+          verified ? 'ok' : 'failed',
+          `snapshot ${snapshotId} ${reused ? 'already taken, reused' : 'started'} (${state})`,
+          {
+            verified,
+            restore: { snapshotId, volumeId: volume.volumeId, reused: reused !== undefined },
+          },
+        );
+        return { item: result, after: { snapshotId } };
+      }),
+    );
     items.push(done.ok ? done.value : item(target, 'failed', done.error));
   }
   return { action: 'snapshot-volumes', skipped: null, items };
