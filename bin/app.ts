@@ -3,7 +3,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { addResponder } from '../lib/responder-app.js';
-import { CONTEXT_KEY, parseConfig } from './config.js';
+import { CONTEXT_KEY, parseConfig } from '../simulation/cdk-json.js';
 
 const app = new App();
 const config = parseConfig(app.node.tryGetContext(CONTEXT_KEY));

@@ -53,7 +53,7 @@ export type RbacRule = {
 };
 
 /**
- * The responder's own security groups carry this tag with one of these values (isolate-host.ts); IAM
+ * The responder's own security groups carry this tag with one of these values (lambdas/actions/isolate-host/); IAM
  * lets it change or delete no group without them. The tag is a second fence: the code acts only on the
  * group ids it registered, signed, whatever tags say.
  */

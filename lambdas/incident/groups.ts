@@ -1,5 +1,5 @@
 /**
- * The responder's own security groups (lambdas/actions/isolate-host.ts), registered by id in the table,
+ * The responder's own security groups (lambdas/actions/isolate-host/), registered by id in the table,
  * signed with where they are by the function that made them. A tag on a group proves nothing (anyone who
  * may tag can write it); only a registered id that verifies is the responder's.
  */

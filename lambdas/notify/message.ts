@@ -224,7 +224,7 @@ type ExecutionState = {
   detail?: unknown;
   claim?: unknown;
   identify?: unknown;
-  /** The phases' outputs (lambdas/core/actions.ts phasesFor): `contain`, `cut`, then `approved`. */
+  /** The phases' outputs (lambdas/core/action-spec.ts phasesFor): `contain`, `cut`, then `approved`. */
   contain?: unknown;
   cut?: unknown;
   approved?: unknown;

@@ -70,6 +70,8 @@ export function isTransientAwsError(error: unknown): boolean {
 }
 
 export function isTransient(error: unknown): boolean {
+  // An inner step already said so: a transient error stays transient through every settle around it.
+  if (error instanceof TransientError) return true;
   return isTransientAwsError(error) || isTransientKubernetesError(error);
 }
 

@@ -8,13 +8,13 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { type Simulation, simulatedHandlers } from '../../bin/simulation/simulation.js';
 import { answerApproval } from '../../lambdas/approval/approval.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { approveHandler } from '../../lambdas/handlers/approve.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import { type Simulation, simulatedHandlers } from '../../simulation/simulation.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useSimulation } from '../support/simulated.js';
 
@@ -185,7 +185,7 @@ describe('an action that requires approval', () => {
 
 describe('the approval in the replay and through the deployed stack', () => {
   it('npm run replay answers in the simulation with --approve, and needs an answer', async () => {
-    const { replay } = await import('../../bin/replay.js');
+    const { replay } = await import('../../commands/replay.js');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
@@ -216,7 +216,7 @@ describe('the approval in the replay and through the deployed stack', () => {
   });
 
   it('npm run approve invokes the Approve function the stack names with the caller, and says what the answer did', async () => {
-    const { approve } = await import('../../bin/approve.js');
+    const { approve } = await import('../../commands/approve.js');
     const { InvokeCommand } = await import('@aws-sdk/client-lambda');
     const { mockDeployedStack, payloadOf: payload } = await import('../support/deployed.js');
     const { lambda, restore } = mockDeployedStack({ ApproveFunctionName: 'responder-approve' }, ALICE);

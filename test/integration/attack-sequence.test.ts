@@ -5,17 +5,17 @@
  * HTTP to the local Kubernetes API server and AWS endpoint.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig, type ResponderConfig } from '../../bin/config.js';
-import { runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { isEksToken } from '../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../bin/simulation/kube-api-server.js';
-import { type Simulation, simulatedHandlers } from '../../bin/simulation/simulation.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { claimHandler } from '../../lambdas/handlers/claim.js';
 import { identifyHandler } from '../../lambdas/handlers/identify.js';
 import { plan as planResponse, ResponderSettingsSchema } from '../../lambdas/settings.js';
+import { parseConfig, type ResponderConfig } from '../../simulation/cdk-json.js';
+import { isEksToken } from '../../simulation/eks-token.js';
+import { KubeApiServer } from '../../simulation/kube-api-server.js';
+import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import { type Simulation, simulatedHandlers } from '../../simulation/simulation.js';
 import { mockAccount } from '../support/aws-account.js';
 import { addDeployment, node, pod } from '../support/cluster.js';
 import { RESPONDER } from '../support/events.js';

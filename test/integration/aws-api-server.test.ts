@@ -36,8 +36,8 @@ import {
 } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatedAccount } from '../../bin/simulation/account.js';
-import { AwsApiServer } from '../../bin/simulation/aws-api-server.js';
+import { simulatedAccount } from '../../simulation/account.js';
+import { AwsApiServer } from '../../simulation/aws-api-server.js';
 
 const account = simulatedAccount({
   instances: [

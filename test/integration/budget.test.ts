@@ -4,11 +4,7 @@
  * the one incident table they share, as a compromised image reported on every pod would.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { rewriteEvent } from '../../bin/replay/rewrite.js';
-import { runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { simulatedHandlers, startSimulation } from '../../bin/simulation/simulation.js';
-import { worldFor } from '../../bin/simulation/world.js';
+import { rewriteEvent } from '../../commands/replay/rewrite.js';
 import {
   BUDGET_WINDOW_MS,
   budgetKey,
@@ -22,6 +18,10 @@ import { instanceIdFromProviderId } from '../../lambdas/core/selectors.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { incidentJournal } from '../../lambdas/incident/journal.js';
 import { logger } from '../../lambdas/shared/logger.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import { simulatedHandlers, startSimulation } from '../../simulation/simulation.js';
+import { worldFor } from '../../simulation/world.js';
 import { pod } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { planFor } from '../support/incident.js';

@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { parseConfig } from '../../bin/config.js';
-import { respondInSimulation } from '../../bin/simulation/simulation.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { respondInSimulation } from '../../simulation/simulation.js';
 import { loadEvent } from '../support/events.js';
 import { synthesize } from '../support/synth.js';
 

@@ -5,11 +5,11 @@
 import { createServer } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KubeApiServer, TEST_CA_PEM } from '../../bin/simulation/kube-api-server.js';
-import { close, listenOnLoopback } from '../../bin/simulation/loopback.js';
 import { AwsReader, awsClients } from '../../lambdas/clients/aws.js';
 import { apisFromKubeConfig, Kubernetes } from '../../lambdas/clients/kubernetes.js';
 import { isTransient, messageOf } from '../../lambdas/shared/errors.js';
+import { KubeApiServer, TEST_CA_PEM } from '../../simulation/kube-api-server.js';
+import { close, listenOnLoopback } from '../../simulation/loopback.js';
 import { FAST_RETRY } from '../support/responder.js';
 
 const credentials = { accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'example' };

@@ -3,13 +3,13 @@
  * SDK clients against aws-sdk-client-mock. The handler is the one the Lambda runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { irsaTrust, oidcIssuerOf } from '../../bin/simulation/account.js';
-import { isEksToken } from '../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../bin/simulation/kube-api-server.js';
 import { claimHandler } from '../../lambdas/handlers/claim.js';
 import { identifyHandler } from '../../lambdas/handlers/identify.js';
 import { EVERY_ACTION, type IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
+import { irsaTrust, oidcIssuerOf } from '../../simulation/account.js';
+import { isEksToken } from '../../simulation/eks-token.js';
+import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from '../support/aws-account.js';
 import { addDeployment, addSampleNode, node, pod, serviceAccount } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';

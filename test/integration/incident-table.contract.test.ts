@@ -4,9 +4,6 @@
  * both; a difference between them fails one of the two.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ACCOUNT } from '../../bin/simulation/account.js';
-import { localRecordKey, newMacKey } from '../../bin/simulation/account-kms.js';
-import { LocalIncidentTable } from '../../bin/simulation/incident-table.js';
 import type { ClaimRequest } from '../../lambdas/incident/claims.js';
 import { incidentJournal } from '../../lambdas/incident/journal.js';
 import { MemoryRecordTable } from '../../lambdas/incident/memory-table.js';
@@ -14,6 +11,9 @@ import { type ApprovalRecord, entryKey, type RecordEntry } from '../../lambdas/i
 import { sealOf } from '../../lambdas/incident/seal.js';
 import { signedView, verifyEntry } from '../../lambdas/incident/signature.js';
 import { IncidentStore } from '../../lambdas/incident/store.js';
+import { ACCOUNT, newMacKey } from '../../simulation/account.js';
+import { localRecordKey } from '../../simulation/aws/kms.js';
+import { LocalIncidentTable } from '../../simulation/incident-table.js';
 
 const FINDING = 'f0000000000000000000000000000001';
 const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:responder:one';

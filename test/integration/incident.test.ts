@@ -7,14 +7,6 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig, type ResponderConfig } from '../../bin/config.js';
-import { type ExecutionRun, runLocally, synthesizedDefinition, type TaskHandler } from '../../bin/runner.js';
-import { INCIDENT_TABLE } from '../../bin/simulation/incident-table.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-} from '../../bin/simulation/simulation.js';
 import { ACTION_NAMES as ACTIONS } from '../../lambdas/actions/registry.js';
 import type { FindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
@@ -23,6 +15,15 @@ import type { RecordEntry } from '../../lambdas/incident/record.js';
 import type { Seal } from '../../lambdas/incident/signature.js';
 import { IncidentStore } from '../../lambdas/incident/store.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
+import { parseConfig, type ResponderConfig } from '../../simulation/cdk-json.js';
+import { INCIDENT_TABLE } from '../../simulation/incident-table.js';
+import {
+  type ExecutionRun,
+  runLocally,
+  synthesizedDefinition,
+  type TaskHandler,
+} from '../../simulation/runner.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../../simulation/simulation.js';
 import { ChangedOnlyStore } from '../support/changed-only-store.js';
 import { RESPONDER } from '../support/events.js';
 import { eventOf, useSimulation } from '../support/simulated.js';

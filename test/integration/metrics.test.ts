@@ -3,10 +3,10 @@
  * dashboard names; the dashboard shows them beside the state machine's own.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { respondInSimulation } from '../../bin/simulation/simulation.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
 import { heldBackReason, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambdas/notify/metrics.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { respondInSimulation } from '../../simulation/simulation.js';
 import { loadEvent } from '../support/events.js';
 import { synthesize } from '../support/synth.js';
 

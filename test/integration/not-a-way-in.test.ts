@@ -16,22 +16,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { release as releaseCommand } from '../../bin/release.js';
-import { replay } from '../../bin/replay.js';
-import { runLocally, synthesizedDefinition, type TaskHandler } from '../../bin/runner.js';
-import { simulatedAccount } from '../../bin/simulation/account.js';
-import { APP_GROUP, SIMULATED_VPC } from '../../bin/simulation/account-network.js';
-import { AwsApiServer } from '../../bin/simulation/aws-api-server.js';
-import { INCIDENT_TABLE, LocalIncidentTable } from '../../bin/simulation/incident-table.js';
-import { KubeApiServer } from '../../bin/simulation/kube-api-server.js';
-import {
-  loadSimulation,
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-} from '../../bin/simulation/simulation.js';
-import { type World, worldFor } from '../../bin/simulation/world.js';
+import { release as releaseCommand } from '../../commands/release.js';
+import { replay } from '../../commands/replay.js';
 import { answerApproval } from '../../lambdas/approval/approval.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
 import { type FindingEvent, FindingSchema, parseFindingEvent } from '../../lambdas/core/finding.js';
@@ -42,6 +28,19 @@ import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import type { IncidentRecord, RecordEntry } from '../../lambdas/incident/record.js';
 import { recoverIncident } from '../../lambdas/recover/recover.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
+import { APP_GROUP, SIMULATED_VPC, simulatedAccount } from '../../simulation/account.js';
+import { AwsApiServer } from '../../simulation/aws-api-server.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { INCIDENT_TABLE, LocalIncidentTable } from '../../simulation/incident-table.js';
+import { KubeApiServer } from '../../simulation/kube-api-server.js';
+import { runLocally, synthesizedDefinition, type TaskHandler } from '../../simulation/runner.js';
+import {
+  loadSimulation,
+  type Simulation,
+  simulatedHandlers,
+  simulatedReleasePorts,
+} from '../../simulation/simulation.js';
+import { type World, worldFor } from '../../simulation/world.js';
 import { localModeArgs, pod } from '../support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent, RESPONDER } from '../support/events.js';
 import { useSimulation } from '../support/simulated.js';

@@ -5,20 +5,20 @@
  * credentials or region would find nothing to contain.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig, type ResponderConfig } from '../../bin/config.js';
-import { runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import {
-  type OrganizationOptions,
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-} from '../../bin/simulation/simulation.js';
-import { worldFor } from '../../bin/simulation/world.js';
 import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
 import { settingsOf } from '../../lib/config.js';
+import { parseConfig, type ResponderConfig } from '../../simulation/cdk-json.js';
+import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import {
+  type OrganizationOptions,
+  type Simulation,
+  simulatedHandlers,
+  simulatedReleasePorts,
+} from '../../simulation/simulation.js';
+import { worldFor } from '../../simulation/world.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useSimulation } from '../support/simulated.js';
 

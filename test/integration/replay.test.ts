@@ -11,14 +11,19 @@ import {
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { incidents } from '../../bin/incidents.js';
-import { release } from '../../bin/release.js';
-import { deployedClients, historyToEvents, runDeployed, stateMachineArn } from '../../bin/replay/deployed.js';
-import { rewriteEvent } from '../../bin/replay/rewrite.js';
-import { timeline } from '../../bin/replay/timeline.js';
-import { parseReplayArgs, replay } from '../../bin/replay.js';
-import { loadSimulation, type Simulation } from '../../bin/simulation/simulation.js';
+import { incidents } from '../../commands/incidents.js';
+import { release } from '../../commands/release.js';
+import {
+  deployedClients,
+  historyToEvents,
+  runDeployed,
+  stateMachineArn,
+} from '../../commands/replay/deployed.js';
+import { rewriteEvent } from '../../commands/replay/rewrite.js';
+import { timeline } from '../../commands/replay/timeline.js';
+import { parseReplayArgs, replay } from '../../commands/replay.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
+import { loadSimulation, type Simulation } from '../../simulation/simulation.js';
 import { kubeconfigFor, localModeArgs } from '../support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent } from '../support/events.js';
 
@@ -459,9 +464,9 @@ describe('deployed', () => {
 
 describe('local mode', () => {
   it('runs the state machine here against the cluster of a kubeconfig and an AWS-compatible endpoint', async () => {
-    const { simulatedAccount } = await import('../../bin/simulation/account.js');
-    const { AwsApiServer } = await import('../../bin/simulation/aws-api-server.js');
-    const { KubeApiServer, TEST_CA_PEM } = await import('../../bin/simulation/kube-api-server.js');
+    const { simulatedAccount } = await import('../../simulation/account.js');
+    const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
+    const { KubeApiServer, TEST_CA_PEM } = await import('../../simulation/kube-api-server.js');
     const { pod } = await import('../support/cluster.js');
     const kube = new KubeApiServer();
     await kube.start();
@@ -497,10 +502,10 @@ describe('local mode', () => {
   });
 
   it('fails loudly when the API server refuses connections, and contains the finding on its next sighting', async () => {
-    const { simulatedAccount } = await import('../../bin/simulation/account.js');
-    const { AwsApiServer } = await import('../../bin/simulation/aws-api-server.js');
-    const { LocalIncidentTable } = await import('../../bin/simulation/incident-table.js');
-    const { KubeApiServer } = await import('../../bin/simulation/kube-api-server.js');
+    const { simulatedAccount } = await import('../../simulation/account.js');
+    const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
+    const { LocalIncidentTable } = await import('../../simulation/incident-table.js');
+    const { KubeApiServer } = await import('../../simulation/kube-api-server.js');
     const { pod } = await import('../support/cluster.js');
     // The API server's port, with nothing listening on it: connections are refused.
     const kube = new KubeApiServer();
@@ -559,10 +564,10 @@ describe('local mode', () => {
 
 describe('release in local mode', () => {
   it('undoes from this machine what a local replay contained in a kubeconfig cluster', async () => {
-    const { simulatedAccount } = await import('../../bin/simulation/account.js');
-    const { AwsApiServer } = await import('../../bin/simulation/aws-api-server.js');
-    const { LocalIncidentTable } = await import('../../bin/simulation/incident-table.js');
-    const { KubeApiServer } = await import('../../bin/simulation/kube-api-server.js');
+    const { simulatedAccount } = await import('../../simulation/account.js');
+    const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
+    const { LocalIncidentTable } = await import('../../simulation/incident-table.js');
+    const { KubeApiServer } = await import('../../simulation/kube-api-server.js');
     const { pod } = await import('../support/cluster.js');
     const kube = new KubeApiServer();
     await kube.start();

@@ -4,12 +4,12 @@
  * every state the execution carries stays under Step Functions' 256 KiB.
  */
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { largestStateBytes, STATE_LIMIT_BYTES } from '../../bin/runner.js';
-import { respondInSimulation } from '../../bin/simulation/simulation.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { instanceIdFromProviderId } from '../../lambdas/core/selectors.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { largestStateBytes, STATE_LIMIT_BYTES } from '../../simulation/runner.js';
+import { respondInSimulation } from '../../simulation/simulation.js';
 import { loadEvent } from '../support/events.js';
 
 const CONFIG = parseConfig({ clusters: ['prod-eks'] });

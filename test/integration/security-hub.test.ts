@@ -6,16 +6,16 @@
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { simulatedHandlers, simulatedReleasePorts } from '../../bin/simulation/simulation.js';
-import { worldFor } from '../../bin/simulation/world.js';
 import { clientConfig } from '../../lambdas/clients/config.js';
 import { parseFindingEvent } from '../../lambdas/core/finding.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { recoverHandler } from '../../lambdas/handlers/recover.js';
 import { releaseHandler } from '../../lambdas/handlers/release.js';
 import { findingUpdate, NOTE_LIMIT } from '../../lambdas/notify/security-hub.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import { simulatedHandlers, simulatedReleasePorts } from '../../simulation/simulation.js';
+import { worldFor } from '../../simulation/world.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useSimulation } from '../support/simulated.js';
 

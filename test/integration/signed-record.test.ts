@@ -11,16 +11,6 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { newMacKey } from '../../bin/simulation/account-kms.js';
-import { INCIDENT_TABLE } from '../../bin/simulation/incident-table.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-} from '../../bin/simulation/simulation.js';
-import { type World, worldFor } from '../../bin/simulation/world.js';
 import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
@@ -29,6 +19,12 @@ import { entryKey, type RecordEntry } from '../../lambdas/incident/record.js';
 import { kmsRecordKey, macMessage, signedView } from '../../lambdas/incident/signature.js';
 import { recoverIncident } from '../../lambdas/recover/recover.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
+import { newMacKey } from '../../simulation/account.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { INCIDENT_TABLE } from '../../simulation/incident-table.js';
+import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../../simulation/simulation.js';
+import { type World, worldFor } from '../../simulation/world.js';
 import { pod } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useSimulation } from '../support/simulated.js';

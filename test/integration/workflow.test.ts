@@ -6,12 +6,12 @@ import { CreateSnapshotCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../bin/config.js';
-import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../bin/runner.js';
-import { irsaTrust, oidcIssuerOf } from '../../bin/simulation/account.js';
-import { isEksToken, shippedAccessEntries } from '../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../bin/simulation/kube-api-server.js';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
+import { irsaTrust, oidcIssuerOf } from '../../simulation/account.js';
+import { parseConfig } from '../../simulation/cdk-json.js';
+import { isEksToken, shippedAccessEntries } from '../../simulation/eks-token.js';
+import { KubeApiServer } from '../../simulation/kube-api-server.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import {
   ACCOUNT,
   type FakeAccount,

@@ -1,5 +1,5 @@
 /**
- * The simulated account (bin/simulation/account.ts) behind aws-sdk-client-mock: every command the
+ * The simulated account (simulation/account.ts) behind aws-sdk-client-mock: every command the
  * responder sends is answered by the account's operation of the same name, so tests assert both the
  * commands sent (`ec2.commandCalls(...)`) and the account afterwards (`state`).
  */
@@ -83,14 +83,14 @@ import {
   type AccountDescription,
   type SimulatedInstance,
   simulatedAccount,
-} from '../../bin/simulation/account.js';
+} from '../../simulation/account.js';
 
 export {
   ACCOUNT,
   profileArn,
   roleArn,
   type SimulatedInstance as FakeInstance,
-} from '../../bin/simulation/account.js';
+} from '../../simulation/account.js';
 export type FakeAccount = AccountDescription;
 
 // biome-ignore lint/suspicious/noExplicitAny: each command class has its own input and output types

@@ -6,7 +6,7 @@
  * passes through unchanged.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { close, listenOnLoopback, readBody } from '../../bin/simulation/loopback.js';
+import { close, listenOnLoopback, readBody } from '../../simulation/loopback.js';
 
 type Attributes = Record<string, unknown>;
 

@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INCIDENT_TABLE } from '../../bin/simulation/incident-table.js';
-import { type KubeApiServer, type KubeObject, TEST_CA_PEM } from '../../bin/simulation/kube-api-server.js';
+import { INCIDENT_TABLE } from '../../simulation/incident-table.js';
+import { type KubeApiServer, type KubeObject, TEST_CA_PEM } from '../../simulation/kube-api-server.js';
 
 type Owner = { kind: string; name: string; uid: string };
 

@@ -3,10 +3,10 @@
  * client, and the journal an action writes to once the finding is claimed.
  */
 import { afterEach, beforeEach } from 'vitest';
-import { LocalIncidentTable } from '../../bin/simulation/incident-table.js';
 import type { ResponsePlan } from '../../lambdas/core/plan.js';
 import { incidentJournal, type Journal } from '../../lambdas/incident/journal.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
+import { LocalIncidentTable } from '../../simulation/incident-table.js';
 
 export const EXECUTION = 'arn:aws:states:us-east-1:111122223333:execution:responder:test-execution';
 

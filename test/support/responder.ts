@@ -1,14 +1,14 @@
 /** The real handlers of every task state of the synthesized state machine, over the mocked clients. */
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { type TaskHandler, taskHandlers } from '../../bin/runner.js';
-import { functionAccessKey } from '../../bin/simulation/eks-token.js';
 import { type Reach, reach } from '../../lambdas/clients/reach.js';
 import type { RetryPolicy } from '../../lambdas/clients/retry.js';
 import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
+import { functionAccessKey } from '../../simulation/eks-token.js';
+import { type TaskHandler, taskHandlers } from '../../simulation/runner.js';
 import { RESPONDER } from './events.js';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:responder';

@@ -1,9 +1,9 @@
 /** The replay simulation in a test: started per test, stopped after it; the sample events as findings. */
 import { afterEach } from 'vitest';
-import { type Simulation, startSimulation } from '../../bin/simulation/simulation.js';
-import { worldFor } from '../../bin/simulation/world.js';
 import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
+import { type Simulation, startSimulation } from '../../simulation/simulation.js';
+import { worldFor } from '../../simulation/world.js';
 import { loadEvent } from './events.js';
 
 /**

@@ -2,8 +2,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONTEXT_KEY, cdkJsonContext, parseConfig, type ResponderConfig } from '../../bin/config.js';
 import { ResponderStack } from '../../lib/responder-stack.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig, type ResponderConfig } from '../../simulation/cdk-json.js';
 
 const context = cdkJsonContext();
 

@@ -1,8 +1,10 @@
 /**
- * The house's layout, read from the imports (relative ones; packages are not the house): `bin/` uses
- * `lib/` uses `lambdas/`, never the other way; `lambdas/core/` (pure decisions) imports nothing outside
- * itself; `lambdas/shared/` nothing but itself and core; and no module reaches itself again through its
- * imports, type imports included. Unit speed: it reads files, nothing else.
+ * The house's layout, read from the imports (relative ones; packages are not the house): `bin/` (entry
+ * points) uses `commands/` uses `simulation/` uses `lib/` uses `lambdas/`, never the other way;
+ * `lambdas/core/` (pure decisions) imports nothing outside itself; `lambdas/shared/` nothing but itself
+ * and core; an action's folder imports no other action's; only the registry and the functions above it
+ * name every action; and no module reaches itself again through its imports, type imports included.
+ * Unit speed: it reads files, nothing else.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,7 +26,9 @@ function sources(folder: string): string[] {
   return found;
 }
 
-const FILES = ['bin', 'lib', 'lambdas'].flatMap(sources);
+/** The floors, top first: each may import only the floors below it. */
+const FLOORS = ['bin', 'commands', 'simulation', 'lib', 'lambdas'];
+const FILES = FLOORS.flatMap(sources);
 
 /** A file's relative imports and re-exports, as files of the repository. */
 function importsOf(file: string): string[] {
@@ -55,13 +59,26 @@ describe('the layout', () => {
     expect(edges.filter(([from, to]) => inside('lambdas/shared')(from) && !allowed(to))).toEqual([]);
   });
 
-  it('runs one way: bin/ uses lib/ uses lambdas/, never back', () => {
-    const upward = edges.filter(
-      ([from, to]) =>
-        (inside('lib')(from) && inside('bin')(to)) ||
-        (inside('lambdas')(from) && (inside('lib')(to) || inside('bin')(to))),
-    );
+  it('runs one way: bin/ uses commands/ uses simulation/ uses lib/ uses lambdas/, never back', () => {
+    const floorOf = (file: string) => FLOORS.findIndex((floor) => inside(floor)(file));
+    const upward = edges.filter(([from, to]) => floorOf(to) < floorOf(from));
     expect(upward).toEqual([]);
+  });
+
+  it('keeps bin/ to entry points: each file only hands the command line to its command', () => {
+    const long = sources('bin')
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => [file, readFileSync(join(ROOT, file), 'utf8').split('\n').length] as const)
+      .filter(([file, lines]) => file !== 'bin/app.ts' && lines > 12);
+    expect(long).toEqual([]);
+  });
+
+  it('keeps each action in its folder: no action imports another', () => {
+    const actionOf = (file: string) => /^lambdas\/actions\/([^/]+)\//.exec(file)?.[1] ?? null;
+    const across = edges.filter(
+      ([from, to]) => actionOf(from) !== null && actionOf(to) !== null && actionOf(from) !== actionOf(to),
+    );
+    expect(across).toEqual([]);
   });
 
   it('has no import circle', () => {

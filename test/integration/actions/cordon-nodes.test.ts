@@ -1,10 +1,10 @@
 /** cordon-nodes against the local Kubernetes API server. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isEksToken } from '../../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../../bin/simulation/kube-api-server.js';
 import { cordonNode } from '../../../lambdas/actions/cordon-nodes/cordon-nodes.js';
 import { awsClients } from '../../../lambdas/clients/aws.js';
 import { eksKubernetes } from '../../../lambdas/clients/kubernetes.js';
+import { isEksToken } from '../../../simulation/eks-token.js';
+import { KubeApiServer } from '../../../simulation/kube-api-server.js';
 import { mockAccount } from '../../support/aws-account.js';
 import { node } from '../../support/cluster.js';
 import { CLUSTER, identifiedNode, managedCluster, planFor } from '../../support/incident.js';

@@ -11,7 +11,6 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DeregisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { APP_GROUP, appGroup, SIMULATED_VPC } from '../../../bin/simulation/account-network.js';
 import {
   GROUP_PURPOSE_TAG,
   type HostBefore,
@@ -22,6 +21,7 @@ import {
 } from '../../../lambdas/actions/isolate-host/isolate-host.js';
 import { awsClients } from '../../../lambdas/clients/aws.js';
 import type { ActionItem } from '../../../lambdas/core/action-result.js';
+import { APP_GROUP, appGroup, SIMULATED_VPC } from '../../../simulation/account.js';
 import { type FakeAccount, mockAccount } from '../../support/aws-account.js';
 import { identifiedInstance, planFor } from '../../support/incident.js';
 import { claimedJournal, useIncidentTable } from '../../support/incidents.js';

@@ -1,7 +1,5 @@
 /** isolate-pods against the local Kubernetes API server: the requests sent and what exists afterwards. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isEksToken } from '../../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../../bin/simulation/kube-api-server.js';
 import {
   isolatePods,
   REMOVED_LABELS_ANNOTATION,
@@ -10,6 +8,8 @@ import { awsClients } from '../../../lambdas/clients/aws.js';
 import { eksKubernetes, type Kubernetes } from '../../../lambdas/clients/kubernetes.js';
 import { labelValue, QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../../lambdas/core/quarantine.js';
 import type { Journal } from '../../../lambdas/incident/journal.js';
+import { isEksToken } from '../../../simulation/eks-token.js';
+import { KubeApiServer } from '../../../simulation/kube-api-server.js';
 import { mockAccount } from '../../support/aws-account.js';
 import { pod } from '../../support/cluster.js';
 import { CLUSTER, identification, identifiedPod, planFor } from '../../support/incident.js';

@@ -3,12 +3,12 @@
 import { SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstanceAttributeCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isEksToken } from '../../../bin/simulation/eks-token.js';
-import { KubeApiServer } from '../../../bin/simulation/kube-api-server.js';
 import { protectInstance } from '../../../lambdas/actions/protect-instances/protect-instances.js';
 import { awsClients } from '../../../lambdas/clients/aws.js';
 import { eksKubernetes } from '../../../lambdas/clients/kubernetes.js';
 import { KARPENTER_DO_NOT_DISRUPT } from '../../../lambdas/core/quarantine.js';
+import { isEksToken } from '../../../simulation/eks-token.js';
+import { KubeApiServer } from '../../../simulation/kube-api-server.js';
 import { type FakeInstance, mockAccount } from '../../support/aws-account.js';
 import { node } from '../../support/cluster.js';
 import { CLUSTER, identifiedInstance, managedCluster, planFor } from '../../support/incident.js';

@@ -6,18 +6,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../bin/config.js';
-import { runLocally, synthesizedDefinition } from '../../../bin/runner.js';
-import {
-  type Simulation,
-  simulatedHandlers,
-  simulatedReleasePorts,
-} from '../../../bin/simulation/simulation.js';
 import { REVOKE_SESSIONS_POLICY } from '../../../lambdas/actions/revoke-sessions/revoke-sessions.js';
 import { type FindingEvent, parseFindingEvent } from '../../../lambdas/core/finding.js';
 import { describeRecovery, recoverIncident } from '../../../lambdas/recover/recover.js';
 import { releaseIncident } from '../../../lambdas/release/release.js';
 import { plan as planResponse, ResponderSettingsSchema } from '../../../lambdas/settings.js';
+import { parseConfig } from '../../../simulation/cdk-json.js';
+import { runLocally, synthesizedDefinition } from '../../../simulation/runner.js';
+import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../../../simulation/simulation.js';
 import { type loadEvent, PUBLISHED_DIR, RESPONDER } from '../../support/events.js';
 import { eventOf as sampleEvent, useSimulation } from '../../support/simulated.js';
 

@@ -1,9 +1,9 @@
 /** The cdk.json configuration: defaults, validation that names the field, playbook overrides. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, parseConfig } from '../../../bin/config.js';
 import { DEFAULT_PROTECTED_WORKLOADS } from '../../../lambdas/core/settings.js';
 import { DEFAULT_PLAYBOOK } from '../../../lambdas/settings.js';
+import { CONTEXT_KEY, parseConfig } from '../../../simulation/cdk-json.js';
 
 describe('parseConfig', () => {
   it('takes role names for neverTouchRoles, not ARNs', () => {

@@ -8,7 +8,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, cdkJsonContext } from '../../../bin/config.js';
+import { CONTEXT_KEY, cdkJsonContext } from '../../../simulation/cdk-json.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
 const entry = new URL(`../../../${packageJson.exports['.']}`, import.meta.url).href;

@@ -3,9 +3,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_KEY, cdkJsonContext, parseConfig } from '../../../bin/config.js';
 import { MEMBER_REACHING, needsOf } from '../../../lambdas/permissions.js';
 import { addResponder } from '../../../lib/responder-app.js';
+import { CONTEXT_KEY, cdkJsonContext, parseConfig } from '../../../simulation/cdk-json.js';
 
 const MEMBER = '444455556666';
 const config = parseConfig({

@@ -107,7 +107,7 @@ describe('composeNotification', () => {
 });
 
 describe('a lookup that failed', () => {
-  // The two phases' outputs, as the state machine leaves them (lambdas/core/actions.ts PHASES).
+  // The two phases' outputs, as the state machine leaves them (lambdas/core/action-spec.ts phasesOf).
   const contained = {
     contain: {
       isolatePods: { action: 'isolate-pods', skipped: null, items: [] },

@@ -6,9 +6,9 @@
  * Names a finding gives that Kubernetes would not accept are left out, so identification reports them.
  */
 import { createHash } from 'node:crypto';
-import type { Finding } from '../../lambdas/core/finding.js';
-import { isKubernetesName } from '../../lambdas/core/selectors.js';
-import type { Targets } from '../../lambdas/core/targets.js';
+import type { Finding } from '../lambdas/core/finding.js';
+import { isKubernetesName } from '../lambdas/core/selectors.js';
+import type { Targets } from '../lambdas/core/targets.js';
 import { type AccountDescription, irsaTrust, oidcIssuerOf, type SimulatedInstance } from './account.js';
 import type { KubeObject } from './kube-api-server.js';
 

@@ -1,4 +1,4 @@
-/** The configuration as bin/ reads it: the context of cdk.json, parsed with the library's schema. */
+/** cdk.json as `cdk synth` reads it, for the commands and the local runner; the schema is lib/config.ts. */
 import { readFileSync } from 'node:fs';
 
 export * from '../lib/config.js';

@@ -25,7 +25,7 @@ import type { IncidentStore } from '../lambdas/incident/store.js';
 import type { WorkflowFunction } from '../lambdas/permissions.js';
 import { ResponderStack } from '../lib/responder-stack.js';
 import { approvalState, taskStateOf } from '../lib/response-workflow.js';
-import { cdkJsonContext, type ResponderConfig } from './config.js';
+import { cdkJsonContext, type ResponderConfig } from './cdk-json.js';
 
 /** Resolves the intrinsic functions in a synthesized DefinitionString; functions become Lambda ARNs. */
 function render(part: unknown, location: ResponderLocation): string {

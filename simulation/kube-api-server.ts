@@ -13,13 +13,13 @@ import {
   type Requirement,
   SelectorError,
   splitTerms,
-} from '../../lambdas/core/selectors.js';
+} from '../lambdas/core/selectors.js';
 import { type RequestAttributes, requestAttributes } from './kube-rbac.js';
 import { close, listenOnLoopback, readBody } from './loopback.js';
 
 /**
  * The server speaks TLS, as an EKS endpoint does, with a certificate for 127.0.0.1 issued by a test CA
- * (bin/simulation/tls/, valid until 2125; the CA key was discarded). Clients trust it through the CA bundle that
+ * (simulation/tls/, valid until 2125; the CA key was discarded). Clients trust it through the CA bundle that
  * DescribeCluster returns, exactly as in production.
  */
 const TLS_DIR = new URL('./tls/', import.meta.url);

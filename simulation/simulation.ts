@@ -13,37 +13,37 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { answerApproval } from '../../lambdas/approval/approval.js';
-import type { ClientOverrides } from '../../lambdas/clients/aws.js';
-import { clientConfig } from '../../lambdas/clients/config.js';
-import { type Reach, reach } from '../../lambdas/clients/reach.js';
-import type { FindingEvent } from '../../lambdas/core/finding.js';
-import type { ResponderLocation } from '../../lambdas/core/plan.js';
-import { DEFAULT_MEMBER_ROLE_NAME, type ResponderSettings } from '../../lambdas/core/settings.js';
-import { targetsOf } from '../../lambdas/core/targets.js';
-import { evidenceClients } from '../../lambdas/evidence/clients.js';
-import { bucketClosures } from '../../lambdas/incident/closures.js';
-import type { IncidentRecord } from '../../lambdas/incident/record.js';
-import { kmsRecordKey } from '../../lambdas/incident/signature.js';
-import type { IncidentStore } from '../../lambdas/incident/store.js';
-import { isResponderItem } from '../../lambdas/incident/table.js';
-import type { FunctionName } from '../../lambdas/permissions.js';
-import type { ReleasePorts } from '../../lambdas/release/release.js';
-import { ResponderSettingsSchema } from '../../lambdas/settings.js';
-import { type ResponderConfig, settingsOf } from '../config.js';
-import { type ExecutionRun, runLocally, synthesizedDefinition, TaskTokens, taskHandlers } from '../runner.js';
+import { answerApproval } from '../lambdas/approval/approval.js';
+import type { ClientOverrides } from '../lambdas/clients/aws.js';
+import { clientConfig } from '../lambdas/clients/config.js';
+import { type Reach, reach } from '../lambdas/clients/reach.js';
+import type { FindingEvent } from '../lambdas/core/finding.js';
+import type { ResponderLocation } from '../lambdas/core/plan.js';
+import { DEFAULT_MEMBER_ROLE_NAME, type ResponderSettings } from '../lambdas/core/settings.js';
+import { targetsOf } from '../lambdas/core/targets.js';
+import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { bucketClosures } from '../lambdas/incident/closures.js';
+import type { IncidentRecord } from '../lambdas/incident/record.js';
+import { kmsRecordKey } from '../lambdas/incident/signature.js';
+import type { IncidentStore } from '../lambdas/incident/store.js';
+import { isResponderItem } from '../lambdas/incident/table.js';
+import type { FunctionName } from '../lambdas/permissions.js';
+import type { ReleasePorts } from '../lambdas/release/release.js';
+import { ResponderSettingsSchema } from '../lambdas/settings.js';
 import {
   ACCOUNT,
   accountOfAccessKey,
+  newMacKey,
   type Operation,
   type SimulatedAccount,
   simulatedAccount,
 } from './account.js';
-import { newMacKey } from './account-kms.js';
 import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
+import { type ResponderConfig, settingsOf } from './cdk-json.js';
 import { functionAccessKey, isEksToken, shippedAccessEntries } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer, type KubeObject } from './kube-api-server.js';
+import { type ExecutionRun, runLocally, synthesizedDefinition, TaskTokens, taskHandlers } from './runner.js';
 import { type World, type WorldScale, withClusterObjects, worldFor } from './world.js';
 
 /** The evidence bucket of the simulated account. */

@@ -1,9 +1,9 @@
 /**
- * The simulated account's KMS HMAC key: GenerateMac and VerifyMac with a real HMAC-SHA-256 over a secret
- * of the simulation (kept in a saved simulation, so that a release in another process verifies what the
- * replay signed). Wrong MACs fail as KMS fails them, with KMSInvalidMacException.
+ * KMS: the record's HMAC key. GenerateMac and VerifyMac with a real HMAC-SHA-256 over a secret of the
+ * simulation (kept in a saved simulation, so that a release in another process verifies what the replay
+ * signed). Wrong MACs fail as KMS fails them, with KMSInvalidMacException. JSON, blobs as base64.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   type GenerateMacCommandInput,
   InvalidKeyUsageException,
@@ -12,13 +12,8 @@ import {
   type VerifyMacCommandInput,
 } from '@aws-sdk/client-kms';
 import { MAC_ALGORITHM, macMessage, type RecordKey } from '../../lambdas/incident/signature.js';
-
-export type SimulatedMacKey = { keyId: string /** base64 */; secret: string };
-
-export const newMacKey = (accountId: string, region = 'us-east-1'): SimulatedMacKey => ({
-  keyId: `arn:aws:kms:${region}:${accountId}:key/${randomBytes(16).toString('hex')}`,
-  secret: randomBytes(32).toString('base64'),
-});
+import type { SimulatedMacKey } from './state.js';
+import type { SimulatedService } from './wire.js';
 
 /** A blob as the SDK passes it (bytes) or as it comes over the JSON protocol (base64). */
 const bytes = (blob: unknown): Buffer =>
@@ -28,6 +23,7 @@ const bytes = (blob: unknown): Buffer =>
 
 const meta = (status: number) => ({ $metadata: { httpStatusCode: status } });
 
+/** GenerateMac and VerifyMac with this key. */
 export function macOperations(key: SimulatedMacKey) {
   const hmac = (input: { KeyId?: string; MacAlgorithm?: string; Message?: unknown }) => {
     if (input.KeyId !== key.keyId)
@@ -74,3 +70,5 @@ export function localRecordKey(key: SimulatedMacKey): RecordKey {
     },
   };
 }
+
+export const kms: SimulatedService = { operations: ({ macKey }) => macOperations(macKey) };

@@ -17,12 +17,12 @@ import {
   STATE_INDEX,
   STATE_INDEX_SORT_KEY,
   TABLE_KEY,
-} from '../../lambdas/incident/record.js';
-import type { RecordKey } from '../../lambdas/incident/signature.js';
-import { IncidentStore } from '../../lambdas/incident/store.js';
-import { isResponderItem } from '../../lambdas/incident/table.js';
-import { ACCOUNT } from './account.js';
-import { localRecordKey, newMacKey, type SimulatedMacKey } from './account-kms.js';
+} from '../lambdas/incident/record.js';
+import type { RecordKey } from '../lambdas/incident/signature.js';
+import { IncidentStore } from '../lambdas/incident/store.js';
+import { isResponderItem } from '../lambdas/incident/table.js';
+import { ACCOUNT, newMacKey, type SimulatedMacKey } from './account.js';
+import { localRecordKey } from './aws/kms.js';
 import { close, listenOnLoopback } from './loopback.js';
 
 export const INCIDENT_TABLE = 'guardduty-responder-incidents';

@@ -11,7 +11,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionEvent } from '../runner.js';
+import type { ExecutionEvent } from '../../simulation/runner.js';
 
 export type DeployedClients = { sfn: SFNClient; cloudFormation: CloudFormationClient };
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { EKS_TOKEN_PREFIX } from '../../lambdas/clients/eks-token.js';
-import { FUNCTION_NAMES, type FunctionName, needsOf } from '../../lambdas/permissions.js';
-import { RBAC_MANIFEST_PATH } from '../rbac.js';
+import { EKS_TOKEN_PREFIX } from '../lambdas/clients/eks-token.js';
+import { FUNCTION_NAMES, type FunctionName, needsOf } from '../lambdas/permissions.js';
+import { RBAC_MANIFEST_PATH } from '../lib/rbac-manifest.js';
 import { accountOfAccessKey } from './account.js';
 import { type RequestAttributes, rbacAuthorizer } from './kube-rbac.js';
 

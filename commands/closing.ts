@@ -22,8 +22,6 @@ import { RecordRefusedError } from '../lambdas/incident/seal.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import type { ReleasePorts } from '../lambdas/release/release.js';
-import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
-import { stackOutput } from './replay/deployed.js';
 import {
   loadSimulation,
   resumeSimulation,
@@ -32,7 +30,9 @@ import {
   savedSettings,
   saveSimulation,
   simulatedReleasePorts,
-} from './simulation/simulation.js';
+} from '../simulation/simulation.js';
+import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
+import { stackOutput } from './replay/deployed.js';
 
 export type ClosingOptions = {
   findingId: string;

@@ -6,7 +6,7 @@ import { EVIDENCE_STEPS, resultKeyOf } from '../../lambdas/core/action-spec.js';
 import type { EvidenceReport } from '../../lambdas/evidence/pods.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { approvalState, TASK_STATES, taskStateOf } from '../../lib/response-workflow.js';
-import type { ExecutionEvent } from '../runner.js';
+import type { ExecutionEvent } from '../../simulation/runner.js';
 
 const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
 
