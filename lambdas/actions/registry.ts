@@ -6,6 +6,7 @@
 import type { ActionSpec } from '../core/action-spec.js';
 import type { AnyAction } from './action.js';
 import { cordonNodes } from './cordon-nodes/index.js';
+import { hardenImds } from './harden-imds/index.js';
 import { isolateHost } from './isolate-host/index.js';
 import { isolatePods } from './isolate-pods/index.js';
 import { protectInstances } from './protect-instances/index.js';
@@ -18,6 +19,7 @@ export const REGISTRY: readonly AnyAction[] = [
   cordonNodes,
   isolateHost,
   protectInstances,
+  hardenImds,
   revokeIam,
   revokeSessions,
   snapshotVolumes,

@@ -17,11 +17,13 @@ import type {
   DisassociateIamInstanceProfileCommandInput,
   IpPermission,
   ModifyInstanceAttributeCommandInput,
+  ModifyInstanceMetadataOptionsCommandInput,
   ModifyNetworkInterfaceAttributeCommandInput,
 } from '@aws-sdk/client-ec2';
 import {
   ec2Error,
   SIMULATED_SNAPSHOT_SECONDS,
+  type SimulatedInstance,
   type SimulatedSecurityGroup,
   type SimulatedSnapshot,
 } from './state.js';
@@ -75,6 +77,18 @@ const ec2Permissions = (node: unknown) =>
 
 const groupRules = (p: Out) => ({ GroupId: p.GroupId, IpPermissions: ec2Permissions(p.IpPermissions) });
 
+/** An instance's metadata options when its description names none: IMDSv1 allowed, two hops. */
+const DEFAULT_METADATA_OPTIONS = { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' } as const;
+const metadataOf = (i: SimulatedInstance) => {
+  const options = { ...DEFAULT_METADATA_OPTIONS, ...i.metadataOptions };
+  return {
+    State: 'applied',
+    HttpTokens: options.httpTokens,
+    HttpPutResponseHopLimit: options.hopLimit,
+    HttpEndpoint: options.httpEndpoint,
+  };
+};
+
 export const ec2: SimulatedService = {
   operations: (s) => {
     const { account, instances, associations, snapshots, instance, profileOf } = s;
@@ -126,6 +140,7 @@ export const ec2: SimulatedService = {
                 PrivateDnsName: i.privateDnsName,
                 Tags: Object.entries(i.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
                 IamInstanceProfile: profileOf(i.instanceId) ? { Arn: profileOf(i.instanceId) } : undefined,
+                MetadataOptions: metadataOf(i),
                 BlockDeviceMappings: (i.volumes ?? []).map((v) => ({
                   DeviceName: v.deviceName,
                   Ebs: { VolumeId: v.volumeId, DeleteOnTermination: v.deleteOnTermination ?? true },
@@ -134,6 +149,19 @@ export const ec2: SimulatedService = {
             ],
           })),
         };
+      },
+      ModifyInstanceMetadataOptions: (input: ModifyInstanceMetadataOptionsCommandInput) => {
+        const target = instance(input.InstanceId);
+        const options = { ...DEFAULT_METADATA_OPTIONS, ...target.metadataOptions };
+        if (input.HttpTokens) options.httpTokens = input.HttpTokens;
+        if (input.HttpPutResponseHopLimit !== undefined) {
+          if (input.HttpPutResponseHopLimit < 1 || input.HttpPutResponseHopLimit > 64)
+            throw ec2Error('InvalidParameterValue', 'The hop limit must be between 1 and 64.');
+          options.hopLimit = input.HttpPutResponseHopLimit;
+        }
+        if (input.HttpEndpoint) options.httpEndpoint = input.HttpEndpoint;
+        target.metadataOptions = options;
+        return { InstanceId: target.instanceId, InstanceMetadataOptions: metadataOf(target) };
       },
       DescribeInstanceAttribute: (input: DescribeInstanceAttributeCommandInput) => {
         if (input.Attribute !== 'disableApiTermination')
@@ -380,8 +408,32 @@ export const ec2: SimulatedService = {
                         text('deleteOnTermination', m.Ebs?.DeleteOnTermination),
                     ),
                 ) +
-                ec2Tags(i.Tags),
+                ec2Tags(i.Tags) +
+                el(
+                  'metadataOptions',
+                  text('state', 'applied') +
+                    text('httpTokens', i.MetadataOptions?.HttpTokens) +
+                    text('httpPutResponseHopLimit', i.MetadataOptions?.HttpPutResponseHopLimit) +
+                    text('httpEndpoint', i.MetadataOptions?.HttpEndpoint),
+                ),
             ),
+        ),
+    },
+    ModifyInstanceMetadataOptions: {
+      input: (p) => ({
+        InstanceId: p.InstanceId,
+        HttpTokens: p.HttpTokens,
+        HttpPutResponseHopLimit: num(p.HttpPutResponseHopLimit),
+        HttpEndpoint: p.HttpEndpoint,
+      }),
+      output: (out) =>
+        text('instanceId', out.InstanceId) +
+        el(
+          'instanceMetadataOptions',
+          text('state', 'pending') +
+            text('httpTokens', out.InstanceMetadataOptions?.HttpTokens) +
+            text('httpPutResponseHopLimit', out.InstanceMetadataOptions?.HttpPutResponseHopLimit) +
+            text('httpEndpoint', out.InstanceMetadataOptions?.HttpEndpoint),
         ),
     },
     DescribeInstanceAttribute: {

@@ -131,7 +131,7 @@ describe('deduplication', () => {
       '[guardduty-responder] seen-again: PrivilegeEscalation:Kubernetes/PrivilegedContainer',
     );
     expect(notice?.Message).toContain(
-      'The actions were not repeated: the 10 recorded change(s) of the incident stand.',
+      'The actions were not repeated: the 12 recorded change(s) of the incident stand.',
     );
 
     const record = await sim.store().get(event.detail.id);
@@ -283,8 +283,10 @@ describe('a crash between the record and the change', () => {
       entry: RecordEntry,
     ): Promise<{ entry: RecordEntry; refused: string | null }> {
       const recorded = await super.intend(seal, entry);
-      if (!this.targets.includes(entry.target) || this.hung.includes(entry.target)) return recorded;
-      this.hung.push(entry.target);
+      // Two actions may name one target (protect-instances and harden-imds an instance): one hang each.
+      const key = `${entry.action} ${entry.target}`;
+      if (!this.targets.includes(key) || this.hung.includes(key)) return recorded;
+      this.hung.push(key);
       return new Promise<never>(() => {});
     }
   }
@@ -329,17 +331,18 @@ describe('a crash between the record and the change', () => {
       await clean.stop();
 
       const sim = await simulate(event);
-      // One target of each action: a pod (after its namespace policy), a node, an instance, a role, a volume.
+      // One target of each action: a pod (after its namespace policy), a node, an instance (protected, then
+      // hardened), a role, a volume.
       // (A Deployment finding names no host, nor an access key: isolate-host and revoke-sessions have no
       // target here.)
       const targets = ACTIONS.filter(
         (action) => action !== 'isolate-host' && action !== 'revoke-sessions',
-      ).map(
-        (action) =>
-          Object.values(cleanEntries).find(
-            (e) => e.action === action && !e.target.startsWith('networkpolicy'),
-          )?.target ?? '',
-      );
+      ).map((action) => {
+        const entry = Object.values(cleanEntries).find(
+          (e) => e.action === action && !e.target.startsWith('networkpolicy'),
+        );
+        return entry ? `${action} ${entry.target}` : '';
+      });
       if (omits) {
         changedOnly = new ChangedOnlyStore(sim.table.url);
         await changedOnly.start();

@@ -85,6 +85,7 @@ describe('a finding from a member account', () => {
           'isolate-pods',
           'cordon-nodes',
           'protect-instances',
+          'harden-imds',
           'revoke-iam',
           'snapshot-volumes',
           'collect-pod-evidence',

@@ -29,6 +29,7 @@ describe('parseConfig', () => {
         'cordon-nodes',
         'isolate-host',
         'protect-instances',
+        'harden-imds',
         'revoke-iam',
         'revoke-sessions',
         'snapshot-volumes',

@@ -253,6 +253,13 @@ describe('containment functions', () => {
       ),
       expect.stringMatching(/^Allow eks:DescribeCluster on /),
     ]);
+    // IMDSv2 required, and nothing looser: the call is allowed only when it sets HttpTokens=required.
+    expect(grants(functionId('Requires IMDSv2'))).toEqual([
+      'Allow ec2:DescribeInstances on "*"',
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceMetadataOptions on .*:ec2:us-east-1:111122223333:instance\/\*.* if \{"StringEquals":\{"ec2:Attribute\/HttpTokens":"required"\}\}$/,
+      ),
+    ]);
     expect(grants(snapshotId)).toEqual([
       expect.stringMatching(
         /^Allow ec2:CreateSnapshot on .*:ec2:us-east-1:111122223333:volume\/\*.*:ec2:us-east-1::snapshot\/\*/,
@@ -426,9 +433,12 @@ describe('release function', () => {
       ),
       'Allow ec2:DescribeIamInstanceProfileAssociations on "*"',
       expect.stringMatching(/^Allow ec2:DescribeInstanceAttribute on .*:instance\/\*/),
+      'Allow ec2:DescribeInstances on "*"',
       'Allow ec2:DescribeNetworkInterfaces on "*"',
       'Allow ec2:DescribeSecurityGroups on "*"',
       expect.stringMatching(/^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*/),
+      // harden-imds's undo: the options recorded, put back.
+      expect.stringMatching(/^Allow ec2:ModifyInstanceMetadataOptions on .*:instance\/\*/),
       expect.stringMatching(
         /^Allow ec2:ModifyNetworkInterfaceAttribute on .*:network-interface\/\*.*:security-group\/\*/,
       ),
@@ -707,6 +717,7 @@ describe('record key', () => {
       'Cordons a node',
       'Puts an instance behind',
       'Sets termination',
+      'Requires IMDSv2',
       'Detaches the policies',
       'Denies a role',
       'Snapshots the EBS',

@@ -26,6 +26,7 @@ const all = (
   'cordon-nodes': decision,
   'isolate-host': host,
   'protect-instances': decision,
+  'harden-imds': decision,
   'revoke-iam': decision,
   'snapshot-volumes': decision,
 });
@@ -264,7 +265,7 @@ describe('events/', () => {
     );
     expect(plan.sample).toBe(true);
     expect(plan.actions.filter((a) => a.decision !== 'not-applicable').map((a) => a.reason)).toEqual(
-      Array(5).fill('GuardDuty sample finding: planned and reported, nothing is changed'),
+      Array(6).fill('GuardDuty sample finding: planned and reported, nothing is changed'),
     );
     expect(plan.targets.notes).toEqual([
       'workload type "GeneratedFindingKubernetesWorkloadType" is not a Kubernetes workload kind the responder knows',
