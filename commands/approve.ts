@@ -10,9 +10,10 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { ACTION_NAMES } from '../lambdas/actions/registry.js';
-import { type ApprovalReport, describeApproval } from '../lambdas/approval/approval.js';
+import { type ApprovalReport, answerDigest, describeApproval } from '../lambdas/approval/approval.js';
+import { callerProof } from '../lambdas/clients/caller.js';
 import type { ActionName } from '../lambdas/core/plan.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
 import { stackOutput } from './replay/deployed.js';
@@ -39,22 +40,26 @@ export async function approve(argv: readonly string[], out: Out, err: Out): Prom
       'ApproveFunctionName',
       new CloudFormationClient({ region }),
     );
-    const caller = await new STSClient({ region }).send(new GetCallerIdentityCommand({}));
+    // Signed as the caller: the function records who STS says signed this very answer.
+    const asked = {
+      findingId: positionals[0],
+      action: values.action as ActionName | undefined,
+      approve: !values.deny,
+    };
+    const sts = { region: region ?? process.env.AWS_REGION ?? 'us-east-1' };
+    const caller = await callerProof({
+      digest: answerDigest(asked),
+      at: sts,
+      credentials: new STSClient({ region: sts.region }).config.credentials,
+    });
     const answer = await new LambdaClient({ region }).send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        Payload: JSON.stringify({
-          findingId: positionals[0],
-          action: values.action as ActionName | undefined,
-          approve: !values.deny,
-          requestedBy: caller.Arn ?? 'unknown',
-        }),
-      }),
+      new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify({ ...asked, caller }) }),
     );
     const payload = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8') || 'null');
     if (answer.FunctionError) {
       const message = `${payload?.errorType ?? answer.FunctionError}: ${payload?.errorMessage ?? ''}`;
-      if (payload?.errorType === 'ApprovalError') throw new InputError(message);
+      if (payload?.errorType === 'ApprovalError' || payload?.errorType === 'CallerRefused')
+        throw new InputError(message);
       throw new Error(message);
     }
     const report = payload as ApprovalReport;

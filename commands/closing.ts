@@ -9,8 +9,11 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { callerProof, PROOF_SECONDS, requestDigest, type StsEndpoint } from '../lambdas/clients/caller.js';
+import { type CallerCheck, stsCallers } from '../lambdas/clients/caller-check.js';
 import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js';
 import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
@@ -48,6 +51,12 @@ export type ClosingOptions = {
   recordKey?: string;
   /** Local mode: the bucket incidents are closed in (lambdas/incident/closures.ts); in memory without. */
   evidenceBucket?: string;
+  /** Print a countersignature for this request (a second person's), change nothing. */
+  countersign: boolean;
+  /** A second person's countersignature (their `--countersign` token). */
+  countersignedBy?: string;
+  /** The simulation: the person you are (a simulated IAM user); `operator` by default. */
+  as: string;
 };
 
 /** One way of ending an incident: release or recover. */
@@ -68,6 +77,7 @@ export type Closing<Report extends ClosingReport> = {
     ports: ReleasePorts,
     sns: SNSClient,
     topicArn: string,
+    callers: CallerCheck,
     hub: (region: string) => SecurityHubClient,
   ) => (input: unknown) => Promise<Report>;
   describe: (report: Report) => string[];
@@ -78,6 +88,49 @@ export type Closing<Report extends ClosingReport> = {
   /** The exit code of a refusal: 2 (bad input) for release, 1 for a recovery the evidence holds back. */
   refusalExitCode: 1 | 2;
 };
+
+/**
+ * The request as the function takes it, signed as the person who runs the command (their proof, bound to
+ * this very request), with a second person's countersignature when one was given; and the proof alone,
+ * which `--countersign` prints.
+ */
+async function signedRequest(
+  closing: { command: 'release' | 'recover' },
+  options: ClosingOptions,
+  at: StsEndpoint,
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider,
+): Promise<{ request: Record<string, unknown>; proof: string }> {
+  const digest = requestDigest(closing.command, { findingId: options.findingId, dryRun: options.dryRun });
+  const caller = await callerProof({ digest, at, credentials });
+  const request = {
+    findingId: options.findingId,
+    dryRun: options.dryRun,
+    caller,
+    ...(options.countersignedBy ? { countersignedBy: options.countersignedBy } : {}),
+  };
+  return { request, proof: caller };
+}
+
+/** `--countersign`: the token a second person hands to the one who releases; nothing else happens. */
+function countersigned(
+  closing: { command: 'release' | 'recover' },
+  options: ClosingOptions,
+  at: StsEndpoint,
+  proof: string,
+  out: Out,
+): number {
+  out(
+    `Countersignature for ${closing.command}${options.dryRun ? ' --dry-run' : ''} of finding ${options.findingId} (valid ${PROOF_SECONDS / 60} minutes, STS of ${at.region}); nothing was changed. The person who ${closing.command}s adds:`,
+  );
+  out(`--countersigned-by ${proof}`);
+  return 0;
+}
+
+/**
+ * The address the simulation's proofs name: stable, so that a countersignature made in one command holds
+ * in the next (each resumes the simulation on another port).
+ */
+const SIMULATED_STS = 'http://sts.simulation.invalid';
 
 /** A refusal, with the exit code the command gives it. */
 class Refused extends Error {
@@ -93,6 +146,9 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
   const { values, positionals } = parseCommandLine(argv, {
     'dry-run': { type: 'boolean', default: false },
     state: { type: 'string', default: SAVED_SIMULATION },
+    countersign: { type: 'boolean', default: false },
+    'countersigned-by': { type: 'string' },
+    as: { type: 'string', default: 'operator' },
     deployed: { type: 'string' },
     region: { type: 'string' },
     kubeconfig: { type: 'string' },
@@ -104,6 +160,12 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
   });
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
+  if (values.kubeconfig && (values.countersign || values['countersigned-by']))
+    throw new InputError(
+      '--countersign and --countersigned-by are for the deployed stack and the simulation: the local mode acts with your own credentials',
+    );
+  if (values.as !== undefined && !/^[a-z0-9]{1,32}$/.test(values.as))
+    throw new InputError('--as takes a simulated person name of lowercase letters and digits');
   if (values.kubeconfig && values.deployed)
     throw new InputError('--deployed runs in the account; it does not take --kubeconfig');
   if (values.kubeconfig && !(values.table && values['record-key']))
@@ -129,6 +191,9 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     table: values.table,
     recordKey: values['record-key'],
     evidenceBucket: values['evidence-bucket'],
+    countersign: values.countersign ?? false,
+    countersignedBy: values['countersigned-by'],
+    as: values.as ?? 'operator',
   };
 }
 
@@ -157,10 +222,27 @@ async function inSimulation<Report extends ClosingReport>(
     throw new InputError(`no simulation at ${options.state}: run npm run replay -- <event.json> first`);
   const simulation = await resumeSimulation(saved);
   try {
+    // The simulated STS authenticates the simulated person (--as) as STS would the real one.
+    const sts: StsEndpoint = {
+      region: saved.location.region,
+      endpoint: SIMULATED_STS,
+      via: simulation.overrides.endpoint,
+    };
+    const { request, proof } = await signedRequest(closing, options, sts, {
+      accessKeyId: `AKIAPERSON${options.as.toUpperCase()}`,
+      secretAccessKey: 'simulation',
+    });
+    if (options.countersign) return countersigned(closing, options, sts, proof, out);
+    const settings = savedSettings(saved);
     const run = closing.handler(
-      simulatedReleasePorts(simulation, closing.command, savedSettings(saved)),
+      // As the deployed function: a release that would give IAM back needs a second person.
+      {
+        ...simulatedReleasePorts(simulation, closing.command, settings),
+        secondPerson: settings.secondPerson,
+      },
       new SNSClient(simulation.overrides),
       `arn:aws:sns:${saved.location.region}:${saved.location.accountId}:guardduty-responder-simulation`,
+      stsCallers(sts),
       (region) => new SecurityHubClient(clientConfig({ ...simulation.overrides, region })),
     );
     const open = saved.incidents
@@ -168,12 +250,7 @@ async function inSimulation<Report extends ClosingReport>(
       .map((record) => record.findingId);
     const report = await refusing(
       closing,
-      () =>
-        run({
-          findingId: options.findingId,
-          dryRun: options.dryRun,
-          requestedBy: `npm run ${closing.command}`,
-        }),
+      () => run(request),
       ` (open incidents in the simulation: ${open.join(', ') || 'none'})`,
     );
     out(`Simulation: ${options.state}, account ${saved.location.accountId} ${saved.location.region}`);
@@ -195,22 +272,24 @@ async function deployed<Report extends ClosingReport>(
     closing.functionOutput,
     new CloudFormationClient({ region: options.region }),
   );
-  const caller = await new STSClient({ region: options.region }).send(new GetCallerIdentityCommand({}));
+  // Signed as the caller, with the credentials of the usual chain: the function learns who from STS.
+  const sts: StsEndpoint = { region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' };
+  const { request, proof } = await signedRequest(
+    closing,
+    options,
+    sts,
+    new STSClient({ region: sts.region }).config.credentials,
+  );
+  if (options.countersign) return countersigned(closing, options, sts, proof, out);
   const answer = await new LambdaClient({ region: options.region }).send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      Payload: JSON.stringify({
-        findingId: options.findingId,
-        dryRun: options.dryRun,
-        requestedBy: caller.Arn ?? 'unknown',
-      }),
-    }),
+    new InvokeCommand({ FunctionName: functionName, Payload: JSON.stringify(request) }),
   );
   const payload = JSON.parse(Buffer.from(answer.Payload ?? new Uint8Array()).toString('utf8') || 'null');
   if (answer.FunctionError) {
     const message = `${payload?.errorType ?? answer.FunctionError}: ${payload?.errorMessage ?? ''}`;
     if (payload?.errorType === closing.refusal.name) throw new Refused(message, closing.refusalExitCode);
-    if (payload?.errorType === 'RecordRefused') throw new Refused(message, 1);
+    if (payload?.errorType === 'RecordRefused' || payload?.errorType === 'CallerRefused')
+      throw new Refused(message, 1);
     throw new Error(message);
   }
   out(`Deployed: ${functionName}`);

@@ -8,6 +8,9 @@
  *   --kubeconfig PATH --table NAME [--context C] [--endpoint-url URL] [--region R]
  *                          local: recovers a local replay's rehearsal from this machine
  *   --dry-run              shows the steps; changes nothing (the dry run is recorded)
+ *   --as NAME              the simulation: the simulated person you are (operator by default)
+ * The request is signed as you (a presigned STS GetCallerIdentity bound to it): the function records who
+ * STS says you are.
  * Exit code 0 when the incident is recovered (or would be), 1 when a step failed or the recovery was
  * refused (a snapshot still pending: nothing changed), 2 for bad input.
  */

@@ -8,6 +8,11 @@
  *   --kubeconfig PATH --table NAME [--context C] [--endpoint-url URL] [--region R]
  *                          local: undoes a local replay's rehearsal from this machine
  *   --dry-run              shows what would be undone; changes nothing (the dry run is recorded)
+ *   --countersign          prints your countersignature of this release for the person who releases
+ *   --countersigned-by T   a second person's countersignature: needed to give IAM back (secondPerson)
+ *   --as NAME              the simulation: the simulated person you are (operator by default)
+ * The request is signed as you (a presigned STS GetCallerIdentity bound to it): the function records who
+ * STS says you are.
  * Exit code 0 when everything was undone (or would be), 1 when a step failed, 2 for bad input.
  */
 import { releaseHandler } from '../lambdas/handlers/release.js';

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { PROOF_HOST_HEADER } from '../lambdas/clients/caller.js';
 import type { SimulatedAccount } from './account.js';
 import { serveS3 } from './aws/s3.js';
 import { SERVICES } from './aws/services.js';
@@ -66,7 +67,14 @@ export class AwsApiServer {
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(request.headers.authorization ?? '');
+    // A signed request names its credential scope in its Authorization header; a presigned one (a caller
+    // proof: STS GetCallerIdentity) in its query.
+    const presigned = !request.headers.authorization && url.searchParams.has('X-Amz-Credential');
+    const scope = /Credential=([^/]+)\/[^/]+\/([^/]+)\/([^/]+)\//.exec(
+      presigned
+        ? `Credential=${url.searchParams.get('X-Amz-Credential')}`
+        : (request.headers.authorization ?? ''),
+    );
     const service = scope?.[3] ?? 'unknown';
     const caller: Caller = { accessKeyId: scope?.[1] ?? '', region: scope?.[2] ?? '', service };
     const call = (operation: string, input: unknown) =>
@@ -155,7 +163,7 @@ export class AwsApiServer {
       return;
     }
 
-    const form = new URLSearchParams(body);
+    const form = presigned ? url.searchParams : new URLSearchParams(body);
     const operation = form.get('Action') ?? 'unknown';
     const simulated = SERVICES[service];
     const wire = simulated?.query?.[operation];
@@ -168,7 +176,20 @@ export class AwsApiServer {
     try {
       if (!decode || !encode)
         throw Object.assign(new Error(`${operation} is not simulated`), { name: 'InvalidAction' });
-      const output = call(operation, decode(unflatten(form)));
+      const input = decode(unflatten(form)) as Record<string, unknown>;
+      // STS tells who signed: the key of a signed request, or a presigned request verified as it arrived.
+      if (operation === 'GetCallerIdentity') {
+        input.CallerAccessKey = caller.accessKeyId;
+        if (presigned)
+          input.Presigned = {
+            // The host the proof was signed for: the simulation's stable one when it says so.
+            url: `http://${request.headers[PROOF_HOST_HEADER] ?? request.headers.host ?? 'localhost'}${request.url ?? '/'}`,
+            headers: Object.fromEntries(
+              Object.entries(request.headers).map(([k, v]) => [k, v === undefined ? undefined : String(v)]),
+            ),
+          };
+      }
+      const output = call(operation, input);
       const xml =
         service === 'ec2'
           ? `<${operation}Response xmlns="${xmlns}"><requestId>${requestId}</requestId>${encode(output)}</${operation}Response>`

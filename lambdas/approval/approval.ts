@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { z } from 'zod';
 import { ACTION_NAMES, actionNamed } from '../actions/registry.js';
+import { requestDigest } from '../clients/caller.js';
 import type { ActionName, ResponsePlan } from '../core/plan.js';
 import type { Identification } from '../identify/identification.js';
 import { approvalView, signedPlanOf } from '../incident/mandate.js';
@@ -35,15 +36,23 @@ export type ApprovalRequest = {
 /** What the answer sends the waiting state: whether the action runs, and why (the notification's words). */
 export type ApprovalOutput = { approved: boolean; reason: string };
 
-/** A person's answer, as the CLI sends it to the Approve function. */
+/**
+ * A person's answer, as it reaches the Approve function: what is answered, and the proof of who answers
+ * (lambdas/clients/caller.ts) made for exactly that answer.
+ */
 export const ApproveRequestSchema = z.strictObject({
   findingId: z.string().min(1),
   /** The action to answer; without it, every action of the finding that waits. */
   action: z.enum(ACTION_NAMES as [string, ...string[]]).optional(),
   approve: z.boolean(),
-  requestedBy: z.string().min(1).default('unknown'),
+  caller: z.string().min(1),
 });
-export type ApproveRequest = z.infer<typeof ApproveRequestSchema>;
+/** An answer once STS authenticated who gave it. */
+export type ApproveRequest = Omit<z.infer<typeof ApproveRequestSchema>, 'caller'> & { requestedBy: string };
+
+/** The digest a proof for this answer is made for. */
+export const answerDigest = (answer: Omit<ApproveRequest, 'requestedBy'>): string =>
+  requestDigest('approve', { findingId: answer.findingId, action: answer.action, approve: answer.approve });
 
 /** The targets an action would act on, named, for the person who decides. */
 export const targetsOfAction = (action: ActionName, identification: Identification): string[] =>

@@ -64,6 +64,11 @@ export type ActionSpec = {
   defaultRules: readonly DefaultRule[];
   /** Its entries are evidence: never undone, and recover waits for them. */
   evidence: boolean;
+  /**
+   * Undoing it gives back what an attacker would want (IAM): by default (`secondPerson`), a release that
+   * would undo it needs a second, different person's countersignature.
+   */
+  secondPerson?: boolean;
   /** What its function needs to contain (IAM, RBAC, the record key, its Kubernetes group). */
   contain: FunctionNeeds;
   /** What the Release function needs to undo it. */

@@ -163,6 +163,14 @@ export function responderSettingsSchema(specs: readonly ActionSpec[]) {
      * not wait. None by default.
      */
     requireApproval: z.array(z.enum(names)).default([]),
+    /**
+     * Actions whose undo needs a second, different person: a release that would undo one of them waits
+     * for a countersignature (`npm run release -- <id> --countersign` by another person). By default the
+     * actions whose spec says so: revoke-iam and revoke-sessions, which would give IAM back.
+     */
+    secondPerson: z
+      .array(z.enum(names))
+      .default(specs.filter((spec) => spec.secondPerson === true).map((spec) => spec.name)),
     /** How long an action waits for the answer; then it is held back. */
     approvalTimeoutMinutes: z
       .number()

@@ -6,6 +6,7 @@
 
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { type CallerCheck, stsCallers } from '../clients/caller-check.js';
 import { namedCalls } from '../clients/named-calls.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { bucketClosures } from '../incident/closures.js';
@@ -27,6 +28,7 @@ export const recoverHandler = (
   ports: RecoverPorts,
   sns: SNSClient,
   topicArn: string,
+  callers: CallerCheck,
   hub?: (region: string) => SecurityHubClient,
 ): ((input: unknown) => Promise<RecoverReport>) =>
   personRequestHandler(
@@ -35,6 +37,7 @@ export const recoverHandler = (
     describeRecovery,
     sns,
     topicArn,
+    callers,
     hub && {
       hub,
       store: ports.store,
@@ -51,6 +54,7 @@ export const handler = lazyHandler(() =>
     },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
+    stsCallers({ region: requireEnv('AWS_REGION') }),
     lambdaSecurityHub(),
   ),
 );

@@ -5,6 +5,7 @@
  */
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { type CallerCheck, stsCallers } from '../clients/caller-check.js';
 import { namedCalls } from '../clients/named-calls.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { bucketClosures } from '../incident/closures.js';
@@ -29,6 +30,7 @@ export const releaseHandler = (
   ports: ReleasePorts,
   sns: SNSClient,
   topicArn: string,
+  callers: CallerCheck,
   hub?: (region: string) => SecurityHubClient,
   options: { suppressOnRelease: boolean } = { suppressOnRelease: false },
 ): ((input: unknown) => Promise<ReleaseReport>) =>
@@ -38,6 +40,7 @@ export const releaseHandler = (
     describeRelease,
     sns,
     topicArn,
+    callers,
     hub && {
       hub,
       store: ports.store,
@@ -51,9 +54,11 @@ export const handler = lazyHandler(() =>
       store: IncidentStore.fromEnvironment(),
       reach: reachFromEnvironment('release'),
       closures: bucketClosures(evidenceClients().s3, requireEnv('EVIDENCE_BUCKET')),
+      secondPerson: settingsFromEnvironment().settings.secondPerson,
     },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
+    stsCallers({ region: requireEnv('AWS_REGION') }),
     lambdaSecurityHub(),
     settingsFromEnvironment().settings.securityHub,
   ),

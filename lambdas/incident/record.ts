@@ -79,18 +79,34 @@ export type ReleaseStepRecord = {
 export type ReleaseRecord = {
   at: string;
   requestedBy: string;
+  /** The second person who countersigned the release (secondPerson), if anyone. */
+  countersignedBy?: string | null;
   dryRun: boolean;
   steps: ReleaseStepRecord[];
 };
 
 /** A person's request to end an incident (release or recover), as the CLI sends it to the Lambda. */
+/**
+ * A person's request to release or recover, as it reaches the function: what is asked, and the proof of
+ * who asks (lambdas/clients/caller.ts) made for exactly that; a countersignature is a second person's
+ * proof for the same request. No field names a person: the function learns who from STS.
+ */
 export const PersonRequestSchema = z.strictObject({
   findingId: z.string().min(1),
   dryRun: z.boolean().default(false),
-  /** Who asked, for the record: the CLI passes the caller's ARN. */
-  requestedBy: z.string().min(1).default('unknown'),
+  caller: z.string().min(1),
+  countersignedBy: z.string().min(1).optional(),
 });
-export type PersonRequest = z.infer<typeof PersonRequestSchema>;
+
+/** A person's request once STS authenticated who asked (and who countersigned, if anyone). */
+export type PersonRequest = {
+  findingId: string;
+  dryRun: boolean;
+  /** The ARN STS authenticated; in the local modes, the CLI's own identity. */
+  requestedBy: string;
+  /** A second, different person's ARN, authenticated the same way; absent or null when nobody did. */
+  countersignedBy?: string | null;
+};
 
 /** One step of a recovery (lambdas/recover/recover.ts), written `started` before it is taken. */
 export type RecoveryStepRecord = {

@@ -4,7 +4,8 @@
  */
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { type PersonRequest, PersonRequestSchema } from '../incident/record.js';
+import { type CallerCheck, checkedRequest } from '../clients/caller-check.js';
+import type { PersonRequest } from '../incident/record.js';
 import type { Seal } from '../incident/signature.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
@@ -57,24 +58,23 @@ export function personRequestHandler<Report extends PersonReport>(
   describe: (report: Report) => string[],
   sns: SNSClient,
   topicArn: string,
+  /** Who asked, as STS authenticates it (lambdas/clients/caller.ts). */
+  callers: CallerCheck,
   securityHub?: SecurityHubEnd<Report>,
 ): (input: unknown) => Promise<Report> {
   return async (input) => {
-    const parsed = PersonRequestSchema.safeParse(input);
-    if (!parsed.success) throw new Error(`${command} input is not valid: ${parsed.error.message}`);
-    const report = await run(parsed.data);
+    const request = await checkedRequest(command, input, callers);
+    const report = await run(request);
     logger.info(command, { ...report });
     if (!report.dryRun) {
-      const hubLine = securityHub
-        ? await noteEnd(securityHub, command, report, parsed.data.requestedBy)
-        : null;
+      const hubLine = securityHub ? await noteEnd(securityHub, command, report, request.requestedBy) : null;
       await sns.send(
         new PublishCommand({
           TopicArn: topicArn,
           Subject: clean(`[guardduty-responder] ${command}: ${report.state}: ${report.findingId}`, 100),
           Message: [
             ...describe(report),
-            `Requested by ${parsed.data.requestedBy}.`,
+            `Requested by ${request.requestedBy}${request.countersignedBy ? `, countersigned by ${request.countersignedBy}` : ''}.`,
             ...(hubLine ? [hubLine] : []),
           ].join('\n'),
           MessageAttributes: { outcome: { DataType: 'String', StringValue: report.state } },

@@ -35,6 +35,8 @@ export type ReleasePorts = {
   reach: Reach;
   /** Paces the polling of Run Command when paused containers are resumed. */
   sleep?: (ms: number) => Promise<void>;
+  /** Actions whose undo needs a second person's countersignature (settings `secondPerson`). */
+  secondPerson?: readonly string[];
 };
 
 /** What undoing one incident's entries calls: its account and region's clients, the store. */
@@ -213,6 +215,14 @@ export async function releaseIncident(
     );
     return { findingId, dryRun, state: record.state, steps: planned };
   }
+  const needsSecond = trusted.filter(
+    (step) => step.decision === 'undo' && (ports.secondPerson ?? []).includes(step.entry.action),
+  );
+  if (needsSecond.length > 0 && !request.countersignedBy) {
+    throw new ReleaseError(
+      `releasing finding ${findingId} would undo ${needsSecond.map((step) => `${step.entry.action} ${step.entry.target}`).join(', ')}: that needs a second person (secondPerson). Another person runs the same npm run release with --countersign and gives you the token it prints; release again with --countersigned-by <token>. Nothing was changed`,
+    );
+  }
   if (!(await ports.store.startRelease(findingId, now()))) {
     throw new ReleaseError(`finding ${findingId} is not open; another release may have ended it`);
   }
@@ -236,7 +246,13 @@ export async function releaseIncident(
   const finished = clean && !unclosed;
   await ports.store.recordRelease(
     findingId,
-    { at: now(), requestedBy: request.requestedBy, dryRun: false, steps: done },
+    {
+      at: now(),
+      requestedBy: request.requestedBy,
+      countersignedBy: request.countersignedBy ?? null,
+      dryRun: false,
+      steps: done,
+    },
     finished,
   );
   return { findingId, dryRun, state: finished ? 'released' : 'open', steps: done };

@@ -16,6 +16,7 @@ import { parseConfig } from '../../simulation/cdk-json.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import { type Simulation, simulatedHandlers } from '../../simulation/simulation.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
+import { answered, callersOf } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
 
 const event = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
@@ -53,12 +54,14 @@ async function untilAsked(options: { timeoutSeconds?: number } = {}) {
   return { sim, running, notice: asked() };
 }
 
-const answer = (sim: Simulation, approve: boolean, by = ALICE) =>
+/** A person's answer, signed as that person, through the Approve function. */
+const answer = async (sim: Simulation, approve: boolean, by = 'alice') =>
   approveHandler(
     { store: sim.store(), sfn: new SFNClient(sim.overrides) },
     new SNSClient(sim.overrides),
     'arn:aws:sns:us-east-1:111122223333:responder',
-  )({ findingId, action: 'cordon-nodes', approve, requestedBy: by });
+    callersOf(sim),
+  )(await answered(sim, { findingId, action: 'cordon-nodes', approve }, by));
 
 const cordoned = (sim: Simulation) => sim.kube.list('nodes').filter((n) => n.spec?.unschedulable).length;
 const finalNotice = (sim: Simulation) =>
@@ -105,7 +108,7 @@ describe('an action that requires approval', () => {
     expect(finalNotice(sim)?.MessageAttributes?.outcome?.StringValue).toBe('contained');
 
     // A second answer changes nothing, and says so; both are in the record with who gave them.
-    const again = await answer(sim, false, 'arn:aws:iam::111122223333:user/bob');
+    const again = await answer(sim, false, 'bob');
     expect(again.answers[0]?.effect).toMatch(
       /^nothing changed: already approved by arn:aws:iam::111122223333:user\/alice at /,
     );
@@ -252,11 +255,12 @@ describe('the approval in the replay and through the deployed stack', () => {
       expect(lambda.commandCalls(InvokeCommand)[0]?.args[0].input).toMatchObject({
         FunctionName: 'responder-approve',
       });
+      // No name in the request: a proof of the caller, bound to this answer, which STS checks.
       expect(JSON.parse(String(lambda.commandCalls(InvokeCommand)[0]?.args[0].input.Payload))).toEqual({
         findingId: 'f1',
         action: 'cordon-nodes',
         approve: false,
-        requestedBy: ALICE,
+        caller: expect.stringMatching(/^gdr-caller-v1\./),
       });
       expect(lines).toEqual([
         'Deployed: responder-approve',

@@ -7,23 +7,28 @@
  * 3. a tenant's ServiceAccount annotation naming a role the pod does not use;
  * 4. tagging: a production security group tagged as the responder's;
  * 5. StartExecution with a finding GuardDuty does not hold; InvokeFunction with other targets, or with
- *    the real ones before the approval the plan asks for.
+ *    the real ones before the approval the plan asks for;
+ * 6. InvokeFunction on Release naming someone else, reusing another request's proof, pointing the proof at
+ *    a host of one's own, or releasing IAM alone.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { release as releaseCommand } from '../../commands/release.js';
 import { replay } from '../../commands/replay.js';
 import { answerApproval } from '../../lambdas/approval/approval.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
+import { callerProof, requestDigest } from '../../lambdas/clients/caller.js';
 import { type FindingEvent, FindingSchema, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { detectorOf, differences } from '../../lambdas/core/provenance.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
+import { releaseHandler } from '../../lambdas/handlers/release.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
 import type { IncidentRecord, RecordEntry } from '../../lambdas/incident/record.js';
 import { recoverIncident } from '../../lambdas/recover/recover.js';
@@ -43,6 +48,7 @@ import {
 import { type World, worldFor } from '../../simulation/world.js';
 import { localModeArgs, pod } from '../support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent, RESPONDER } from '../support/events.js';
+import { asked, callersOf, personArn } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -460,6 +466,82 @@ describe('5. input the responder did not make', () => {
       (handlers.Identify as TaskHandler)({ ...podEvent, claim: { executionArn } }),
     ).rejects.toThrow(/was claimed for 444455556666 us-east-1, not the finding's 111122223333/);
     expect((await recordOf(sim, podEvent.detail.id)).signedPlan).toBeUndefined();
+  });
+});
+
+describe('6. who asks: a request that names someone else, or carries another request’s proof', () => {
+  const releaseFn = (sim: Simulation) =>
+    releaseHandler(
+      { ...simulatedReleasePorts(sim), secondPerson: ['revoke-iam', 'revoke-sessions'] },
+      new SNSClient(sim.overrides),
+      'arn:aws:sns:us-east-1:111122223333:responder',
+      callersOf(sim),
+    );
+  const contained = async () => {
+    const { sim } = await respond(podEvent);
+    return { sim, findingId: podEvent.detail.id };
+  };
+  const stillOpen = async (sim: Simulation, findingId: string) => {
+    const record = await recordOf(sim, findingId);
+    expect(record.state).toBe('open');
+    expect(record.releases.filter((r) => !r.dryRun)).toEqual([]);
+  };
+
+  it('refuses a requestedBy field: the record names only whom STS authenticated', async () => {
+    const { sim, findingId } = await contained();
+    const mallory = await asked(sim, 'release', { findingId }, 'mallory');
+
+    await expect(releaseFn(sim)({ ...mallory, requestedBy: personArn('alice') })).rejects.toThrow(
+      /^release input is not valid \(input: Unrecognized key: "requestedBy"\); nothing was done$/,
+    );
+    await stillOpen(sim, findingId);
+    // Without the field, her release is hers: a dry run records her, and no one else.
+    await releaseFn(sim)(await asked(sim, 'release', { findingId, dryRun: true }, 'mallory'));
+    expect((await recordOf(sim, findingId)).releases.map((r) => r.requestedBy)).toEqual([
+      personArn('mallory'),
+    ]);
+  });
+
+  it('refuses a proof made for another request (alice’s dry run reused for a release)', async () => {
+    const { sim, findingId } = await contained();
+    const aliceDryRun = await asked(sim, 'release', { findingId, dryRun: true }, 'alice');
+
+    await expect(releaseFn(sim)({ ...aliceDryRun, dryRun: false })).rejects.toThrow(
+      /^the caller could not be authenticated: STS refused the proof \(SignatureDoesNotMatch\)/,
+    );
+    await stillOpen(sim, findingId);
+  });
+
+  it('refuses a proof that sends the function to a host of the attacker’s', async () => {
+    const { sim, findingId } = await contained();
+    const forged = await callerProof({
+      digest: requestDigest('release', { findingId, dryRun: false }),
+      at: { region: 'us-east-1', endpoint: 'https://sts.attacker.example' },
+      credentials: { accessKeyId: 'AKIAPERSONALICE', secretAccessKey: 'anything' },
+    });
+
+    await expect(releaseFn(sim)({ findingId, dryRun: false, caller: forged })).rejects.toThrow(
+      /names https:\/\/sts\.attacker\.example, not STS; nothing was done$/,
+    );
+    await stillOpen(sim, findingId);
+  });
+
+  it('gives IAM back only with a second, different person: alone, or countersigned by herself, changes nothing', async () => {
+    const { sim, findingId } = await contained();
+    await expect(releaseFn(sim)(await asked(sim, 'release', { findingId }, 'mallory'))).rejects.toThrow(
+      /would undo revoke-iam role .*: that needs a second person \(secondPerson\)/,
+    );
+    await expect(
+      releaseFn(sim)(await asked(sim, 'release', { findingId }, 'mallory', 'mallory')),
+    ).rejects.toThrow(/the countersignature is arn:aws:iam::111122223333:user\/mallory's own/);
+    await stillOpen(sim, findingId);
+
+    const report = await releaseFn(sim)(await asked(sim, 'release', { findingId }, 'mallory', 'alice'));
+    expect(report.state).toBe('released');
+    expect((await recordOf(sim, findingId)).releases.at(-1)).toMatchObject({
+      requestedBy: personArn('mallory'),
+      countersignedBy: personArn('alice'),
+    });
   });
 });
 

@@ -19,6 +19,7 @@ import { loadSimulation, type SavedSimulation } from '../../simulation/simulatio
 import { localModeArgs, node, pod } from '../support/cluster.js';
 import { mockDeployedStack, payloadOf } from '../support/deployed.js';
 import { EVENTS_DIR, loadEvent } from '../support/events.js';
+import { asked, callersOf } from '../support/persons.js';
 
 const quiet = () => {};
 /** A Lambda answer's payload as the SDK hands it over (its blob adapter only adds helpers). */
@@ -309,7 +310,7 @@ describe('recover through the deployed stack', () => {
       expect(JSON.parse(String(payload))).toEqual({
         findingId: 'f1',
         dryRun: false,
-        requestedBy: 'arn:aws:sts::111122223333:assumed-role/ir/alice',
+        caller: expect.stringMatching(/^gdr-caller-v1\./),
       });
       expect(done.text()).toContain('Deployed: responder-recover');
       expect(done.text()).toContain('pod shop/web-1: ok: deleted');
@@ -338,6 +339,11 @@ describe('the notice of a release or recovery', () => {
     const { personRequestHandler } = await import('../../lambdas/notify/person-request.js');
     const { describeRecovery } = await import('../../lambdas/recover/recover.js');
     const sns = mockClient(SNSClient);
+    // Who asked comes from STS: the simulated one here.
+    const { simulatedAccount } = await import('../../simulation/account.js');
+    const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
+    const sts = new AwsApiServer(simulatedAccount({}));
+    const at = { overrides: { region: 'us-east-1', endpoint: await sts.start() } };
     try {
       sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
       const handle = personRequestHandler(
@@ -359,8 +365,9 @@ describe('the notice of a release or recovery', () => {
         describeRecovery,
         new SNSClient({ region: 'us-east-1' }),
         'arn:aws:sns:us-east-1:111122223333:responder',
+        callersOf(at),
       );
-      await handle({ findingId: 'f1', requestedBy: 'arn:aws:iam::111122223333:user/alice' });
+      await handle(await asked(at, 'recover', { findingId: 'f1' }));
       const [publish] = sns.commandCalls(PublishCommand).map((call) => call.args[0].input);
       expect(publish?.Subject).toBe('[guardduty-responder] recover: open: f1');
       expect(publish?.MessageAttributes?.outcome?.StringValue).toBe('open');
@@ -368,11 +375,17 @@ describe('the notice of a release or recovery', () => {
       expect(publish?.Message).toContain('Some steps failed: the incident stays open');
       expect(publish?.Message).toContain('Requested by arn:aws:iam::111122223333:user/alice.');
 
-      await handle({ findingId: 'f1', dryRun: true });
+      await handle(await asked(at, 'recover', { findingId: 'f1', dryRun: true }));
       expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
       await expect(handle({ findingId: '' })).rejects.toThrow(/^recover input is not valid/);
+      // A name in the request is no proof: refused in one line, nothing run.
+      await expect(
+        handle({ findingId: 'f1', requestedBy: 'arn:aws:iam::111122223333:user/alice' }),
+      ).rejects.toThrow(/^recover input is not valid \(.*requestedBy.*\); nothing was done$/);
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
     } finally {
       sns.restore();
+      await sts.stop();
     }
   });
 });

@@ -713,11 +713,39 @@ describe('release after a replay', () => {
     expect(lines.join('\n')).toContain('would undo');
     expect(labelled(loadSimulation(state))).toBe(2);
 
+    // It would give IAM back (revoke-iam): one person alone is refused, and so is their own countersignature.
+    expect(await call([id])).toBe(2);
+    expect(errors.at(-1)).toMatch(
+      /^release: releasing finding \w+ would undo revoke-iam role \S+.*: that needs a second person \(secondPerson\)\. Another person runs the same npm run release with --countersign .*Nothing was changed/,
+    );
+    expect(labelled(loadSimulation(state))).toBe(2);
     lines.length = 0;
-    const code = await call([id]);
+    expect(await call([id, '--countersign'])).toBe(0);
+    const own = lines.at(-1)?.replace('--countersigned-by ', '') ?? '';
+    expect(await call([id, '--countersigned-by', own])).toBe(1);
+    expect(errors.at(-1)).toMatch(
+      /^release: CallerRefused|countersignature is arn:aws:iam::\d+:user\/operator's own/,
+    );
+    // bob countersigns; the operator releases: the record names both, as STS authenticated them.
+    lines.length = 0;
+    expect(await call([id, '--countersign', '--as', 'bob'])).toBe(0);
+    expect(lines[0]).toMatch(
+      /^Countersignature for release of finding \w+ \(valid 15 minutes, STS of us-east-1\); nothing was changed/,
+    );
+    const bob = lines.at(-1)?.replace('--countersigned-by ', '') ?? '';
+    lines.length = 0;
+    const code = await call([id, '--countersigned-by', bob]);
     expect(code, [...lines, ...errors].join('\n')).toBe(0);
     const text = lines.join('\n');
     expect(text).toContain(`Release of finding ${id}: the incident is released.`);
+    expect(
+      loadSimulation(state)
+        ?.incidents.find((r) => r.findingId === id)
+        ?.releases.at(-1),
+    ).toMatchObject({
+      requestedBy: 'arn:aws:iam::111122223333:user/operator',
+      countersignedBy: 'arn:aws:iam::111122223333:user/bob',
+    });
     expect(text).toMatch(/cordon-nodes node \S+: ok: uncordoned/);
     expect(text).toMatch(/snapshot-volumes volume \S+ .*: skipped: kept as evidence: snap-/);
     const released = loadSimulation(state);
@@ -759,12 +787,21 @@ describe('release after a replay', () => {
     expect(loadSimulation(state)?.organization?.home.accountId).toBe('210987654321');
 
     const released: string[] = [];
+    const problems: string[] = [];
+    // It gives IAM back: bob countersigns first.
+    await release(
+      [id, '--state', state, '--countersign', '--as', 'bob'],
+      (l) => released.push(l),
+      () => {},
+    );
+    const bob = released.at(-1)?.replace('--countersigned-by ', '') ?? '';
     expect(
       await release(
-        [id, '--state', state],
+        [id, '--state', state, '--countersigned-by', bob],
         (l) => released.push(l),
-        () => {},
+        (l) => problems.push(l),
       ),
+      problems.join('\n'),
     ).toBe(0);
     expect(released).toContain(`Release of finding ${id}: the incident is released.`);
     const roles = loadSimulation(state)?.world.account.roles ?? {};

@@ -17,6 +17,7 @@ import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import { simulatedHandlers, simulatedReleasePorts } from '../../simulation/simulation.js';
 import { worldFor } from '../../simulation/world.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
+import { asked, callersOf } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
 
 const event = parseFindingEvent(loadEvent('eks-audit-privileged-container.json'));
@@ -72,26 +73,25 @@ describe('Security Hub', () => {
     const { sim } = await respond(true);
     const topic = 'arn:aws:sns:us-east-1:111122223333:responder';
     const hub = (region: string) => new SecurityHubClient(clientConfig({ ...sim.overrides, region }));
-    const request = { findingId: event.detail.id, requestedBy: 'arn:aws:iam::111122223333:user/alice' };
+    const findingId = event.detail.id;
     const last = () => sim.home.state.securityHubUpdates.at(-1);
 
     await releaseHandler(
       simulatedReleasePorts(sim),
       new SNSClient(sim.overrides),
       topic,
+      callersOf(sim),
       hub,
-    )({
-      ...request,
-      dryRun: true,
-    });
+    )(await asked(sim, 'release', { findingId, dryRun: true }));
     expect(sim.home.state.securityHubUpdates).toHaveLength(1); // a dry run notes nothing
 
     const recovered = await recoverHandler(
       simulatedReleasePorts(sim, 'recover'),
       new SNSClient(sim.overrides),
       topic,
+      callersOf(sim),
       hub,
-    )(request);
+    )(await asked(sim, 'recover', { findingId }));
     expect(recovered.state).toBe('recovered');
     expect(last()).toMatchObject({
       Note: {
@@ -116,13 +116,14 @@ describe('Security Hub', () => {
         simulatedReleasePorts(sim),
         new SNSClient(sim.overrides),
         'arn:aws:sns:us-east-1:111122223333:responder',
+        callersOf(sim),
         hub,
         { suppressOnRelease },
-      )({ findingId: event.detail.id, requestedBy: 'alice' });
+      )(await asked(sim, 'release', { findingId: event.detail.id }));
       expect(released.state).toBe('released');
       const update = sim.home.state.securityHubUpdates.at(-1);
       expect(update?.Note?.Text).toBe(
-        'guardduty-responder: release requested by alice; the incident is released.',
+        'guardduty-responder: release requested by arn:aws:iam::111122223333:user/alice; the incident is released.',
       );
       expect(update?.Workflow).toEqual(workflow);
     },

@@ -27,6 +27,7 @@ import { type Simulation, simulatedHandlers, simulatedReleasePorts } from '../..
 import { type World, worldFor } from '../../simulation/world.js';
 import { pod } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
+import { asked, callersOf } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
 
 const ADMIN = 'arn:aws:iam::aws:policy/AdministratorAccess';
@@ -92,13 +93,14 @@ describe('a record entry changed in the table', () => {
       simulatedReleasePorts(sim),
       new SNSClient(sim.overrides),
       'arn:aws:sns:us-east-1:111122223333:responder',
+      callersOf(sim),
     );
 
     const dryRun = await releaseIncident(
       { findingId, dryRun: true, requestedBy: 'test' },
       simulatedReleasePorts(sim),
     );
-    const report = await handler({ findingId, requestedBy: 'test' });
+    const report = await handler(await asked(sim, 'release', { findingId }));
 
     for (const steps of [dryRun.steps, report.steps]) {
       expect(steps.filter((s) => s.status === 'refused')).toEqual([

@@ -20,6 +20,7 @@ export const spec = {
   cutsClusterNodes: false,
   defaultRules: ['workload-or-host-compromise'],
   evidence: false,
+  secondPerson: true,
   contain: {
     incidentTable: RECORDS,
     recordKey: SIGNS,

@@ -20,6 +20,7 @@ export const spec = {
   cutsClusterNodes: false,
   defaultRules: ['role-credentials-used-elsewhere'],
   evidence: false,
+  secondPerson: true,
   contain: {
     incidentTable: RECORDS,
     recordKey: SIGNS,

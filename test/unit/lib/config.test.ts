@@ -43,6 +43,8 @@ describe('parseConfig', () => {
       protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
       limits: { maxPodsIsolated: 20, maxNodesCordoned: 3, maxInstances: 20 },
       requireApproval: [],
+      // A release that would give IAM back needs a second person.
+      secondPerson: ['revoke-iam', 'revoke-sessions'],
       approvalTimeoutMinutes: 60,
       securityHub: { suppressOnRelease: false },
       budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
