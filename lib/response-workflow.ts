@@ -310,6 +310,8 @@ export class ResponseWorkflow extends Construct {
       .when(
         sfn.Condition.or(
           sfn.Condition.stringEquals('$.notify.outcome', 'failed'),
+          // The budget across findings held a target back: the incident is not contained.
+          sfn.Condition.stringEquals('$.notify.outcome', 'not-contained'),
           // A finding GuardDuty does not hold: nothing was done, and the alarm must still fire.
           sfn.Condition.stringEquals('$.notify.outcome', 'refused'),
         ),

@@ -15,6 +15,11 @@ export type ActionItem = {
   caveats: string[];
   /** The state before the change, enough to put it back. */
   restore: Record<string, unknown> | null;
+  /**
+   * Why the budget across findings held this target back (lambdas/core/budget.ts): the response did not
+   * contain it, and the incident is not contained. Absent otherwise.
+   */
+  held?: string;
 };
 
 export type ActionResult = {
@@ -53,3 +58,9 @@ export function item(
     restore: extra.restore ?? null,
   };
 }
+
+/** A target the budget across findings held back: skipped, and marked so that the outcome says so. */
+export const heldBack = (target: string, reason: string): ActionItem => ({
+  ...item(target, 'skipped', `held back: ${reason}`),
+  held: reason,
+});

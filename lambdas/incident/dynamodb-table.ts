@@ -58,12 +58,13 @@ export class DynamoRecordTable implements RecordTable {
 
   async claim(write: Parameters<RecordTable['claim']>[0]) {
     // claimable (record.ts) as one condition: a rerun always; a dry run only a finding never seen; a real
-    // response also one a dry run holds, or an open incident whose response failed, was refused, or died.
+    // response also one a dry run holds, or an open incident whose response failed, was not contained
+    // (the budget held a target back), was refused, or died.
     const condition = write.rerun
       ? undefined
       : write.dryRun
         ? 'attribute_not_exists(findingId)'
-        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome IN (:failed, :refused) OR (outcome = :responding AND claimedAt < :stale)))';
+        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome IN (:failed, :notContained, :refused) OR (outcome = :responding AND claimedAt < :stale)))';
     try {
       const { Attributes } = await this.update({
         Key: { findingId: write.findingId },
@@ -98,7 +99,13 @@ export class DynamoRecordTable implements RecordTable {
           ':responding': 'responding',
           ':execution': [{ executionArn: write.executionArn, at: write.at, rerun: write.rerun }],
           ...(condition?.includes(':true')
-            ? { ':true': true, ':failed': 'failed', ':refused': 'refused', ':stale': write.staleBefore }
+            ? {
+                ':true': true,
+                ':failed': 'failed',
+                ':notContained': 'not-contained',
+                ':refused': 'refused',
+                ':stale': write.staleBefore,
+              }
             : {}),
         },
         ReturnValues: 'ALL_OLD',

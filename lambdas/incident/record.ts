@@ -20,7 +20,13 @@ export const STATE_INDEX_SORT_KEY = 'createdAt';
 
 /** What the execution that holds the finding ended with; `responding` until its Notify step. */
 /** refused: GuardDuty does not hold the finding as the event described it (lambdas/identify/source.ts). */
-export type ResponseOutcome = 'responding' | 'contained' | 'identified' | 'failed' | 'refused';
+export type ResponseOutcome =
+  | 'responding'
+  | 'contained'
+  | 'not-contained'
+  | 'identified'
+  | 'failed'
+  | 'refused';
 
 /** The attempt a retry took the finding over from. */
 export type PreviousAttempt = { executionArn: string; at: string; outcome: string; dryRun: boolean };
@@ -298,7 +304,8 @@ export function releasePlan(
 /**
  * Whether a claim may take the finding (the DynamoDB table says the same as one condition): a rerun
  * always; a dry run only a finding never seen; a real response also one a dry run holds, or an open
- * incident whose last response failed, was refused, or died without an outcome (claimed before
+ * incident whose last response failed, was not contained (the budget held a target back), was refused, or
+ * died without an outcome (claimed before
  * `staleBefore`).
  */
 export function claimable(
@@ -311,6 +318,7 @@ export function claimable(
   if (old.state !== 'open') return false;
   return (
     old.outcome === 'failed' ||
+    old.outcome === 'not-contained' ||
     old.outcome === 'refused' ||
     (old.outcome === 'responding' && (old.claimedAt ?? '') < write.staleBefore)
   );

@@ -20,8 +20,12 @@ import type { ClaimOutput, EvidenceObject } from '../incident/record.js';
 const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
 export type StepError = z.infer<typeof StepError>;
 
-/** refused: GuardDuty does not hold the finding as the event said (lambdas/identify/source.ts). */
-export type Outcome = 'identified' | 'contained' | 'failed' | 'refused' | 'seen-again';
+/**
+ * refused: GuardDuty does not hold the finding as the event said (lambdas/identify/source.ts);
+ * not-contained: the budget across findings held a target back, so the incident is not contained (the
+ * execution fails, and the next sighting after the budget frees takes the finding again).
+ */
+export type Outcome = 'identified' | 'contained' | 'not-contained' | 'failed' | 'refused' | 'seen-again';
 
 export type Notification = {
   subject: string;
@@ -145,6 +149,8 @@ type ActionReport = {
   failed: boolean;
   acted: boolean;
   restore: string[];
+  /** Targets the budget across findings held back, `target: reason`: not contained. */
+  held?: string[];
 };
 
 function reportAction(
@@ -217,7 +223,10 @@ function reportResults(action: ActionName, contain: unknown, incomplete: boolean
   const restore = items
     .filter((i) => i.restore !== null && i.status !== 'skipped')
     .map((i) => `  ${action} ${clean(i.target)}: ${JSON.stringify(i.restore)}`);
-  return { action, lines, failed, acted, restore };
+  const held = items.flatMap((i) =>
+    i.held ? [`${clean(i.target)} (${action}): ${clean(i.held, 400)}`] : [],
+  );
+  return { action, lines, failed, acted, restore, held };
 }
 
 type ExecutionState = {
@@ -335,13 +344,16 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
       )
     : [];
   const refused = identifyError.success && identifyError.data.Error === 'FindingRefused';
+  const held = reports.flatMap((r) => r.held ?? []);
   const outcome: Outcome = refused
     ? 'refused'
     : !identified || reports.some((r) => r.failed)
       ? 'failed'
-      : reports.some((r) => r.acted)
-        ? 'contained'
-        : 'identified';
+      : held.length > 0
+        ? 'not-contained'
+        : reports.some((r) => r.acted)
+          ? 'contained'
+          : 'identified';
   const plan = identified?.plan;
   const finding = plan?.finding;
   const lines: string[] = [];
@@ -376,6 +388,11 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
     lines.push(
       `Outcome: REFUSED: ${clean(identifyError.data.Cause, 2000)}`,
       'Nothing was done. If GuardDuty should hold this finding, check its id and detector; if it should not, someone started a response with a finding of their own: see who (CloudTrail: states:StartExecution, events:PutEvents).',
+    );
+  }
+  if (outcome === 'not-contained') {
+    lines.push(
+      `Outcome: NOT CONTAINED: the budget across findings held back ${held.join('; ')}. The next sighting after that contains ${held.length === 1 ? 'it' : 'them'}.`,
     );
   }
   if (outcome === 'failed') {

@@ -3,6 +3,8 @@
  * the burst runs 20 executions of the synthesized state machine at once in the replay simulation, over
  * the one incident table they share, as a compromised image reported on every pod would.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it, vi } from 'vitest';
 import { rewriteEvent } from '../../commands/replay/rewrite.js';
 import {
@@ -19,6 +21,7 @@ import { targetsOf } from '../../lambdas/core/targets.js';
 import { incidentJournal } from '../../lambdas/incident/journal.js';
 import { logger } from '../../lambdas/shared/logger.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
+import { INCIDENT_TABLE } from '../../simulation/incident-table.js';
 import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import { simulatedHandlers, startSimulation } from '../../simulation/simulation.js';
 import { worldFor } from '../../simulation/world.js';
@@ -64,8 +67,23 @@ describe('the budget decision', () => {
   });
 });
 
+/** Moves a budget's spending back in time, as an hour passing would (the item is the table's). */
+async function ageSpending(
+  simulation: Awaited<ReturnType<typeof startSimulation>>,
+  key: string,
+  ms: number,
+): Promise<void> {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient(simulation.overrides));
+  const { Item } = await db.send(new GetCommand({ TableName: INCIDENT_TABLE, Key: { findingId: key } }));
+  const spent = ((Item?.spent ?? []) as Spend[]).map((s) => ({
+    ...s,
+    at: new Date(Date.parse(s.at) - ms).toISOString(),
+  }));
+  await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: { ...Item, spent } }));
+}
+
 describe('a burst of findings on one cluster', () => {
-  it('cordons no more nodes than the hourly budget, exactly, and says which findings were held back', async () => {
+  it('cordons no more nodes than the hourly budget, ends not-contained where it held a node back, and contains it on a sighting once the budget frees', async () => {
     const NODES = 10;
     const BUDGET = 4;
     const config = parseConfig({ clusters: ['prod-eks'], budget: { nodesPerHour: BUDGET } });
@@ -103,7 +121,7 @@ describe('a burst of findings on one cluster', () => {
         ),
       );
 
-      expect(runs.map((run) => run.status)).toEqual(Array(20).fill('SUCCEEDED'));
+      const statuses = new Map(events.map((event, index) => [event.detail.id, runs[index]?.status]));
       // Containment of the pods is not budgeted: all 20 are isolated.
       expect(simulation.kube.list('pods').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL])).toHaveLength(
         20,
@@ -140,9 +158,32 @@ describe('a burst of findings on one cluster', () => {
       const notices = simulation.account.state.published;
       expect(notices).toHaveLength(20);
       expect(notices.filter((n) => n.Message?.includes(reason))).toHaveLength(20 - 2 * BUDGET);
-      expect(notices.map((n) => n.MessageAttributes?.outcome?.StringValue)).toEqual(
-        Array(20).fill('contained'),
+      // A budget never hides an uncontained incident: a finding whose node was held back is not contained,
+      // its execution fails (the alarm fires) and its notice says the budget and when it frees.
+      const heldIds = new Set(held.map((record) => record.findingId));
+      const outcomeOf = (id: string) =>
+        notices.find((n) => n.Message?.includes(`Finding id ${id}`))?.MessageAttributes?.outcome?.StringValue;
+      for (const event of events) {
+        const id = event.detail.id;
+        expect([outcomeOf(id), statuses.get(id)]).toEqual(
+          heldIds.has(id) ? ['not-contained', 'FAILED'] : ['contained', 'SUCCEEDED'],
+        );
+      }
+      const heldNotice = notices.find((n) => n.MessageAttributes?.outcome?.StringValue === 'not-contained');
+      expect(heldNotice?.Subject).toMatch(/^\[guardduty-responder\] not-contained: /);
+      expect(heldNotice?.Message).toMatch(
+        /Outcome: NOT CONTAINED: the budget across findings held back node \S+ \(cordon-nodes\): budget: 4 nodes .*; room again at \S+\. The next sighting after that contains it\./,
       );
+
+      // An hour later the budget has room again: the next sighting of a held finding contains it.
+      await ageSpending(simulation, budgetKey('nodes', scope), BUDGET_WINDOW_MS + 60_000);
+      const again = events.find((event) => heldIds.has(event.detail.id)) as FindingEvent;
+      const rerun = await runLocally(definition, again, simulatedHandlers(simulation, config, RESPONDER));
+      expect(rerun.status).toBe('SUCCEEDED');
+      expect(simulation.account.state.published.at(-1)?.MessageAttributes?.outcome?.StringValue).toBe(
+        'contained',
+      );
+      expect(simulation.kube.list('nodes').filter((n) => n.spec?.unschedulable)).toHaveLength(BUDGET + 1);
     } finally {
       await simulation.stop();
     }

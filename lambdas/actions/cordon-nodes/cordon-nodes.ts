@@ -9,6 +9,7 @@ import type { Kubernetes } from '../../clients/kubernetes.js';
 import {
   type ActionItem,
   type ActionResult,
+  heldBack,
   item,
   skippedResult,
   unlessPlanned,
@@ -46,7 +47,7 @@ export async function cordonNode(
         `cluster ${accountId}/${region}/${cluster.name}`,
         target,
       );
-      if (held) return item(target, 'skipped', `held back: ${held}`);
+      if (held) return heldBack(target, held);
     }
     const current: NodeBefore = { node: name, unschedulable: node.spec?.unschedulable === true };
     return journaled(

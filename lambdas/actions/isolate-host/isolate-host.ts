@@ -57,7 +57,13 @@ import {
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
-import { type ActionItem, type ActionResult, item, unlessPlanned } from '../../core/action-result.js';
+import {
+  type ActionItem,
+  type ActionResult,
+  heldBack,
+  item,
+  unlessPlanned,
+} from '../../core/action-result.js';
 import type { IdentifiedInstance, TargetInput } from '../../identify/identify.js';
 import type { OwnGroup } from '../../incident/groups.js';
 import { type Journal, journaled } from '../../incident/journal.js';
@@ -500,7 +506,7 @@ export async function isolateHost(
   );
   if (!budget.ok)
     return { action: 'isolate-host', skipped: null, items: [item(target, 'failed', budget.error)] };
-  if (budget.value) return skipped(`held back: ${budget.value}`);
+  if (budget.value) return { action: 'isolate-host', skipped: null, items: [heldBack(target, budget.value)] };
 
   const at = { action: 'isolate-host', cluster: null, target };
   const isolated = await settle(async () => {

@@ -29,6 +29,7 @@ import { policyDocumentOf } from '../../clients/policy-document.js';
 import {
   type ActionItem,
   type ActionResult,
+  heldBack,
   item,
   skippedResult,
   unlessPlanned,
@@ -105,7 +106,7 @@ async function stripRole(
     throw error;
   }
   const held = await spendOnRole(journal, account, target);
-  if (held) return item(target, 'skipped', `held back: ${held}`);
+  if (held) return heldBack(target, held);
   // The record is complete before the first change, so whatever happens next can be undone; after a crash
   // the retry keeps the first record and removes what is still there.
   return journaled(journal, { action: 'revoke-iam', cluster: null, target }, current, async (record) => {
@@ -157,7 +158,7 @@ async function disassociateProfile(
   const association = await currentAssociation(ec2, instance.instanceId);
   if (association?.AssociationId) {
     const held = await spendOnRole(journal, account, target);
-    if (held) return item(target, 'skipped', `held back: ${held}`);
+    if (held) return heldBack(target, held);
   }
   const current: ProfileBefore = {
     instanceId: instance.instanceId,

@@ -20,6 +20,7 @@ import { policyDocumentOf } from '../../clients/policy-document.js';
 import {
   type ActionItem,
   type ActionResult,
+  heldBack,
   item,
   skippedResult,
   unlessPlanned,
@@ -103,7 +104,7 @@ async function revokeRole(
   // below tells them apart.
   const previousDocument = await readPolicy(iam, role.name);
   const held = await journal.spend('revoke-sessions', 'roles', `account ${account}`, target);
-  if (held) return item(target, 'skipped', `held back: ${held}`);
+  if (held) return heldBack(target, held);
   const recorded: SessionsBefore = {
     roleName: role.name,
     policyName: REVOKE_SESSIONS_POLICY,
