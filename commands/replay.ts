@@ -49,6 +49,7 @@ import { IncidentStore } from '../lambdas/incident/store.js';
 const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
 
 import { simulatedAccount } from '../simulation/account.js';
+import { localTokens } from '../simulation/aws/kms.js';
 import { AwsApiServer } from '../simulation/aws-api-server.js';
 import {
   CONTEXT_KEY,
@@ -418,6 +419,8 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         // The finding in the account's own Security Hub, as the deployed stack notes it.
         securityHub: (findingRegion) =>
           new SecurityHubClient(clientConfig({ ...overrides, region: findingRegion })),
+        // Task tokens, encrypted under this machine's simulated approval key for the rehearsal.
+        tokens: localTokens(captured.state.macKey),
         findingSource: async (finding) =>
           new AwsReader(awsClients({ ...captureOverrides, region: finding.region })).heldFinding(
             detectorOf(finding.arn) ?? '',

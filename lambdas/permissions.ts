@@ -182,10 +182,11 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
     iam: [SECURITY_HUB_NOTE],
     rbac: [],
   },
-  'request-approval': { incidentTable: RECORDS, iam: [], rbac: [] },
+  'request-approval': { incidentTable: RECORDS, approvalKey: ['kms:Encrypt'], iam: [], rbac: [] },
   approve: {
     incidentTable: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     recordKey: SIGNS,
+    approvalKey: ['kms:Decrypt'],
     iam: [
       {
         actions: ['states:SendTaskSuccess'],

@@ -25,6 +25,7 @@ import {
 } from '../lambdas/permissions.js';
 import { BUDGETED } from '../lambdas/settings.js';
 import { Alarms } from './alarms.js';
+import { ApprovalKey } from './approval-key.js';
 import { ClusterAccess } from './cluster-access.js';
 import { parseConfig, type ResponderConfig, type ResponderConfigSchema, settingsOf } from './config.js';
 import { ResponderDashboard } from './dashboard.js';
@@ -194,6 +195,8 @@ export class GuardDutyResponder extends Construct {
     for (const name of FUNCTION_NAMES) incidents.bind(responder(name), name);
     const recordKey = new RecordKey(this, 'RecordKey');
     for (const name of FUNCTION_NAMES) recordKey.bind(responder(name), name);
+    const approvalKey = new ApprovalKey(this, 'ApprovalKey');
+    for (const name of FUNCTION_NAMES) approvalKey.bind(responder(name), name);
     const evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidence.retentionDays });
     for (const name of FUNCTION_NAMES) evidence.bind(responder(name), name);
 

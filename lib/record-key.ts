@@ -19,7 +19,7 @@ import type { ResponseFunction } from './response-function.js';
  * What the account may do with the key: administer it, never use it. No kms:CreateGrant: a grant would
  * give the use of the key to whoever the grantor names.
  */
-const ADMINISTRATION = [
+export const ADMINISTRATION = [
   'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
@@ -36,7 +36,7 @@ const ADMINISTRATION = [
   'kms:CancelKeyDeletion',
 ];
 
-const pascal = (name: string) =>
+export const pascal = (name: string) =>
   name
     .split('-')
     .map((word) => (word[0] ?? '').toUpperCase() + word.slice(1))

@@ -11,6 +11,7 @@ import { App } from 'aws-cdk-lib';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { actionHandler } from '../lambdas/actions/lambda.js';
 import { ACTION_NAMES, REGISTRY } from '../lambdas/actions/registry.js';
+import type { TokenVault } from '../lambdas/approval/tokens.js';
 import type { Reach } from '../lambdas/clients/reach.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
@@ -90,6 +91,8 @@ export type ResponderPorts = {
   chatTopicArn?: string | null;
   /** Where Identify reads the finding back from; GuardDuty of the finding's account by default. */
   findingSource?: FindingSource;
+  /** The approval key: Request-approval keeps task tokens only encrypted under it. */
+  tokens: TokenVault;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
@@ -131,11 +134,16 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
     ),
     notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub, ports.chatTopicArn ?? null),
   };
-  const approval = requestApprovalHandler(store, ports.sns, {
-    topicArn: ports.topicArn,
-    timeoutMinutes: settings.approvalTimeoutMinutes,
-    approveFunction: 'the Approve function (ApproveFunctionName)',
-  });
+  const approval = requestApprovalHandler(
+    store,
+    ports.sns,
+    {
+      topicArn: ports.topicArn,
+      timeoutMinutes: settings.approvalTimeoutMinutes,
+      approveFunction: 'the Approve function (ApproveFunctionName)',
+    },
+    ports.tokens,
+  );
   return {
     ...Object.fromEntries(Object.entries(byFunction).map(([name, handler]) => [taskStateOf(name), handler])),
     // Every action's approval state asks through request-approval (only the configured ones exist).

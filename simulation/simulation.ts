@@ -14,6 +14,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { answerApproval } from '../lambdas/approval/approval.js';
+import { kmsTokens, type TokenVault } from '../lambdas/approval/tokens.js';
 import type { ClientOverrides } from '../lambdas/clients/aws.js';
 import { clientConfig } from '../lambdas/clients/config.js';
 import { type Reach, reach } from '../lambdas/clients/reach.js';
@@ -38,6 +39,7 @@ import {
   type SimulatedAccount,
   simulatedAccount,
 } from './account.js';
+import { approvalKeyOf } from './aws/kms.js';
 import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
 import { type ResponderConfig, settingsOf } from './cdk-json.js';
 import { functionAccessKey, isEksToken, shippedAccessEntries } from './eks-token.js';
@@ -241,8 +243,13 @@ export function simulatedHandlers(
     chatTopicArn: config.chatNotifications
       ? `arn:aws:sns:${location.region}:${location.accountId}:guardduty-responder-simulation-chat`
       : null,
+    tokens: approvalTokens(simulation),
   });
 }
+
+/** The simulation's approval key, in the responder's account: task tokens are kept encrypted under it. */
+export const approvalTokens = (simulation: Simulation): TokenVault =>
+  kmsTokens(new KMSClient(clientConfig(simulation.overrides)), approvalKeyOf(simulation.home.state.macKey));
 
 /**
  * One response in a simulation, fresh (the finding's world) or resumed from a saved one: the
@@ -297,7 +304,7 @@ async function answerRequests(
       answered = asked;
       await answerApproval(
         { findingId, approve: answer.approve, requestedBy: answer.by },
-        { store: simulation.store(), sfn },
+        { store: simulation.store(), sfn, tokens: approvalTokens(simulation) },
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 20));

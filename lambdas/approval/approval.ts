@@ -23,6 +23,7 @@ import type { ApprovalDecision, ApprovalRecord } from '../incident/record.js';
 import { sealOf } from '../incident/seal.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
+import type { TokenVault } from './tokens.js';
 
 /** What the waiting task state passes: its task token, the action, and what the action would act on. */
 export type ApprovalRequest = {
@@ -61,14 +62,19 @@ export const targetsOfAction = (action: ActionName, identification: Identificati
 /** Writes the request, with its token and deadline, to the record. */
 export async function requestApproval(
   request: ApprovalRequest,
-  ports: { store: IncidentStore; timeoutMinutes: number; now?: () => Date },
+  ports: { store: IncidentStore; timeoutMinutes: number; tokens: TokenVault; now?: () => Date },
 ): Promise<ApprovalRecord> {
   const now = (ports.now ?? (() => new Date()))();
   const deadline = new Date(now.getTime() + ports.timeoutMinutes * 60_000);
   const approval: ApprovalRecord = {
     action: request.action,
     state: 'waiting',
-    token: request.token,
+    // Only encrypted: the table never holds a token that answers the execution without Approve.
+    token: await ports.tokens.seal(request.token, {
+      findingId: request.plan.finding.id,
+      action: request.action,
+      executionArn: request.executionArn,
+    }),
     requestedAt: now.toISOString(),
     deadline: deadline.toISOString(),
     executionArn: request.executionArn,
@@ -121,7 +127,7 @@ const gone = (error: unknown) =>
  */
 export async function answerApproval(
   request: ApproveRequest,
-  ports: { store: IncidentStore; sfn: SFNClient; now?: () => Date },
+  ports: { store: IncidentStore; sfn: SFNClient; tokens: TokenVault; now?: () => Date },
 ): Promise<ApprovalReport> {
   const now = (ports.now ?? (() => new Date()))();
   const record = await ports.store.get(request.findingId);
@@ -195,7 +201,14 @@ export async function answerApproval(
       : { approved: false, reason: `held back: denied by ${request.requestedBy} at ${now.toISOString()}` };
     try {
       await ports.sfn.send(
-        new SendTaskSuccessCommand({ taskToken: approval.token, output: JSON.stringify(output) }),
+        new SendTaskSuccessCommand({
+          taskToken: await ports.tokens.open(approval.token, {
+            findingId: request.findingId,
+            action: approval.action,
+            executionArn: approval.executionArn,
+          }),
+          output: JSON.stringify(output),
+        }),
       );
       answers.push({ action: approval.action, decided: true, effect });
     } catch (error) {

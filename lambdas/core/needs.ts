@@ -100,6 +100,11 @@ export type FunctionNeeds = {
    * verify.
    */
   recordKey?: readonly RecordKeyUse[];
+  /**
+   * The approval key (lib/approval-key.ts): Request-approval encrypts task tokens under it, Approve alone
+   * decrypts them (lambdas/approval/tokens.ts).
+   */
+  approvalKey?: readonly ('kms:Encrypt' | 'kms:Decrypt')[];
   iam: readonly IamNeed[];
   rbac: readonly RbacRule[];
 };

@@ -4,6 +4,7 @@
  * the answer did.
  */
 
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -13,6 +14,7 @@ import {
   answerDigest,
   describeApproval,
 } from '../approval/approval.js';
+import { kmsTokens, type TokenVault } from '../approval/tokens.js';
 import { CallerRefusedError } from '../clients/caller.js';
 import { type CallerCheck, stsCallers } from '../clients/caller-check.js';
 import { namedCalls } from '../clients/named-calls.js';
@@ -21,7 +23,12 @@ import { requireEnv } from '../shared/env.js';
 import { lazyHandler } from '../shared/handler.js';
 
 export const approveHandler =
-  (ports: { store: IncidentStore; sfn: SFNClient }, sns: SNSClient, topicArn: string, callers: CallerCheck) =>
+  (
+    ports: { store: IncidentStore; sfn: SFNClient; tokens: TokenVault },
+    sns: SNSClient,
+    topicArn: string,
+    callers: CallerCheck,
+  ) =>
   async (input: unknown): Promise<ApprovalReport> => {
     const parsed = ApproveRequestSchema.safeParse(input);
     if (!parsed.success)
@@ -46,7 +53,11 @@ export const approveHandler =
 
 export const handler = lazyHandler(() =>
   approveHandler(
-    { store: IncidentStore.fromEnvironment(), sfn: namedCalls(new SFNClient({})) },
+    {
+      store: IncidentStore.fromEnvironment(),
+      sfn: namedCalls(new SFNClient({})),
+      tokens: kmsTokens(namedCalls(new KMSClient({})), requireEnv('APPROVAL_KEY_ID')),
+    },
     namedCalls(new SNSClient({})),
     requireEnv('TOPIC_ARN'),
     stsCallers({ region: requireEnv('AWS_REGION') }),

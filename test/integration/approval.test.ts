@@ -5,7 +5,7 @@
  * action runs, and finishes, before the answer.
  */
 
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { answerApproval } from '../../lambdas/approval/approval.js';
@@ -14,7 +14,7 @@ import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { approveHandler } from '../../lambdas/handlers/approve.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../simulation/runner.js';
-import { type Simulation, simulatedHandlers } from '../../simulation/simulation.js';
+import { approvalTokens, type Simulation, simulatedHandlers } from '../../simulation/simulation.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { answered, callersOf } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
@@ -57,7 +57,7 @@ async function untilAsked(options: { timeoutSeconds?: number } = {}) {
 /** A person's answer, signed as that person, through the Approve function. */
 const answer = async (sim: Simulation, approve: boolean, by = 'alice') =>
   approveHandler(
-    { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+    { store: sim.store(), sfn: new SFNClient(sim.overrides), tokens: approvalTokens(sim) },
     new SNSClient(sim.overrides),
     'arn:aws:sns:us-east-1:111122223333:responder',
     callersOf(sim),
@@ -120,6 +120,36 @@ describe('an action that requires approval', () => {
     ]);
   });
 
+  it('keeps the task token only encrypted: what the table holds answers nothing without Approve', async () => {
+    const { sim, running } = await untilAsked();
+    const record = await sim.store().get(findingId);
+    const kept = record?.approvals?.['cordon-nodes']?.token ?? '';
+
+    // Whoever reads the table (or a log of it) holds ciphertext, not the token the execution waits on.
+    await expect(
+      new SFNClient(sim.overrides).send(
+        new SendTaskSuccessCommand({
+          taskToken: kept,
+          output: JSON.stringify({ approved: true, reason: 'x' }),
+        }),
+      ),
+    ).rejects.toThrow(/Task does not exist/);
+    // Nor does it decrypt for another action or execution: the encryption context binds it.
+    await expect(
+      approvalTokens(sim).open(kept, {
+        findingId,
+        action: 'isolate-pods',
+        executionArn: record?.approvals?.['cordon-nodes']?.executionArn ?? '',
+      }),
+    ).rejects.toThrow(/ciphertext is invalid/);
+    expect(cordoned(sim)).toBe(0);
+
+    // Approve decrypts it and answers.
+    expect((await answer(sim, true)).answers[0]?.decided).toBe(true);
+    expect((await running).status).toBe('SUCCEEDED');
+    expect(cordoned(sim)).toBe(2);
+  });
+
   it('waits again when Step Functions does not take the answer, so that a second answer decides it', async () => {
     const { sim, running } = await untilAsked();
     sim.home.fail(
@@ -173,7 +203,7 @@ describe('an action that requires approval', () => {
 
     const late = await answerApproval(
       { findingId, action: 'cordon-nodes', approve: true, requestedBy: ALICE },
-      { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+      { store: sim.store(), sfn: new SFNClient(sim.overrides), tokens: approvalTokens(sim) },
     );
     expect(late.answers).toEqual([
       {

@@ -40,6 +40,7 @@ import { INCIDENT_TABLE, LocalIncidentTable } from '../../simulation/incident-ta
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { runLocally, synthesizedDefinition, type TaskHandler } from '../../simulation/runner.js';
 import {
+  approvalTokens,
   loadSimulation,
   type Simulation,
   simulatedHandlers,
@@ -442,14 +443,20 @@ describe('5. input the responder did not make', () => {
     );
     const answer = await answerApproval(
       { findingId: podEvent.detail.id, action: 'revoke-iam', approve: true, requestedBy: 'alice' },
-      { store: sim.store(), sfn: new SFNClient(sim.overrides) },
+      { store: sim.store(), sfn: new SFNClient(sim.overrides), tokens: approvalTokens(sim) },
     );
     expect(answer.answers.map((a) => a.effect)).toEqual([
       expect.stringMatching(/^nothing changed: the request is not one the signed plan of the execution/),
     ]);
     expect((await recordOf(sim, podEvent.detail.id)).approvals?.['revoke-iam']?.state).toBe('waiting');
     // The execution still waits: its approval state times out.
-    sim.tokens.fail(Object.values(record.approvals ?? {})[0]?.token ?? '', 'States.Timeout', 'test');
+    // (The token is kept encrypted: the simulation's Step Functions is told by the real one.)
+    const token = await approvalTokens(sim).open(Object.values(record.approvals ?? {})[0]?.token ?? '', {
+      findingId: podEvent.detail.id,
+      action: 'revoke-iam',
+      executionArn: record.executionArn,
+    });
+    sim.tokens.fail(token, 'States.Timeout', 'test');
     await running;
     expect(sim.account.state.roles).toEqual(before);
   });

@@ -7,6 +7,8 @@ import { evidenceClients } from '../../lambdas/evidence/clients.js';
 import type { IncidentStore } from '../../lambdas/incident/store.js';
 import type { FunctionName } from '../../lambdas/permissions.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
+import { newMacKey } from '../../simulation/account.js';
+import { localTokens } from '../../simulation/aws/kms.js';
 import { functionAccessKey } from '../../simulation/eks-token.js';
 import { type TaskHandler, taskHandlers } from '../../simulation/runner.js';
 import { RESPONDER } from './events.js';
@@ -43,6 +45,7 @@ export function responderHandlers(
     evidence: { s3: evidenceClients().s3, bucket: EVIDENCE_BUCKET, sleep: async () => {} },
     sns: new SNSClient({}),
     topicArn: TOPIC,
+    tokens: localTokens(newMacKey('111122223333')),
     securityHub: (region) => new SecurityHubClient({ region }),
     // These tests are not about where a finding comes from (test/integration/not-a-way-in.test.ts is): GuardDuty holds
     // each finding exactly as its event says.

@@ -768,6 +768,39 @@ describe('record key', () => {
   });
 });
 
+describe('approval key', () => {
+  const [, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([, resource]) =>
+    String(resource.Properties.Description).includes('task tokens'),
+  ) ?? ['', { Properties: {} }];
+  type KeyStatement = {
+    Sid: string;
+    Principal: { AWS: unknown };
+    Action: string | string[];
+    Condition?: unknown;
+  };
+  const statements = (key.Properties.KeyPolicy?.Statement ?? []) as KeyStatement[];
+  const principalsOf = (action: string) =>
+    statements
+      .filter((st) => [st.Action].flat().includes(action))
+      .map((st) => (st.Principal.AWS as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0]);
+
+  it('lets Request-approval only encrypt and Approve alone decrypt task tokens, bound to their context', () => {
+    expect(principalsOf('kms:Encrypt')).toEqual([roleOf(functionId('Records that an action waits'))]);
+    expect(principalsOf('kms:Decrypt')).toEqual([roleOf(functionId('Answers an action'))]);
+    for (const st of statements.filter((s) => /^(Seal|Open)/.test(s.Sid)))
+      expect(st.Condition).toEqual({
+        'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['findingId', 'action', 'executionArn'] },
+      });
+    // The account administers the key; no statement lets it, or anyone else, use it or grant its use.
+    const account = statements.filter((st) => !/^(Seal|Open)/.test(st.Sid));
+    expect(
+      account
+        .flatMap((st) => [st.Action].flat())
+        .filter((a) => /^kms:(\*|Decrypt|Encrypt|ReEncrypt|GenerateDataKey|CreateGrant)/.test(a)),
+    ).toEqual([]);
+  });
+});
+
 describe('outputs', () => {
   it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
