@@ -13,7 +13,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
 import { actionNamed } from '../lambdas/actions/registry.js';
-import { memberRoleArn } from '../lambdas/clients/reach.js';
+import { memberRoleArn, memberRoleNameOf } from '../lambdas/clients/reach.js';
 import { responseTimeoutMinutes } from '../lambdas/core/settings.js';
 import {
   FUNCTION_NAMES,
@@ -180,13 +180,14 @@ export class GuardDutyResponder extends Construct {
     ]);
 
     // A member's finding is acted on through its MemberAccess role, in every region the responder covers.
+    // Each function assumes its own role in a member account, never another function's.
     if (config.members.length > 0) {
-      const memberRoles = config.members.map((member) =>
-        memberRoleArn(member.accountId, stack.region, config.memberRoleName),
-      );
       for (const name of MEMBER_REACHING) {
+        const ownRoles = config.members.map((member) =>
+          memberRoleArn(member.accountId, stack.region, memberRoleNameOf(config.memberRoleName, name)),
+        );
         responder(name).role.addToPrincipalPolicy(
-          new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: memberRoles }),
+          new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: ownRoles }),
         );
       }
     }

@@ -6,7 +6,6 @@
  * its template through a StackSet) after the responder's, whose roles it trusts by name.
  */
 import type { App, Environment } from 'aws-cdk-lib';
-import { MEMBER_REACHING } from '../lambdas/permissions.js';
 import type { ResponderConfig } from './config.js';
 import { RegionalIntakeStack } from './finding-intake.js';
 import { MemberAccessStack } from './member-access-stack.js';
@@ -36,7 +35,7 @@ export function addResponder(app: App, config: ResponderConfig, env: Environment
       new MemberAccessStack(app, `${config.stackName}MemberAccess-${member.accountId}`, {
         env: { account: member.accountId, region },
         responderAccount: account ?? '',
-        responderRoles: MEMBER_REACHING.map((fn) => responderRoleName(config.stackName, fn)),
+        responderRoleOf: (fn) => responderRoleName(config.stackName, fn),
         roleName: config.memberRoleName,
         externalId: config.externalId ?? '',
         clusters: member.clusters,

@@ -111,8 +111,9 @@ function organizationRouter(home: SimulatedAccount, accounts: SimulatedAccount[]
     if (RESPONDER_SERVICES.has(caller.service)) return home;
     const callerAccount = accountOfAccessKey(caller.accessKeyId) ?? home.accountId;
     if (operation === 'AssumeRole') {
-      const request = input as { RoleArn?: string; CallerAccount?: string };
+      const request = input as { RoleArn?: string; CallerAccount?: string; CallerAccessKey?: string };
       request.CallerAccount = callerAccount;
+      request.CallerAccessKey = caller.accessKeyId;
       const owner = /^arn:[\w-]+:iam::(\d{12}):/.exec(request.RoleArn ?? '')?.[1] ?? '';
       return byId.get(owner) ?? empty(owner, undefined);
     }

@@ -30,6 +30,9 @@ const RENEW_BEFORE_MS = 5 * 60 * 1000;
 export const partitionOf = (region: string): string =>
   region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
 
+/** The MemberAccess role of one function in a member account: `<memberRoleName>-<function>`. */
+export const memberRoleNameOf = (base: string, functionName: string): string => `${base}-${functionName}`;
+
 /** The MemberAccess role of a member account. */
 export const memberRoleArn = (accountId: string, region: string, roleName: string): string =>
   `arn:${partitionOf(region)}:iam::${accountId}:role/${roleName}`;
@@ -94,7 +97,13 @@ export function reach(options: {
     let provider = credentials.get(accountId);
     if (!provider) {
       provider = assumedRole(sts, {
-        roleArn: memberRoleArn(accountId, home.region, settings.memberRoleName),
+        // The function's own role there: it holds that function's part, and only that function's role may
+        // assume it.
+        roleArn: memberRoleArn(
+          accountId,
+          home.region,
+          memberRoleNameOf(settings.memberRoleName, options.sessionName),
+        ),
         externalId: settings.externalId ?? '',
         sessionName: `guardduty-responder-${options.sessionName}`.slice(0, 64),
       });

@@ -121,10 +121,13 @@ export function responderSettingsSchema(specs: readonly ActionSpec[]) {
     clusters: z.array(z.string().min(1)).default([]),
     /** Member accounts acted on through their MemberAccess role; findings of other accounts are reported only. */
     members: z.array(MemberAccountSchema).default([]),
-    /** The MemberAccess role's name in every member account. */
+    /**
+     * The base of the MemberAccess roles' names in every member account: one role per function,
+     * `<memberRoleName>-<function>` (at most 64 characters, so the base at most 42).
+     */
     memberRoleName: z
       .string()
-      .regex(/^[\w+=,.@-]{1,64}$/)
+      .regex(/^[\w+=,.@-]{1,42}$/, { message: 'a role name base of at most 42 characters ([\\w+=,.@-])' })
       .default(DEFAULT_MEMBER_ROLE_NAME),
     /** The external id the MemberAccess roles require (sts:ExternalId); required with members. */
     externalId: z

@@ -1,6 +1,9 @@
 /** STS: the caller's identity, and AssumeRole of a member account's MemberAccess role (only by the account it trusts, only with the external id). */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import type { AssumeRoleCommandInput } from '@aws-sdk/client-sts';
+import { memberRoleNameOf } from '../../lambdas/clients/reach.js';
+import { MEMBER_REACHING } from '../../lambdas/permissions.js';
+import { functionOfKey, memberAccessKey } from './function-keys.js';
 import { roleArn } from './state.js';
 import { el, type SimulatedService, text } from './wire.js';
 /** The secret every simulated access key signs with. */
@@ -92,7 +95,7 @@ export const sts: SimulatedService = {
        * trusts (the API server passes the caller's account, from the request's signature), only with the
        * external id.
        */
-      AssumeRole: (input: AssumeRoleCommandInput & { CallerAccount?: string }) => {
+      AssumeRole: (input: AssumeRoleCommandInput & { CallerAccount?: string; CallerAccessKey?: string }) => {
         const access = account.memberAccess;
         const denied = (why: string) =>
           Object.assign(
@@ -101,23 +104,35 @@ export const sts: SimulatedService = {
             ),
             { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
           );
-        if (!access || input.RoleArn !== roleArn(access.roleName, accountId)) throw denied('no such role');
-        if (input.CallerAccount !== access.trustedAccount) throw denied('the role does not trust the caller');
+        // One role per function (`<roleName>-<function>`), which only that function's role may assume.
+        const fn = MEMBER_REACHING.find(
+          (name) => input.RoleArn === roleArn(memberRoleNameOf(access?.roleName ?? '', name), accountId),
+        );
+        if (!access || !fn) throw denied('no such role');
+        if (
+          input.CallerAccount !== access.trustedAccount ||
+          functionOfKey(input.CallerAccessKey ?? '') !== fn
+        )
+          throw denied('the role does not trust the caller');
         if (input.ExternalId !== access.externalId) throw denied('the external id does not match');
         assumed.push({
-          roleArn: input.RoleArn,
+          roleArn: input.RoleArn ?? '',
           sessionName: input.RoleSessionName ?? '',
           by: input.CallerAccount,
         });
         return {
           Credentials: {
-            AccessKeyId: `ASIA${accountId}${randomUUID().replace(/-/g, '').slice(0, 8).toUpperCase()}`,
+            AccessKeyId: memberAccessKey(
+              accountId,
+              fn,
+              randomUUID().replace(/-/g, '').slice(0, 8).toUpperCase(),
+            ),
             SecretAccessKey: 'simulation',
             SessionToken: 'simulation',
             Expiration: new Date(Date.now() + 3600_000),
           },
           AssumedRoleUser: {
-            Arn: `arn:aws:sts::${accountId}:assumed-role/${access.roleName}/${input.RoleSessionName}`,
+            Arn: `arn:aws:sts::${accountId}:assumed-role/${memberRoleNameOf(access.roleName, fn)}/${input.RoleSessionName}`,
             AssumedRoleId: `AROASIMULATION:${input.RoleSessionName}`,
           },
         };

@@ -8,9 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
+import type { FunctionName } from '../../lambdas/permissions.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
 import { settingsOf } from '../../lib/config.js';
 import { parseConfig, type ResponderConfig } from '../../simulation/cdk-json.js';
+import { functionAccessKey } from '../../simulation/eks-token.js';
 import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import {
   type OrganizationOptions,
@@ -93,6 +95,11 @@ describe('a finding from a member account', () => {
       ),
     );
     expect(sim.account.state.assumed.every((a) => a.by === RESPONDER.accountId)).toBe(true);
+    // Each function assumed its own role there, which holds its part alone.
+    for (const assumed of sim.account.state.assumed)
+      expect(assumed.roleArn).toBe(
+        `arn:aws:iam::${MEMBER}:role/GuardDutyResponderMemberAccess-${assumed.sessionName.replace('guardduty-responder-', '')}`,
+      );
     // The notification goes to the responder's topic.
     const notice = sim.home.state.published.at(-1);
     expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('contained');
@@ -123,6 +130,22 @@ describe('a finding from a member account', () => {
     expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('failed');
     expect(notice?.Message).toContain('sts:AssumeRole');
     expect(notice?.Message).toContain('the external id does not match');
+  });
+
+  it("lets a function assume only its own member role: another function's is refused", async () => {
+    const event = findingIn(MEMBER, 'us-east-1');
+    const sim = await start(worldFor(event.detail, targetsOf(event.detail)), 'us-east-1', [], ORGANIZATION);
+    const assume = (as: string, roleOf: string) =>
+      sim.account.call('AssumeRole', {
+        RoleArn: `arn:aws:iam::${MEMBER}:role/GuardDutyResponderMemberAccess-${roleOf}`,
+        RoleSessionName: `guardduty-responder-${as}`,
+        ExternalId: EXTERNAL_ID,
+        CallerAccount: RESPONDER.accountId,
+        CallerAccessKey: functionAccessKey(as as FunctionName),
+      });
+
+    expect(() => assume('identify', 'revoke-iam')).toThrow(/the role does not trust the caller/);
+    expect(() => assume('identify', 'identify')).not.toThrow();
   });
 
   it('is reported, never acted on, when the account is not a configured member', async () => {

@@ -28,27 +28,34 @@ const responderTemplate = Template.fromStack(stacks.responder);
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 describe('the MemberAccess stack', () => {
-  const [roleId, role] = Object.entries(memberTemplate.findResources('AWS::IAM::Role'))[0] ?? [];
+  const roles = Object.entries(memberTemplate.findResources('AWS::IAM::Role'));
+  const roleOf = (fn: string) =>
+    roles.find(([, r]) => r.Properties.RoleName === `GuardDutyResponderMemberAccess-${fn}`);
+  const statementsOf = (roleId: string) =>
+    ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
+      Object.values(memberTemplate.findResources(type))
+        .filter((p) => JSON.stringify(p.Properties.Roles ?? []).includes(`"${roleId}"`))
+        .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]),
+    );
 
-  it("trusts only the responder's roles that act in members, with the external id", () => {
+  it("has one role per function that acts in members, each trusted only by that function's role, with the external id", () => {
     expect(member?.account).toBe(MEMBER);
-    expect(role?.Properties.RoleName).toBe('GuardDutyResponderMemberAccess');
-    const trust = role?.Properties.AssumeRolePolicyDocument.Statement as {
-      Principal: { AWS: unknown[] };
-      Condition: unknown;
-      Action: string;
-    }[];
-    expect(trust).toHaveLength(1);
-    expect(trust[0]?.Action).toBe('sts:AssumeRole');
-    expect(trust[0]?.Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'guardduty-responder-7c1e' } });
-    const principals = (trust[0]?.Principal.AWS ?? []).map((p) =>
-      JSON.stringify(p).replace(/\{"Ref":"AWS::Partition"\}/g, '"aws"'),
+    expect(roles.map(([, r]) => r.Properties.RoleName).sort()).toEqual(
+      MEMBER_REACHING.map((fn) => `GuardDutyResponderMemberAccess-${fn}`).sort(),
     );
-    expect(principals.sort()).toEqual(
-      MEMBER_REACHING.map(
-        (fn) => `{"Fn::Join":["",["arn:","aws",":iam::111122223333:role/GuardDutyResponder-${fn}"]]}`,
-      ).sort(),
-    );
+    for (const fn of MEMBER_REACHING) {
+      const trust = roleOf(fn)?.[1].Properties.AssumeRolePolicyDocument.Statement as {
+        Principal: { AWS: unknown };
+        Condition: unknown;
+        Action: string;
+      }[];
+      expect(trust).toHaveLength(1);
+      expect(trust[0]?.Action).toBe('sts:AssumeRole');
+      expect(trust[0]?.Condition).toEqual({ StringEquals: { 'sts:ExternalId': 'guardduty-responder-7c1e' } });
+      expect(JSON.stringify(trust[0]?.Principal.AWS).replace(/\{"Ref":"AWS::Partition"\}/g, '"aws"')).toBe(
+        `{"Fn::Join":["",["arn:","aws",":iam::111122223333:role/GuardDutyResponder-${fn}"]]}`,
+      );
+    }
     // Those are the names the responder's roles have.
     const names = Object.values(responderTemplate.findResources('AWS::IAM::Role')).map(
       (r) => r.Properties.RoleName,
@@ -56,64 +63,63 @@ describe('the MemberAccess stack', () => {
     for (const fn of MEMBER_REACHING) expect(names).toContain(`GuardDutyResponder-${fn}`);
   });
 
-  it('holds no wildcard action, and denies changes to itself', () => {
-    // CDK moves what does not fit the role's inline policy into managed policies of the role.
-    const statements = ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy'].flatMap((type) =>
-      Object.values(memberTemplate.findResources(type)).flatMap(
-        (p) => p.Properties.PolicyDocument.Statement as Statement[],
-      ),
-    );
-    const actions = statements.flatMap((st) => [st.Action].flat());
-    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
-    expect(new Set(actions)).toEqual(
-      new Set([
-        ...MEMBER_REACHING.flatMap((fn) => needsOf(fn).iam.flatMap((need) => need.actions)),
-        'iam:DetachRolePolicy',
-        'iam:DeleteRolePolicy',
-        'iam:AttachRolePolicy',
-        'iam:PutRolePolicy',
-      ]),
-    );
-    const denied = statements.filter((st) => st.Effect === 'Deny');
-    expect(denied).toHaveLength(1);
-    expect(denied[0]?.Resource).toEqual(expect.arrayContaining([{ 'Fn::GetAtt': [roleId, 'Arn'] }]));
-    // Nor the member's CDK bootstrap roles, the organization's access role, IAM Identity Center's.
-    for (const role of [
-      ':role/cdk-*',
-      ':role/OrganizationAccountAccessRole',
-      ':role/aws-reserved/*',
-      ':role/AWSReservedSSO_*',
-    ])
-      expect(JSON.stringify(denied[0]?.Resource)).toContain(role);
+  it('gives each role only its function’s part, no wildcard action, and denies changes to any of them', () => {
+    for (const fn of MEMBER_REACHING) {
+      const [roleId] = roleOf(fn) ?? [''];
+      const statements = statementsOf(roleId);
+      const actions = statements.filter((st) => st.Effect === 'Allow').flatMap((st) => [st.Action].flat());
+      expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+      expect(new Set(actions), fn).toEqual(new Set(needsOf(fn).iam.flatMap((need) => need.actions)));
+      const denied = statements.filter((st) => st.Effect === 'Deny');
+      expect(denied).toHaveLength(1);
+      // Every responder role of the member, and the roles no responder may touch.
+      for (const other of MEMBER_REACHING)
+        expect(denied[0]?.Resource).toEqual(
+          expect.arrayContaining([{ 'Fn::GetAtt': [roleOf(other)?.[0], 'Arn'] }]),
+        );
+      for (const role of [
+        ':role/cdk-*',
+        ':role/OrganizationAccountAccessRole',
+        ':role/aws-reserved/*',
+        ':role/AWSReservedSSO_*',
+      ])
+        expect(JSON.stringify(denied[0]?.Resource)).toContain(role);
+    }
     // EC2 permissions reach every region the responder covers.
-    const ec2 = JSON.stringify(statements.filter((st) => [st.Action].flat().includes('ec2:CreateSnapshot')));
+    const snapshot = statementsOf(roleOf('snapshot-volumes')?.[0] ?? '');
+    const ec2 = JSON.stringify(snapshot.filter((st) => [st.Action].flat().includes('ec2:CreateSnapshot')));
     for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2'])
       expect(ec2).toContain(`:ec2:${region}:`);
   });
 
-  it("maps the role to every responder group in each of the member's clusters", () => {
-    memberTemplate.hasResourceProperties('AWS::EKS::AccessEntry', {
-      ClusterName: 'member-eks',
-      PrincipalArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
-      KubernetesGroups: [
-        ...new Set(MEMBER_REACHING.flatMap((fn) => needsOf(fn).kubernetesGroup ?? [])),
-      ].sort(),
-      Type: 'STANDARD',
-    });
+  it("maps each role to its own function's Kubernetes group only, in each of the member's clusters", () => {
+    const entries = Object.values(memberTemplate.findResources('AWS::EKS::AccessEntry'));
+    const withGroup = MEMBER_REACHING.filter((fn) => needsOf(fn).kubernetesGroup);
+    expect(entries).toHaveLength(withGroup.length);
+    for (const fn of withGroup) {
+      memberTemplate.hasResourceProperties('AWS::EKS::AccessEntry', {
+        ClusterName: 'member-eks',
+        PrincipalArn: { 'Fn::GetAtt': [roleOf(fn)?.[0], 'Arn'] },
+        KubernetesGroups: [needsOf(fn).kubernetesGroup],
+        Type: 'STANDARD',
+      });
+    }
   });
 
-  it("lets the responder's acting roles assume it, and no other of its roles", () => {
-    const assumers = Object.values(responderTemplate.findResources('AWS::IAM::Policy'))
-      .filter((p) =>
-        (p.Properties.PolicyDocument.Statement as Statement[]).some((st) =>
-          [st.Action].flat().includes('sts:AssumeRole'),
-        ),
-      )
-      .map((p) => JSON.stringify(p.Properties.Roles));
-    expect(assumers).toHaveLength(MEMBER_REACHING.length);
-    expect(JSON.stringify(responderTemplate.toJSON())).toContain(
-      `:iam::${MEMBER}:role/GuardDutyResponderMemberAccess`,
+  it('lets each acting role of the responder assume its own member role, and no other', () => {
+    const assuming = Object.values(responderTemplate.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((st) => [st.Action].flat().includes('sts:AssumeRole'))
+        .map((st) => ({ roles: JSON.stringify(p.Properties.Roles), resource: JSON.stringify(st.Resource) })),
     );
+    expect(assuming).toHaveLength(MEMBER_REACHING.length);
+    for (const { resource } of assuming) {
+      const named = MEMBER_REACHING.filter((fn) =>
+        resource.includes(`:role/GuardDutyResponderMemberAccess-${fn}"`),
+      );
+      expect(named, resource).toHaveLength(1);
+      expect(resource).toContain(`:iam::${MEMBER}:`);
+    }
   });
 });
 
