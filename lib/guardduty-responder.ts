@@ -33,6 +33,7 @@ import { EvidenceBucket } from './evidence-bucket.js';
 import { FindingIntake } from './finding-intake.js';
 import { untouchableRoleArns } from './iam-scopes.js';
 import { IncidentTable } from './incident-table.js';
+import { LogsKey } from './logs-key.js';
 import { Notifications } from './notifications.js';
 import { RecordKey } from './record-key.js';
 import { ResponseFunction } from './response-function.js';
@@ -129,6 +130,8 @@ export class GuardDutyResponder extends Construct {
       RESPONDER_ACCOUNT: stack.account,
     };
 
+    // Every log group is encrypted with a key of the responder's own.
+    const logsKey = new LogsKey(this, 'LogsKey');
     const responders = new Map<FunctionName, ResponseFunction>();
     const responder = (name: FunctionName): ResponseFunction => {
       const made = responders.get(name);
@@ -148,6 +151,7 @@ export class GuardDutyResponder extends Construct {
         roleName: config.members.length > 0 ? responderRoleName(config.stackName, name) : undefined,
         vpc: config.vpc,
         logRetentionDays: config.logRetentionDays,
+        logsKey: logsKey.key,
       });
       responders.set(name, made);
       const group = needsOf(name).kubernetesGroup;
@@ -224,6 +228,7 @@ export class GuardDutyResponder extends Construct {
     const workflow = new ResponseWorkflow(this, 'Workflow', {
       functions,
       logRetentionDays: config.logRetentionDays,
+      logsKey: logsKey.key,
       requireApproval: config.requireApproval,
       approvalTimeoutMinutes: config.approvalTimeoutMinutes,
       timeoutMinutes: responseTimeoutMinutes(config),

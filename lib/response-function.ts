@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -29,6 +30,8 @@ export type ResponseFunctionProps = {
   roleName?: string;
   vpc: VpcPlacement | undefined;
   logRetentionDays: number;
+  /** The key its log group is encrypted with (logs-key.ts). */
+  logsKey?: kms.IKey;
   timeout?: Duration;
 };
 
@@ -44,6 +47,7 @@ export class ResponseFunction extends Construct {
     super(scope, id);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.logsKey,
     });
     this.logGroup = logGroup;
     this.role = new iam.Role(this, 'Role', {

@@ -32,6 +32,7 @@
  * plan Identify signed before it acts (lambdas/incident/mandate.ts).
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -59,6 +60,8 @@ export const CRASH_ERRORS = ['Lambda.Unknown'];
 export type ResponseWorkflowProps = {
   functions: ReadonlyMap<WorkflowFunction, lambda.IFunction>;
   logRetentionDays: number;
+  /** The key its log group is encrypted with (logs-key.ts). */
+  logsKey?: kms.IKey;
   /** The actions that wait for a person's approval, and for how long. */
   requireApproval: readonly ActionName[];
   approvalTimeoutMinutes: number;
@@ -338,6 +341,7 @@ export class ResponseWorkflow extends Construct {
       logs: {
         destination: new logs.LogGroup(this, 'Logs', {
           retention: props.logRetentionDays as logs.RetentionDays,
+          encryptionKey: props.logsKey,
         }),
         level: sfn.LogLevel.ALL,
         // Every transition, not the data: a state's input holds the finding, what was identified and an

@@ -768,6 +768,22 @@ describe('record key', () => {
   });
 });
 
+describe('logs', () => {
+  it('encrypts every log group with the responder’s logs key, which only CloudWatch Logs of this account may use', () => {
+    const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([, resource]) =>
+      String(resource.Properties.Description).includes('log groups'),
+    ) ?? ['', { Properties: {} }];
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThan(15);
+    for (const group of groups) expect(group.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    const service = (key.Properties.KeyPolicy.Statement as { Sid?: string; Condition?: unknown }[]).find(
+      (st) => st.Sid === 'CloudWatchLogsOfThisAccount',
+    );
+    expect(JSON.stringify(service?.Condition)).toContain('kms:EncryptionContext:aws:logs:arn');
+  });
+});
+
 describe('approval key', () => {
   const [, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([, resource]) =>
     String(resource.Properties.Description).includes('task tokens'),
