@@ -35,14 +35,20 @@ function accessKeyOf(token: string): string | null {
  * the ClusterRoles of `manifest` (k8s/rbac.yaml) bound to that group. An identity with no entry has no
  * group, and is allowed nothing.
  */
+/** The Kubernetes groups EKS maps a token's identity to: its function's access entry's group, if any. */
+export function groupsOfToken(token: string): string[] {
+  const name = functionOfKey(accessKeyOf(token) ?? '');
+  const group = name ? needsOf(name).kubernetesGroup : undefined;
+  return group ? [group] : [];
+}
+
 export function accessEntryAuthorizer(
   manifest: string,
 ): (token: string, request: RequestAttributes) => boolean {
   const allows = rbacAuthorizer(manifest);
   return (token, request) => {
-    const name = functionOfKey(accessKeyOf(token) ?? '');
-    const group = name ? needsOf(name).kubernetesGroup : undefined;
-    return group !== undefined && allows([group], request);
+    const groups = groupsOfToken(token);
+    return groups.length > 0 && allows(groups, request);
   };
 }
 

@@ -292,6 +292,16 @@ const modified = (resource: string, name: string) =>
  */
 export type Fault = { method?: string; path?: RegExp; status: number | 'reset' | 'hang'; times: number };
 
+/** One change as admission sees it: the operation, the resource, the object before and after. */
+export type Admission = {
+  operation: 'CREATE' | 'UPDATE' | 'DELETE';
+  resource: string;
+  old: KubeObject | null;
+  object: KubeObject | null;
+};
+/** Why admission refuses a change by the holder of `token`, or null to let it through. */
+export type Admit = (token: string, change: Admission) => string | null;
+
 export class KubeApiServer {
   readonly requests: RecordedRequest[] = [];
   private readonly objects = new Map<string, KubeObject>();
@@ -300,11 +310,17 @@ export class KubeApiServer {
   private server: Server | undefined;
   private version = 1000;
   private authorize: ((token: string, request: RequestAttributes) => boolean) | undefined;
+  private admit: Admit | undefined;
   url = '';
 
   constructor(private readonly acceptToken: (token: string) => boolean = (token) => token.length > 0) {}
 
   /** Authorizes every request from here on, as RBAC does: a denied one is answered 403 Forbidden. */
+  /** Validating admission after authorization (simulation/admission.ts), as a ValidatingAdmissionPolicy does. */
+  admitWith(admit: Admit): void {
+    this.admit = admit;
+  }
+
   authorizeWith(authorize: (token: string, request: RequestAttributes) => boolean): void {
     this.authorize = authorize;
   }
@@ -539,7 +555,7 @@ export class KubeApiServer {
         response.end(text);
         return;
       }
-      const [code, payload] = this.dispatch(method, url, request.headers['content-type'] ?? '', body);
+      const [code, payload] = this.dispatch(method, url, request.headers['content-type'] ?? '', body, token);
       this.reply(response, request, url, body, code, payload);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
@@ -554,9 +570,29 @@ export class KubeApiServer {
     }
   }
 
-  private dispatch(method: string, url: URL, contentType: string, body: unknown): [number, unknown] {
+  private dispatch(
+    method: string,
+    url: URL,
+    contentType: string,
+    body: unknown,
+    token = '',
+  ): [number, unknown] {
     const target = route(url.pathname);
     const { resource, type, namespace, name } = target;
+    /** Admission, before anything is stored: a refusal is a 403 with the policy's message, nothing changes. */
+    const admitted = (
+      operation: Admission['operation'],
+      old: KubeObject | null,
+      object: KubeObject | null,
+    ) => {
+      const refusal = this.admit?.(token, { operation, resource, old, object });
+      if (refusal)
+        throw new HttpError(
+          403,
+          'Forbidden',
+          `${resource} "${object?.metadata?.name ?? old?.metadata?.name}" is forbidden: ValidatingAdmissionPolicy 'guardduty-responder-limits' with binding 'guardduty-responder-limits' denied request: ${refusal}`,
+        );
+    };
     const notFound = (n: string) =>
       new HttpError(404, 'NotFound', `${resource} "${n}" not found`, {
         name: n,
@@ -566,7 +602,10 @@ export class KubeApiServer {
 
     if (name === null) {
       if (method === 'GET') return [200, this.listObjects(target, url.searchParams)];
-      if (method === 'POST') return [201, this.create(target, body)];
+      if (method === 'POST') {
+        admitted('CREATE', null, body as KubeObject);
+        return [201, this.create(target, body)];
+      }
       throw new HttpError(405, 'MethodNotAllowed', `method ${method} not allowed on a collection`);
     }
     const key = this.key(resource, namespace, name);
@@ -577,6 +616,7 @@ export class KubeApiServer {
     }
     if (method === 'DELETE') {
       if (!existing) throw notFound(name);
+      admitted('DELETE', existing, null);
       this.objects.delete(key);
       return [200, existing];
     }
@@ -607,6 +647,7 @@ export class KubeApiServer {
       }
       if (patched.metadata?.name !== name)
         throw new HttpError(422, 'Invalid', 'metadata.name cannot be changed');
+      admitted('UPDATE', existing, patched);
       const stored = this.stamp(resource, patched);
       this.objects.set(key, stored);
       return [200, stored];
@@ -620,6 +661,7 @@ export class KubeApiServer {
       ) {
         throw modified(resource, name);
       }
+      admitted('UPDATE', existing, replacement);
       const stored = this.stamp(resource, {
         ...replacement,
         metadata: { ...replacement.metadata, uid: existing.metadata.uid },

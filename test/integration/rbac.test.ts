@@ -3,7 +3,7 @@
  * local API server, whose authorizer evaluates it as RBAC does, containment and release still work.
  */
 import { readFileSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isolatePods } from '../../lambdas/actions/isolate-pods/isolate-pods.js';
 import { eksToken } from '../../lambdas/clients/eks-token.js';
@@ -15,10 +15,11 @@ import { needsOf } from '../../lambdas/permissions.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { RBAC_MANIFEST_PATH, rbacManifest } from '../../lib/rbac-manifest.js';
+import { ADMISSION_MESSAGES, ADMISSION_POLICY_PATH, responderAdmission } from '../../simulation/admission.js';
 import { functionAccessKey, shippedAccessEntries } from '../../simulation/eks-token.js';
 import { KubeApiServer, TEST_CA_PEM } from '../../simulation/kube-api-server.js';
 import { rbacAuthorizer, requestAttributes } from '../../simulation/kube-rbac.js';
-import { kubeconfigFor, pod } from '../support/cluster.js';
+import { kubeconfigFor, node, pod } from '../support/cluster.js';
 import { RESPONDER } from '../support/events.js';
 import { identification, identifiedPod, planFor } from '../support/incident.js';
 import { claimedJournal, useIncidentTable } from '../support/incidents.js';
@@ -305,5 +306,90 @@ describe('access entries in the simulation', () => {
     );
     expect(authorize(await tokenOf(functionAccessKey('isolate-pods')), listPolicies)).toBe(true);
     expect(authorize(await tokenOf(functionAccessKey('cordon-nodes')), listPolicies)).toBe(false);
+  });
+});
+
+describe('the admission policy (k8s/admission-policy.yaml), which RBAC cannot express', () => {
+  const groupOf: Record<string, string> = {
+    'isolate-token': needsOf('isolate-pods').kubernetesGroup ?? '',
+    'cordon-token': needsOf('cordon-nodes').kubernetesGroup ?? '',
+    'release-token': needsOf('release').kubernetesGroup ?? '',
+  };
+  let server: KubeApiServer;
+  beforeEach(async () => {
+    server = new KubeApiServer();
+    await server.start();
+    const allows = rbacAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));
+    server.authorizeWith((token, request) => allows([groupOf[token] ?? ''], request));
+    server.admitWith(responderAdmission((token) => [groupOf[token] ?? '']));
+    server.add('pods', pod({ name: 'web-1', namespace: 'kube-system', labels: { app: 'web' } }));
+    server.add('nodes', node('ip-10-0-1-10.ec2.internal', 'i-0abc'));
+  });
+  afterEach(() => server.stop());
+  const as = (token: string) => {
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
+    return new Kubernetes(apisFromKubeConfig(config));
+  };
+  /** The raw API as the group's user: what a compromised function could send, beyond what the code does. */
+  const raw = (token: string) => {
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
+    return apisFromKubeConfig(config).core;
+  };
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const denied = (message: RegExp) =>
+    expect.objectContaining({ code: 403, body: expect.stringMatching(message) });
+
+  it('lets a responder group patch a pod only in its labels and annotations: never its image', async () => {
+    const isolate = as('isolate-token');
+    await isolate.patchPod('kube-system', 'web-1', { labels: { quarantined: 'x' } });
+
+    await expect(
+      raw('isolate-token').patchNamespacedPod(
+        {
+          namespace: 'kube-system',
+          name: 'web-1',
+          body: { spec: { containers: [{ name: 'main', image: 'evil:latest' }] } },
+        },
+        mergePatch,
+      ),
+    ).rejects.toEqual(denied(/may change only the labels and annotations of a pod/));
+    const spec = server.get('pods', 'kube-system', 'web-1')?.spec as { containers?: { image?: string }[] };
+    expect(spec?.containers?.[0]?.image).not.toBe('evil:latest');
+  });
+
+  it('lets a responder group change a node only in spec.unschedulable and its annotations', async () => {
+    const cordon = as('cordon-token');
+    await cordon.patchNode('ip-10-0-1-10.ec2.internal', { spec: { unschedulable: true } });
+
+    await expect(
+      raw('cordon-token').patchNode(
+        {
+          name: 'ip-10-0-1-10.ec2.internal',
+          body: { spec: { taints: [{ key: 'x', effect: 'NoSchedule' }] } },
+        },
+        mergePatch,
+      ),
+    ).rejects.toEqual(denied(/may change only spec.unschedulable and the annotations of a node/));
+  });
+
+  it('lets a responder group create no NetworkPolicy but its quarantine one (RBAC cannot narrow create)', async () => {
+    const release = as('release-token');
+    await expect(
+      release.createNetworkPolicy('kube-system', {
+        metadata: { name: 'allow-all', namespace: 'kube-system' },
+        spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress'] },
+      }),
+    ).rejects.toEqual(denied(/may write only its quarantine NetworkPolicy/));
+    expect(server.list('networkpolicies')).toEqual([]);
+  });
+
+  it('ships the policy and its binding for the responder groups, with the same three rules', () => {
+    const shipped = readFileSync(ADMISSION_POLICY_PATH, 'utf8');
+    expect(shipped).toContain('kind: ValidatingAdmissionPolicy\n');
+    expect(shipped).toContain('kind: ValidatingAdmissionPolicyBinding\n');
+    expect(shipped).toContain("g.startsWith('guardduty-responder-')");
+    for (const message of ADMISSION_MESSAGES) expect(shipped).toContain(`message: ${message}`);
   });
 });
