@@ -10,7 +10,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { type FunctionName, needsOf } from '../lambdas/permissions.js';
-import { ADMINISTRATION, pascal } from './record-key.js';
+import { administeredOnly, pascal } from './record-key.js';
 import type { ResponseFunction } from './response-function.js';
 
 /** The encryption context every token is sealed with (TokenContext). */
@@ -25,16 +25,7 @@ export class ApprovalKey extends Construct {
       description: 'guardduty-responder: keeps the task tokens of actions waiting for approval encrypted',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
-      policy: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AdministerNotUse',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: ADMINISTRATION,
-            resources: ['*'],
-          }),
-        ],
-      }),
+      policy: administeredOnly(),
     });
   }
 

@@ -19,7 +19,7 @@ import type { ResponseFunction } from './response-function.js';
  * What the account may do with the key: administer it, never use it. No kms:CreateGrant: a grant would
  * give the use of the key to whoever the grantor names.
  */
-export const ADMINISTRATION = [
+const ADMINISTRATION = [
   'kms:CreateAlias',
   'kms:Describe*',
   'kms:Enable*',
@@ -35,6 +35,19 @@ export const ADMINISTRATION = [
   'kms:ScheduleKeyDeletion',
   'kms:CancelKeyDeletion',
 ];
+
+/** A key policy that lets the account administer the key and nothing else; uses are added per function. */
+export const administeredOnly = (): iam.PolicyDocument =>
+  new iam.PolicyDocument({
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'AdministerNotUse',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ADMINISTRATION,
+        resources: ['*'],
+      }),
+    ],
+  });
 
 export const pascal = (name: string) =>
   name
@@ -53,16 +66,7 @@ export class RecordKey extends Construct {
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       // Entries of open incidents stay verifiable after the stack is gone, as the table stays.
       removalPolicy: RemovalPolicy.RETAIN,
-      policy: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AdministerNotUse',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: ADMINISTRATION,
-            resources: ['*'],
-          }),
-        ],
-      }),
+      policy: administeredOnly(),
     });
   }
 

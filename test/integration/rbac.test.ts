@@ -199,19 +199,37 @@ describe('RBAC manifest', () => {
   });
 });
 
+/** The tokens of these tests, and the group of the function each stands for. */
+const GROUP_OF: Record<string, string> = {
+  'isolate-token': needsOf('isolate-pods').kubernetesGroup ?? '',
+  'cordon-token': needsOf('cordon-nodes').kubernetesGroup ?? '',
+  'release-token': needsOf('release').kubernetesGroup ?? '',
+};
+const groupsOf = (token: string) => [GROUP_OF[token] ?? ''];
+
+/** The local API server under the shipped RBAC (and, with `admission`, the shipped admission policy). */
+async function shippedServer(admission: boolean): Promise<KubeApiServer> {
+  const server = new KubeApiServer();
+  await server.start();
+  const allows = rbacAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));
+  server.authorizeWith((token, request) => allows(groupsOf(token), request));
+  if (admission) server.admitWith(responderAdmission(groupsOf));
+  return server;
+}
+
+/** A kubeconfig for the server, as the user a token stands for. */
+function configAs(server: KubeApiServer, token: string): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
+  return config;
+}
+
 describe('RBAC applied to the API server', () => {
   const incidents = useIncidentTable();
   const plan = planFor('eks-audit-privileged-container.json');
-  const groupOf: Record<string, string> = {
-    'isolate-token': needsOf('isolate-pods').kubernetesGroup ?? '',
-    'release-token': needsOf('release').kubernetesGroup ?? '',
-  };
   let server: KubeApiServer;
   beforeEach(async () => {
-    server = new KubeApiServer();
-    await server.start();
-    const allows = rbacAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));
-    server.authorizeWith((token, request) => allows([groupOf[token] ?? ''], request));
+    server = await shippedServer(false);
     server.add('pods', pod({ name: 'web-1', namespace: 'shop', labels: { app: 'web' } }));
     server.add('networkpolicies', {
       metadata: { name: 'allow-web', namespace: 'shop' },
@@ -221,11 +239,7 @@ describe('RBAC applied to the API server', () => {
   afterEach(() => server.stop());
 
   /** The Kubernetes client of a function, as the user its access entry maps to. */
-  const as = (token: string) => {
-    const config = new KubeConfig();
-    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
-    return new Kubernetes(apisFromKubeConfig(config));
-  };
+  const as = (token: string) => new Kubernetes(apisFromKubeConfig(configAs(server, token)));
   const otherPolicy = {
     metadata: { name: 'allow-web', namespace: 'shop' },
     spec: { podSelector: {}, ingress: [{}], policyTypes: ['Ingress' as const] },
@@ -310,33 +324,16 @@ describe('access entries in the simulation', () => {
 });
 
 describe('the admission policy (k8s/admission-policy.yaml), which RBAC cannot express', () => {
-  const groupOf: Record<string, string> = {
-    'isolate-token': needsOf('isolate-pods').kubernetesGroup ?? '',
-    'cordon-token': needsOf('cordon-nodes').kubernetesGroup ?? '',
-    'release-token': needsOf('release').kubernetesGroup ?? '',
-  };
   let server: KubeApiServer;
   beforeEach(async () => {
-    server = new KubeApiServer();
-    await server.start();
-    const allows = rbacAuthorizer(readFileSync(RBAC_MANIFEST_PATH, 'utf8'));
-    server.authorizeWith((token, request) => allows([groupOf[token] ?? ''], request));
-    server.admitWith(responderAdmission((token) => [groupOf[token] ?? '']));
+    server = await shippedServer(true);
     server.add('pods', pod({ name: 'web-1', namespace: 'kube-system', labels: { app: 'web' } }));
     server.add('nodes', node('ip-10-0-1-10.ec2.internal', 'i-0abc'));
   });
   afterEach(() => server.stop());
-  const as = (token: string) => {
-    const config = new KubeConfig();
-    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
-    return new Kubernetes(apisFromKubeConfig(config));
-  };
+  const as = (token: string) => new Kubernetes(apisFromKubeConfig(configAs(server, token)));
   /** The raw API as the group's user: what a compromised function could send, beyond what the code does. */
-  const raw = (token: string) => {
-    const config = new KubeConfig();
-    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
-    return apisFromKubeConfig(config).core;
-  };
+  const raw = (token: string) => apisFromKubeConfig(configAs(server, token)).core;
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const denied = (message: RegExp) =>
     expect.objectContaining({ code: 403, body: expect.stringMatching(message) });

@@ -686,22 +686,29 @@ describe('evidence bucket', () => {
   });
 });
 
-describe('record key', () => {
-  const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(
-    ([, resource]) => resource.Properties.KeySpec === 'HMAC_256',
+type KeyStatement = {
+  Sid: string;
+  Principal: { AWS: unknown };
+  Action: string | string[];
+  Condition?: unknown;
+};
+
+/** A KMS key of the template, its policy's statements, and the roles a statement gives an action to. */
+function keyPolicy(which: (properties: Record<string, unknown>) => boolean) {
+  const [keyId, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([, resource]) =>
+    which(resource.Properties),
   ) ?? ['', { Properties: {} }];
-  type KeyStatement = {
-    Sid: string;
-    Principal: { AWS: unknown };
-    Action: string | string[];
-    Condition?: unknown;
-  };
   const statements = (key.Properties.KeyPolicy?.Statement ?? []) as KeyStatement[];
   const principalsOf = (action: string) =>
     statements
       .filter((st) => [st.Action].flat().includes(action))
       .map((st) => (st.Principal.AWS as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0])
       .sort();
+  return { keyId, key, statements, principalsOf };
+}
+
+describe('record key', () => {
+  const { keyId, key, statements, principalsOf } = keyPolicy((p) => p.KeySpec === 'HMAC_256');
   const roleOfFunction = (description: string) => roleOf(functionId(description));
 
   it('is an HMAC key for MACs only, kept with the table', () => {
@@ -785,20 +792,7 @@ describe('logs', () => {
 });
 
 describe('approval key', () => {
-  const [, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([, resource]) =>
-    String(resource.Properties.Description).includes('task tokens'),
-  ) ?? ['', { Properties: {} }];
-  type KeyStatement = {
-    Sid: string;
-    Principal: { AWS: unknown };
-    Action: string | string[];
-    Condition?: unknown;
-  };
-  const statements = (key.Properties.KeyPolicy?.Statement ?? []) as KeyStatement[];
-  const principalsOf = (action: string) =>
-    statements
-      .filter((st) => [st.Action].flat().includes(action))
-      .map((st) => (st.Principal.AWS as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.[0]);
+  const { statements, principalsOf } = keyPolicy((p) => String(p.Description).includes('task tokens'));
 
   it('lets Request-approval only encrypt and Approve alone decrypt task tokens, bound to their context', () => {
     expect(principalsOf('kms:Encrypt')).toEqual([roleOf(functionId('Records that an action waits'))]);
