@@ -39,6 +39,9 @@ import { RecordKey } from './record-key.js';
 import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
 
+/** What changes a role's permissions: never allowed on the responder's own roles (an explicit deny). */
+const ROLE_CHANGES = /^iam:((Attach|Detach|Put|Delete)RolePolicy|PassRole)$/;
+
 /** The configuration as written in cdk.json (defaults not yet applied). */
 export type GuardDutyResponderProps = z.input<typeof ResponderConfigSchema>;
 
@@ -170,18 +173,22 @@ export class GuardDutyResponder extends Construct {
       ...[...responders.values()].map((made) => made.role.roleArn),
       ...untouchableRoleArns(Stack.of(this), config.neverTouchRoles),
     ];
-    const denyOnOwnRoles = (name: FunctionName, actions: string[]) =>
-      responder(name).role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ effect: iam.Effect.DENY, actions, resources: ownRoles }),
-      );
-    denyOnOwnRoles('revoke-iam', ['iam:DetachRolePolicy', 'iam:DeleteRolePolicy']);
-    denyOnOwnRoles('revoke-sessions', ['iam:PutRolePolicy']);
-    denyOnOwnRoles('release', [
-      'iam:AttachRolePolicy',
-      'iam:PutRolePolicy',
-      'iam:DeleteRolePolicy',
-      'iam:PassRole',
-    ]);
+    // Whichever function may change a role's policies (or pass a role) as its declared needs say: the
+    // actions that strip or give back IAM, and release.
+    for (const name of FUNCTION_NAMES) {
+      const changes = [
+        ...new Set(
+          needsOf(name)
+            .iam.filter((need) => need.scope === 'roles')
+            .flatMap((need) => need.actions)
+            .filter((action) => ROLE_CHANGES.test(action)),
+        ),
+      ];
+      if (changes.length > 0)
+        responder(name).role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ effect: iam.Effect.DENY, actions: changes, resources: ownRoles }),
+        );
+    }
 
     // A member's finding is acted on through its MemberAccess role, in every region the responder covers.
     // Each function assumes its own role in a member account, never another function's.

@@ -18,6 +18,9 @@ export type AppliesTo =
   /** an IAM role (an access key's) */
   | 'role';
 
+/** What an action acts on: a failed lookup of such targets leaves it incomplete (identification.ts). */
+export type TargetKind = 'pods' | 'nodes' | 'instances' | 'roles';
+
 /** The lists of the identification a per-target step runs over (a Map state, one target per invocation). */
 export type ItemList = 'nodes' | 'instances' | 'hosts';
 
@@ -45,6 +48,8 @@ export type ActionSpec = {
   /** Its phase, and its branch there: a branch runs its actions in registry order, each after the other. */
   phase: PhaseKey;
   branch: string;
+  /** What it acts on. */
+  targetKind: TargetKind;
   /** Once per target of this identification list, or (null) once on the whole identification. */
   items: ItemList | null;
   /** The targets the identification held back (limits, protection) that it would have acted on. */

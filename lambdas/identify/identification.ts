@@ -6,6 +6,7 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AttachedVolume, RoleRef } from '../clients/aws.js';
 import type { Controller } from '../clients/kubernetes.js';
+import type { TargetKind } from '../core/action-spec.js';
 import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import { messageOf } from '../shared/errors.js';
@@ -93,13 +94,13 @@ export type NotFound = {
 export type HeldBack = { kind: 'pod' | 'node' | 'instance'; reason: string; count: number; names: string[] };
 
 /**
- * A lookup that failed, the actions whose targets it would have found (they cannot be complete, so
- * the response has failed), and what the response did about it instead.
+ * A lookup that failed, the kinds of targets it would have found (the actions on them cannot be complete,
+ * so the response has failed; `*`: every kind), and what the response did about it instead.
  */
 export type LookupError = {
   step: string;
   message: string;
-  affects: ActionName[];
+  affects: Affected[];
   consequence: string | null;
 };
 
@@ -202,12 +203,15 @@ export function nodeFacts(node: V1Node): IdentifiedNode {
   };
 }
 
-/** Every action (`*`): a lookup that decides what the finding touches at all. */
-export const EVERY_ACTION: ActionName[] = ['*'];
+/** The kinds of targets a failed lookup leaves unknown; `*`: every kind. */
+export type Affected = TargetKind | '*';
 
-/** Whether a failed lookup leaves an action incomplete. */
-export const leavesIncomplete = (error: LookupError, action: ActionName): boolean =>
-  error.affects.includes(action) || error.affects.includes('*');
+/** Every kind (`*`): a lookup that decides what the finding touches at all. */
+export const EVERY_ACTION: Affected[] = ['*'];
+
+/** Whether a failed lookup leaves an action on targets of this kind incomplete. */
+export const leavesIncomplete = (error: LookupError, kind: TargetKind): boolean =>
+  error.affects.includes(kind) || error.affects.includes('*');
 
 /**
  * Collects the identification while the lookups run; each lookup adds to it and records its own
@@ -229,14 +233,14 @@ export class Findings {
     role.usedOutsideIncident = users === null ? null : [...new Set([...role.usedOutsideIncident, ...users])];
   }
 
-  failed(step: string, error: unknown, affects: ActionName[], consequence: string | null = null): void {
+  failed(step: string, error: unknown, affects: Affected[], consequence: string | null = null): void {
     this.result.errors.push({ step, message: messageOf(error), affects, consequence });
   }
 
   /** Runs a lookup; its failure is recorded with the actions it leaves incomplete. True when it worked. */
   async attempt(
     step: string,
-    affects: ActionName[],
+    affects: Affected[],
     work: () => Promise<void>,
     consequence: string | null = null,
   ): Promise<boolean> {

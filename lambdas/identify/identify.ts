@@ -84,7 +84,7 @@ async function resolveCluster(
 
   const named: IdentifiedNode[] = [];
   for (const instance of nodeInstances) {
-    await found.attempt(`node of instance ${instance.instanceId}`, ['cordon-nodes'], async () => {
+    await found.attempt(`node of instance ${instance.instanceId}`, ['nodes'], async () => {
       const node = await nodeOfInstance(kube, instance);
       if (!node?.metadata?.name) {
         found.missing(
@@ -119,15 +119,11 @@ async function resolveCluster(
   const read = new Map(named.map((node) => [node.name, node]));
   for (const name of nodes.hosts) {
     if (read.has(name) || kube.failure) continue;
-    await found.attempt(
-      `node ${name}`,
-      ['cordon-nodes', 'protect-instances', 'snapshot-volumes'],
-      async () => {
-        const node = await kube.readNode(name);
-        if (node) read.set(name, nodeFacts(node));
-        else found.missing('node', name, 'no such node (scaled in or replaced)');
-      },
-    );
+    await found.attempt(`node ${name}`, ['nodes', 'instances'], async () => {
+      const node = await kube.readNode(name);
+      if (node) read.set(name, nodeFacts(node));
+      else found.missing('node', name, 'no such node (scaled in or replaced)');
+    });
   }
   if (!kube.failure)
     await resolvePodRoles(kube, aws, { name: cluster.name, accountId: plan.finding.accountId }, found);
@@ -189,16 +185,13 @@ export async function identify(
   const instances = scopeInstances([...targets.instanceIds, ...behind], settings.limits);
   const nodeOf = (instanceId: string) =>
     [...read.values()].find((node) => node.instanceId === instanceId) ?? null;
-  await found.attempt(
-    'instances',
-    ['protect-instances', 'snapshot-volumes', 'revoke-iam', 'isolate-host'],
-    () =>
-      resolveInstances(
-        ports.aws,
-        instances.acting.map((instanceId) => ({ instanceId, node: nodeOf(instanceId) })),
-        described,
-        found,
-      ),
+  await found.attempt('instances', ['instances', 'roles'], () =>
+    resolveInstances(
+      ports.aws,
+      instances.acting.map((instanceId) => ({ instanceId, node: nodeOf(instanceId) })),
+      described,
+      found,
+    ),
   );
 
   if (targets.roleName) {

@@ -24,7 +24,7 @@ export async function resolveInstances(
   let groups = new Map<string, string>();
   await found.attempt(
     'auto scaling groups',
-    ['protect-instances'],
+    ['instances'],
     async () => {
       groups = await aws.autoScalingGroups(live);
     },
@@ -44,7 +44,7 @@ export async function resolveInstances(
     }
     const profile = instance.instanceProfileArn;
     if (profile && !profileRoles.has(profile)) {
-      await found.attempt(`instance profile ${profile}`, ['revoke-iam'], async () => {
+      await found.attempt(`instance profile ${profile}`, ['roles'], async () => {
         const role = await aws.instanceProfileRole(profile);
         profileRoles.set(profile, role);
         if (!role)

@@ -71,7 +71,7 @@ export async function resolvePodRoles(
   let associations: PodIdentityAssociation[] | null = null;
   await found.attempt(
     'pod identity associations',
-    ['revoke-iam'],
+    ['roles'],
     async () => {
       associations = await aws.podIdentityAssociations(clusterName);
     },
@@ -83,7 +83,7 @@ export async function resolvePodRoles(
     const usedBy = (role: RoleRef, source: 'irsa' | 'pod-identity', heldBack: string | null = null) => {
       for (const pod of users) found.addRole(role, source, `pod ${pod.namespace}/${pod.name}`, heldBack);
     };
-    await found.attempt(`service account ${key}`, ['revoke-iam'], async () => {
+    await found.attempt(`service account ${key}`, ['roles'], async () => {
       const account = await kube.readServiceAccount(namespace, name);
       if (!account) return found.missing('service-account', key, 'no such service account');
       const roleArn = account.metadata?.annotations?.[IRSA_ANNOTATION];

@@ -171,7 +171,7 @@ function reportAction(
     };
   }
   // A lookup that failed leaves the action's targets unknown: it cannot be complete, whatever it did.
-  const blind = found.errors.filter((error) => leavesIncomplete(error, action));
+  const blind = found.errors.filter((error) => leavesIncomplete(error, specOf(SPECS, action).targetKind));
   const heldBack = found.heldBack
     .filter((held) => held.kind === specOf(SPECS, action).heldBack)
     .map((held) => `    held back: ${held.count} ${held.kind}(s), ${held.reason} (listed above)`);

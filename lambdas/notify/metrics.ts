@@ -5,9 +5,12 @@
  * dashboard (lib/dashboard.ts) shows them beside the state machine's own.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { actionNamed } from '../actions/registry.js';
 import type { IncidentRecord } from '../incident/record.js';
 import type { Notification } from './message.js';
 
+/** An action that contains pods (its spec's target kind): the time to pods isolated counts its entries. */
+const isolatesPods = (action: string) => actionNamed(action)?.spec.targetKind === 'pods';
 export const METRICS_NAMESPACE = 'guardduty-responder';
 
 /** Every metric the functions emit, by name: the dashboard names the same. */
@@ -61,7 +64,7 @@ export function emitResponseMetrics(
   const end = seconds(updatedAt, now);
   if (end !== null) single(METRIC_NAMES.toEnd, end, MetricUnit.Seconds);
   const isolated = Object.values(record?.entries ?? {})
-    .filter((entry) => entry.action === 'isolate-pods' && entry.status === 'ok' && entry.settledAt)
+    .filter((entry) => isolatesPods(entry.action) && entry.status === 'ok' && entry.settledAt)
     .map((entry) => Date.parse(entry.settledAt ?? ''))
     .filter((at) => !Number.isNaN(at));
   const toPods = isolated.length > 0 ? seconds(updatedAt, Math.max(...isolated)) : null;

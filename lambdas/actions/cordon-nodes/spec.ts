@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 60,
   phase: 'contain',
   branch: 'Isolation',
+  targetKind: 'nodes',
   items: 'nodes',
   heldBack: 'node',
   budget: 'nodes',

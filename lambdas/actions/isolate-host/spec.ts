@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 120,
   phase: 'cut',
   branch: 'Hosts',
+  targetKind: 'instances',
   items: 'hosts',
   heldBack: 'instance',
   budget: 'hosts',

@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 120,
   phase: 'contain',
   branch: 'Isolation',
+  targetKind: 'pods',
   items: null,
   heldBack: 'pod',
   budget: null,

@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 60,
   phase: 'contain',
   branch: 'Protection',
+  targetKind: 'instances',
   items: 'instances',
   heldBack: 'instance',
   budget: null,

@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 120,
   phase: 'cut',
   branch: 'Identity',
+  targetKind: 'roles',
   items: null,
   heldBack: null,
   budget: 'roles',

@@ -12,6 +12,7 @@ export const spec = {
   timeoutSeconds: 60,
   phase: 'cut',
   branch: 'Sessions',
+  targetKind: 'roles',
   items: null,
   heldBack: null,
   budget: 'roles',

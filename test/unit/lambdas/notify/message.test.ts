@@ -129,7 +129,7 @@ describe('a lookup that failed', () => {
             step: 'pod identity associations',
             message:
               'EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html)',
-            affects: ['revoke-iam'],
+            affects: ['roles'],
             consequence: 'roles are treated as shared; a Pod Identity role of the pods may be missed',
           },
         ],
