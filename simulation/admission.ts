@@ -7,7 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { QUARANTINE_POLICY } from '../lambdas/core/quarantine.js';
-import type { Admission, Admit } from './kube-api-server.js';
+import { groupsOfToken, shippedAccessEntries } from './eks-token.js';
+import type { Admission, Admit, KubeApiServer } from './kube-api-server.js';
 
 export const ADMISSION_POLICY_PATH = fileURLToPath(new URL('../k8s/admission-policy.yaml', import.meta.url));
 
@@ -49,3 +50,12 @@ export const responderAdmission =
     groupsOf(token).some((group) => group.startsWith('guardduty-responder-'))
       ? responderLimits(change)
       : null;
+
+/**
+ * What a cluster the responder acts on enforces, as this repository ships it: the access entries and
+ * k8s/rbac.yaml, then k8s/admission-policy.yaml.
+ */
+export function applyShippedPolicies(server: KubeApiServer): void {
+  server.authorizeWith(shippedAccessEntries());
+  server.admitWith(responderAdmission(groupsOfToken));
+}

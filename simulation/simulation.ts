@@ -39,11 +39,11 @@ import {
   type SimulatedAccount,
   simulatedAccount,
 } from './account.js';
-import { responderAdmission } from './admission.js';
+import { applyShippedPolicies } from './admission.js';
 import { approvalKeyOf } from './aws/kms.js';
 import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
 import { type ResponderConfig, settingsOf } from './cdk-json.js';
-import { functionAccessKey, groupsOfToken, isEksToken, shippedAccessEntries } from './eks-token.js';
+import { functionAccessKey, isEksToken } from './eks-token.js';
 import { LocalIncidentTable } from './incident-table.js';
 import { KubeApiServer, type KubeObject } from './kube-api-server.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition, TaskTokens, taskHandlers } from './runner.js';
@@ -134,9 +134,7 @@ export async function startSimulation(
 ): Promise<Simulation> {
   const kube = new KubeApiServer(isEksToken);
   // Each function reaches the cluster as its own role, authorized as k8s/rbac.yaml says.
-  kube.authorizeWith(shippedAccessEntries());
-  // And the admission policy the repository ships (k8s/admission-policy.yaml).
-  kube.admitWith(responderAdmission(groupsOfToken));
+  applyShippedPolicies(kube);
   await kube.start();
   for (const { resource, object } of world.objects) kube.add(resource, object);
   const worldAccount = world.account.accountId ?? ACCOUNT;

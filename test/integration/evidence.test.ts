@@ -13,8 +13,9 @@ import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { hostEvidenceScript } from '../../lambdas/evidence/hosts.js';
 import { memoryClosures } from '../../lambdas/incident/closures.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
+import { applyShippedPolicies } from '../../simulation/admission.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
-import { isEksToken, shippedAccessEntries } from '../../simulation/eks-token.js';
+import { isEksToken } from '../../simulation/eks-token.js';
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import { type FakeAccount, mockAccount, nodeInstance } from '../support/aws-account.js';
@@ -31,7 +32,7 @@ let account: ReturnType<typeof mockAccount>;
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
-  server.authorizeWith(shippedAccessEntries());
+  applyShippedPolicies(server);
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });

@@ -8,8 +8,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUARANTINE_LABEL, QUARANTINE_POLICY } from '../../lambdas/core/quarantine.js';
 import { irsaTrust, oidcIssuerOf } from '../../simulation/account.js';
+import { applyShippedPolicies } from '../../simulation/admission.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
-import { isEksToken, shippedAccessEntries } from '../../simulation/eks-token.js';
+import { isEksToken } from '../../simulation/eks-token.js';
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { type ExecutionRun, runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import {
@@ -34,7 +35,7 @@ let account: ReturnType<typeof mockAccount>;
 
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
-  server.authorizeWith(shippedAccessEntries());
+  applyShippedPolicies(server);
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
