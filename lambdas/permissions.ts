@@ -13,6 +13,7 @@ import {
   type RbacRule,
   RECORDS,
   SIGNS,
+  TERMINATION_PROTECTION_OFF,
   VERIFIES,
 } from './core/needs.js';
 
@@ -238,9 +239,8 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
         why: 'whether the evidence snapshots completed, and where the instance stands in its group; Describe actions support no resource-level permissions',
       },
       {
-        actions: ['ec2:ModifyInstanceAttribute'],
-        scope: 'instances',
-        why: 'lift termination protection of a compromised instance before it is replaced',
+        ...TERMINATION_PROTECTION_OFF,
+        why: 'lift termination protection of a compromised instance before it is replaced, and nothing else',
       },
       {
         actions: [

@@ -25,7 +25,7 @@ export class ApprovalKey extends Construct {
       description: 'guardduty-responder: keeps the task tokens of actions waiting for approval encrypted',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
-      policy: administeredOnly(),
+      policy: administeredOnly(this),
     });
   }
 

@@ -5,10 +5,10 @@
  * key policy is the whole of who may use it: the functions that write the record (claim, identify, the
  * actions and evidence steps, approve) generate MACs over what they decided and verify what they read,
  * release and recover only verify, and the account may administer the key but neither use it nor grant
- * its use, so no IAM policy in the account can give either operation to anyone else. Changing the key policy
- * (kms:PutKeyPolicy) stays with the account's administrators, as it must for the key to be manageable.
+ * its use, so no IAM policy in the account can give either operation to anyone else. The key policy changes
+ * only through a deployment of the stack (kms:PutKeyPolicy is the CloudFormation execution role's).
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -24,7 +24,6 @@ const ADMINISTRATION = [
   'kms:Describe*',
   'kms:Enable*',
   'kms:List*',
-  'kms:Put*',
   'kms:Update*',
   'kms:Revoke*',
   'kms:Disable*',
@@ -36,18 +35,34 @@ const ADMINISTRATION = [
   'kms:CancelKeyDeletion',
 ];
 
-/** A key policy that lets the account administer the key and nothing else; uses are added per function. */
-export const administeredOnly = (): iam.PolicyDocument =>
-  new iam.PolicyDocument({
-    statements: [
+/**
+ * A key policy that lets the account administer the key and nothing else; uses are added per function.
+ * The policy itself changes only with a deployment: kms:PutKeyPolicy is the CloudFormation execution
+ * role's (the CDK bootstrap's), not the account's, so no IAM policy in the account lets a principal write
+ * itself into the key policy; whoever may deploy the stack may change its functions' code as well.
+ */
+export const administeredOnly = (scope: Construct): iam.PolicyDocument => {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'AdministerNotUse',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: ADMINISTRATION,
+      resources: ['*'],
+    }),
+  ];
+  const synthesizer = Stack.of(scope).synthesizer;
+  if (synthesizer instanceof DefaultStackSynthesizer)
+    statements.push(
       new iam.PolicyStatement({
-        sid: 'AdministerNotUse',
+        sid: 'ChangePolicyOnlyByDeployment',
         principals: [new iam.AccountRootPrincipal()],
-        actions: ADMINISTRATION,
+        actions: ['kms:PutKeyPolicy'],
         resources: ['*'],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': synthesizer.cloudFormationExecutionRoleArn } },
       }),
-    ],
-  });
+    );
+  return new iam.PolicyDocument({ statements });
+};
 
 export const pascal = (name: string) =>
   name
@@ -66,7 +81,7 @@ export class RecordKey extends Construct {
       keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
       // Entries of open incidents stay verifiable after the stack is gone, as the table stays.
       removalPolicy: RemovalPolicy.RETAIN,
-      policy: administeredOnly(),
+      policy: administeredOnly(this),
     });
   }
 

@@ -44,6 +44,17 @@ export type IamNeed = {
   conditions?: Record<string, Record<string, string | readonly string[]>>;
 };
 
+/**
+ * Termination protection off, and no other instance attribute (`ec2:Attribute/<name>` names the attribute
+ * a ModifyInstanceAttribute request sets, and its value): release and recover lift what protect-instances set.
+ */
+export const TERMINATION_PROTECTION_OFF: IamNeed = {
+  actions: ['ec2:ModifyInstanceAttribute'],
+  scope: 'instances',
+  why: 'lift termination protection, and change no other attribute of the instance',
+  conditions: { StringEqualsIgnoreCase: { 'ec2:Attribute/DisableApiTermination': 'false' } },
+};
+
 export type RbacRule = {
   apiGroups: readonly string[];
   resources: readonly string[];

@@ -1,6 +1,14 @@
 /** protect-instances, as data: where it runs, when it applies, what it needs to contain and to undo. */
 import type { ActionSpec } from '../../core/action-spec.js';
-import { RECORDS, SIGNS } from '../../core/needs.js';
+import { type IamNeed, RECORDS, SIGNS, TERMINATION_PROTECTION_OFF } from '../../core/needs.js';
+
+/** Delete-on-termination of attached volumes: the block device mapping, no other attribute. */
+const KEEP_VOLUMES: IamNeed = {
+  actions: ['ec2:ModifyInstanceAttribute'],
+  scope: 'instances',
+  why: 'delete-on-termination of the attached volumes (off to keep them as evidence; back on at release)',
+  conditions: { StringEqualsIgnoreCase: { 'ec2:Attribute': 'BlockDeviceMapping' } },
+};
 
 export const spec = {
   name: 'protect-instances',
@@ -27,10 +35,17 @@ export const spec = {
     recordKey: SIGNS,
     iam: [
       {
-        actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
+        actions: ['ec2:DescribeInstanceAttribute'],
         scope: 'instances',
-        why: 'read and set termination protection and delete-on-termination of the affected instances',
+        why: 'read termination protection and delete-on-termination of the affected instances',
       },
+      {
+        actions: ['ec2:ModifyInstanceAttribute'],
+        scope: 'instances',
+        why: 'turn termination protection on, and only on',
+        conditions: { StringEqualsIgnoreCase: { 'ec2:Attribute/DisableApiTermination': 'true' } },
+      },
+      KEEP_VOLUMES,
       {
         actions: ['autoscaling:SetInstanceProtection'],
         scope: 'auto-scaling-groups',
@@ -52,10 +67,12 @@ export const spec = {
   undo: {
     iam: [
       {
-        actions: ['ec2:DescribeInstanceAttribute', 'ec2:ModifyInstanceAttribute'],
+        actions: ['ec2:DescribeInstanceAttribute'],
         scope: 'instances',
-        why: 'put back termination protection and delete-on-termination as recorded',
+        why: 'read termination protection and delete-on-termination as they are now',
       },
+      TERMINATION_PROTECTION_OFF,
+      KEEP_VOLUMES,
       {
         actions: ['autoscaling:SetInstanceProtection'],
         scope: 'auto-scaling-groups',

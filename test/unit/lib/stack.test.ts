@@ -248,8 +248,13 @@ describe('containment functions', () => {
       expect.stringMatching(
         /^Allow ec2:DescribeInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
       ),
+      // Termination protection on and delete-on-termination off, and no other attribute (instance type,
+      // user data, security groups): ec2:Attribute names the attribute a request sets.
       expect.stringMatching(
-        /^Allow ec2:ModifyInstanceAttribute on .*:ec2:us-east-1:111122223333:instance\/\*/,
+        /^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*.* if \{"StringEqualsIgnoreCase":\{"ec2:Attribute":"BlockDeviceMapping"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*.* if \{"StringEqualsIgnoreCase":\{"ec2:Attribute\/DisableApiTermination":"true"\}\}$/,
       ),
       expect.stringMatching(/^Allow eks:DescribeCluster on /),
     ]);
@@ -436,7 +441,13 @@ describe('release function', () => {
       'Allow ec2:DescribeInstances on "*"',
       'Allow ec2:DescribeNetworkInterfaces on "*"',
       'Allow ec2:DescribeSecurityGroups on "*"',
-      expect.stringMatching(/^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*/),
+      // Only delete-on-termination and termination protection off: ec2:Attribute names what is set.
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*.* if \{"StringEqualsIgnoreCase":\{"ec2:Attribute":"BlockDeviceMapping"\}\}$/,
+      ),
+      expect.stringMatching(
+        /^Allow ec2:ModifyInstanceAttribute on .*:instance\/\*.* if \{"StringEqualsIgnoreCase":\{"ec2:Attribute\/DisableApiTermination":"false"\}\}$/,
+      ),
       // harden-imds's undo: the options recorded, put back.
       expect.stringMatching(/^Allow ec2:ModifyInstanceMetadataOptions on .*:instance\/\*/),
       expect.stringMatching(
@@ -745,16 +756,20 @@ describe('record key', () => {
     }
   });
 
-  it('lets the account only administer the key', () => {
-    // The account may administer the key; no action it holds can be a MAC operation or a use of the key.
+  it('lets the account only administer the key, and only a deployment change its policy', () => {
+    // The account may administer the key; no action it holds can be a MAC operation, a use of the key, or
+    // a change of the key policy that would let a principal of the account add itself.
     const account = statements.filter((st) => !/^(Sign|Verify)/.test(st.Sid));
-    expect(account.map((st) => st.Sid)).toEqual(['AdministerNotUse']);
+    expect(account.map((st) => st.Sid)).toEqual(['AdministerNotUse', 'ChangePolicyOnlyByDeployment']);
     const administration = [account[0]?.Action].flat() as string[];
     const matches = (pattern: string, action: string) =>
       new RegExp(`^${pattern.replace(/\*/g, '.*')}$`).test(action);
-    for (const use of ['kms:GenerateMac', 'kms:VerifyMac', 'kms:CreateGrant', 'kms:PutKeyPolicy']) {
-      expect(administration.some((pattern) => matches(pattern, use))).toBe(use === 'kms:PutKeyPolicy');
-    }
+    for (const use of ['kms:GenerateMac', 'kms:VerifyMac', 'kms:CreateGrant', 'kms:PutKeyPolicy'])
+      expect(administration.some((pattern) => matches(pattern, use))).toBe(false);
+    // kms:PutKeyPolicy only for the CloudFormation execution role the stack is deployed with.
+    const change = account[1];
+    expect(change?.Action).toBe('kms:PutKeyPolicy');
+    expect(JSON.stringify(change?.Condition)).toMatch(/"ArnEquals":\{"aws:PrincipalArn":.*cfn-exec-role/);
     expect(administration).not.toContain('kms:*');
     // No identity policy in the stack grants a MAC operation, or all of KMS, to anyone.
     const identityActions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
