@@ -14,6 +14,8 @@
  *   --table NAME           local: the incident table at the AWS endpoint (default: a table in memory)
  *   --record-key KEY       local, with --table: the KMS HMAC key that signs its entries (RecordKeyId)
  *   --evidence-bucket NAME local: the evidence bucket at the AWS endpoint (default: kept in memory)
+ *   --host-output-bucket NAME local, with --evidence-bucket: where the hosts write the capture's output
+ *                          (HostOutputBucketName); without it, no host capture
  *   --world FILE           simulation: a copy of your cluster (kubectl get -o yaml) instead of the generated one
  *   --member               simulation: the finding's account is a member of an organization whose responder
  *                          runs in another account, reached through the member's MemberAccess role
@@ -47,9 +49,11 @@ import { IncidentStore } from '../lambdas/incident/store.js';
 
 /** Where a local replay keeps its evidence when no bucket is given (in memory, on this machine). */
 const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
+const LOCAL_HOST_OUTPUT_BUCKET = `guardduty-responder-replay${HOST_OUTPUT_SUFFIX}`;
 
 import { simulatedAccount } from '../simulation/account.js';
 import { localTokens } from '../simulation/aws/kms.js';
+import { HOST_OUTPUT_SUFFIX } from '../simulation/aws/s3.js';
 import { AwsApiServer } from '../simulation/aws-api-server.js';
 import {
   CONTEXT_KEY,
@@ -99,6 +103,7 @@ export type ReplayOptions = {
   deployed?: string;
   topicArn?: string;
   evidenceBucket?: string;
+  hostOutputBucket?: string;
   world?: string;
 };
 
@@ -126,6 +131,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     deployed: { type: 'string' },
     'topic-arn': { type: 'string' },
     'evidence-bucket': { type: 'string' },
+    'host-output-bucket': { type: 'string' },
     world: { type: 'string' },
   });
   if (positionals.length !== 1)
@@ -175,6 +181,11 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
   if (values['evidence-bucket'] && !values.kubeconfig) {
     throw new InputError('--evidence-bucket is for the local mode: give --kubeconfig as well');
   }
+  if (values['host-output-bucket'] && !values['evidence-bucket']) {
+    throw new InputError(
+      '--host-output-bucket goes with --evidence-bucket: the output is taken into that bucket',
+    );
+  }
   if (values['endpoint-url'] && !values.kubeconfig) {
     throw new InputError('--endpoint-url is for the local mode: give --kubeconfig as well');
   }
@@ -206,6 +217,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     deployed: values.deployed,
     topicArn: values['topic-arn'],
     evidenceBucket: values['evidence-bucket'],
+    hostOutputBucket: values['host-output-bucket'],
     world: values.world,
   };
 }
@@ -412,6 +424,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
         evidence: {
           s3: evidenceClients(options.evidenceBucket ? overrides : captureOverrides).s3,
           bucket: options.evidenceBucket ?? LOCAL_EVIDENCE_BUCKET,
+          hostOutput: options.evidenceBucket ? (options.hostOutputBucket ?? null) : LOCAL_HOST_OUTPUT_BUCKET,
         },
         sns,
         topicArn:

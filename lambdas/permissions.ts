@@ -158,8 +158,14 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
   'collect-host-evidence': {
     incidentTable: RECORDS,
     recordKey: SIGNS,
-    evidenceBucket: ['s3:ListBucket', 's3:GetObject', 's3:PutObject'],
+    evidenceBucket: ['s3:PutObject'],
+    hostOutput: ['s3:ListBucket', 's3:GetObject', 's3:DeleteObject'],
     iam: [
+      {
+        actions: ['iam:GetInstanceProfile'],
+        scope: 'instance-profiles',
+        why: 'the role id that names the one prefix of the host output bucket the instance may write',
+      },
       {
         actions: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
         scope: 'any',

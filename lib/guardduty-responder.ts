@@ -264,6 +264,7 @@ export class GuardDutyResponder extends Construct {
     new CfnOutput(this, 'IncidentTableName', { value: incidents.table.tableName });
     new CfnOutput(this, 'RecordKeyId', { value: recordKey.key.keyArn });
     new CfnOutput(this, 'EvidenceBucketName', { value: evidence.bucket.bucketName });
+    new CfnOutput(this, 'HostOutputBucketName', { value: evidence.hostOutput.bucketName });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: intake.deadLetterQueue.queueUrl });
     this.stateMachine = workflow.stateMachine;
     this.topic = notifications.topic;

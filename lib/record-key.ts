@@ -8,7 +8,7 @@
  * its use, so no IAM policy in the account can give either operation to anyone else. The key policy changes
  * only through a deployment of the stack (kms:PutKeyPolicy is the CloudFormation execution role's).
  */
-import { DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -58,7 +58,8 @@ export const administeredOnly = (scope: Construct): iam.PolicyDocument => {
         principals: [new iam.AccountRootPrincipal()],
         actions: ['kms:PutKeyPolicy'],
         resources: ['*'],
-        conditions: { ArnEquals: { 'aws:PrincipalArn': synthesizer.cloudFormationExecutionRoleArn } },
+        // The synthesizer names it with ${AWS::…} placeholders, which only Fn::Sub resolves in a template.
+        conditions: { ArnEquals: { 'aws:PrincipalArn': Fn.sub(synthesizer.cloudFormationExecutionRoleArn) } },
       }),
     );
   return new iam.PolicyDocument({ statements });

@@ -103,8 +103,14 @@ export class AwsApiServer {
     }
 
     if (service === 's3') {
-      serveS3(request, response, url, body, call, (operation, status) =>
-        this.requests.push({ service, operation, region: caller.region, status }),
+      serveS3(
+        request,
+        response,
+        url,
+        body,
+        call,
+        (operation, status) => this.requests.push({ service, operation, region: caller.region, status }),
+        caller.accessKeyId,
       );
       return;
     }

@@ -15,6 +15,7 @@ import type { TokenVault } from '../lambdas/approval/tokens.js';
 import type { Reach } from '../lambdas/clients/reach.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
+import type { HostCapturePlace } from '../lambdas/evidence/hosts.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
 import { collectHostEvidenceHandler } from '../lambdas/handlers/collect-host-evidence.js';
 import { collectPodEvidenceHandler } from '../lambdas/handlers/collect-pod-evidence.js';
@@ -81,8 +82,8 @@ export type ResponderPorts = {
    * its own role, which Kubernetes maps to its access entry's group.
    */
   reach: (fn: WorkflowFunction) => Reach;
-  /** The evidence bucket; the host capture's polling waits with `sleep`. */
-  evidence: { s3: S3Client; bucket: string; sleep?: (ms: number) => Promise<void> };
+  /** The evidence bucket, and where hosts write the capture's output (HostCapturePlace). */
+  evidence: { s3: S3Client; bucket: string } & HostCapturePlace;
   sns: SNSClient;
   topicArn: string;
   /** Security Hub in a finding's region (notify notes the outcome there). */
@@ -130,7 +131,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       { ...bucket, home: ports.location },
       settings.evidence,
       store,
-      evidence.sleep,
+      evidence,
     ),
     notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub, ports.chatTopicArn ?? null),
   };

@@ -41,6 +41,7 @@ import {
 } from './account.js';
 import { applyShippedPolicies } from './admission.js';
 import { approvalKeyOf } from './aws/kms.js';
+import { HOST_OUTPUT_SUFFIX } from './aws/s3.js';
 import { type AccountRouter, AwsApiServer } from './aws-api-server.js';
 import { type ResponderConfig, settingsOf } from './cdk-json.js';
 import { functionAccessKey, isEksToken } from './eks-token.js';
@@ -51,6 +52,8 @@ import { type World, type WorldScale, withClusterObjects, worldFor } from './wor
 
 /** The evidence bucket of the simulated account. */
 export const SIMULATED_EVIDENCE_BUCKET = 'guardduty-responder-evidence-simulation';
+/** Where the simulated hosts write the capture's output, each under its own prefix. */
+export const SIMULATED_HOST_OUTPUT_BUCKET = `guardduty-responder-simulation${HOST_OUTPUT_SUFFIX}`;
 
 export type Simulation = {
   cluster: string | null;
@@ -237,6 +240,7 @@ export function simulatedHandlers(
     evidence: {
       s3: evidenceClients(simulation.overrides).s3,
       bucket: SIMULATED_EVIDENCE_BUCKET,
+      hostOutput: SIMULATED_HOST_OUTPUT_BUCKET,
       sleep: async () => {},
     },
     sns: new SNSClient(simulation.overrides),

@@ -106,6 +106,11 @@ export type FunctionNeeds = {
    */
   evidenceBucket?: readonly string[];
   /**
+   * S3 actions on the host output bucket (lib/evidence-bucket.ts), where each host writes its capture's
+   * output under its own prefix for the responder to take into the evidence bucket.
+   */
+  hostOutput?: readonly ('s3:ListBucket' | 's3:GetObject' | 's3:DeleteObject')[];
+  /**
    * The record key (lib/record-key.ts): the functions that write the record (the claim's header, the
    * plan, entries, approvals) sign what they decided and verify what they read; release and recover only
    * verify.

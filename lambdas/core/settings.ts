@@ -79,10 +79,16 @@ export const LimitsSchema = z.strictObject({
   maxInstances: z.number().int().min(0).default(20),
 });
 
+/** How long Object Lock keeps evidence unless the config says otherwise. */
+export const DEFAULT_EVIDENCE_RETENTION_DAYS = 90;
+
 /** What the responder collects as evidence, and how. */
 export const EvidenceSchema = z.strictObject({
-  /** S3 Object Lock retention (governance mode) of every evidence object, in days; null: no lock. */
-  retentionDays: z.number().int().min(1).nullable().default(null),
+  /**
+   * S3 Object Lock retention (governance mode) of every evidence object, in days; on by default for new
+   * deployments, null turns it off (at bucket creation only).
+   */
+  retentionDays: z.number().int().min(1).nullable().default(DEFAULT_EVIDENCE_RETENTION_DAYS),
   /** Pause the affected containers' tasks after the host capture (release resumes them). */
   pauseContainers: z.boolean().default(false),
   /** A memory capture command installed on the AMI (e.g. AVML), run by the host capture; its stdout is kept. */

@@ -3,13 +3,12 @@
  * acts on that runs the SSM agent (EKS-optimized AMIs do): the process tree, sockets, the container
  * runtime's view of the affected containers (crictl ps/inspect/logs, ctr tasks), their processes' /proc
  * details, logged-in users, kernel modules, recent system logs, and the operator's memory capture command
- * when one is configured. SSM writes the output to the evidence bucket; each object is then read back,
- * hashed and recorded. Bounded in time: a command that does not finish is reported, never a reason to
+ * when one is configured. The host writes its output only where it may (its own prefix of the host output
+ * bucket, host-output.ts); the responder then copies each object into the evidence bucket, hashes and
+ * records it, and removes it there: nothing the host's credentials can write ever is evidence. Bounded in time: a command that does not finish is reported, never a reason to
  * stop containment. It runs before host isolation and IAM revocation, which both cut the agent off.
  */
 
-import { createHash } from 'node:crypto';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -21,9 +20,9 @@ import { isKubernetesName } from '../core/selectors.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import type { IdentifiedInstance, IdentifiedPod, TargetInput } from '../identify/identify.js';
 import type { Journal } from '../incident/journal.js';
-import type { EvidenceObject } from '../incident/record.js';
 import { messageOf } from '../shared/errors.js';
 import type { EvidenceClients } from './clients.js';
+import { type HostClients, hostOutputPrefix, takeStaged } from './host-output.js';
 import type { EvidenceResult } from './pods.js';
 import type { EvidenceWriter } from './writer.js';
 
@@ -33,7 +32,7 @@ export type HostEvidenceInput = TargetInput<IdentifiedInstance> & {
   pods: IdentifiedPod[];
 };
 
-/** Outputs up to this size are read back and hashed; larger ones (a memory image) are only listed. */
+/** Outputs up to this size are read and hashed by the responder; larger ones (a memory image) S3 copies. */
 const HASHED_BYTES = 64 * 1024 * 1024;
 
 const TERMINAL = new Set(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling']);
@@ -168,22 +167,25 @@ export async function resumeContainers(
   );
 }
 
-async function readAll(body: unknown): Promise<Buffer> {
-  if (Buffer.isBuffer(body)) return body;
-  if (body instanceof Uint8Array) return Buffer.from(body);
-  const stream = body as { transformToByteArray?: () => Promise<Uint8Array> } | undefined;
-  if (stream?.transformToByteArray) return Buffer.from(await stream.transformToByteArray());
-  return Buffer.from(String(body ?? ''), 'utf8');
-}
+/** Where the host capture writes and how long it polls: the host output bucket, and the pause between polls. */
+export type HostCapturePlace = {
+  /** The bucket each host may write only its own prefix of (lib/evidence-bucket.ts); null: none given. */
+  hostOutput: string | null;
+  sleep?: (ms: number) => Promise<void>;
+  /** Staged objects up to this size are read and hashed by the responder; larger ones copied by S3. */
+  hashedBytes?: number;
+};
 
 export async function collectHostEvidence(
   input: HostEvidenceInput,
-  clients: EvidenceClients,
+  clients: HostClients,
   writer: EvidenceWriter,
   settings: Pick<EvidenceSettings, 'hostCaptureSeconds' | 'memoryCaptureCommand' | 'pauseContainers'>,
   journal: Journal,
-  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  place: HostCapturePlace,
 ): Promise<EvidenceResult> {
+  const { hostOutput, hashedBytes = HASHED_BYTES } = place;
+  const sleep = place.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const { instanceId } = input.target;
   const result: EvidenceResult = {
     step: 'collect-host-evidence',
@@ -193,6 +195,11 @@ export async function collectHostEvidence(
     problems: [],
   };
   if (input.target.state === 'terminated') return { ...result, skipped: `host ${instanceId} is terminated` };
+  if (!hostOutput)
+    return {
+      ...result,
+      skipped: `no host output bucket given (--host-output-bucket NAME): host evidence of ${instanceId} not collected`,
+    };
   try {
     const { InstanceInformationList } = await clients.ssm.send(
       new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
@@ -201,8 +208,11 @@ export async function collectHostEvidence(
     if (agent?.PingStatus !== 'Online')
       return { ...result, skipped: `no SSM agent on ${instanceId}: host evidence not collected` };
 
+    const own = await hostOutputPrefix(input.target, clients.iam);
+    if ('skipped' in own) return { ...result, skipped: own.skipped };
     const onHost = input.pods.filter((pod) => pod.nodeName && pod.nodeName === input.target.nodeName);
-    const prefix = `${writer.prefix}host/${instanceId}`;
+    // Where the host may write: its own prefix of the host output bucket, named by its role session.
+    const staged = `${own.prefix}${writer.prefix}host`;
     const seconds = settings.hostCaptureSeconds;
     const pods = validPods(onHost).map(({ namespace, name }) => ({ namespace, name }));
     const pause = settings.pauseContainers && pods.length > 0;
@@ -219,7 +229,7 @@ export async function collectHostEvidence(
       hostEvidenceScript(onHost, settings.memoryCaptureCommand, pause),
       seconds,
       sleep,
-      { bucket: writer.bucket, prefix },
+      { bucket: hostOutput, prefix: staged },
     );
     if (pause)
       await journal.settle('collect-host-evidence', null, target, {
@@ -232,38 +242,19 @@ export async function collectHostEvidence(
           ? `host capture on ${instanceId} failed: the command ended ${status} (command ${commandId})`
           : `host capture on ${instanceId} failed: still ${status} after ${seconds + 15} s (command ${commandId}), timed out`,
       );
-
-    // What SSM wrote, read back and hashed: the chain of custody holds the bytes as stored.
-    const listed = await clients.s3.send(new ListObjectsV2Command({ Bucket: writer.bucket, Prefix: prefix }));
-    for (const entry of listed.Contents ?? []) {
-      if (!entry.Key) continue;
-      const subject = `host ${instanceId} (${entry.Key.split('/').at(-1)})`;
-      if ((entry.Size ?? 0) > HASHED_BYTES) {
-        // A memory image is not read back into the function: its size and key are recorded, not its hash.
-        result.objects.push({
-          bucket: writer.bucket,
-          key: entry.Key,
-          versionId: null,
-          size: entry.Size ?? 0,
-          sha256: 'not computed',
-          subject,
-          note: `larger than ${HASHED_BYTES} bytes: not hashed by the responder`,
-        });
-        continue;
-      }
-      const object = await clients.s3.send(new GetObjectCommand({ Bucket: writer.bucket, Key: entry.Key }));
-      const bytes = await readAll(object.Body);
-      const recorded: EvidenceObject = {
-        bucket: writer.bucket,
-        key: entry.Key,
-        versionId: object.VersionId ?? null,
-        size: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-        subject,
-        note: status === 'Success' ? null : `the command ended ${status}: output may be partial`,
-      };
-      result.objects.push(recorded);
-    }
+    const note = status === 'Success' ? null : `the command ended ${status}: output may be partial`;
+    const taken = await takeStaged(clients.s3, hostOutput, `${staged}/${commandId}/`, writer, {
+      name: `host/${instanceId}/${commandId}/`,
+      subject: (rest) => `host ${instanceId} (${rest.split('/').at(-1)})`,
+      note,
+      hashedBytes,
+    });
+    result.objects.push(...taken.objects);
+    result.problems.push(...taken.problems.map((problem) => `host capture on ${instanceId}: ${problem}`));
+    if (taken.objects.length === 0 && status === 'Success')
+      result.problems.push(
+        `host capture on ${instanceId}: the command succeeded but left no output under its prefix of ${hostOutput} (the instance role may not write there: see the README)`,
+      );
   } catch (error) {
     result.problems.push(`host capture on ${instanceId}: ${messageOf(error)}`);
   }

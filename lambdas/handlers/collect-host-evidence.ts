@@ -6,7 +6,7 @@ import { evidenceStep } from '../core/action-spec.js';
 import type { ResponderLocation } from '../core/plan.js';
 import type { EvidenceSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
-import { collectHostEvidence, type HostEvidenceInput } from '../evidence/hosts.js';
+import { collectHostEvidence, type HostCapturePlace, type HostEvidenceInput } from '../evidence/hosts.js';
 import { recordEvidence } from '../evidence/record.js';
 import { collectionPrefix, EvidenceWriter } from '../evidence/writer.js';
 import type { Recorded } from '../incident/journal.js';
@@ -22,7 +22,7 @@ export const collectHostEvidenceHandler =
     evidence: { s3: S3Client; bucket: string; home: ResponderLocation },
     settings: EvidenceSettings,
     store: IncidentStore,
-    sleep?: (ms: number) => Promise<void>,
+    place: HostCapturePlace,
   ) =>
   (input: HostEvidenceInput & Recorded) =>
     underSignedPlan(store, input, evidenceStep('collect-host-evidence'), async (journal) => {
@@ -32,20 +32,20 @@ export const collectHostEvidenceHandler =
         collectionPrefix(findingId, input.executionArn, new Date()),
       );
       if (accountId !== evidence.home.accountId) {
-        // Run Command writes its output from the instance: a member's instance cannot write to this bucket.
+        // Run Command writes its output from the instance: a member's instance cannot write to this account.
         return recordEvidence(store, findingId, {
           step: 'collect-host-evidence',
-          skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the evidence bucket, which only this account's instances may; capture it in the member account`,
+          skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the host output bucket, which only this account's instances may; capture it in the member account`,
           bucket: evidence.bucket,
           objects: [],
           problems: [],
         });
       }
-      const clients = { s3: evidence.s3, ssm: reach(input.plan.finding).ssm };
+      const { ssm, iam } = reach(input.plan.finding);
       return recordEvidence(
         store,
         findingId,
-        await collectHostEvidence(input, clients, writer, settings, journal, sleep),
+        await collectHostEvidence(input, { s3: evidence.s3, ssm, iam }, writer, settings, journal, place),
       );
     });
 
@@ -56,5 +56,6 @@ export const handler = lazyHandler(() => {
     { s3: evidenceClients().s3, bucket: requireEnv('EVIDENCE_BUCKET'), home: location },
     settings.evidence,
     IncidentStore.fromEnvironment(),
+    { hostOutput: requireEnv('HOST_OUTPUT_BUCKET') },
   );
 });

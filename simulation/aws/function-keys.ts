@@ -21,3 +21,13 @@ export function functionOfKey(accessKeyId: string): FunctionName | null {
 /** Member-account credentials STS gives a function for its own role there. */
 export const memberAccessKey = (accountId: string, fn: FunctionName, random: string): string =>
   `ASIA${accountId}${upper(fn)}Z${random}`;
+
+/** The credentials a host's role session gives it (what Run Command uploads its output with). */
+export const hostAccessKey = (instanceId: string): string =>
+  `ASIAHOST${instanceId.replace(/^i-/, '').toUpperCase()}`;
+
+/** The instance whose credentials these are, or null. */
+export function instanceOfHostKey(accessKeyId: string): string | null {
+  const hex = /^ASIAHOST([0-9A-F]+)$/.exec(accessKeyId)?.[1];
+  return hex ? `i-${hex.toLowerCase()}` : null;
+}

@@ -1,4 +1,5 @@
 /** IAM: roles with managed and inline policies and their trust policy, instance profiles. The AWS query protocol; errors by code (NoSuchEntity). */
+import { createHash } from 'node:crypto';
 import {
   type AttachRolePolicyCommandInput,
   type DeleteRolePolicyCommandInput,
@@ -11,8 +12,30 @@ import {
   NoSuchEntityException,
   type PutRolePolicyCommandInput,
 } from '@aws-sdk/client-iam';
-import { EC2_TRUST, profileArn, roleArn } from './state.js';
+import { instanceOfHostKey } from './function-keys.js';
+import { type AccountState, EC2_TRUST, profileArn, roleArn } from './state.js';
 import { el, escapeXml, members, type Out, type SimulatedService, text } from './wire.js';
+
+/** A role's unique id as IAM gives it (`AROA…`): the same for the same name. */
+export const roleIdOf = (roleName: string): string =>
+  `AROA${createHash('sha256').update(roleName).digest('hex').slice(0, 17).toUpperCase()}`;
+
+/**
+ * The `aws:userid` of an instance's role session, `<role id>:<instance id>`, as EC2 names the session its
+ * instance profile gives it; null when it runs with no profile.
+ */
+export function instanceUserId(account: AccountState, instanceId: string): string | null {
+  const profile = account.profileOf(instanceId)?.split('/').at(-1);
+  const roleName = profile ? account.account.instanceProfiles?.[profile] : undefined;
+  return roleName ? `${roleIdOf(roleName)}:${instanceId}` : null;
+}
+
+/** The `aws:userid` of a request signed with a host's credentials (function-keys.ts); null for anyone else. */
+export function hostUserId(account: AccountState, accessKeyId: string | undefined): string | null {
+  const instanceId = instanceOfHostKey(accessKeyId ?? '');
+  if (!instanceId) return null;
+  return instanceUserId(account, instanceId) ?? `no-role:${instanceId}`;
+}
 export const iam: SimulatedService = {
   operations: (s) => {
     const { account, accountId, role } = s;
@@ -25,7 +48,7 @@ export const iam: SimulatedService = {
           InstanceProfile: {
             InstanceProfileName: input.InstanceProfileName,
             Arn: profileArn(input.InstanceProfileName ?? '', accountId),
-            Roles: [{ RoleName: roleName, Arn: roleArn(roleName, accountId) }],
+            Roles: [{ RoleName: roleName, Arn: roleArn(roleName, accountId), RoleId: roleIdOf(roleName) }],
           },
         };
       },
@@ -104,7 +127,7 @@ export const iam: SimulatedService = {
               (role: Out) =>
                 text('RoleName', role.RoleName) +
                 text('Arn', role.Arn) +
-                text('RoleId', 'AROASIMULATED') +
+                text('RoleId', role.RoleId) +
                 text('Path', '/') +
                 text('CreateDate', '2026-01-01T00:00:00Z'),
             ),
@@ -132,7 +155,7 @@ export const iam: SimulatedService = {
           'Role',
           text('RoleName', out.Role.RoleName) +
             text('Arn', out.Role.Arn) +
-            text('RoleId', 'AROASIMULATED') +
+            text('RoleId', roleIdOf(out.Role.RoleName)) +
             text('Path', '/') +
             text('CreateDate', '2026-01-01T00:00:00Z') +
             text('AssumeRolePolicyDocument', out.Role.AssumeRolePolicyDocument),

@@ -1,11 +1,15 @@
 /**
  * S3: the evidence bucket, versioned: PutObject with the SHA-256 S3 checks and `If-None-Match: *`,
- * GetObject, HeadObject, ListObjectsV2, DeleteObject that leaves a delete marker, ListObjectVersions.
- * REST, path-style (`/bucket/key`), served by `serveS3`.
+ * CopyObject with the SHA-256 S3 computes, GetObject, HeadObject, ListObjectsV2, DeleteObject that leaves
+ * a delete marker, ListObjectVersions. A bucket named `…-host-output` is a host output bucket, not
+ * versioned, whose policy (lib/evidence-bucket.ts) lets a host write only under `hosts/<its aws:userid>/`;
+ * the evidence bucket refuses any write by a host's credentials. REST, path-style (`/bucket/key`), served
+ * by `serveS3`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type {
+  CopyObjectCommandInput,
   DeleteObjectCommandInput,
   GetObjectCommandInput,
   HeadObjectCommandInput,
@@ -13,6 +17,7 @@ import type {
   ListObjectVersionsCommandInput,
   PutObjectCommandInput,
 } from '@aws-sdk/client-s3';
+import { hostUserId } from './iam.js';
 import type { EvidenceState, SimulatedObject } from './state.js';
 import { escapeXml, type Out, type SimulatedService, text } from './wire.js';
 export const s3Error = (code: string, message: string, status: number) =>
@@ -47,11 +52,38 @@ export function objects(state: EvidenceState) {
   return { current, put };
 }
 
+/** A bucket the hosts write the capture's output to, each under its own prefix. */
+export const HOST_OUTPUT_SUFFIX = '-host-output';
+const isHostOutput = (bucket: string | undefined) => (bucket ?? '').endsWith(HOST_OUTPUT_SUFFIX);
+
+/** Who writes: the responder (any caller but a host), or a host, by its role session's `aws:userid`. */
+export type S3Writer = { host: string | null };
+
+/**
+ * The two bucket policies, as S3 would apply them to a write: a host writes only under its own prefix of
+ * a host output bucket and never to the evidence bucket; the responder writes the evidence bucket and
+ * only deletes in a host output bucket. Throws AccessDenied otherwise.
+ */
+export function authorizeWrite(bucket: string, key: string, writer: S3Writer, operation: string): void {
+  const denied = () => s3Error('AccessDenied', `${operation} on ${bucket}/${key}: Access Denied`, 403);
+  if (writer.host !== null) {
+    if (!isHostOutput(bucket) || operation !== 'PutObject' || !key.startsWith(`hosts/${writer.host}/`))
+      throw denied();
+    return;
+  }
+  if (isHostOutput(bucket) && operation !== 'DeleteObject') throw denied();
+}
+
 export const s3: SimulatedService = {
-  operations: ({ evidence: state }) => {
+  operations: (account) => {
+    const { evidence: state } = account;
     const { current, put } = objects(state);
+    const writerOf = (input: { CallerAccessKey?: string }): S3Writer => ({
+      host: hostUserId(account, input.CallerAccessKey),
+    });
     return {
-      PutObject: (input: PutObjectCommandInput) => {
+      PutObject: (input: PutObjectCommandInput & { CallerAccessKey?: string }) => {
+        authorizeWrite(input.Bucket ?? '', input.Key ?? '', writerOf(input), 'PutObject');
         const bytes = bytesOf(input.Body);
         if (input.IfNoneMatch === '*' && current(input.Bucket, input.Key))
           throw s3Error(
@@ -88,8 +120,34 @@ export const s3: SimulatedService = {
         if (!object) throw s3Error('NotFound', 'Not Found', 404);
         return { ContentLength: Buffer.from(object.body, 'base64').length, VersionId: object.versionId };
       },
-      /** A versioned bucket: a delete adds a delete marker, and every earlier version stays. */
-      DeleteObject: (input: DeleteObjectCommandInput) => {
+      CopyObject: (input: CopyObjectCommandInput & { CallerAccessKey?: string }) => {
+        authorizeWrite(input.Bucket ?? '', input.Key ?? '', writerOf(input), 'PutObject');
+        const [sourceBucket = '', ...rest] = decodeURIComponent(input.CopySource ?? '').split('/');
+        const source = current(sourceBucket, rest.join('/'));
+        if (!source) throw s3Error('NoSuchKey', 'The specified key does not exist.', 404);
+        const bytes = Buffer.from(source.body, 'base64');
+        const object = put(input.Bucket ?? '', input.Key ?? '', bytes, source.contentType);
+        return {
+          VersionId: object.versionId,
+          CopyObjectResult: {
+            ETag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+            ChecksumSHA256:
+              input.ChecksumAlgorithm === 'SHA256'
+                ? createHash('sha256').update(bytes).digest('base64')
+                : undefined,
+          },
+        };
+      },
+      /**
+       * A versioned bucket: a delete adds a delete marker, and every earlier version stays; a host output
+       * bucket is not versioned: the object is gone.
+       */
+      DeleteObject: (input: DeleteObjectCommandInput & { CallerAccessKey?: string }) => {
+        authorizeWrite(input.Bucket ?? '', input.Key ?? '', writerOf(input), 'DeleteObject');
+        if (isHostOutput(input.Bucket)) {
+          state.objects = state.objects.filter((o) => !(o.bucket === input.Bucket && o.key === input.Key));
+          return {};
+        }
         const marker = put(input.Bucket ?? '', input.Key ?? '', Buffer.alloc(0), '', true);
         return { DeleteMarker: true, VersionId: marker.versionId };
       },
@@ -146,13 +204,16 @@ export function serveS3(
   body: string,
   answer: (operation: string, input: unknown) => Out,
   record: (operation: string, status: number) => void,
+  callerAccessKey = '',
 ): void {
   const [bucket = '', ...rest] = url.pathname.split('/').filter(Boolean);
   const key = rest.map(decodeURIComponent).join('/');
   const method = request.method ?? 'GET';
   const operation =
     method === 'PUT'
-      ? 'PutObject'
+      ? request.headers['x-amz-copy-source']
+        ? 'CopyObject'
+        : 'PutObject'
       : method === 'HEAD'
         ? 'HeadObject'
         : method === 'DELETE'
@@ -167,7 +228,12 @@ export function serveS3(
     return value === undefined ? undefined : String(value);
   };
   try {
-    const input: Record<string, unknown> = { Bucket: bucket, Key: key };
+    const input: Record<string, unknown> = { Bucket: bucket, Key: key, CallerAccessKey: callerAccessKey };
+    if (operation === 'CopyObject')
+      Object.assign(input, {
+        CopySource: header('x-amz-copy-source'),
+        ChecksumAlgorithm: header('x-amz-checksum-algorithm'),
+      });
     if (operation === 'PutObject')
       Object.assign(input, {
         Body: Buffer.from(body, 'utf8'),
@@ -193,8 +259,18 @@ export function serveS3(
       response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
       return;
     }
+    if (operation === 'CopyObject') {
+      const result = out.CopyObjectResult as Out;
+      const xml = `<CopyObjectResult>${text('ETag', result.ETag)}${result.ChecksumSHA256 ? text('ChecksumSHA256', result.ChecksumSHA256) : ''}</CopyObjectResult>`;
+      response.writeHead(200, { 'content-type': 'application/xml', 'x-amz-version-id': out.VersionId });
+      response.end(`<?xml version="1.0" encoding="UTF-8"?>${xml}`);
+      return;
+    }
     if (operation === 'DeleteObject') {
-      response.writeHead(204, { 'x-amz-version-id': out.VersionId, 'x-amz-delete-marker': 'true' });
+      response.writeHead(
+        204,
+        out.VersionId ? { 'x-amz-version-id': out.VersionId, 'x-amz-delete-marker': 'true' } : {},
+      );
       response.end();
       return;
     }

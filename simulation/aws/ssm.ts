@@ -1,6 +1,7 @@
 /**
  * Systems Manager Run Command: DescribeInstanceInformation, SendCommand, GetCommandInvocation. A command
- * "runs" on a managed instance by writing a transcript of its script to the bucket as SSM writes stdout;
+ * "runs" on a managed instance by writing a transcript of its script to the bucket as SSM writes stdout,
+ * with the instance's credentials (a write its bucket policy refuses leaves no output, as SSM's does);
  * an instance can be simulated without the agent, or with a command that runs into its timeout. JSON.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,11 +10,13 @@ import type {
   GetCommandInvocationCommandInput,
   SendCommandCommandInput,
 } from '@aws-sdk/client-ssm';
-import { objects, s3Error } from './s3.js';
+import { instanceUserId } from './iam.js';
+import { authorizeWrite, objects, s3Error } from './s3.js';
 import type { SsmAgent } from './state.js';
 import type { SimulatedService } from './wire.js';
 export const ssm: SimulatedService = {
-  operations: ({ evidence: state, instances }) => {
+  operations: (account) => {
+    const { evidence: state, instances } = account;
     const { put } = objects(state);
     const agentOf = (id: string): SsmAgent | null => {
       const found = instances.find((i) => i.instanceId === id);
@@ -52,7 +55,14 @@ export const ssm: SimulatedService = {
               .filter((line) => line.startsWith('section '))
               .map((line) => `=== ${line.slice('section '.length)}\n(simulated output)\n`)
               .join('');
-            put(input.OutputS3BucketName, outputKey, Buffer.from(transcript, 'utf8'), 'text/plain');
+            try {
+              // Uploaded as the instance: where its bucket policy lets it, or not at all.
+              const host = instanceUserId(account, instanceId) ?? `no-role:${instanceId}`;
+              authorizeWrite(input.OutputS3BucketName, outputKey, { host }, 'PutObject');
+              put(input.OutputS3BucketName, outputKey, Buffer.from(transcript, 'utf8'), 'text/plain');
+            } catch {
+              outputKey = null;
+            }
           }
           state.commands.push({
             commandId,

@@ -4,16 +4,21 @@
  * simulated account behind aws-sdk-client-mock, with a chain of custody in the incident record.
  */
 import { createHash } from 'node:crypto';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendCommandCommand } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
+import { evidenceClients } from '../../lambdas/evidence/clients.js';
+import { takeStaged } from '../../lambdas/evidence/host-output.js';
 import { hostEvidenceScript } from '../../lambdas/evidence/hosts.js';
+import { EvidenceWriter } from '../../lambdas/evidence/writer.js';
 import { memoryClosures } from '../../lambdas/incident/closures.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
 import { applyShippedPolicies } from '../../simulation/admission.js';
+import { hostAccessKey } from '../../simulation/aws/function-keys.js';
+import { roleIdOf } from '../../simulation/aws/iam.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
 import { isEksToken } from '../../simulation/eks-token.js';
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
@@ -22,7 +27,7 @@ import { type FakeAccount, mockAccount, nodeInstance } from '../support/aws-acco
 import { addDeployment, addSampleNode } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useIncidentTable } from '../support/incidents.js';
-import { EVIDENCE_BUCKET, reachAs, responderHandlers } from '../support/responder.js';
+import { EVIDENCE_BUCKET, HOST_OUTPUT_BUCKET, reachAs, responderHandlers } from '../support/responder.js';
 
 const definition = synthesizedDefinition(parseConfig({ clusters: ['prod-eks'] }), RESPONDER);
 const sns = mockClient(SNSClient);
@@ -62,7 +67,12 @@ function cluster() {
 }
 
 function withAccount(fake: FakeAccount) {
-  account = mockAccount({ clusters: { 'prod-eks': server.url }, ...fake });
+  account = mockAccount({
+    clusters: { 'prod-eks': server.url },
+    // The nodes' instance profile: its role's session is where the host capture may write.
+    instanceProfiles: { 'eks-node-profile': 'eks-node-role' },
+    ...fake,
+  });
 }
 
 async function run(settings: Record<string, unknown> = {}, findingId?: string) {
@@ -143,7 +153,7 @@ describe('evidence', () => {
       expect(message()).toContain(`${object.key} (${object.size} bytes, sha256 ${object.sha256}`);
   });
 
-  it('captures an SSM-managed host through Run Command before isolating it, and keeps its output', async () => {
+  it('captures an SSM-managed host through Run Command before isolating it, and the responder takes its output into the evidence', async () => {
     cluster();
     withAccount({ instances: [{ ...nodeInstance(INSTANCE, NODE, 'vol-0c1'), ssm: 'managed' }] });
 
@@ -151,23 +161,113 @@ describe('evidence', () => {
 
     expect(execution.status).toBe('SUCCEEDED');
     const sent = account.ssm.commandCalls(SendCommandCommand)[0]?.args[0].input;
+    // The host writes only where it may: its own prefix of the host output bucket, never the evidence bucket.
+    const own = `hosts/${roleIdOf('eks-node-role')}:${INSTANCE}/`;
     expect(sent).toMatchObject({
       DocumentName: 'AWS-RunShellScript',
       InstanceIds: [INSTANCE],
-      OutputS3BucketName: EVIDENCE_BUCKET,
+      OutputS3BucketName: HOST_OUTPUT_BUCKET,
     });
+    expect(sent?.OutputS3KeyPrefix?.startsWith(own)).toBe(true);
     expect((sent?.Parameters?.commands ?? []).join('\n')).toContain(
       "crictl pods --namespace 'payments' --name 'payments-api-",
     );
-    const output = stored().find((o) => o.key.includes(`/host/${INSTANCE}/`) && o.key.endsWith('/stdout'));
-    expect(Buffer.from(output?.body ?? '', 'base64').toString()).toContain("=== 'process tree'");
+    // The responder wrote it into the evidence bucket, hashed as it wrote, and left nothing behind.
+    const output = stored().find(
+      (o) =>
+        o.bucket === EVIDENCE_BUCKET && o.key.includes(`/host/${INSTANCE}/`) && o.key.endsWith('/stdout'),
+    );
+    const bytes = Buffer.from(output?.body ?? '', 'base64');
+    expect(bytes.toString()).toContain("=== 'process tree'");
+    expect(stored().filter((o) => o.bucket === HOST_OUTPUT_BUCKET)).toEqual([]);
+    const written = account.s3
+      .commandCalls(PutObjectCommand)
+      .map((call) => call.args[0].input)
+      .find((input) => input.Key === output?.key);
+    expect(written).toMatchObject({ Bucket: EVIDENCE_BUCKET, IfNoneMatch: '*' });
     // The capture ended before the host was cut off and its role touched.
     const order = execution.events.filter((e) => e.type === 'StateExited').map((e) => e.state);
     expect(order.indexOf('CollectHostEvidenceItem')).toBeLessThan(order.indexOf('IsolateHostsItem'));
     expect(order.indexOf('CollectHostEvidenceItem')).toBeLessThan(order.indexOf('RevokeIam'));
     const [record] = await incidents.table().records();
-    expect(record?.evidence?.some((o) => o.key === output?.key)).toBe(true);
+    expect(record?.evidence?.find((o) => o.key === output?.key)?.sha256).toBe(
+      createHash('sha256').update(bytes).digest('hex'),
+    );
     expect(message()).toMatch(/host\/i-0f1e2d3c4b5a69788\/.*\/stdout \(\d+ bytes, sha256 [0-9a-f]{64}/);
+  });
+
+  it('never lets a host write evidence: not into the evidence bucket, not under another host, and what it leaves beside its command is not taken', async () => {
+    cluster();
+    withAccount({
+      instances: [
+        { ...nodeInstance(INSTANCE, NODE, 'vol-0c1'), ssm: 'managed' },
+        { ...nodeInstance('i-0aaaaaaaaaaaaaaaa', 'ip-10-0-99-1.ec2.internal', 'vol-0c2'), ssm: 'managed' },
+      ],
+    });
+    const asHost = (instance: string, bucket: string, key: string) => () =>
+      account.ec2Call('PutObject', {
+        Bucket: bucket,
+        Key: key,
+        Body: 'planted',
+        CallerAccessKey: hostAccessKey(instance),
+      });
+    const own = `hosts/${roleIdOf('eks-node-role')}:${INSTANCE}/`;
+    const other = `hosts/${roleIdOf('eks-node-role')}:i-0aaaaaaaaaaaaaaaa/`;
+    // The compromised host, with its own role session: the evidence bucket and another host are refused.
+    expect(asHost(INSTANCE, EVIDENCE_BUCKET, 'incidents/x/host/stdout')).toThrow(/Access Denied/);
+    expect(asHost(INSTANCE, HOST_OUTPUT_BUCKET, `${other}planted`)).toThrow(/Access Denied/);
+    // Its own prefix it may write, but only its command's output is taken.
+    asHost(INSTANCE, HOST_OUTPUT_BUCKET, `${own}incidents/planted/stdout`)();
+
+    await run();
+
+    expect(stored().filter((o) => o.bucket === EVIDENCE_BUCKET && o.key.includes('planted'))).toEqual([]);
+    const [record] = await incidents.table().records();
+    expect(record?.evidence?.some((o) => o.key.includes('planted'))).toBe(false);
+    expect(record?.evidence?.some((o) => o.key.includes(`/host/${INSTANCE}/`))).toBe(true);
+  });
+
+  it('has S3 copy and hash an output too large to read (a memory image), and records S3’s SHA-256', async () => {
+    withAccount({ instances: [nodeInstance(INSTANCE, NODE, 'vol-0c1')] });
+    const own = `hosts/${roleIdOf('eks-node-role')}:${INSTANCE}/`;
+    const image = Buffer.from('a memory image, larger than the bound');
+    account.ec2Call('PutObject', {
+      Bucket: HOST_OUTPUT_BUCKET,
+      Key: `${own}incidents/f/c/host/cmd-1/i-1/awsrunShellScript/0.awsrunShellScript/stdout`,
+      Body: image,
+      CallerAccessKey: hostAccessKey(INSTANCE),
+    });
+    const writer = new EvidenceWriter(
+      { s3: evidenceClients().s3, bucket: EVIDENCE_BUCKET },
+      'incidents/f/c/',
+    );
+    const taken = await takeStaged(
+      evidenceClients().s3,
+      HOST_OUTPUT_BUCKET,
+      `${own}incidents/f/c/host/cmd-1/`,
+      writer,
+      {
+        name: 'host/i-1/cmd-1/',
+        subject: (rest) => `host i-1 (${rest})`,
+        note: null,
+        hashedBytes: 8,
+      },
+    );
+
+    expect(taken.problems).toEqual([]);
+    expect(account.s3.commandCalls(CopyObjectCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: EVIDENCE_BUCKET,
+      Key: 'incidents/f/c/host/i-1/cmd-1/i-1/awsrunShellScript/0.awsrunShellScript/stdout',
+      ChecksumAlgorithm: 'SHA256',
+    });
+    expect(taken.objects).toEqual([
+      expect.objectContaining({
+        key: 'incidents/f/c/host/i-1/cmd-1/i-1/awsrunShellScript/0.awsrunShellScript/stdout',
+        sha256: createHash('sha256').update(image).digest('hex'),
+        note: 'larger than 8 bytes: copied and hashed by S3',
+      }),
+    ]);
+    expect(stored().filter((o) => o.bucket === HOST_OUTPUT_BUCKET)).toEqual([]);
   });
 
   it('reports an instance without the agent, and a capture that times out, without failing the containment', async () => {

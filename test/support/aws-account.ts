@@ -66,6 +66,8 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -142,7 +144,17 @@ const COMMANDS: [string, AnyCommand[]][] = [
       RegisterTargetsCommand,
     ],
   ],
-  ['s3', [PutObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command]],
+  [
+    's3',
+    [
+      PutObjectCommand,
+      CopyObjectCommand,
+      GetObjectCommand,
+      HeadObjectCommand,
+      ListObjectsV2Command,
+      DeleteObjectCommand,
+    ],
+  ],
   ['ssm', [DescribeInstanceInformationCommand, SendCommandCommand, GetCommandInvocationCommand]],
   [
     'elb',

@@ -9,12 +9,14 @@ import type { FunctionName } from '../../lambdas/permissions.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { newMacKey } from '../../simulation/account.js';
 import { localTokens } from '../../simulation/aws/kms.js';
+import { HOST_OUTPUT_SUFFIX } from '../../simulation/aws/s3.js';
 import { functionAccessKey } from '../../simulation/eks-token.js';
 import { type TaskHandler, taskHandlers } from '../../simulation/runner.js';
 import { RESPONDER } from './events.js';
 
 export const TOPIC = 'arn:aws:sns:us-east-1:111122223333:responder';
 export const EVIDENCE_BUCKET = 'responder-evidence';
+export const HOST_OUTPUT_BUCKET = `responder${HOST_OUTPUT_SUFFIX}`;
 
 /** The Kubernetes retry bound, shortened so that a test of an outage does not wait the real 12 s. */
 export const FAST_RETRY: RetryPolicy = { budgetMs: 300, firstDelayMs: 10, maxDelayMs: 80 };
@@ -42,7 +44,12 @@ export function responderHandlers(
     store,
     location: RESPONDER,
     reach: (fn) => reachAs(fn, parsed),
-    evidence: { s3: evidenceClients().s3, bucket: EVIDENCE_BUCKET, sleep: async () => {} },
+    evidence: {
+      s3: evidenceClients().s3,
+      bucket: EVIDENCE_BUCKET,
+      hostOutput: HOST_OUTPUT_BUCKET,
+      sleep: async () => {},
+    },
     sns: new SNSClient({}),
     topicArn: TOPIC,
     tokens: localTokens(newMacKey('111122223333')),

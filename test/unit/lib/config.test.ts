@@ -49,7 +49,8 @@ describe('parseConfig', () => {
       securityHub: { suppressOnRelease: false },
       budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
       evidence: {
-        retentionDays: null,
+        // Object Lock on, governance mode, for new deployments.
+        retentionDays: 90,
         pauseContainers: false,
         memoryCaptureCommand: null,
         logBytesPerContainer: 10 * 1024 * 1024,

@@ -639,10 +639,17 @@ describe('evidence bucket', () => {
         b.Properties.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault
           ?.SSEAlgorithm === 'aws:kms',
     ) ?? [];
-  const [logsId, logs] = Object.entries(buckets).find(([id]) => id !== evidenceId) ?? [];
+  const [hostOutputId, hostOutput] =
+    Object.entries(buckets).find(([, b]) => b.Properties.LifecycleConfiguration) ?? [];
+  const [logsId, logs] =
+    Object.entries(buckets).find(([id]) => id !== evidenceId && id !== hostOutputId) ?? [];
+  const policyOf = (bucketId: string | undefined) =>
+    (Object.values(template.findResources('AWS::S3::BucketPolicy')).find(
+      (p) => p.Properties.Bucket.Ref === bucketId,
+    )?.Properties.PolicyDocument.Statement ?? []) as (Statement & { Sid?: string; Principal?: unknown })[];
 
   it('is KMS-encrypted with a rotating key, versioned, private, access-logged and retained', () => {
-    expect(Object.keys(buckets)).toHaveLength(2);
+    expect(Object.keys(buckets)).toHaveLength(3);
     const kmsKey =
       evidence?.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault
         .KMSMasterKeyID['Fn::GetAtt'][0];
@@ -663,12 +670,60 @@ describe('evidence bucket', () => {
       DestinationBucketName: { Ref: logsId },
       LogFilePrefix: 'evidence/',
     });
-    // No Object Lock unless evidence.retentionDays asks for it.
-    expect(evidence?.Properties.ObjectLockEnabled).toBeUndefined();
+    // Object Lock unless the config turns it off: governance mode, the default retention.
+    expect(evidence?.Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 90 } },
+    });
+  });
+
+  it('refuses a write by anyone but the functions that write evidence', () => {
+    // A host's credentials (or any other principal's) cannot add an object: the Deny holds whatever an
+    // identity policy allows.
+    const deny = policyOf(evidenceId).find((st) => st.Sid === 'OnlyTheResponderWrites');
+    expect(deny).toMatchObject({ Effect: 'Deny', Action: 's3:PutObject', Principal: { AWS: '*' } });
+    const writers = (
+      (deny?.Condition as { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': string[] }[] } })
+        .ArnNotEquals['aws:PrincipalArn'] ?? []
+    )
+      .map((arn) => arn['Fn::GetAtt'][0])
+      .sort();
+    const putters = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .map(([id]) => id)
+      .filter((id) => grants(id).some((g) => /^Allow s3:PutObject on .*EvidenceBucket/.test(g)))
+      .map(roleOf)
+      .sort();
+    expect(writers).toEqual(putters);
+    expect(writers.length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('lets each instance of the account write the host capture only under its own prefix of the host output bucket', () => {
+    expect(hostOutput?.Properties.VersioningConfiguration).toBeUndefined();
+    expect(hostOutput?.Properties.LifecycleConfiguration).toEqual({
+      Rules: [{ ExpirationInDays: 1, Status: 'Enabled' }],
+    });
+    const put = policyOf(hostOutputId).find((st) => st.Sid === 'EachInstanceItsOwnPrefix');
+    expect(put).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject', Principal: { AWS: '*' } });
+    // Only under hosts/<role id>:<instance id>/, the session its instance profile gives it.
+    expect(JSON.stringify(put?.Resource)).toContain('/hosts/${aws:userid}/*');
+    expect(put?.Condition).toEqual({
+      StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } },
+      Null: { 'ec2:SourceInstanceARN': 'false' },
+    });
+    // Only the host capture takes from it: read, list and delete, nothing else.
+    const takers = Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) =>
+      grants(id).some((g) => g.includes(hostOutputId ?? '-')),
+    );
+    expect(takers).toEqual([functionId('Captures the volatile state')]);
+    expect(grants(takers[0] ?? '').filter((g) => g.includes(hostOutputId ?? '-'))).toEqual([
+      expect.stringMatching(/^Allow s3:DeleteObject on .*\/hosts\/\*/),
+      expect.stringMatching(/^Allow s3:GetObject on .*\/hosts\/\*/),
+      expect.stringMatching(/^Allow s3:ListBucket on .* if \{"StringLike":\{"s3:prefix":"hosts\/\*"\}\}$/),
+    ]);
   });
 
   it('refuses any request that is not TLS', () => {
-    for (const id of [evidenceId, logsId]) {
+    for (const id of [evidenceId, logsId, hostOutputId]) {
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: id },
         PolicyDocument: {
@@ -685,7 +740,7 @@ describe('evidence bucket', () => {
     }
   });
 
-  it('locks every object version for evidence.retentionDays, in governance mode', () => {
+  it('locks every object version for evidence.retentionDays, in governance mode, and not when told not to', () => {
     const { template: locked } = synthesize({ clusters: ['prod-eks'], evidence: { retentionDays: 365 } });
     const lockedBucket = Object.values(locked.findResources('AWS::S3::Bucket')).find(
       (b) => b.Properties.ObjectLockEnabled,
@@ -694,6 +749,9 @@ describe('evidence bucket', () => {
       ObjectLockEnabled: 'Enabled',
       Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
     });
+    const { template: unlocked } = synthesize({ clusters: ['prod-eks'], evidence: { retentionDays: null } });
+    const buckets = Object.values(unlocked.findResources('AWS::S3::Bucket'));
+    expect(buckets.filter((b) => b.Properties.ObjectLockEnabled)).toEqual([]);
   });
 });
 
@@ -832,6 +890,7 @@ describe('outputs', () => {
       'ApproveFunctionName',
       'DeadLetterQueueUrl',
       'EvidenceBucketName',
+      'HostOutputBucketName',
       'IncidentTableName',
       'RecordKeyId',
       'RecoverFunctionName',
