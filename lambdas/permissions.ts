@@ -186,6 +186,8 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
   },
   notify: {
     incidentTable: RECORDS,
+    // The header and the chain of custody, checked before the message lists any evidence.
+    recordKey: VERIFIES,
     iam: [SECURITY_HUB_NOTE],
     rbac: [],
   },

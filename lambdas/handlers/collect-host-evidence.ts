@@ -33,7 +33,7 @@ export const collectHostEvidenceHandler =
       );
       if (accountId !== evidence.home.accountId) {
         // Run Command writes its output from the instance: a member's instance cannot write to this account.
-        return recordEvidence(store, findingId, {
+        return recordEvidence(store, await journal.seal(), {
           step: 'collect-host-evidence',
           skipped: `host ${input.target.instanceId} is in member account ${accountId}: the host capture writes from the instance to the host output bucket, which only this account's instances may; capture it in the member account`,
           bucket: evidence.bucket,
@@ -44,7 +44,7 @@ export const collectHostEvidenceHandler =
       const { ssm, iam } = reach(input.plan.finding);
       return recordEvidence(
         store,
-        findingId,
+        await journal.seal(),
         await collectHostEvidence(input, { s3: evidence.s3, ssm, iam }, writer, settings, journal, place),
       );
     });

@@ -16,7 +16,7 @@ import { lazyHandler } from '../shared/handler.js';
 export const collectPodEvidenceHandler =
   (reach: Reach, evidence: EvidencePorts, settings: EvidenceSettings, store: IncidentStore) =>
   (input: PodEvidenceInput) =>
-    underSignedPlan(store, input, evidenceStep('collect-pod-evidence'), async () => {
+    underSignedPlan(store, input, evidenceStep('collect-pod-evidence'), async (journal) => {
       const findingId = input.plan.finding.id;
       const writer = new EvidenceWriter(
         evidence,
@@ -24,7 +24,7 @@ export const collectPodEvidenceHandler =
       );
       return recordEvidence(
         store,
-        findingId,
+        await journal.seal(),
         await collectPodEvidence(input, reach(input.plan.finding).kubernetes, writer, settings),
       );
     });

@@ -73,7 +73,7 @@ export function identifyHandler(
                 ),
               ),
             ]);
-            await store.recordEvidence(finding.id, writer.written, new Date().toISOString());
+            await store.recordEvidence(seal, writer.written, new Date().toISOString());
             return writer.written.length;
           }
         : undefined;

@@ -8,6 +8,7 @@ import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
 import type { IdentifyOutput } from '../identify/identify.js';
+import { verifyCustody } from '../incident/custody.js';
 import type { ClaimOutput, IncidentRecord } from '../incident/record.js';
 import { IncidentStore } from '../incident/store.js';
 import { chatNotification } from '../notify/chat.js';
@@ -41,8 +42,8 @@ async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outc
 }
 
 /**
- * The incident record, once anything ran: its evidence (the chain of custody) for the message, its
- * entries and holds for the metrics. Read once.
+ * The incident record, once anything ran: its evidence (the chain of custody, each object's MAC checked
+ * for the incident) for the message, its entries and holds for the metrics. Read once.
  */
 async function recordOf(
   store: IncidentStore,
@@ -51,8 +52,9 @@ async function recordOf(
   const findingId = (state.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
   if (!findingId || state.contain === undefined) return { custody: null, record: null };
   try {
-    const record = await store.get(findingId);
-    return { custody: { objects: record?.evidence ?? [] }, record };
+    const { record, seal } = await store.sealed(findingId);
+    const { verified, refused } = await verifyCustody(store.key, seal, record.evidence ?? []);
+    return { custody: { objects: verified, refused }, record };
   } catch (error) {
     return { custody: { error: messageOf(error) }, record: null };
   }

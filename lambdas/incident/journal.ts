@@ -37,6 +37,8 @@ export type Journal = {
   spend(action: ContainStep, kind: BudgetKind, scope: string, target: string): Promise<string | null>;
   /** The targets whose entry found in the table failed verification in this invocation, and why. */
   refusals(): ReadonlyMap<string, string>;
+  /** The incident this journal writes for: what evidence recorded beside it is signed for. */
+  seal(): Promise<Seal>;
   /** The responder's own security group for a purpose in a VPC of the incident's account and region. */
   ownGroup(vpcId: string, purpose: GroupPurpose): Promise<OwnGroup>;
   /** Registers a group the action made (groups.ts registerGroup): false when another stands. */
@@ -107,6 +109,7 @@ export function incidentJournal(
       return decision.reason;
     },
     refusals: () => refused,
+    seal: sealOfRecord,
     ownGroup: async (vpcId, purpose) => store.ownGroup(await sealOfRecord(), vpcId, purpose),
     registerGroup: async (vpcId, purpose, groupId, replacing) =>
       store.registerGroup(await sealOfRecord(), vpcId, purpose, groupId, replacing),

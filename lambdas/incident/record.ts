@@ -235,6 +235,8 @@ export type EvidenceObject = {
   subject: string;
   /** Anything a reader must know: cut at the bound, no previous container, … */
   note: string | null;
+  /** The MAC of the function that recorded it (custody.ts); absent until it is recorded. */
+  mac?: string;
 };
 
 /** One entry per action, cluster and target: `cordon-nodes|prod-eks|node ip-10-0-1-10.ec2.internal`. */

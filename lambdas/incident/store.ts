@@ -12,6 +12,7 @@ import type { BudgetDecision, BudgetKind } from '../core/budget.js';
 import { requireEnv } from '../shared/env.js';
 import { spend } from './budgets.js';
 import { type ClaimRequest, claim } from './claims.js';
+import { signEvidence } from './custody.js';
 import { DynamoRecordTable } from './dynamodb-table.js';
 import { intend, settle } from './entries.js';
 import { type GroupPurpose, type OwnGroup, ownGroup, registerGroup } from './groups.js';
@@ -142,8 +143,10 @@ export class IncidentStore {
   }
 
   /** Appends evidence objects to the record's chain of custody. */
-  recordEvidence(findingId: string, objects: readonly EvidenceObject[], at: string): Promise<void> {
-    return this.table.recordEvidence(findingId, objects, at);
+  /** custody.ts: the objects, each signed for the incident, added to the record's chain of custody. */
+  async recordEvidence(seal: Seal, objects: readonly EvidenceObject[], at: string): Promise<void> {
+    if (objects.length === 0) return;
+    return this.table.recordEvidence(seal.findingId, await signEvidence(this.key, seal, objects), at);
   }
 
   // ---------------------------------------------------------------- approvals

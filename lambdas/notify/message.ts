@@ -243,7 +243,9 @@ const isEvidence = (value: unknown): value is EvidenceReport =>
   typeof value === 'object' && value !== null && 'step' in value && 'count' in value;
 
 /** The finding's chain of custody as the incident record holds it, or why it could not be read. */
-export type Custody = { objects: EvidenceObject[] } | { error: string };
+export type Custody =
+  | { objects: EvidenceObject[]; refused?: { key: string; why: string }[] }
+  | { error: string };
 
 /**
  * The chain of custody: every evidence object of the finding with its bucket, key, version, size and
@@ -274,6 +276,14 @@ function describeEvidence(state: ExecutionState, custody: Custody | null): strin
       `  the chain of custody could not be read from the incident record: ${clean(custody.error, 500)}`,
     );
   const objects = custody && 'objects' in custody ? custody.objects : [];
+  const refused = custody && 'objects' in custody ? (custody.refused ?? []) : [];
+  if (refused.length > 0)
+    lines.push(
+      `  ${refused.length} object(s) in the record's evidence list failed verification (written or changed in the incident table by someone else) and are not evidence: ${refused
+        .slice(0, 5)
+        .map((r) => `${clean(r.key, 200)} (${r.why})`)
+        .join('; ')}${refused.length > 5 ? `; and ${refused.length - 5} more` : ''}`,
+    );
   if (objects.length === 0 && lines.length === 0) return [];
   const buckets = [...new Set(objects.map((o) => o.bucket))];
   return [

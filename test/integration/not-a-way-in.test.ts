@@ -9,7 +9,8 @@
  * 5. StartExecution with a finding GuardDuty does not hold; InvokeFunction with other targets, or with
  *    the real ones before the approval the plan asks for;
  * 6. InvokeFunction on Release naming someone else, reusing another request's proof, pointing the proof at
- *    a host of one's own, or releasing IAM alone.
+ *    a host of one's own, or releasing IAM alone;
+ * 7. table write: an evidence object planted in the record's chain of custody, or its hash changed.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -549,6 +550,33 @@ describe('6. who asks: a request that names someone else, or carries another req
       requestedBy: personArn('mallory'),
       countersignedBy: personArn('alice'),
     });
+  });
+});
+
+describe('7. the chain of custody changed in the table', () => {
+  it('lists only evidence the responder signed: a planted object and a changed hash are named as not evidence', async () => {
+    const findingId = podEvent.detail.id;
+    const { sim } = await respond(podEvent);
+    const record = await recordOf(sim, findingId);
+    const [first, ...rest] = record.evidence ?? [];
+    if (!first) throw new Error('the response kept no evidence');
+    const changed = { ...first, sha256: '0'.repeat(64) };
+    const planted = { ...first, key: `${first.key}.planted`, subject: 'planted', mac: first.mac };
+    record.evidence = [changed, ...rest, planted];
+    await putRecord(sim, record);
+
+    await respond(podEvent, { sim, input: { ...podEvent, 'guardduty-responder': { rerun: true } } });
+
+    const message = lastNotice(sim)?.Message ?? '';
+    expect(message).toContain(
+      "2 object(s) in the record's evidence list failed verification (written or changed in the incident table by someone else) and are not evidence",
+    );
+    expect(message).toContain(`${first.key} (its MAC does not match)`);
+    expect(message).toContain(`${first.key}.planted (its MAC does not match)`);
+    expect(message).not.toContain('0'.repeat(64));
+    // Every other object, and the rerun's own, are listed with their hashes.
+    for (const object of rest)
+      expect(message).toContain(`${object.key} (${object.size} bytes, sha256 ${object.sha256}`);
   });
 });
 

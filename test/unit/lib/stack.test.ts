@@ -683,8 +683,8 @@ describe('evidence bucket', () => {
     const deny = policyOf(evidenceId).find((st) => st.Sid === 'OnlyTheResponderWrites');
     expect(deny).toMatchObject({ Effect: 'Deny', Action: 's3:PutObject', Principal: { AWS: '*' } });
     const writers = (
-      (deny?.Condition as { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': string[] }[] } })
-        .ArnNotEquals['aws:PrincipalArn'] ?? []
+      (deny?.Condition as { ArnNotEquals?: { 'aws:PrincipalArn': { 'Fn::GetAtt': string[] }[] } } | undefined)
+        ?.ArnNotEquals?.['aws:PrincipalArn'] ?? []
     )
       .map((arn) => arn['Fn::GetAtt'][0])
       .sort();
@@ -705,6 +705,7 @@ describe('evidence bucket', () => {
     const put = policyOf(hostOutputId).find((st) => st.Sid === 'EachInstanceItsOwnPrefix');
     expect(put).toMatchObject({ Effect: 'Allow', Action: 's3:PutObject', Principal: { AWS: '*' } });
     // Only under hosts/<role id>:<instance id>/, the session its instance profile gives it.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the IAM policy variable, as the policy holds it
     expect(JSON.stringify(put?.Resource)).toContain('/hosts/${aws:userid}/*');
     expect(put?.Condition).toEqual({
       StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } },
@@ -785,7 +786,7 @@ describe('record key', () => {
     expect(key.DeletionPolicy).toBe('Retain');
   });
 
-  it('lets only the functions that write the record sign, and release and recover only verify', () => {
+  it('lets only the functions that write the record sign, and release, recover and notify only verify', () => {
     const writers = [
       'Claims a finding',
       'Plans the response',
@@ -802,9 +803,12 @@ describe('record key', () => {
       'Answers an action',
     ];
     expect(principalsOf('kms:GenerateMac')).toEqual(writers.map(roleOfFunction).sort());
-    // Whoever signs also verifies what it reads (an entry, the plan, an approval); release and recover only verify.
+    // Whoever signs also verifies what it reads (an entry, the plan, an approval); release and recover only
+    // verify, and notify checks the chain of custody before it lists any evidence.
     expect(principalsOf('kms:VerifyMac')).toEqual(
-      [...writers, 'Undoes the containment', 'Replaces the compromised'].map(roleOfFunction).sort(),
+      [...writers, 'Undoes the containment', 'Replaces the compromised', 'Publishes what the response']
+        .map(roleOfFunction)
+        .sort(),
     );
     for (const st of statements.filter((s) => /^(Sign|Verify)/.test(s.Sid))) {
       expect([st.Action].flat()).toEqual(
