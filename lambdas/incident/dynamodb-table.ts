@@ -286,18 +286,20 @@ export class DynamoRecordTable implements RecordTable {
     return {
       spent: Array.isArray(item?.spent) ? item.spent : [],
       version: typeof item?.version === 'number' ? item.version : 0,
+      mac: typeof item?.mac === 'string' ? item.mac : null,
     };
   }
 
-  writeSpending(...[key, spent, version]: Parameters<RecordTable['writeSpending']>) {
+  writeSpending(...[key, spent, version, mac]: Parameters<RecordTable['writeSpending']>) {
     return this.updateIf({
       Key: { findingId: key },
-      UpdateExpression: 'SET #spent = :spent, #version = :next',
+      UpdateExpression: 'SET #spent = :spent, #version = :next, #mac = :mac',
       ConditionExpression: version === 0 ? 'attribute_not_exists(findingId)' : '#version = :version',
-      ExpressionAttributeNames: { '#spent': 'spent', '#version': 'version' },
+      ExpressionAttributeNames: { '#spent': 'spent', '#version': 'version', '#mac': 'mac' },
       ExpressionAttributeValues: {
         ':spent': spent,
         ':next': version + 1,
+        ':mac': mac,
         ...(version === 0 ? {} : { ':version': version }),
       },
     });

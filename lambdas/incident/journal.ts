@@ -37,6 +37,8 @@ export type Journal = {
   spend(action: ContainStep, kind: BudgetKind, scope: string, target: string): Promise<string | null>;
   /** The targets whose entry found in the table failed verification in this invocation, and why. */
   refusals(): ReadonlyMap<string, string>;
+  /** What a reader of a target's item must know that the action did not say (a budget item set aside). */
+  notes(): ReadonlyMap<string, string>;
   /** The incident this journal writes for: what evidence recorded beside it is signed for. */
   seal(): Promise<Seal>;
   /** The responder's own security group for a purpose in a VPC of the incident's account and region. */
@@ -68,6 +70,7 @@ export function incidentJournal(
   /** The entries as intend recorded them: settle signs each again with its outcome. */
   const recordedEntries = new Map<string, RecordEntry>();
   const refused = new Map<string, string>();
+  const noted = new Map<string, string>();
   return {
     async intend(action, cluster, target, before) {
       const { entry, refused: why } = await store.intend(await sealOfRecord(), {
@@ -103,12 +106,22 @@ export function incidentJournal(
     },
     async spend(action, kind, scope, target) {
       const decision = await store.spend({ kind, scope, target, findingId, limit: limitOf(budget, kind) });
+      if (decision.setAside) {
+        logger.error('budget item failed verification', {
+          kind,
+          scope,
+          findingId,
+          reason: decision.setAside,
+        });
+        noted.set(target, decision.setAside);
+      }
       if (decision.granted) return null;
       logger.warn('budget exhausted', { kind, scope, target, findingId, reason: decision.reason });
       await store.recordHold(findingId, { action, target, reason: decision.reason, at: now() });
       return decision.reason;
     },
     refusals: () => refused,
+    notes: () => noted,
     seal: sealOfRecord,
     ownGroup: async (vpcId, purpose) => store.ownGroup(await sealOfRecord(), vpcId, purpose),
     registerGroup: async (vpcId, purpose, groupId, replacing) =>

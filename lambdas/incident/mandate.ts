@@ -173,13 +173,19 @@ export async function underSignedPlan<R>(
     );
   const journal = incidentJournal(store, findingId, input.executionArn, budget, seal);
   const result = await act(journal);
-  return markRefused(result, journal.refusals());
+  return markRefused(result, journal.refusals(), journal.notes());
 }
 
-function markRefused<R>(result: R, refusals: ReadonlyMap<string, string>): R {
-  if (refusals.size === 0) return result;
+function markRefused<R>(
+  result: R,
+  refusals: ReadonlyMap<string, string>,
+  notes: ReadonlyMap<string, string>,
+): R {
+  if (refusals.size === 0 && notes.size === 0) return result;
   const items = (result as Partial<ActionResult> | null)?.items;
   for (const item of items ?? []) {
+    const note = notes.get(item.target);
+    if (note) item.detail += `; ${note}`;
     const why = refusals.get(item.target);
     if (!why) continue;
     item.status = 'failed';

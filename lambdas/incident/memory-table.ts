@@ -153,13 +153,14 @@ export class MemoryRecordTable implements RecordTable {
     return {
       spent: Array.isArray(item?.spent) ? copy(item.spent) : [],
       version: typeof item?.version === 'number' ? item.version : 0,
+      mac: typeof item?.mac === 'string' ? item.mac : null,
     };
   }
 
-  async writeSpending(...[key, spent, version]: Parameters<RecordTable['writeSpending']>) {
+  async writeSpending(...[key, spent, version, mac]: Parameters<RecordTable['writeSpending']>) {
     const item = this.items.get(key);
     if ((version === 0 && item) || (version !== 0 && item?.version !== version)) return false;
-    this.items.set(key, { ...(item ?? { findingId: key }), spent: copy(spent), version: version + 1 });
+    this.items.set(key, { ...(item ?? { findingId: key }), spent: copy(spent), version: version + 1, mac });
     return true;
   }
 

@@ -8,9 +8,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { namedCalls } from '../clients/named-calls.js';
-import type { BudgetDecision, BudgetKind } from '../core/budget.js';
+import type { BudgetKind } from '../core/budget.js';
 import { requireEnv } from '../shared/env.js';
-import { spend } from './budgets.js';
+import { type SpendOutcome, spend } from './budgets.js';
 import { type ClaimRequest, claim } from './claims.js';
 import { signEvidence } from './custody.js';
 import { DynamoRecordTable } from './dynamodb-table.js';
@@ -133,8 +133,8 @@ export class IncidentStore {
     target: string;
     findingId: string;
     limit: number;
-  }): Promise<BudgetDecision> {
-    return spend(this.table, request);
+  }): Promise<SpendOutcome> {
+    return spend(this.table, this.key, request);
   }
 
   /** An action held back for the record (the budget was spent), with why. */

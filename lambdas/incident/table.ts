@@ -116,10 +116,13 @@ export interface RecordTable {
   handOver(findingId: string, key: string, handed: HandedOver): Promise<boolean>;
 
   // ---------------------------------------------------------------- budgets, holds and evidence
-  /** A scope's spending and its version (0: none written yet). */
-  readSpending(key: string): Promise<{ spent: unknown[]; version: number }>;
-  /** On condition that the version is still `version`: false when someone wrote in between. */
-  writeSpending(key: string, spent: unknown[], version: number): Promise<boolean>;
+  /** A scope's spending, its version (0: none written yet) and the MAC it was written with. */
+  readSpending(key: string): Promise<{ spent: unknown[]; version: number; mac: string | null }>;
+  /**
+   * On condition that the version is still `version` (the item is then at `version + 1`, with `mac`):
+   * false when someone wrote in between.
+   */
+  writeSpending(key: string, spent: unknown[], version: number, mac: string): Promise<boolean>;
   recordHold(findingId: string, hold: Hold): Promise<void>;
   recordEvidence(findingId: string, objects: readonly EvidenceObject[], at: string): Promise<void>;
 

@@ -18,6 +18,7 @@ import { type FindingEvent, parseFindingEvent } from '../../lambdas/core/finding
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { instanceIdFromProviderId } from '../../lambdas/core/selectors.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
+import { budgetView } from '../../lambdas/incident/budgets.js';
 import { incidentJournal } from '../../lambdas/incident/journal.js';
 import { logger } from '../../lambdas/shared/logger.js';
 import { parseConfig } from '../../simulation/cdk-json.js';
@@ -67,7 +68,10 @@ describe('the budget decision', () => {
   });
 });
 
-/** Moves a budget's spending back in time, as an hour passing would (the item is the table's). */
+/**
+ * Moves a budget's spending back in time, as an hour passing would (the item is the table's), signed again
+ * with the record key as the responder would have signed it then.
+ */
 async function ageSpending(
   simulation: Awaited<ReturnType<typeof startSimulation>>,
   key: string,
@@ -79,7 +83,8 @@ async function ageSpending(
     ...s,
     at: new Date(Date.parse(s.at) - ms).toISOString(),
   }));
-  await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: { ...Item, spent } }));
+  const mac = await simulation.store().key.sign(budgetView(key, Number(Item?.version), spent));
+  await db.send(new PutCommand({ TableName: INCIDENT_TABLE, Item: { ...Item, spent, mac } }));
 }
 
 describe('a burst of findings on one cluster', () => {

@@ -10,7 +10,8 @@
  *    the real ones before the approval the plan asks for;
  * 6. InvokeFunction on Release naming someone else, reusing another request's proof, pointing the proof at
  *    a host of one's own, or releasing IAM alone;
- * 7. table write: an evidence object planted in the record's chain of custody, or its hash changed.
+ * 7. table write: an evidence object planted in the record's chain of custody, or its hash changed;
+ * 8. table write: budget spending planted to hold back every containment.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,12 +26,14 @@ import { replay } from '../../commands/replay.js';
 import { answerApproval } from '../../lambdas/approval/approval.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../../lambdas/clients/aws.js';
 import { callerProof, requestDigest } from '../../lambdas/clients/caller.js';
+import { budgetKey } from '../../lambdas/core/budget.js';
 import { type FindingEvent, FindingSchema, parseFindingEvent } from '../../lambdas/core/finding.js';
 import { detectorOf, differences } from '../../lambdas/core/provenance.js';
 import { QUARANTINE_LABEL } from '../../lambdas/core/quarantine.js';
 import { targetsOf } from '../../lambdas/core/targets.js';
 import { releaseHandler } from '../../lambdas/handlers/release.js';
 import type { IdentifyOutput } from '../../lambdas/identify/identify.js';
+import { budgetView } from '../../lambdas/incident/budgets.js';
 import type { IncidentRecord, RecordEntry } from '../../lambdas/incident/record.js';
 import { recoverIncident } from '../../lambdas/recover/recover.js';
 import { releaseIncident } from '../../lambdas/release/release.js';
@@ -577,6 +580,45 @@ describe('7. the chain of custody changed in the table', () => {
     // Every other object, and the rerun's own, are listed with their hashes.
     for (const object of rest)
       expect(message).toContain(`${object.key} (${object.size} bytes, sha256 ${object.sha256}`);
+  });
+});
+
+describe('8. budget spending written into the table', () => {
+  it('does not hold back a containment: spending the responder did not sign is set aside, and the item says so', async () => {
+    const { accountId, region } = podEvent.detail;
+    const cluster = targetsOf(podEvent.detail).cluster ?? '';
+    const key = budgetKey('nodes', `cluster ${accountId}/${region}/${cluster}`);
+    const now = new Date().toISOString();
+    const world = worldFor(podEvent.detail, targetsOf(podEvent.detail));
+    const sim = await start(world, podEvent.detail.region);
+    // The attacker fills the hour's budget of the cluster with nodes nobody cordoned.
+    const fake = Array.from({ length: 10 }, (_, index) => ({
+      target: `node fake-${index}`,
+      findingId: 'f',
+      at: now,
+    }));
+    await tableOf(sim).send(
+      new PutCommand({
+        TableName: INCIDENT_TABLE,
+        Item: { findingId: key, spent: fake, version: 7, mac: 'AAAA' },
+      }),
+    );
+
+    await respond(podEvent, { sim });
+
+    const cordoned = sim.kube.list('nodes').filter((node) => node.spec?.unschedulable);
+    expect(cordoned.length).toBeGreaterThan(0);
+    const message = lastNotice(sim)?.Message ?? '';
+    expect(message).not.toContain('NOT CONTAINED');
+    expect(message).toContain(
+      `the spending of ${key} in the incident table (version 7) failed verification: set aside`,
+    );
+    // The item is the responder's again: signed, without the planted spending.
+    const { Item } = await tableOf(sim).send(
+      new GetCommand({ TableName: INCIDENT_TABLE, Key: { findingId: key } }),
+    );
+    expect(((Item?.spent ?? []) as { target: string }[]).map((s) => s.target)).not.toContain('node fake-0');
+    expect(await sim.store().key.verify(budgetView(key, Item?.version, Item?.spent), Item?.mac)).toBe(true);
   });
 });
 
