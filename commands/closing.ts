@@ -10,12 +10,11 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { callerProof, PROOF_SECONDS, requestDigest, type StsEndpoint } from '../lambdas/clients/caller.js';
 import { type CallerCheck, stsCallers } from '../lambdas/clients/caller-check.js';
 import { type ClientOverrides, clientConfig } from '../lambdas/clients/config.js';
-import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
 import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/core/settings.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
@@ -35,6 +34,7 @@ import {
   simulatedReleasePorts,
 } from '../simulation/simulation.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
+import { localCluster } from './kubeconfig.js';
 import { stackOutput } from './replay/deployed.js';
 
 export type ClosingOptions = {
@@ -307,12 +307,10 @@ async function local<Report extends ClosingReport>(
   out: Out,
 ) {
   const overrides: ClientOverrides = { endpoint: options.endpointUrl, region: options.region };
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(options.kubeconfig ?? '');
-  if (options.context) kubeConfig.setCurrentContext(options.context);
-  const apis = apisFromKubeConfig(kubeConfig);
+  // As the function's own group where the kubeconfig has its context (commands/kubeconfig.ts).
+  const clusterAt = localCluster(options.kubeconfig ?? '', options.context);
   // One client for every step: once the API server has spent the retry budget, later steps fail at once.
-  const kube = new Kubernetes(apis);
+  const kube = new Kubernetes(clusterAt.apisOf(closing.command));
   const ports: ReleasePorts = {
     store: IncidentStore.dynamodb(
       new DynamoDBClient(clientConfig(overrides)),
@@ -343,7 +341,7 @@ async function local<Report extends ClosingReport>(
     ),
   );
   out(
-    `Local: cluster ${apis.server}, table ${options.table}, closures ${options.evidenceBucket ? `in bucket ${options.evidenceBucket}` : 'not kept (--evidence-bucket NAME keeps them)'}`,
+    `Local: cluster ${kube.server} (${clusterAt.describe()}), table ${options.table}, closures ${options.evidenceBucket ? `in bucket ${options.evidenceBucket}` : 'not kept (--evidence-bucket NAME keeps them)'}`,
   );
   for (const line of closing.describe(report)) out(line);
   return exitCodeOfReport(report);

@@ -36,7 +36,7 @@ import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
 import { ACTION_NAMES } from '../lambdas/actions/registry.js';
 import { AwsReader, awsClients, type ClientOverrides } from '../lambdas/clients/aws.js';
 import { clientConfig } from '../lambdas/clients/config.js';
-import { apisFromKubeConfig, Kubernetes } from '../lambdas/clients/kubernetes.js';
+import { Kubernetes } from '../lambdas/clients/kubernetes.js';
 import { reach } from '../lambdas/clients/reach.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ActionName, ResponderLocation } from '../lambdas/core/plan.js';
@@ -75,6 +75,7 @@ import {
   simulatedOrganization,
 } from '../simulation/simulation.js';
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
+import { localCluster } from './kubeconfig.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
 import { timeline } from './replay/timeline.js';
@@ -380,7 +381,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(options.kubeconfig ?? '');
   if (options.context) kubeConfig.setCurrentContext(options.context);
-  const apis = apisFromKubeConfig(kubeConfig);
+  const clusterAt = localCluster(options.kubeconfig ?? '', options.context);
   const cluster = options.rewrites.cluster ?? targetsOf(event.detail).cluster;
   // The notification, and the evidence without --evidence-bucket, stay here, in a simulated account;
   // so does GuardDuty, which holds the replayed finding (a rehearsal: it is no finding of the account's).
@@ -402,6 +403,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
     out(
       `Local: cluster ${kubeConfig.getCurrentCluster()?.server} as ${cluster}, account ${location.accountId} ${region}`,
     );
+    out(`Kubernetes: ${clusterAt.describe()}`);
     out(
       'GuardDuty: the replayed finding is read back from this machine, where it is held for this rehearsal.',
     );
@@ -418,7 +420,7 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
             sessionName: fn,
             overrides,
             // A client per invocation, as in Lambda: an outage seen by one step does not outlive it.
-            kubernetes: async () => new Kubernetes(apis),
+            kubernetes: async () => new Kubernetes(clusterAt.apisOf(fn)),
           }),
         store: records.store,
         evidence: {

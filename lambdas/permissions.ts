@@ -262,6 +262,9 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
     ],
     rbac: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      // The drain, as kubectl drain: evictions honour PodDisruptionBudgets, named when one blocks.
+      { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+      { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
       ...quarantinePolicyRules(['create'], ['get', 'update', 'delete']),
     ],

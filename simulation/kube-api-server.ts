@@ -37,6 +37,10 @@ export type KubeObject = {
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
     resourceVersion?: string;
     creationTimestamp?: string;
+    /** Set by a graceful deletion: the object goes at this time, once nothing holds it. */
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    finalizers?: string[];
     [key: string]: unknown;
   };
   spec?: Record<string, unknown>;
@@ -133,6 +137,13 @@ export const RESOURCES: Record<string, ResourceType> = {
       'type',
     ],
   },
+  poddisruptionbudgets: {
+    group: 'policy',
+    version: 'v1',
+    kind: 'PodDisruptionBudget',
+    namespaced: true,
+    fields: COMMON_FIELDS,
+  },
   networkpolicies: {
     group: 'networking.k8s.io',
     version: 'v1',
@@ -141,6 +152,9 @@ export const RESOURCES: Record<string, ResourceType> = {
     fields: COMMON_FIELDS,
   },
 };
+
+/** Seconds a pod's kubelet takes to stop it unless the pod says otherwise (`terminationGracePeriodSeconds`). */
+const DEFAULT_GRACE_SECONDS = 30;
 
 class HttpError extends Error {
   constructor(
@@ -311,6 +325,17 @@ export class KubeApiServer {
   private version = 1000;
   private authorize: ((token: string, request: RequestAttributes) => boolean) | undefined;
   private admit: Admit | undefined;
+  /** Nodes deleted because their instance went: pod GC removes the pods still bound to them. */
+  private readonly goneNodes = new Set<string>();
+  /** How far the server's clock was moved forward (`elapse`), in ms. */
+  private skew = 0;
+  /**
+   * Whether the kubelet of a node answers: it confirms its pods' deletion and serves their logs. The
+   * simulation cuts off the kubelets of isolated hosts.
+   */
+  kubeletReachable: (node: string) => boolean = () => true;
+  /** Whether a node's instance is gone: the cloud controller then deletes the Node, and pod GC its pods. */
+  instanceGone: (node: string) => boolean = () => false;
   url = '';
 
   constructor(private readonly acceptToken: (token: string) => boolean = (token) => token.length > 0) {}
@@ -329,6 +354,117 @@ export class KubeApiServer {
     return `${resource}/${namespace ?? ''}/${name}`;
   }
 
+  /** Now, on the server's clock. */
+  private now(): number {
+    return Date.now() + this.skew;
+  }
+
+  /** Moves the server's clock forward: grace periods run out, kubelets confirm what they stopped. */
+  elapse(seconds: number): void {
+    this.skew += seconds * 1000;
+    this.confirmDeletions();
+  }
+
+  /**
+   * What kubelets and controllers confirm: a terminating pod whose grace period ran out goes, unless a
+   * finalizer holds it or its node's kubelet does not answer (it goes with its node); a Node whose
+   * instance is gone is deleted, and with it (pod GC) the pods bound to it. An unscheduled pod has no
+   * kubelet.
+   */
+  private confirmDeletions(): void {
+    for (const [key, object] of this.objects)
+      if (key.startsWith('nodes/') && this.instanceGone(object.metadata.name)) {
+        this.objects.delete(key);
+        this.goneNodes.add(object.metadata.name);
+      }
+    for (const [key, object] of this.objects) {
+      if (!key.startsWith('pods/')) continue;
+      const { deletionTimestamp, finalizers } = object.metadata;
+      if ((finalizers ?? []).length > 0) continue;
+      const node = object.spec?.nodeName as string | undefined;
+      const orphaned = node !== undefined && this.goneNodes.has(node);
+      if (orphaned) {
+        this.objects.delete(key);
+        continue;
+      }
+      if (!deletionTimestamp) continue;
+      if (Date.parse(deletionTimestamp) > this.now() || (node && !this.kubeletReachable(node))) continue;
+      this.objects.delete(key);
+    }
+  }
+
+  /**
+   * A graceful deletion, as the API server makes it: a pod on a node is marked (deletionTimestamp = now +
+   * its grace period) and stays until its kubelet confirms; without a node or a grace period it goes at
+   * once, unless a finalizer holds it. Anything else is deleted at once.
+   */
+  private deleteObject(
+    resource: string,
+    key: string,
+    existing: KubeObject,
+    grace: number | null,
+  ): KubeObject {
+    if (resource !== 'pods') {
+      this.objects.delete(key);
+      return existing;
+    }
+    if (existing.metadata.deletionTimestamp) return existing;
+    const seconds =
+      grace ?? (existing.spec?.terminationGracePeriodSeconds as number | undefined) ?? DEFAULT_GRACE_SECONDS;
+    const scheduled = Boolean(existing.spec?.nodeName);
+    const marked = this.stamp(resource, structuredClone(existing));
+    marked.metadata.deletionTimestamp = new Date(this.now() + (scheduled ? seconds : 0) * 1000).toISOString();
+    marked.metadata.deletionGracePeriodSeconds = scheduled ? seconds : 0;
+    this.objects.set(key, marked);
+    this.confirmDeletions();
+    return marked;
+  }
+
+  /**
+   * POST …/pods/{name}/eviction (policy/v1): refused with 429 while a PodDisruptionBudget of the pod's
+   * namespace that selects it allows no disruption now; otherwise the pod is deleted gracefully.
+   */
+  private evict(namespace: string, name: string, token: string): KubeObject {
+    const key = this.key('pods', namespace, name);
+    const pod = this.objects.get(key);
+    if (!pod) throw new HttpError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+    const refusal = this.admit?.(token, { operation: 'DELETE', resource: 'pods', old: pod, object: null });
+    if (refusal) throw new HttpError(403, 'Forbidden', `pods "${name}" is forbidden: ${refusal}`);
+    if (!pod.metadata.deletionTimestamp) {
+      const labels = pod.metadata.labels ?? {};
+      for (const budget of this.list('poddisruptionbudgets', namespace)) {
+        const selector = budget.spec?.selector as { matchLabels?: Record<string, string> } | undefined;
+        const selected = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+        if (!selected || !selector) continue;
+        const pods = this.list('pods', namespace).filter((p) =>
+          Object.entries(selector.matchLabels ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v),
+        );
+        const healthy = pods.filter((p) => !p.metadata.deletionTimestamp).length;
+        const minAvailable = budget.spec?.minAvailable as number | undefined;
+        const maxUnavailable = budget.spec?.maxUnavailable as number | undefined;
+        const allowed =
+          minAvailable !== undefined
+            ? healthy - minAvailable
+            : (maxUnavailable ?? 0) - (pods.length - healthy);
+        if (allowed <= 0)
+          throw new HttpError(
+            429,
+            'TooManyRequests',
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            {
+              causes: [
+                {
+                  reason: 'DisruptionBudget',
+                  message: `The disruption budget ${budget.metadata.name} needs ${minAvailable ?? pods.length - (maxUnavailable ?? 0)} healthy pods and has ${healthy} currently`,
+                },
+              ],
+            },
+          );
+      }
+    }
+    return this.deleteObject('pods', key, pod, null);
+  }
+
   /** Puts an object in the store, as if created earlier (no request recorded). */
   add(resource: string, object: KubeObject): KubeObject {
     const type = RESOURCES[resource];
@@ -339,11 +475,18 @@ export class KubeApiServer {
   }
 
   get(resource: string, namespace: string | null, name: string): KubeObject | undefined {
+    this.confirmDeletions();
+    return this.peek(resource, namespace, name);
+  }
+
+  /** An object as stored now, before kubelets and controllers confirm anything (for the hooks they use). */
+  peek(resource: string, namespace: string | null, name: string): KubeObject | undefined {
     const object = this.objects.get(this.key(resource, namespace, name));
     return object ? structuredClone(object) : undefined;
   }
 
   list(resource: string, namespace?: string): KubeObject[] {
+    this.confirmDeletions();
     return [...this.objects.entries()]
       .filter(([key]) =>
         key.startsWith(namespace === undefined ? `${resource}/` : `${resource}/${namespace}/`),
@@ -353,6 +496,7 @@ export class KubeApiServer {
 
   /** Every object with its resource, as `add` takes them: a saved simulation starts again from these. */
   all(): { resource: string; object: KubeObject }[] {
+    this.confirmDeletions();
     return [...this.objects.entries()].map(([key, object]) => ({
       resource: key.slice(0, key.indexOf('/')),
       object: structuredClone(object),
@@ -390,6 +534,13 @@ export class KubeApiServer {
       );
     if (!containers.includes(container))
       throw new HttpError(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+    const node = pod.spec?.nodeName as string | undefined;
+    if (node && !this.kubeletReachable(node))
+      throw new HttpError(
+        500,
+        'InternalError',
+        `Get "https://${node}:10250/containerLogs/${namespace}/${name}/${container}": dial tcp: i/o timeout`,
+      );
     const log = this.logs.get(`${namespace}/${name}/${container}`) ?? {
       current: `2026-11-20T09:14:02.117Z simulated log of ${namespace}/${name} ${container}\n`,
     };
@@ -535,6 +686,19 @@ export class KubeApiServer {
       return;
     }
     try {
+      this.confirmDeletions();
+      const eviction = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(url.pathname);
+      if (eviction && method === 'POST') {
+        this.evict(decodeURIComponent(eviction[1] ?? ''), decodeURIComponent(eviction[2] ?? ''), token);
+        this.reply(response, request, url, body, 201, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          code: 201,
+        });
+        return;
+      }
       const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(url.pathname);
       if (log && method === 'GET') {
         const text = this.podLog(
@@ -617,8 +781,10 @@ export class KubeApiServer {
     if (method === 'DELETE') {
       if (!existing) throw notFound(name);
       admitted('DELETE', existing, null);
-      this.objects.delete(key);
-      return [200, existing];
+      const options = body as { gracePeriodSeconds?: number } | null;
+      const query = url.searchParams.get('gracePeriodSeconds');
+      const grace = query !== null ? Number(query) : (options?.gracePeriodSeconds ?? null);
+      return [200, this.deleteObject(resource, key, existing, grace)];
     }
     if (method === 'PATCH') {
       if (!existing) throw notFound(name);

@@ -13,6 +13,7 @@ import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import { QUARANTINED_TAG } from '../lambdas/actions/isolate-host/isolate-host.js';
 import { answerApproval } from '../lambdas/approval/approval.js';
 import { kmsTokens, type TokenVault } from '../lambdas/approval/tokens.js';
 import type { ClientOverrides } from '../lambdas/clients/aws.js';
@@ -20,6 +21,7 @@ import { clientConfig } from '../lambdas/clients/config.js';
 import { type Reach, reach } from '../lambdas/clients/reach.js';
 import type { FindingEvent } from '../lambdas/core/finding.js';
 import type { ResponderLocation } from '../lambdas/core/plan.js';
+import { instanceIdFromProviderId } from '../lambdas/core/selectors.js';
 import { DEFAULT_MEMBER_ROLE_NAME, type ResponderSettings } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
@@ -169,6 +171,19 @@ export async function startSimulation(
     },
     member ? {} : stepFunctions,
   );
+  // A host the responder isolated no longer reaches its kubelet's clients: its pods' logs fail, and a
+  // pod deleted there stays terminating until its node goes.
+  const hostOf = (node: string) => {
+    const providerId = kube.peek('nodes', null, node)?.spec?.providerID;
+    const instanceId = typeof providerId === 'string' ? instanceIdFromProviderId(providerId) : null;
+    return account.state.instances.find((instance) => instance.instanceId === instanceId);
+  };
+  kube.kubeletReachable = (node) => {
+    const host = hostOf(node);
+    return !(host?.tags && QUARANTINED_TAG in host.tags);
+  };
+  // A terminated instance's Node goes (the cloud controller), and its pods with it (pod GC).
+  kube.instanceGone = (node) => hostOf(node)?.state === 'terminated';
   const home = member
     ? simulatedAccount(
         { accountId: homeLocation.accountId, region: homeLocation.region, macKey },

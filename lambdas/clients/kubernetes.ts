@@ -14,6 +14,7 @@ import {
   KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
+  PolicyV1Api,
   ServerConfiguration,
   setHeaderOptions,
   type V1Job,
@@ -22,6 +23,7 @@ import {
   type V1Node,
   type V1OwnerReference,
   type V1Pod,
+  type V1PodDisruptionBudget,
   type V1ReplicaSet,
   type V1ServiceAccount,
 } from '@kubernetes/client-node';
@@ -42,6 +44,7 @@ export type KubernetesApis = {
   apps: AppsV1Api;
   batch: BatchV1Api;
   networking: NetworkingV1Api;
+  policy: PolicyV1Api;
 };
 
 /**
@@ -72,7 +75,22 @@ export function apisFromKubeConfig(
     apps: new AppsV1Api(configuration),
     batch: new BatchV1Api(configuration),
     networking: new NetworkingV1Api(configuration),
+    policy: new PolicyV1Api(configuration),
   };
+}
+
+/** How an eviction ended: the pod leaves (or was gone), or a PodDisruptionBudget forbids it now (429). */
+export type Eviction =
+  | { evicted: true }
+  | { evicted: false; gone: true }
+  | { evicted: false; blocked: string };
+
+/**
+ * An answer of the API server that it proxied from a kubelet (a pod's log): a failure of that request
+ * alone, not of the API server, which answered.
+ */
+export class KubeletError extends Error {
+  override readonly name = 'KubeletError';
 }
 
 const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -128,6 +146,10 @@ function isNotFound(error: unknown): boolean {
   return error instanceof ApiException && error.code === 404;
 }
 
+/** The message of a Kubernetes Status an API error carries (messageOf without its prefix). */
+const kubernetesMessage = (error: ApiException<unknown>): string =>
+  messageOf(error).replace(/^Kubernetes API: HTTP \d+(: )?/, '') || `HTTP ${error.code}`;
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** 409: the object changed since it was read (a resourceVersion precondition failed), or already exists. */
@@ -156,6 +178,8 @@ export type OwnedObject = { metadata?: { name?: string; ownerReferences?: V1Owne
 export class Kubernetes {
   /** Set once a call has spent the retry budget: later calls fail at once with the same error. */
   private unreachable: ClusterUnreachableError | null = null;
+  /** The Eviction version the server takes: policy/v1 (1.22+), else policy/v1beta1. */
+  private evictionVersion: 'policy/v1' | 'policy/v1beta1' = 'policy/v1';
 
   constructor(
     private readonly apis: KubernetesApis,
@@ -177,9 +201,12 @@ export class Kubernetes {
    * out, TLS). Past the bound the cluster counts as unreachable for the life of this client: the error
    * names the endpoint, the attempts and the last cause.
    */
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    request: () => Promise<T>,
+    transient: (error: unknown) => boolean = isTransientKubernetesError,
+  ): Promise<T> {
     if (this.unreachable) throw this.unreachable;
-    return retrying(request, isTransientKubernetesError, this.retry, (error, attempts, elapsed) => {
+    return retrying(request, transient, this.retry, (error, attempts, elapsed) => {
       const how = isConnectionFailure(error) ? 'not reached' : 'not usable (it kept failing)';
       this.unreachable = new ClusterUnreachableError(
         `API server ${this.server} ${how} after ${attempts} attempt(s) over ${seconds(elapsed)}: ${messageOf(error)}`,
@@ -297,11 +324,17 @@ export class Kubernetes {
     options: { previous: boolean; limitBytes: number },
   ): Promise<string | null> {
     try {
-      return await this.call(() =>
-        this.apis.core.readNamespacedPodLog({ namespace, name, container, ...options }),
+      // Only failing to reach the API server is the cluster's failure; a 5xx it answers is the kubelet's.
+      return await this.call(
+        () => this.apis.core.readNamespacedPodLog({ namespace, name, container, ...options }),
+        (error) => isConnectionFailure(error) || (error instanceof ApiException && error.code === 429),
       );
     } catch (error) {
       if (options.previous && error instanceof ApiException && error.code === 400) return null;
+      if (error instanceof ApiException && error.code >= 500)
+        throw new KubeletError(
+          `the API server could not get the log from the pod's kubelet (HTTP ${error.code}: ${kubernetesMessage(error)})`,
+        );
       throw error;
     }
   }
@@ -361,9 +394,58 @@ export class Kubernetes {
     );
   }
 
-  /** Deletes a pod (its controller, if any, starts a new one); false when it was gone already. */
+  /**
+   * Deletes a pod (its controller, if any, starts a new one); false when it was gone already. The pod
+   * stays, terminating (`metadata.deletionTimestamp`), until its kubelet has stopped it: read it back.
+   */
   async deletePod(namespace: string, name: string): Promise<boolean> {
     return (await this.orNull(() => this.apis.core.deleteNamespacedPod({ namespace, name }))) !== null;
+  }
+
+  /**
+   * Evicts a pod through the Eviction API (policy/v1), as `kubectl drain` does: the API server refuses
+   * with 429 while a PodDisruptionBudget forbids the disruption, which is an answer here, not a reason to
+   * retry at once; the caller tries again later.
+   */
+  async evictPod(namespace: string, name: string): Promise<Eviction> {
+    const evict = (apiVersion: string) =>
+      this.call(
+        () =>
+          this.apis.core.createNamespacedPodEviction({
+            namespace,
+            name,
+            body: { apiVersion, kind: 'Eviction', metadata: { namespace, name } },
+          }),
+        (error) =>
+          isTransientKubernetesError(error) && !(error instanceof ApiException && error.code === 429),
+      );
+    try {
+      try {
+        await evict(this.evictionVersion);
+      } catch (error) {
+        // A server older than 1.22 takes only policy/v1beta1 evictions: used from then on, as kubectl does.
+        const older =
+          error instanceof ApiException &&
+          error.code === 400 &&
+          /no kind "Eviction" is registered for version "policy\/v1"/.test(kubernetesMessage(error));
+        if (!older || this.evictionVersion !== 'policy/v1') throw error;
+        this.evictionVersion = 'policy/v1beta1';
+        await evict(this.evictionVersion);
+      }
+      return { evicted: true };
+    } catch (error) {
+      if (isNotFound(error)) return { evicted: false, gone: true };
+      if (error instanceof ApiException && error.code === 429)
+        return { evicted: false, blocked: kubernetesMessage(error) };
+      throw error;
+    }
+  }
+
+  /** The PodDisruptionBudgets of a namespace (policy/v1). */
+  listPodDisruptionBudgets(namespace: string): Promise<V1PodDisruptionBudget[]> {
+    return this.allPages((cont) =>
+      this.apis.policy.listNamespacedPodDisruptionBudget({ namespace, limit: PAGE_SIZE, _continue: cont }),
+    );
   }
 
   /**

@@ -22,6 +22,9 @@ import { ACTION_NAMES, actionNamed } from '../actions/registry.js';
 import type { Kubernetes } from '../clients/kubernetes.js';
 import type { Reached } from '../clients/reach.js';
 import { QUARANTINE_LABEL } from '../core/quarantine.js';
+import { labelSelectorQuery, matchesLabelSelector } from '../core/selectors.js';
+import { DEFAULT_PROTECTED_WORKLOADS, type ResponderSettings } from '../core/settings.js';
+import { protectionOf } from '../identify/guards.js';
 import type {
   IncidentRecord,
   IncidentState,
@@ -33,10 +36,29 @@ import { verifiedIncident } from '../incident/seal.js';
 import { closeIncident, type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 
-export type RecoverPorts = Pick<ReleasePorts, 'store' | 'reach' | 'closures'>;
+/** How a drain goes: what it never evicts, and how long it tries a pod a PodDisruptionBudget protects. */
+export type DrainOptions = {
+  /** Never evicted (settings `protectedWorkloads`); a node that runs one is drained around it. */
+  protectedWorkloads: ResponderSettings['protectedWorkloads'];
+  /** How long evictions a PodDisruptionBudget refuses (429) are tried again; then the drain fails. */
+  deadlineMs: number;
+  /** The pause between two rounds of evictions. */
+  pauseMs: number;
+};
 
-/** What recovering one incident calls: its account and region's clients, the store. */
-type RecoverAt = Reached & Pick<ReleasePorts, 'store'>;
+export const DEFAULT_DRAIN: DrainOptions = {
+  protectedWorkloads: DEFAULT_PROTECTED_WORKLOADS,
+  deadlineMs: 60_000,
+  pauseMs: 5_000,
+};
+
+export type RecoverPorts = Pick<ReleasePorts, 'store' | 'reach' | 'closures' | 'sleep'> & {
+  drain?: Partial<DrainOptions>;
+};
+
+/** What recovering one incident calls: its account and region's clients, the store, the drain's rules. */
+type RecoverAt = Reached &
+  Pick<ReleasePorts, 'store'> & { drain: DrainOptions; sleep: (ms: number) => Promise<void> };
 
 export type RecoverReport = {
   findingId: string;
@@ -171,12 +193,27 @@ const isMirrorPod = (pod: V1Pod) => 'kubernetes.io/config.mirror' in (pod.metada
 const nameOf = (pod: V1Pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
 
 /** How a step ended; a drain also says which instance runs the node, when the node could be read. */
-type Done = { status: 'ok' | 'failed' | 'skipped' | 'manual'; detail: string; instanceId?: string | null };
+export type Done = {
+  status: 'ok' | 'failed' | 'skipped' | 'manual';
+  detail: string;
+  instanceId?: string | null;
+};
+
+/** A pod a kubelet has not yet confirmed stopping: deleted, with its deletion time and what holds it. */
+function terminating(pod: V1Pod): string {
+  const until = pod.metadata?.deletionTimestamp;
+  const at = until ? new Date(until).toISOString() : 'its grace period';
+  const finalizers = pod.metadata?.finalizers ?? [];
+  const held = finalizers.length > 0 ? `; finalizer(s) ${finalizers.join(', ')} must also clear` : '';
+  return `terminating: its kubelet stops it by ${at} (or it goes with its node)${held}`;
+}
 
 /**
  * A quarantined pod is deleted when a controller will start a clean one: it still has an owner, or
- * isolation stripped the labels its controller selects it by (it was orphaned on purpose). A bare pod is
- * reported and left quarantined: nothing would recreate it.
+ * isolation stripped the labels its controller selects it by (it was orphaned on purpose, and its
+ * controller started a replacement then). A bare pod is reported and left quarantined: nothing would
+ * recreate it. Deletion is a process: the pod stays, terminating, until its kubelet confirms; that is
+ * success, said as such.
  */
 async function replacePod(kube: Kubernetes, before: { namespace: string; pod: string }): Promise<Done> {
   const pod = await kube.readPod(before.namespace, before.pod);
@@ -190,35 +227,121 @@ async function replacePod(kube: Kubernetes, before: { namespace: string; pod: st
         'bare pod: nothing recreates it, so it stays quarantined; redeploy it from a clean source, then delete it',
     };
   }
-  await kube.deletePod(before.namespace, before.pod);
-  const gone = (await kube.readPod(before.namespace, before.pod)) === null;
-  const how = stripped ? 'orphaned by isolation' : `owned by ${pod.metadata?.ownerReferences?.[0]?.kind}`;
-  return gone
-    ? { status: 'ok', detail: `deleted (${how}): its controller starts a fresh pod` }
-    : { status: 'failed', detail: 'deleted, but the pod is still there (a finalizer may hold it)' };
+  const how = stripped
+    ? 'orphaned by isolation: its controller already runs a replacement'
+    : `owned by ${pod.metadata?.ownerReferences?.[0]?.kind}: its controller starts a fresh pod`;
+  if (!pod.metadata?.deletionTimestamp) await kube.deletePod(before.namespace, before.pod);
+  const after = await kube.readPod(before.namespace, before.pod);
+  if (!after) return { status: 'ok', detail: `deleted and gone (${how})` };
+  return { status: 'ok', detail: `deleted, ${terminating(after)} (${how})` };
+}
+
+const hasLocalStorage = (pod: V1Pod) => (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir);
+
+/** The PodDisruptionBudgets of the pod's namespace that select it, by name. */
+async function budgetsOf(kube: Kubernetes, pod: V1Pod): Promise<string[]> {
+  const namespace = pod.metadata?.namespace ?? '';
+  const labels = pod.metadata?.labels ?? {};
+  const budgets = await kube.listPodDisruptionBudgets(namespace);
+  return budgets
+    .filter((budget) => {
+      const selector = budget.spec?.selector;
+      // An empty selector selects every pod of the namespace (policy/v1).
+      if (!selector) return false;
+      const empty = !selector.matchLabels && (selector.matchExpressions ?? []).length === 0;
+      return empty || matchesLabelSelector(labelSelectorQuery(selector), labels);
+    })
+    .map((budget) => `${namespace}/${budget.metadata?.name}`);
 }
 
 /**
- * Drains a cordoned node: every pod on it is deleted except DaemonSet and mirror pods (they belong to the
- * node) and pods quarantined by another incident (evidence of that incident: the drain fails, and the
- * instance is not replaced). Pods are deleted, not evicted: PodDisruptionBudgets are not consulted.
+ * Drains a cordoned node as `kubectl drain` does: every pod on it leaves through the Eviction API, which
+ * honours PodDisruptionBudgets (a refused eviction is tried again until the deadline, then named with
+ * the budget that blocked it). DaemonSet and mirror pods belong to the node, protected workloads are
+ * never touched, and pods quarantined by another incident are that incident's evidence: all stay (the
+ * last make the drain fail, so the instance is not replaced). Pods with local storage (emptyDir) are
+ * evicted and named: their data goes with them. An evicted pod is terminating until its kubelet confirms.
  */
-async function drainNode(kube: Kubernetes, node: string): Promise<Done> {
+export async function drainNode(
+  kube: Kubernetes,
+  node: string,
+  at: Pick<RecoverAt, 'drain' | 'sleep'>,
+): Promise<Done> {
   const current = await kube.readNode(node);
   const instanceId = current?.spec?.providerID?.split('/').at(-1) ?? null;
   if (!current) return { status: 'skipped', detail: 'the node no longer exists', instanceId };
   const pods = await kube.listPods(null, { fieldSelector: `spec.nodeName=${node}` });
-  const held = pods.filter((pod) => QUARANTINE_LABEL in (pod.metadata?.labels ?? {}));
-  const movable = pods.filter((pod) => !isDaemonSetPod(pod) && !isMirrorPod(pod) && !held.includes(pod));
-  for (const pod of movable) await kube.deletePod(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
-  if (held.length > 0) {
+  // A quarantined pod already deleted (this recovery's own, or its incident's) is leaving: it holds nothing.
+  const held = pods.filter(
+    (pod) => QUARANTINE_LABEL in (pod.metadata?.labels ?? {}) && !pod.metadata?.deletionTimestamp,
+  );
+  const protectedPods = pods.filter(
+    (pod) =>
+      !held.includes(pod) &&
+      !isDaemonSetPod(pod) &&
+      !isMirrorPod(pod) &&
+      protectionOf(
+        { namespace: pod.metadata?.namespace ?? '', labels: pod.metadata?.labels ?? {} },
+        at.drain.protectedWorkloads,
+      ) !== null,
+  );
+  const stays = (pod: V1Pod) =>
+    isDaemonSetPod(pod) ||
+    isMirrorPod(pod) ||
+    QUARANTINE_LABEL in (pod.metadata?.labels ?? {}) ||
+    protectedPods.includes(pod);
+  let pending = pods.filter((pod) => !stays(pod) && !pod.metadata?.deletionTimestamp);
+  const leaving = pods.filter((pod) => !stays(pod) && pod.metadata?.deletionTimestamp).length;
+  const local = pods.filter((pod) => !stays(pod) && hasLocalStorage(pod)).map(nameOf);
+  let evicted = 0;
+  const blocked = new Map<string, string>();
+  const deadline = Date.now() + at.drain.deadlineMs;
+  for (;;) {
+    const next: V1Pod[] = [];
+    for (const pod of pending) {
+      const eviction = await kube.evictPod(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '');
+      if (eviction.evicted) evicted++;
+      else if ('blocked' in eviction) {
+        blocked.set(nameOf(pod), eviction.blocked);
+        next.push(pod);
+      } else blocked.delete(nameOf(pod));
+    }
+    for (const pod of pending) if (!next.includes(pod)) blocked.delete(nameOf(pod));
+    pending = next;
+    if (pending.length === 0 || Date.now() + at.drain.pauseMs > deadline) break;
+    await at.sleep(at.drain.pauseMs);
+  }
+  const notes = [
+    protectedPods.length > 0
+      ? `protected workload(s) left on it, never evicted: ${protectedPods.map(nameOf).join(', ')}`
+      : '',
+    local.length > 0 ? `evicted with their local storage (emptyDir data lost): ${local.join(', ')}` : '',
+  ].filter(Boolean);
+  const what = `evicted ${evicted} pod(s)${leaving > 0 ? `, ${leaving} already terminating` : ''}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`;
+  if (held.length > 0)
     return {
       status: 'failed',
-      detail: `still runs quarantined pod(s) ${held.map(nameOf).join(', ')}: release or recover their incident first; deleted ${movable.length} other pod(s)`,
+      detail: `still runs quarantined pod(s) ${held.map(nameOf).join(', ')}: release or recover their incident first; ${what}`,
+      instanceId,
+    };
+  if (pending.length > 0) {
+    const why = await Promise.all(
+      pending.map(async (pod) => {
+        const budgets = await budgetsOf(kube, pod).catch(() => []);
+        return `${nameOf(pod)} (${budgets.length > 0 ? `PodDisruptionBudget ${budgets.join(', ')}` : 'a disruption budget'}: ${blocked.get(nameOf(pod))})`;
+      }),
+    );
+    return {
+      status: 'failed',
+      detail: `not drained after ${Math.round(at.drain.deadlineMs / 1000)} s: evictions refused for ${why.join('; ')}; ${what}`,
       instanceId,
     };
   }
-  return { status: 'ok', detail: `drained: deleted ${movable.length} pod(s)`, instanceId };
+  return {
+    status: 'ok',
+    detail: `drained: ${what}; evicted pods terminate within their grace period`,
+    instanceId,
+  };
 }
 
 /**
@@ -318,7 +441,12 @@ export async function recoverIncident(
   if (evidence.missing.length > 0)
     throw new RecoverError(`the evidence is not complete: ${evidence.missing.join('; ')}`);
   // Where the signed header says, never the record's unsigned copy of the finding.
-  const at: RecoverAt = { ...ports.reach(seal), store: ports.store };
+  const at: RecoverAt = {
+    ...ports.reach(seal),
+    store: ports.store,
+    drain: { ...DEFAULT_DRAIN, ...ports.drain },
+    sleep: ports.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  };
   const pending = await unfinishedSnapshots(at, [...evidence.byInstance.values()].flat());
   if (pending.length > 0) {
     throw new RecoverError(
@@ -398,7 +526,7 @@ async function carryOut(step: RecoveryStep, ports: RecoverAt, undrained: Set<str
       return undone;
     }
     case 'drain':
-      return drainNode(await ports.kubernetes(step.cluster), step.node);
+      return drainNode(await ports.kubernetes(step.cluster), step.node, ports);
     case 'replace':
       return replaceInstance(step, ports, undrained);
   }

@@ -155,6 +155,19 @@ describe('RBAC manifest', () => {
         resources: '"pods"',
         verbs: '"get", "list", "delete"',
       },
+      // The drain evicts, as kubectl drain, and names the PodDisruptionBudget that blocks it.
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '""',
+        resources: '"pods/eviction"',
+        verbs: '"create"',
+      },
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '"policy"',
+        resources: '"poddisruptionbudgets"',
+        verbs: '"list"',
+      },
       { group: 'guardduty-responder-recover', apiGroups: '""', resources: '"nodes"', verbs: '"get"' },
       {
         group: 'guardduty-responder-recover',

@@ -74,7 +74,10 @@ describe('recover after a replay', () => {
     expect(await done.call([id]), [...done.lines, ...done.errors].join('\n')).toBe(0);
     const text = done.text();
     expect(text).toContain(`Recovery of finding ${id}: the incident is recovered.`);
-    expect(text).toMatch(/pod payments\/payments-api-\S+: ok: deleted \(owned by ReplicaSet\)/);
+    // A deleted pod stays, terminating, until its kubelet confirms: success, said as such.
+    expect(text).toMatch(
+      /pod payments\/payments-api-\S+: ok: deleted, terminating: its kubelet stops it by \S+ \(or it goes with its node\) \(owned by ReplicaSet: its controller starts a fresh pod\)/,
+    );
     expect(text).toMatch(/node ip-10-0-12-34\.ec2\.internal: ok: drained/);
     expect(text).toMatch(
       /instance i-0f1e2d3c4b5a69788: ok: terminated in eks-prod-eks-nodes after snapshots snap-\d+ completed/,
@@ -232,10 +235,19 @@ describe('recover in local mode', () => {
       const done = command(recover);
       expect(await done.call([id, ...local]), [...done.lines, ...done.errors].join('\n')).toBe(0);
       expect(done.text()).toContain(`Recovery of finding ${id}: the incident is recovered.`);
+      // Deleted and evicted pods terminate: they stay until their kubelet confirms, within their grace period.
+      expect(kube.get('pods', 'ops', 'backup-agent')?.metadata.deletionTimestamp).toBeDefined();
+      expect(kube.get('pods', 'shop', 'web-1')?.metadata.deletionTimestamp).toBeDefined();
+      expect(done.text()).toContain('pod ops/backup-agent: ok: deleted, terminating');
+      expect(done.text()).toMatch(/node ip-10-0-9-9\.ec2\.internal: ok: drained: evicted 1 pod\(s\)/);
+      const evictions = kube.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/eviction'));
+      expect(evictions.map((r) => r.path)).toEqual(['/api/v1/namespaces/shop/pods/web-1/eviction']);
+      // The quarantine policy stays while its pods still run; the DaemonSet pod is the node's.
+      expect(done.text()).toContain('networkpolicy ops/guardduty-responder-quarantine: skipped: kept');
+      kube.elapse(31);
       expect(kube.get('pods', 'ops', 'backup-agent')).toBeUndefined();
-      expect(kube.list('networkpolicies', 'ops')).toEqual([]);
       expect(kube.get('pods', 'shop', 'web-1')).toBeUndefined();
-      expect(kube.get('pods', 'kube-system', 'aws-node-x')).toBeDefined();
+      expect(kube.get('pods', 'kube-system', 'aws-node-x')?.metadata.deletionTimestamp).toBeUndefined();
       const operations = aws.requests.map((r) => r.operation);
       expect(operations.filter((o) => o === 'TerminateInstanceInAutoScalingGroup')).toHaveLength(1);
       expect(operations.lastIndexOf('ExitStandby')).toBeGreaterThan(-1);
