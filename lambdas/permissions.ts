@@ -265,6 +265,8 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
       // The drain, as kubectl drain: evictions honour PodDisruptionBudgets, named when one blocks.
       { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
       { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ['list'] },
+      // A Karpenter node is replaced by deleting its NodeClaim: Karpenter drains and replaces it.
+      { apiGroups: ['karpenter.sh'], resources: ['nodeclaims'], verbs: ['list', 'delete'] },
       { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
       ...quarantinePolicyRules(['create'], ['get', 'update', 'delete']),
     ],

@@ -137,6 +137,13 @@ export const RESOURCES: Record<string, ResourceType> = {
       'type',
     ],
   },
+  nodeclaims: {
+    group: 'karpenter.sh',
+    version: 'v1',
+    kind: 'NodeClaim',
+    namespaced: false,
+    fields: COMMON_FIELDS,
+  },
   poddisruptionbudgets: {
     group: 'policy',
     version: 'v1',

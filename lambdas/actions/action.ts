@@ -46,8 +46,16 @@ export type Recovery =
   | { kind: 'undo' }
   /** A cordoned node: drained before its instance is replaced. */
   | { kind: 'drain'; target: string; cluster: string; node: string }
-  /** A compromised instance: replaced through its Auto Scaling group, after its snapshots completed. */
-  | { kind: 'instance'; instanceId: string; autoScalingGroup: string | null }
+  /**
+   * A compromised instance: replaced through its Auto Scaling group, or through its Karpenter NodeClaim
+   * (the cluster and node it backs), after its snapshots completed.
+   */
+  | {
+      kind: 'instance';
+      instanceId: string;
+      autoScalingGroup: string | null;
+      karpenter?: { cluster: string; node: string } | null;
+    }
   /** Evidence of an instance: a snapshot that must complete before the instance goes (null: missing, why). */
   | { kind: 'snapshot'; instanceId: string; snapshotId: string | null; missing: string }
   /** Stays as contained, and the person must be told what to do (`Action.remains`). */

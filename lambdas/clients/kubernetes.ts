@@ -9,6 +9,7 @@ import {
   BatchV1Api,
   CoreV1Api,
   type CoreV1Event,
+  CustomObjectsApi,
   createConfiguration,
   type HttpLibrary,
   KubeConfig,
@@ -45,6 +46,13 @@ export type KubernetesApis = {
   batch: BatchV1Api;
   networking: NetworkingV1Api;
   policy: PolicyV1Api;
+  custom: CustomObjectsApi;
+};
+
+/** A Karpenter NodeClaim (karpenter.sh/v1), as far as recover reads it. */
+export type NodeClaim = {
+  metadata?: { name?: string };
+  status?: { nodeName?: string; providerID?: string };
 };
 
 /**
@@ -76,6 +84,7 @@ export function apisFromKubeConfig(
     batch: new BatchV1Api(configuration),
     networking: new NetworkingV1Api(configuration),
     policy: new PolicyV1Api(configuration),
+    custom: new CustomObjectsApi(configuration),
   };
 }
 
@@ -439,6 +448,32 @@ export class Kubernetes {
         return { evicted: false, blocked: kubernetesMessage(error) };
       throw error;
     }
+  }
+
+  /** Karpenter's NodeClaims (karpenter.sh/v1); none where Karpenter is not installed. */
+  async listNodeClaims(): Promise<NodeClaim[]> {
+    const list = await this.orNull(
+      () =>
+        this.apis.custom.listClusterCustomObject({
+          group: 'karpenter.sh',
+          version: 'v1',
+          plural: 'nodeclaims',
+        }) as Promise<{ items?: NodeClaim[] }>,
+    );
+    return list?.items ?? [];
+  }
+
+  /** Deletes a NodeClaim: Karpenter drains its node and terminates its instance. False when gone. */
+  async deleteNodeClaim(name: string): Promise<boolean> {
+    const deleted = await this.orNull(() =>
+      this.apis.custom.deleteClusterCustomObject({
+        group: 'karpenter.sh',
+        version: 'v1',
+        plural: 'nodeclaims',
+        name,
+      }),
+    );
+    return deleted !== null;
   }
 
   /** The PodDisruptionBudgets of a namespace (policy/v1). */

@@ -84,6 +84,8 @@ export type RecoveryStep =
       target: string;
       instanceId: string;
       autoScalingGroup: string | null;
+      /** The Karpenter node it backs, replaced by deleting its NodeClaim when it is in no group. */
+      karpenter: { cluster: string; node: string } | null;
       /** The snapshots that must be `completed` before the instance goes. */
       snapshots: string[];
     };
@@ -134,14 +136,17 @@ export function snapshotsOf(record: IncidentRecord): {
 export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
   const steps: RecoveryStep[] = [];
   const groups = new Map<string, string | null>();
+  const karpenter = new Map<string, { cluster: string; node: string }>();
   for (const { action, entry, parts } of recoveriesOf(record)) {
     for (const part of parts) {
       if (part.kind === 'pod') steps.push(part);
       else if (part.kind === 'undo') steps.push({ kind: 'policy', target: entry.target, action, entry });
       else if (part.kind === 'drain') steps.push(part);
       // The first Auto Scaling group an entry records for the instance is the one it is replaced in.
-      else if (part.kind === 'instance')
+      else if (part.kind === 'instance') {
         groups.set(part.instanceId, groups.get(part.instanceId) ?? part.autoScalingGroup);
+        if (part.karpenter && !karpenter.has(part.instanceId)) karpenter.set(part.instanceId, part.karpenter);
+      }
     }
   }
   const { byInstance } = snapshotsOf(record);
@@ -152,6 +157,7 @@ export function recoveryPlan(record: IncidentRecord): RecoveryStep[] {
       target: `instance ${instanceId}`,
       instanceId,
       autoScalingGroup,
+      karpenter: karpenter.get(instanceId) ?? null,
       snapshots: byInstance.get(instanceId) ?? [],
     });
   }
@@ -358,6 +364,7 @@ async function replaceInstance(
   const { instanceId, autoScalingGroup } = step;
   if (undrained.has(instanceId) || undrained.has(ANY_INSTANCE))
     return { status: 'skipped', detail: 'its node (or a node it may be) was not drained: not terminated' };
+  if (!autoScalingGroup && step.karpenter) return replaceNodeClaim(step, step.karpenter, ports);
   if (!autoScalingGroup) {
     return {
       status: 'manual',
@@ -398,6 +405,43 @@ async function replaceInstance(
   return {
     status: 'ok',
     detail: `terminated in ${autoScalingGroup}${evidence}: the group launches a replacement`,
+  };
+}
+
+/**
+ * Replaces a Karpenter node's instance as Karpenter does: its termination protection lifted, its
+ * NodeClaim deleted, so that Karpenter drains the node, terminates the instance and launches a new one.
+ */
+async function replaceNodeClaim(
+  step: Extract<RecoveryStep, { kind: 'replace' }>,
+  karpenter: { cluster: string; node: string },
+  ports: RecoverAt,
+): Promise<Done> {
+  const pending = await unfinishedSnapshots(ports, step.snapshots);
+  if (pending.length > 0)
+    return { status: 'failed', detail: `not replaced: snapshots not completed (${pending.join(', ')})` };
+  const kube = await ports.kubernetes(karpenter.cluster);
+  const claims = await kube.listNodeClaims();
+  const claim = claims.find(
+    (c) =>
+      c.status?.nodeName === karpenter.node || c.status?.providerID?.split('/').at(-1) === step.instanceId,
+  );
+  if (!claim?.metadata?.name)
+    return {
+      status: 'manual',
+      detail: `a Karpenter node (${karpenter.node}) whose NodeClaim was not found: replace it by hand`,
+    };
+  await ports.ec2.send(
+    new ModifyInstanceAttributeCommand({
+      InstanceId: step.instanceId,
+      DisableApiTermination: { Value: false },
+    }),
+  );
+  await kube.deleteNodeClaim(claim.metadata.name);
+  const evidence = step.snapshots.length > 0 ? ` after snapshots ${step.snapshots.join(', ')} completed` : '';
+  return {
+    status: 'ok',
+    detail: `NodeClaim ${claim.metadata.name} deleted${evidence}: Karpenter drains node ${karpenter.node}, terminates the instance and launches a replacement`,
   };
 }
 

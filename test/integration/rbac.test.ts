@@ -168,6 +168,12 @@ describe('RBAC manifest', () => {
         resources: '"poddisruptionbudgets"',
         verbs: '"list"',
       },
+      {
+        group: 'guardduty-responder-recover',
+        apiGroups: '"karpenter.sh"',
+        resources: '"nodeclaims"',
+        verbs: '"list", "delete"',
+      },
       { group: 'guardduty-responder-recover', apiGroups: '""', resources: '"nodes"', verbs: '"get"' },
       {
         group: 'guardduty-responder-recover',
@@ -184,7 +190,7 @@ describe('RBAC manifest', () => {
       },
     ]);
     expect(shipped).not.toMatch(/secrets|"\*"|escalate|bind|impersonate/);
-    // Release deletes only the quarantine NetworkPolicy; recover also deletes pods.
+    // Release deletes only the quarantine NetworkPolicy; recover also deletes pods and Karpenter NodeClaims.
     expect(rules(shipped).filter((rule) => rule.verbs.includes('delete'))).toEqual([
       expect.objectContaining({
         group: 'guardduty-responder-release',
@@ -192,6 +198,7 @@ describe('RBAC manifest', () => {
         names: QUARANTINE,
       }),
       expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"pods"' }),
+      expect.objectContaining({ group: 'guardduty-responder-recover', resources: '"nodeclaims"' }),
       expect.objectContaining({
         group: 'guardduty-responder-recover',
         resources: '"networkpolicies"',

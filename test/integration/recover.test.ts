@@ -161,10 +161,15 @@ describe('what recover leaves to a person', () => {
 });
 
 /** A local replay of an audit finding against a kubeconfig cluster, an AWS-compatible endpoint and table. */
-async function localRehearsal() {
+async function localRehearsal(options: { karpenter?: boolean } = {}) {
   const kube = new KubeApiServer();
   await kube.start();
   const nodeName = 'ip-10-0-9-9.ec2.internal';
+  if (options.karpenter)
+    kube.add('nodeclaims', {
+      metadata: { name: 'default-x7k2p' },
+      status: { nodeName, providerID: 'aws:///us-east-1a/i-0aaaaaaaaaaaaaaa1' },
+    });
   const uid = 'rs-uid';
   kube.add('replicasets', {
     metadata: { name: 'backup-agent-7f', namespace: 'ops', uid, labels: { app: 'backup' } },
@@ -190,7 +195,10 @@ async function localRehearsal() {
       owner: { kind: 'DaemonSet', name: 'aws-node', uid: 'ds' },
     }),
   );
-  kube.add('nodes', node(nodeName, 'i-0aaaaaaaaaaaaaaa1'));
+  kube.add(
+    'nodes',
+    node(nodeName, 'i-0aaaaaaaaaaaaaaa1', options.karpenter ? { 'karpenter.sh/nodepool': 'default' } : {}),
+  );
   const table = await LocalIncidentTable.start();
   const account = simulatedAccount({
     macKey: table.macKey,
@@ -199,10 +207,15 @@ async function localRehearsal() {
       {
         instanceId: 'i-0aaaaaaaaaaaaaaa1',
         privateDnsName: nodeName,
-        autoScalingGroup: 'nodes',
-        // As host isolation leaves an instance of a group: out of service. Auto Scaling refuses to
-        // terminate it there (as the simulated group does), so recover must take it out of Standby first.
-        lifecycleState: 'Standby',
+        // A Karpenter node is in no group: Karpenter replaces it when its NodeClaim goes.
+        ...(options.karpenter
+          ? {}
+          : {
+              autoScalingGroup: 'nodes',
+              // As host isolation leaves an instance of a group: out of service. Auto Scaling refuses to
+              // terminate it there (as the simulated group does), so recover takes it out of Standby first.
+              lifecycleState: 'Standby',
+            }),
         volumes: [{ volumeId: 'vol-0aaaaaaaaaaaaaaa1', deviceName: '/dev/xvda' }],
       },
     ],
@@ -259,6 +272,26 @@ describe('recover in local mode', () => {
       );
       const [record] = await table.records();
       expect(record?.state).toBe('recovered');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('replaces a Karpenter node by deleting its NodeClaim, its termination protection lifted first', async () => {
+    const { kube, aws, local, code, id, stop } = await localRehearsal({ karpenter: true });
+    try {
+      expect(code).toBe(0);
+      const done = command(recover);
+      expect(await done.call([id, ...local]), [...done.lines, ...done.errors].join('\n')).toBe(0);
+      expect(done.text()).toContain(
+        'instance i-0aaaaaaaaaaaaaaa1: ok: NodeClaim default-x7k2p deleted after snapshots snap-00000000000000001 completed: Karpenter drains node ip-10-0-9-9.ec2.internal, terminates the instance and launches a replacement',
+      );
+      expect(kube.list('nodeclaims')).toEqual([]);
+      const operations = aws.requests.map((r) => r.operation);
+      expect(operations).not.toContain('TerminateInstanceInAutoScalingGroup');
+      expect(operations.lastIndexOf('ModifyInstanceAttribute')).toBeGreaterThan(-1);
+      const deletion = kube.requests.find((r) => r.method === 'DELETE' && r.path.includes('/nodeclaims/'));
+      expect(deletion?.path).toBe('/apis/karpenter.sh/v1/nodeclaims/default-x7k2p');
     } finally {
       await stop();
     }

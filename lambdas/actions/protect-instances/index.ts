@@ -16,8 +16,14 @@ export const protectInstances: Action<ProtectInput, InstanceBefore> = {
   before: InstanceBeforeSchema,
   resourceOf: ({ before }) => `instance ${before.instanceId}`,
   undo: (entry, clients) => unprotectInstance(entry.before, clients),
-  // A protected instance is replaced (its protections lifted first) through its Auto Scaling group.
+  // A protected instance is replaced (its protections lifted first) through its Auto Scaling group, or
+  // through its Karpenter NodeClaim.
   recover: ({ before }) => [
-    { kind: 'instance', instanceId: before.instanceId, autoScalingGroup: before.autoScalingGroup },
+    {
+      kind: 'instance',
+      instanceId: before.instanceId,
+      autoScalingGroup: before.autoScalingGroup,
+      karpenter: before.karpenter && { cluster: before.karpenter.cluster, node: before.karpenter.node },
+    },
   ],
 };
