@@ -54,6 +54,12 @@ export function awsClients(overrides: ClientOverrides = {}): AwsClients {
 
 export type AttachedVolume = { volumeId: string; deviceName: string | null; deleteOnTermination: boolean };
 
+/**
+ * The instance metadata door as EC2 describes it: whether IMDSv1 (a plain GET) is still answered, and how
+ * many network hops a token may travel (above 1, a container not on the host network reaches it).
+ */
+export type MetadataDoor = { endpoint: 'enabled' | 'disabled'; imdsv1: boolean; hopLimit: number | null };
+
 export type InstanceDescription = {
   instanceId: string;
   state: string;
@@ -61,6 +67,8 @@ export type InstanceDescription = {
   tags: { key: string; value: string }[];
   instanceProfileArn: string | null;
   volumes: AttachedVolume[];
+  /** Null when EC2 did not describe it. */
+  metadata: MetadataDoor | null;
 };
 
 export type RoleRef = { name: string; arn: string };
@@ -73,6 +81,13 @@ function describe(instance: Instance): InstanceDescription {
     privateDnsName: instance.PrivateDnsName || null,
     tags: (instance.Tags ?? []).map((tag) => ({ key: tag.Key ?? '', value: tag.Value ?? '' })),
     instanceProfileArn: instance.IamInstanceProfile?.Arn ?? null,
+    metadata: instance.MetadataOptions
+      ? {
+          endpoint: instance.MetadataOptions.HttpEndpoint === 'disabled' ? 'disabled' : 'enabled',
+          imdsv1: instance.MetadataOptions.HttpTokens !== 'required',
+          hopLimit: instance.MetadataOptions.HttpPutResponseHopLimit ?? null,
+        }
+      : null,
     volumes: (instance.BlockDeviceMappings ?? []).flatMap((mapping) => {
       const volumeId = mapping.Ebs?.VolumeId;
       if (!volumeId) return [];

@@ -4,7 +4,7 @@
  * never the same answer as "found nothing".
  */
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import type { AttachedVolume, RoleRef } from '../clients/aws.js';
+import type { AttachedVolume, MetadataDoor, RoleRef } from '../clients/aws.js';
 import type { Controller } from '../clients/kubernetes.js';
 import type { TargetKind } from '../core/action-spec.js';
 import type { ActionName, ResponsePlan } from '../core/plan.js';
@@ -44,6 +44,8 @@ export type IdentifiedInstance = {
   instanceProfileArn: string | null;
   role: RoleRef | null;
   volumes: AttachedVolume[];
+  /** Its instance metadata options as found (null: not described): reported whatever the playbook. */
+  metadata: MetadataDoor | null;
 };
 
 export type RoleSource = 'irsa' | 'pod-identity' | 'instance-profile' | 'access-key';

@@ -63,6 +63,7 @@ export async function resolveInstances(
       instanceProfileArn: profile,
       role,
       volumes: instance.volumes,
+      metadata: instance.metadata,
     });
   }
   for (const [profile, role] of profileRoles) {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SPECS } from '../actions/registry.js';
+import type { MetadataDoor } from '../clients/aws.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { phaseOf, resultKeyOf } from '../core/action-spec.js';
 import { type ActionName, type ResponsePlan, specOf } from '../core/plan.js';
@@ -110,6 +111,7 @@ function describeIdentification(found: Identification): string[] {
             : 'no Auto Scaling group',
         );
         if (instance.role) parts.push(`role ${instance.role.name}`);
+        parts.push(metadataDoor(instance.metadata));
         parts.push(
           `volumes ${list(instance.volumes.map((v) => `${v.volumeId}${v.deviceName ? ` (${v.deviceName})` : ''}`))}`,
         );
@@ -295,6 +297,18 @@ function describeEvidence(state: ExecutionState, custody: Custody | null): strin
     ),
     ...lines,
   ];
+}
+
+/**
+ * The instance metadata door in words: open to a pod when IMDSv1 is answered or a token may travel more
+ * than one hop; shut otherwise (harden-imds shuts it).
+ */
+export function metadataDoor(metadata: MetadataDoor | null): string {
+  if (!metadata) return 'IMDS: not described';
+  if (metadata.endpoint === 'disabled') return 'IMDS: endpoint disabled';
+  const hops = metadata.hopLimit ?? '?';
+  const open = metadata.imdsv1 || (metadata.hopLimit ?? 2) > 1;
+  return `IMDS: ${metadata.imdsv1 ? 'IMDSv1 allowed' : 'IMDSv2 required'}, hop limit ${hops}${open ? ' (pods can reach the instance role’s credentials)' : ''}`;
 }
 
 const subjectLine = (text: string) => clean(text, 100).replace(/[^\x20-\x7e]/g, '?');

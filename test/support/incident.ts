@@ -79,6 +79,7 @@ export const identifiedInstance = (
   instanceProfileArn: null,
   role: null,
   volumes: [],
+  metadata: null,
   ...extra,
 });
 

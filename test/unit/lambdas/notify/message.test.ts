@@ -31,6 +31,10 @@ describe('composeNotification', () => {
           autoScalingGroup: 'eks-general',
           role: { name: 'eks-node-role', arn: 'arn:aws:iam::111122223333:role/eks-node-role' },
           volumes: [{ volumeId: 'vol-1', deviceName: '/dev/xvda', deleteOnTermination: true }],
+          metadata: { endpoint: 'enabled', imdsv1: true, hopLimit: 2 },
+        }),
+        identifiedInstance('i-0aaaaaaaaaaaaaaa2', {
+          metadata: { endpoint: 'enabled', imdsv1: false, hopLimit: 1 },
         }),
       ],
       notFound: [
@@ -59,7 +63,8 @@ describe('composeNotification', () => {
         'Cluster: prod-eks (managed by the responder)',
         'Workload: Deployment payments/payments-api',
         'Pods (1): payments/payments-api-1 on ip-10-0-12-34.ec2.internal',
-        'Instances (1): i-0f1e2d3c4b5a69788 (running; Auto Scaling group eks-general; role eks-node-role; volumes vol-1 (/dev/xvda))',
+        // The metadata door as found, whether or not harden-imds is in the playbook.
+        'Instances (2): i-0f1e2d3c4b5a69788 (running; Auto Scaling group eks-general; role eks-node-role; IMDS: IMDSv1 allowed, hop limit 2 (pods can reach the instance role’s credentials); volumes vol-1 (/dev/xvda)), i-0aaaaaaaaaaaaaaa2 (running; no Auto Scaling group; IMDS: IMDSv2 required, hop limit 1; volumes none)',
         'Not found: service-account payments/payments-api: no such service account',
         'What was done (playbook rule workload-or-host-compromise):',
         '  isolate-pods: not run',
