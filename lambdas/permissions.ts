@@ -24,6 +24,7 @@ const BEFORE_ACTIONS = ['claim', 'identify'] as const;
 const AFTER_ACTIONS = [
   'collect-pod-evidence',
   'collect-host-evidence',
+  'collect-credential-activity',
   'notify',
   'request-approval',
   'release',
@@ -180,6 +181,19 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
         actions: ['ssm:SendCommand'],
         scope: 'run-shell-script',
         why: 'the AWS-RunShellScript document only',
+      },
+    ],
+    rbac: [],
+  },
+  'collect-credential-activity': {
+    incidentTable: RECORDS,
+    recordKey: SIGNS,
+    evidenceBucket: ['s3:PutObject'],
+    iam: [
+      {
+        actions: ['cloudtrail:LookupEvents'],
+        scope: 'any',
+        why: 'what the credentials did: CloudTrail event history; the action takes no resource',
       },
     ],
     rbac: [],

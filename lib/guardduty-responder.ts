@@ -76,6 +76,11 @@ const OWN_FUNCTIONS: Record<string, Omit<FunctionSpec, 'entry'>> = {
     description: 'Captures the volatile state of an affected host through Systems Manager',
     timeout: Duration.minutes(12),
   },
+  'collect-credential-activity': {
+    id: 'CollectCredentialActivity',
+    description: 'Keeps what the credentials of a credential finding did, from CloudTrail event history',
+    timeout: Duration.minutes(3),
+  },
   notify: {
     id: 'Notify',
     description: 'Publishes what the response found, did and failed to do',

@@ -81,6 +81,7 @@ export const TASK_STATES: Readonly<Record<WorkflowFunction, string>> = {
   identify: 'Identify',
   ...Object.fromEntries(SPECS.map((spec) => [spec.name, spec.state])),
   'collect-pod-evidence': 'CollectPodEvidence',
+  'collect-credential-activity': 'CollectCredentialActivity',
   'collect-host-evidence': 'CollectHostEvidenceItem',
   notify: 'Notify',
 };
@@ -268,6 +269,13 @@ export class ResponseWorkflow extends Construct {
         'Volatile state of each host through Systems Manager, before it is cut off',
         { extra: { 'pods.$': `${IDENTIFICATION}.pods` }, timeout: Duration.minutes(13) },
       ),
+    );
+    steps.set(
+      'collect-credential-activity',
+      step('collect-credential-activity', 'What the credentials did, from CloudTrail event history', {
+        payload: wholeInput,
+        timeout: Duration.minutes(4),
+      }),
     );
     const stepOf = (name: ContainStep) => {
       const found = steps.get(name);

@@ -115,8 +115,12 @@ export class AwsApiServer {
       return;
     }
 
-    if (service === 'ssm' || service === 'kms' || service === 'states') {
-      const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+    if (service === 'ssm' || service === 'kms' || service === 'states' || service === 'cloudtrail') {
+      // `AmazonSSM.SendCommand`, `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`.
+      const operation =
+        String(request.headers['x-amz-target'] ?? '')
+          .split('.')
+          .at(-1) || 'unknown';
       try {
         const output = call(operation, JSON.parse(body || '{}'));
         this.requests.push({ service, operation, region: caller.region, status: 200 });

@@ -17,6 +17,7 @@ import type { ResponderLocation } from '../lambdas/core/plan.js';
 import type { ResponderSettings } from '../lambdas/core/settings.js';
 import type { HostCapturePlace } from '../lambdas/evidence/hosts.js';
 import { claimHandler } from '../lambdas/handlers/claim.js';
+import { collectCredentialActivityHandler } from '../lambdas/handlers/collect-credential-activity.js';
 import { collectHostEvidenceHandler } from '../lambdas/handlers/collect-host-evidence.js';
 import { collectPodEvidenceHandler } from '../lambdas/handlers/collect-pod-evidence.js';
 import { identifyHandler } from '../lambdas/handlers/identify.js';
@@ -125,6 +126,13 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       bucket,
       settings.evidence,
       store,
+    ),
+    'collect-credential-activity': collectCredentialActivityHandler(
+      reach('collect-credential-activity'),
+      bucket,
+      settings.evidence,
+      store,
+      evidence.sleep,
     ),
     'collect-host-evidence': collectHostEvidenceHandler(
       reach('collect-host-evidence'),

@@ -2,14 +2,21 @@
  * A simulated cluster and account shaped on what a finding references: its cluster, namespace, workload
  * (with its controller chain and two pods, or as many as asked), service account (with an IRSA role), nodes with provider ids,
  * (two, or as many as asked) instances in an Auto Scaling group sharing a node role with a bystander node, instance-profile roles
- * with policies, and EBS volumes. A standalone EC2 finding gets its instance with its instance profile.
+ * with policies, and EBS volumes. A standalone EC2 finding gets its instance with its instance profile;
+ * a finding that names credentials, their calls in CloudTrail's event history.
  * Names a finding gives that Kubernetes would not accept are left out, so identification reports them.
  */
 import { createHash } from 'node:crypto';
 import type { Finding } from '../lambdas/core/finding.js';
 import { isKubernetesName } from '../lambdas/core/selectors.js';
 import type { Targets } from '../lambdas/core/targets.js';
-import { type AccountDescription, irsaTrust, oidcIssuerOf, type SimulatedInstance } from './account.js';
+import {
+  type AccountDescription,
+  irsaTrust,
+  oidcIssuerOf,
+  type SimulatedInstance,
+  type SimulatedTrailEvent,
+} from './account.js';
 import type { KubeObject } from './kube-api-server.js';
 
 export type World = {
@@ -79,6 +86,34 @@ export function systemPod(namespace: string, name: string) {
   return SYSTEM_PODS.find((system) => name.startsWith(system.prefix)) ?? null;
 }
 
+/**
+ * The calls an attacker makes with stolen credentials, between the finding's first and last sighting,
+ * from the address the finding names: discovery, a few refused, as a real trail of them looks.
+ */
+function trailOf(finding: Finding, key: NonNullable<Targets['accessKey']>): SimulatedTrailEvent[] {
+  const first = Date.parse(finding.service.eventFirstSeen ?? finding.createdAt);
+  const last = Date.parse(finding.service.eventLastSeen ?? finding.updatedAt) || first;
+  const calls: [string, string, string?][] = [
+    ['sts.amazonaws.com', 'GetCallerIdentity'],
+    ['s3.amazonaws.com', 'ListBuckets'],
+    ['ec2.amazonaws.com', 'DescribeInstances'],
+    ['ec2.amazonaws.com', 'DescribeInstances'],
+    ['iam.amazonaws.com', 'ListUsers', 'AccessDenied'],
+    ['secretsmanager.amazonaws.com', 'ListSecrets', 'AccessDenied'],
+    ['s3.amazonaws.com', 'GetObject'],
+  ];
+  const address = '198.51.100.77';
+  return calls.map(([eventSource, eventName, errorCode], index) => ({
+    eventSource,
+    eventName,
+    eventTime: new Date(first + ((last - first) * index) / Math.max(1, calls.length - 1)).toISOString(),
+    accessKeyId: key.accessKeyId ?? 'AKIAUNKNOWN',
+    userName: key.userName ?? 'unknown',
+    sourceIPAddress: address,
+    ...(errorCode ? { errorCode } : {}),
+  }));
+}
+
 export function worldFor(finding: Finding, targets: Targets, scale: WorldScale = {}): World {
   const nodeCount = Math.max(1, scale.nodes ?? 2);
   const objects: World['objects'] = [];
@@ -103,6 +138,9 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
       inline: {},
     };
   }
+  // What the finding's credentials did, as CloudTrail's event history holds it.
+  if (targets.accessKey?.accessKeyId || targets.accessKey?.userName)
+    account.cloudTrail = trailOf(finding, targets.accessKey);
   const region = finding.region;
   const details = finding.resource.instanceDetails;
   /** The instance's interfaces as the finding describes them (EC2 findings name their groups). */

@@ -1,5 +1,7 @@
 /** The read side of the AWS APIs that identification uses, over the SDK clients. */
+
 import { AutoScalingClient, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
@@ -31,6 +33,8 @@ export type AwsClients = {
   elb: ElasticLoadBalancingClient;
   /** The finding as GuardDuty holds it (lambdas/identify/source.ts). */
   guardDuty: GuardDutyClient;
+  /** What the credentials did: CloudTrail's event history (lambdas/evidence/credentials.ts). */
+  cloudTrail: CloudTrailClient;
 };
 
 export type { ClientOverrides } from './config.js';
@@ -49,6 +53,7 @@ export function awsClients(overrides: ClientOverrides = {}): AwsClients {
     elbv2: namedCalls(new ElasticLoadBalancingV2Client(config)),
     elb: namedCalls(new ElasticLoadBalancingClient(config)),
     guardDuty: namedCalls(new GuardDutyClient(config)),
+    cloudTrail: namedCalls(new CloudTrailClient(config)),
   };
 }
 

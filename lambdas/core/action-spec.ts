@@ -81,13 +81,22 @@ export type ActionSpec = {
 };
 
 /** Evidence collection: it runs whenever anything is contained, and changes nothing. Not actions. */
-export const EVIDENCE_STEPS = ['collect-pod-evidence', 'collect-host-evidence'] as const;
+export const EVIDENCE_STEPS = [
+  'collect-pod-evidence',
+  'collect-host-evidence',
+  'collect-credential-activity',
+] as const;
 export type EvidenceStep = (typeof EVIDENCE_STEPS)[number];
 
 /** Where each evidence step runs and puts its result. */
 export const EVIDENCE: Record<EvidenceStep, { resultKey: string; branch: string; items: ItemList | null }> = {
   'collect-pod-evidence': { resultKey: 'podEvidence', branch: 'PodEvidence', items: null },
   'collect-host-evidence': { resultKey: 'hostEvidence', branch: 'HostEvidence', items: 'instances' },
+  'collect-credential-activity': {
+    resultKey: 'credentialActivity',
+    branch: 'CredentialActivity',
+    items: null,
+  },
 };
 
 /** A step of containment: an action's name, or an evidence step. */

@@ -101,6 +101,10 @@ export const EvidenceSchema = z.strictObject({
     .default(10 * 1024 * 1024),
   /** How long the host capture may run before it is reported as timed out. */
   hostCaptureSeconds: z.number().int().min(30).max(600).default(120),
+  /** What the credentials did: CloudTrail's event history from this many hours before the finding. */
+  credentialWindowHours: z.number().int().min(1).max(2160).default(24),
+  /** At most this many pages (50 events each) per lookup; what is left is said. */
+  credentialPages: z.number().int().min(1).max(100).default(10),
 });
 export type EvidenceSettings = z.infer<typeof EvidenceSchema>;
 
@@ -237,10 +241,24 @@ export const EXECUTION_OPTIONS_KEY = 'guardduty-responder';
  * deployed stack): a dry run, or a rerun of the actions for a finding already handled. Nothing here can
  * make the response do more than the playbook plans.
  */
-export type ExecutionOptions = { dryRun: boolean; rerun: boolean };
+export type ExecutionOptions = {
+  dryRun: boolean;
+  rerun: boolean;
+  /**
+   * Where a person asked for this response (a Security Hub custom action, by its name), as the execution's
+   * input says: a label for the record and the notification, never a permission.
+   */
+  requestedFrom: string | null;
+};
 
 export function executionOptions(input: unknown): ExecutionOptions {
   const options = (input as Record<string, unknown> | null)?.[EXECUTION_OPTIONS_KEY];
   const given = typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {};
-  return { dryRun: given.dryRun === true, rerun: given.rerun === true };
+  const from = given.requestedFrom;
+  return {
+    dryRun: given.dryRun === true,
+    rerun: given.rerun === true,
+    requestedFrom:
+      typeof from === 'string' && /^[\x20-\x7e]{1,200}$/.test(from) ? from : null,
+  };
 }

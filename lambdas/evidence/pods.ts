@@ -20,7 +20,9 @@ export type PodEvidenceInput = { plan: ResponsePlan; identification: Identificat
 
 /** What one evidence step wrote, and what it could not collect (never a reason to stop containment). */
 export type EvidenceResult = {
-  step: 'collect-pod-evidence' | 'collect-host-evidence';
+  step: 'collect-pod-evidence' | 'collect-host-evidence' | 'collect-credential-activity';
+  /** What a person reads of it in the notification (what the credentials did); absent for the others. */
+  summary?: string[];
   /** Why nothing was collected at all; null when it ran. */
   skipped: string | null;
   bucket: string | null;

@@ -11,12 +11,18 @@ import type { IncidentStore } from './store.js';
 
 export type ClaimInput = { event: unknown; executionArn: string };
 
-const sightingOf = (finding: Finding, executionArn: string, at: string): Sighting => ({
+const sightingOf = (
+  finding: Finding,
+  executionArn: string,
+  at: string,
+  requestedFrom: string | null,
+): Sighting => ({
   at,
   executionArn,
   count: finding.service.count ?? 1,
   severity: finding.severity,
   updatedAt: finding.updatedAt,
+  ...(requestedFrom ? { requestedFrom } : {}),
 });
 
 const lastSighting = (record: IncidentRecord): Sighting => record.sightings.at(-2) ?? record.finding.first;
@@ -31,7 +37,7 @@ export async function claimFinding(
   const options = executionOptions(input.event);
   const dryRun = settings.dryRun || options.dryRun;
   const rerun = options.rerun && !dryRun;
-  const sighting = sightingOf(finding, input.executionArn, at);
+  const sighting = sightingOf(finding, input.executionArn, at, options.requestedFrom);
   const claimed = await store.claim({
     findingId: finding.id,
     executionArn: input.executionArn,

@@ -44,6 +44,8 @@ export type Sighting = {
   count: number;
   severity: number;
   updatedAt: string;
+  /** Where a person asked for this execution (a Security Hub custom action), when one did. */
+  requestedFrom?: string;
 };
 
 /**

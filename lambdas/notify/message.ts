@@ -7,6 +7,8 @@ import { SPECS } from '../actions/registry.js';
 import type { MetadataDoor } from '../clients/aws.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { phaseOf, resultKeyOf } from '../core/action-spec.js';
+import { NOT_A_CREDENTIAL_FINDING } from '../core/credentials.js';
+import { executionOptions } from '../core/settings.js';
 import { type ActionName, type ResponsePlan, specOf } from '../core/plan.js';
 import type { EvidenceReport } from '../evidence/pods.js';
 import {
@@ -258,6 +260,10 @@ function describeEvidence(state: ExecutionState, custody: Custody | null): strin
   const phase = state.contain as Record<string, unknown> | undefined;
   const results: { step: string; value: unknown }[] = [
     { step: 'collect-pod-evidence', value: phase?.[resultKeyOf(SPECS, 'collect-pod-evidence')] },
+    {
+      step: 'collect-credential-activity',
+      value: phase?.[resultKeyOf(SPECS, 'collect-credential-activity')],
+    },
     ...[phase?.[resultKeyOf(SPECS, 'collect-host-evidence')]]
       .flat()
       .map((value) => ({ step: 'collect-host-evidence', value })),
@@ -269,7 +275,14 @@ function describeEvidence(state: ExecutionState, custody: Custody | null): strin
     if (error.success)
       lines.push(`  ${step}: failed: ${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
     else if (isEvidence(value)) {
-      if (value.skipped) lines.push(`  ${step}: ${clean(value.skipped)}`);
+      // A step that found nothing to do (not a credential finding) says nothing.
+      if (value.skipped && value.skipped !== NOT_A_CREDENTIAL_FINDING)
+        lines.push(`  ${step}: ${clean(value.skipped)}`);
+      if (value.summary && value.summary.length > 0)
+        lines.push(
+          '  What the credentials did (CloudTrail event history):',
+          ...value.summary.map((line) => `    ${clean(line, 300)}`),
+        );
       for (const problem of value.problems) lines.push(`  ${step}: not collected: ${clean(problem, 500)}`);
     }
   }
@@ -391,6 +404,8 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
       `Console: https://console.aws.amazon.com/guardduty/home?region=${finding.region}#/findings?macros=current&fId=${finding.id}`,
     );
     if (plan.sample) lines.push('This is a GuardDuty sample finding.');
+    const { requestedFrom } = executionOptions(state);
+    if (requestedFrom) lines.push(`Requested from ${clean(requestedFrom)}`);
     // A plan made before signals were summarised (an execution under way across an upgrade) has none.
     const signals = finding.signals ?? [];
     if (signals.length > 0)

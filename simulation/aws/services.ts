@@ -3,6 +3,7 @@
  * operations and, for the query and REST protocols, how each is read from and written to the wire.
  */
 import { autoscaling } from './autoscaling.js';
+import { cloudtrail } from './cloudtrail.js';
 import { ec2 } from './ec2.js';
 import { eks } from './eks.js';
 import { elb } from './elb.js';
@@ -29,4 +30,5 @@ export const SERVICES: Readonly<Record<string, SimulatedService>> = {
   s3,
   ssm,
   kms,
+  cloudtrail,
 };

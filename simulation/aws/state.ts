@@ -112,7 +112,21 @@ export type AccountDescription = {
    * finding GuardDuty never made.
    */
   guardDuty?: { findings: unknown[] };
+  /** The calls CloudTrail's event history holds (aws/cloudtrail.ts). */
+  cloudTrail?: SimulatedTrailEvent[];
 } & Partial<NetworkState>;
+
+/** One recorded call, as the simulation keeps it. */
+export type SimulatedTrailEvent = {
+  eventName: string;
+  eventSource: string;
+  eventTime: string;
+  accessKeyId: string;
+  userName: string;
+  sourceIPAddress: string;
+  errorCode?: string;
+  resources?: string[];
+};
 
 export type SimulatedAssociation = {
   AssociationId: string;

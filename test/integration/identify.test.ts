@@ -132,6 +132,8 @@ describe('identify', () => {
         instanceProfileArn: `arn:aws:iam::${ACCOUNT}:instance-profile/eks-node-profile`,
         role: { name: 'eks-node-role', arn: roleArn('eks-node-role') },
         volumes: [{ volumeId: 'vol-0a1', deviceName: '/dev/xvda', deleteOnTermination: true }],
+        // The metadata door as EC2 describes it: open to the pods (IMDSv1, two hops).
+        metadata: { endpoint: 'enabled', imdsv1: true, hopLimit: 2 },
       },
       expect.objectContaining({
         instanceId: 'i-0aaa00000000000a2',

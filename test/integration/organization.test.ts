@@ -91,6 +91,8 @@ describe('a finding from a member account', () => {
           'revoke-iam',
           'snapshot-volumes',
           'collect-pod-evidence',
+          // What the pods' IRSA role did, from the member's CloudTrail.
+          'collect-credential-activity',
         ].map((name) => `guardduty-responder-${name}`),
       ),
     );

@@ -55,6 +55,8 @@ describe('parseConfig', () => {
         memoryCaptureCommand: null,
         logBytesPerContainer: 10 * 1024 * 1024,
         hostCaptureSeconds: 120,
+        credentialWindowHours: 24,
+        credentialPages: 10,
       },
       logRetentionDays: 365,
     });

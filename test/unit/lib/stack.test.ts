@@ -800,6 +800,7 @@ describe('record key', () => {
       'Snapshots the EBS',
       'Keeps the owners',
       'Captures the volatile state',
+      'Keeps what the credentials',
       'Answers an action',
     ];
     expect(principalsOf('kms:GenerateMac')).toEqual(writers.map(roleOfFunction).sort());
