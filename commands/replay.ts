@@ -26,10 +26,11 @@
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { KubeConfig, loadAllYaml } from '@kubernetes/client-node';
@@ -41,11 +42,17 @@ import { reach } from '../lambdas/clients/reach.js';
 import { type FindingEvent, FindingValidationError, parseFindingEvent } from '../lambdas/core/finding.js';
 import type { ActionName, ResponderLocation } from '../lambdas/core/plan.js';
 import { detectorOf } from '../lambdas/core/provenance.js';
-import { EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
+import { DEFAULT_MEMBER_ROLE_NAME, EXECUTION_OPTIONS_KEY } from '../lambdas/core/settings.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
+import { securityHubIntakeHandler } from '../lambdas/handlers/security-hub-intake.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
+import {
+  type CustomActionEvent,
+  CustomActionEventSchema,
+  requestedFindings,
+} from '../lambdas/intake/security-hub.js';
 
 /** Where a local replay keeps its evidence when no bucket is given (in memory, on this machine). */
 const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
@@ -221,6 +228,16 @@ export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
     hostOutputBucket: values['host-output-bucket'],
     world: values.world,
   };
+}
+
+/** The file's Security Hub custom action event, or null when it holds something else. */
+function customActionIn(file: string): CustomActionEvent | null {
+  try {
+    const parsed = CustomActionEventSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Reads, rewrites and validates the event; any problem is an InputError naming the file. */
@@ -464,6 +481,88 @@ async function replayDeployed(event: FindingEvent, options: ReplayOptions, out: 
   return result.status === 'SUCCEEDED' ? 0 : 1;
 }
 
+/** The sample GuardDuty findings of `events/`, by finding id: what a custom action may select here. */
+function sampleFindings(): Map<string, FindingEvent> {
+  const dir = new URL('../events/', import.meta.url);
+  const found = new Map<string, FindingEvent>();
+  for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
+    const event = parseFindingEvent(JSON.parse(readFileSync(new URL(file, dir), 'utf8')));
+    found.set(event.detail.id, event);
+  }
+  return found;
+}
+
+/**
+ * A Security Hub custom action event, in the simulation: the real intake function reads each selected
+ * finding from a GuardDuty that holds the sample findings of `events/`, and each response it starts runs
+ * as any replay does, with the input the intake gave it.
+ */
+async function replayCustomAction(
+  event: CustomActionEvent,
+  options: ReplayOptions,
+  out: Out,
+  hooks: ReplayHooks,
+): Promise<number> {
+  if (options.mode !== 'simulation')
+    throw new InputError('a Security Hub custom action event replays in the simulation only');
+  const samples = sampleFindings();
+  const { requests } = requestedFindings(event);
+  const held = requests.flatMap((r) => samples.get(r.findingId)?.detail ?? []);
+  const capture = new AwsApiServer(simulatedAccount({ guardDuty: { findings: held } }));
+  const started: string[] = [];
+  try {
+    const overrides: ClientOverrides = {
+      endpoint: await capture.start(),
+      region: requests[0]?.region ?? 'us-east-1',
+      credentials: { accessKeyId: 'AKIASIMULATION00000', secretAccessKey: 'simulation' },
+    };
+    const sfn = {
+      send: async (command: { input: { input?: string } }) => {
+        started.push(command.input.input ?? '{}');
+        return {
+          executionArn: `arn:aws:states:${overrides.region}:111122223333:execution:simulation:${started.length}`,
+        };
+      },
+    } as unknown as SFNClient;
+    const intake = securityHubIntakeHandler(
+      (location) =>
+        reach({
+          home: location,
+          settings: { members: [], memberRoleName: DEFAULT_MEMBER_ROLE_NAME, externalId: null },
+          sessionName: 'security-hub-intake',
+          overrides: { ...overrides, region: location.region },
+        })(location),
+      sfn,
+      'arn:aws:states:us-east-1:111122223333:stateMachine:simulation',
+    );
+    const report = await intake(event);
+    out(
+      `Security Hub custom action "${report.action}"${report.dryRun ? ' (a dry run)' : ''}: ${requests.length} GuardDuty finding(s) selected, ${report.started.length} response(s) started`,
+    );
+    for (const refusal of report.refused) out(`  refused: ${refusal}`);
+  } finally {
+    await capture.stop();
+  }
+  let code = started.length > 0 ? 0 : 1;
+  for (const input of started) {
+    const parsed = JSON.parse(input) as Record<string, unknown>;
+    const finding = parseFindingEvent(parsed);
+    const config = replayConfig(targetsOf(finding.detail).cluster, false);
+    const { run, simulation, saved } = await respondInSimulation(finding, config, {
+      input: parsed,
+      save: true,
+    });
+    if (saved) saveSimulation(saved, options.state);
+    hooks.onSimulation?.(simulation);
+    out('');
+    out(
+      `Simulation: account ${finding.detail.accountId} ${finding.detail.region}, finding ${finding.detail.id}`,
+    );
+    code = Math.max(code, report(run, simulation.home.state.published.at(-1)?.Message, out));
+  }
+  return code;
+}
+
 export async function replay(
   argv: readonly string[],
   out: Out,
@@ -472,6 +571,8 @@ export async function replay(
 ): Promise<number> {
   return exitCodeOf('replay', err, async () => {
     const options = parseReplayArgs(argv);
+    const custom = customActionIn(options.file);
+    if (custom) return await replayCustomAction(custom, options, out, hooks);
     const event = loadEvent(options);
     if (options.mode === 'deployed') return await replayDeployed(event, options, out);
     if (options.mode === 'local') return await replayLocal(event, options, out);

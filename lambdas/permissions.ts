@@ -30,6 +30,7 @@ const AFTER_ACTIONS = [
   'release',
   'recover',
   'approve',
+  'security-hub-intake',
 ] as const;
 type OwnFunction = (typeof BEFORE_ACTIONS)[number] | (typeof AFTER_ACTIONS)[number];
 
@@ -66,6 +67,8 @@ export const MEMBER_REACHING = FUNCTION_NAMES.filter(
 );
 /** The functions a person invokes (an answer, the end of an incident); the state machine never does. */
 export const PERSON_FUNCTIONS = ['release', 'recover', 'approve'] as const satisfies readonly FunctionName[];
+/** The functions that start responses (a Security Hub custom action); the state machine never invokes them. */
+export const INTAKE_FUNCTIONS = ['security-hub-intake'] as const satisfies readonly FunctionName[];
 /** A function the response state machine invokes (any but the person's). */
 export type WorkflowFunction = FunctionName;
 
@@ -181,6 +184,16 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
         actions: ['ssm:SendCommand'],
         scope: 'run-shell-script',
         why: 'the AWS-RunShellScript document only',
+      },
+    ],
+    rbac: [],
+  },
+  'security-hub-intake': {
+    iam: [
+      {
+        actions: ['guardduty:GetFindings'],
+        scope: 'detectors',
+        why: 'each finding a custom action selected, read from GuardDuty before a response starts with it',
       },
     ],
     rbac: [],

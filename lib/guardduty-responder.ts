@@ -18,6 +18,7 @@ import { responseTimeoutMinutes } from '../lambdas/core/settings.js';
 import {
   FUNCTION_NAMES,
   type FunctionName,
+  INTAKE_FUNCTIONS,
   MEMBER_REACHING,
   needsOf,
   PERSON_FUNCTIONS,
@@ -38,6 +39,7 @@ import { Notifications } from './notifications.js';
 import { RecordKey } from './record-key.js';
 import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
+import { SecurityHubActions } from './security-hub-actions.js';
 
 /** What changes a role's permissions: never allowed on the responder's own roles (an explicit deny). */
 const ROLE_CHANGES = /^iam:((Attach|Detach|Put|Delete)RolePolicy|PassRole)$/;
@@ -75,6 +77,11 @@ const OWN_FUNCTIONS: Record<string, Omit<FunctionSpec, 'entry'>> = {
     id: 'CollectHostEvidence',
     description: 'Captures the volatile state of an affected host through Systems Manager',
     timeout: Duration.minutes(12),
+  },
+  'security-hub-intake': {
+    id: 'SecurityHubIntake',
+    description: 'Starts a response for each GuardDuty finding a Security Hub custom action selected',
+    timeout: Duration.minutes(2),
   },
   'collect-credential-activity': {
     id: 'CollectCredentialActivity',
@@ -234,7 +241,7 @@ export class GuardDutyResponder extends Construct {
 
     const functions = new Map<WorkflowFunction, lambda.IFunction>();
     for (const name of FUNCTION_NAMES) {
-      if (!(PERSON_FUNCTIONS as readonly string[]).includes(name))
+      if (!([...PERSON_FUNCTIONS, ...INTAKE_FUNCTIONS] as readonly string[]).includes(name))
         functions.set(name, responder(name).function);
     }
     const workflow = new ResponseWorkflow(this, 'Workflow', {
@@ -249,6 +256,12 @@ export class GuardDutyResponder extends Construct {
       severity: config.severity,
       stateMachine: workflow.stateMachine,
     });
+
+    if (config.securityHub.customActions)
+      new SecurityHubActions(this, 'SecurityHubActions', {
+        intake: responder('security-hub-intake'),
+        stateMachine: workflow.stateMachine,
+      });
 
     new ResponderDashboard(this, 'Dashboard', { stateMachine: workflow.stateMachine });
 

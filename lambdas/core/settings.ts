@@ -16,6 +16,9 @@ import { parseLabelSelector } from './selectors.js';
  */
 export const RESPONSE_TIMEOUT_MINUTES = 30;
 
+/** Every severity GuardDuty gives (0.1 to 10): a response a person asked for is not held back by the range. */
+export const ANY_SEVERITY = { atLeast: 0, below: null } as const;
+
 export const SeverityRangeSchema = z
   .strictObject({
     /** Lowest severity that starts a response (inclusive). */
@@ -191,10 +194,17 @@ export function responderSettingsSchema(specs: readonly ActionSpec[]) {
       .min(1)
       .max(24 * 60)
       .default(60),
-    /** Security Hub: whether the release of a false positive sets its finding SUPPRESSED (it is noted either way). */
+    /**
+     * Security Hub: whether the release of a false positive sets its finding SUPPRESSED (it is noted either
+     * way), and whether the stack makes the custom actions "Contain" and "Dry run" (Security Hub must be
+     * enabled in the account and region for the stack to make them).
+     */
     securityHub: z
-      .strictObject({ suppressOnRelease: z.boolean().default(false) })
-      .default({ suppressOnRelease: false }),
+      .strictObject({
+        suppressOnRelease: z.boolean().default(false),
+        customActions: z.boolean().default(true),
+      })
+      .default({ suppressOnRelease: false, customActions: true }),
     /** What all findings together may do in a sliding hour (lambdas/incident/budget.ts). */
     budget: BudgetSchema.default(DEFAULT_BUDGET),
     evidence: EvidenceSchema.default(EvidenceSchema.parse({})),
@@ -258,7 +268,6 @@ export function executionOptions(input: unknown): ExecutionOptions {
   return {
     dryRun: given.dryRun === true,
     rerun: given.rerun === true,
-    requestedFrom:
-      typeof from === 'string' && /^[\x20-\x7e]{1,200}$/.test(from) ? from : null,
+    requestedFrom: typeof from === 'string' && /^[\x20-\x7e]{1,200}$/.test(from) ? from : null,
   };
 }

@@ -5,7 +5,7 @@ import { AwsReader } from '../clients/aws.js';
 import type { Reach } from '../clients/reach.js';
 import { parseFindingEvent } from '../core/finding.js';
 import { plannedActions, type ResponderLocation, specOf } from '../core/plan.js';
-import { clustersOf, executionOptions, type ResponderSettings } from '../core/settings.js';
+import { ANY_SEVERITY, clustersOf, executionOptions, type ResponderSettings } from '../core/settings.js';
 import { evidenceClients } from '../evidence/clients.js';
 import { collectionPrefix, type EvidencePorts, EvidenceWriter } from '../evidence/writer.js';
 import { type IdentifyOutput, type IdentifyPorts, identify } from '../identify/identify.js';
@@ -44,8 +44,12 @@ export function identifyHandler(
       throw new RecordRefusedError(
         `the incident of finding ${finding.id} was claimed for ${seal.accountId} ${seal.region}, not the finding's ${finding.accountId} ${finding.region}: nothing is planned`,
       );
-    const dryRun = settings.dryRun || executionOptions(event).dryRun;
-    const plan = planFor(finding, { ...settings, dryRun }, location);
+    const options = executionOptions(event);
+    const dryRun = settings.dryRun || options.dryRun;
+    // A person who asked for this response (a Security Hub custom action) chose the finding whatever its
+    // severity: the automatic range does not hold it back. Everything else the playbook says still holds.
+    const severity = options.requestedFrom ? ANY_SEVERITY : settings.severity;
+    const plan = planFor(finding, { ...settings, dryRun, severity }, location);
     // Before anything is acted on, GuardDuty must hold the finding as the event says: a finding that is
     // only reported (nothing planned) is not read back.
     if (plannedActions(plan).length > 0) await verifyAtSource(finding, source);

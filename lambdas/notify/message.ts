@@ -8,8 +8,8 @@ import type { MetadataDoor } from '../clients/aws.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { phaseOf, resultKeyOf } from '../core/action-spec.js';
 import { NOT_A_CREDENTIAL_FINDING } from '../core/credentials.js';
-import { executionOptions } from '../core/settings.js';
 import { type ActionName, type ResponsePlan, specOf } from '../core/plan.js';
+import { executionOptions } from '../core/settings.js';
 import type { EvidenceReport } from '../evidence/pods.js';
 import {
   type HeldBack,

@@ -65,6 +65,37 @@ describe('harden-imds', () => {
     });
   });
 
+  it('fails the instance, saying why, when EC2 refuses to change its options, and keeps the state recorded first', async () => {
+    const clients = await start();
+    account.fail(
+      'ModifyInstanceMetadataOptions',
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+
+    const result = await hardenImds(
+      { plan, cluster: null, target: identifiedInstance(ID) },
+      clients,
+      await claimedJournal(incidents.store(), plan),
+    );
+
+    expect(result.items).toEqual([
+      expect.objectContaining({
+        target: `instance ${ID}`,
+        status: 'failed',
+        detail: expect.stringContaining('not authorized'),
+      }),
+    ]);
+    // The door is as it was, and the options found are recorded for a retry or a release.
+    expect(account.state.instances[0]?.metadataOptions?.httpTokens ?? 'optional').toBe('optional');
+    expect(await entryOf()).toMatchObject({
+      status: 'intended',
+      before: { instanceId: ID, httpTokens: 'optional', hopLimit: 2 },
+    });
+  });
+
   it('changes nothing on an instance already hardened, and release leaves it so', async () => {
     const clients = await start({
       metadataOptions: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' },

@@ -46,7 +46,7 @@ describe('parseConfig', () => {
       // A release that would give IAM back needs a second person.
       secondPerson: ['revoke-iam', 'revoke-sessions'],
       approvalTimeoutMinutes: 60,
-      securityHub: { suppressOnRelease: false },
+      securityHub: { suppressOnRelease: false, customActions: true },
       budget: { nodesPerHour: 6, hostsPerHour: 5, rolesPerHour: 5 },
       evidence: {
         // Object Lock on, governance mode, for new deployments.

@@ -889,6 +889,38 @@ describe('approval key', () => {
   });
 });
 
+describe('Security Hub custom actions', () => {
+  it('makes "Contain" and "Dry run", and routes their events to the intake, which may only start executions', () => {
+    const targets = Object.values(template.findResources('AWS::SecurityHub::ActionTarget')).map(
+      (t) => t.Properties,
+    );
+    expect(targets.map((t) => [t.Id, t.Name])).toEqual([
+      ['GdrContain', 'Contain'],
+      ['GdrDryRun', 'Dry run'],
+    ]);
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern?.source?.[0] === 'aws.securityhub',
+    );
+    expect(rule?.Properties.EventPattern['detail-type']).toEqual(['Security Hub Findings - Custom Action']);
+    expect(rule?.Properties.EventPattern.resources).toHaveLength(2);
+    const intake = functionId('Starts a response for each GuardDuty finding');
+    expect(JSON.stringify(rule?.Properties.Targets)).toContain(intake);
+    const allowed = grants(intake).filter((g) => g.startsWith('Allow'));
+    expect(allowed).toEqual([
+      expect.stringMatching(/^Allow guardduty:GetFindings on .*detector\/\*/),
+      expect.stringMatching(/^Allow states:StartExecution on \{"Ref":"Workflow/),
+    ]);
+  });
+
+  it('makes none when the config says so', () => {
+    const { template: without } = synthesize({
+      clusters: ['prod-eks'],
+      securityHub: { suppressOnRelease: false, customActions: false },
+    });
+    expect(without.findResources('AWS::SecurityHub::ActionTarget')).toEqual({});
+  });
+});
+
 describe('outputs', () => {
   it('name the state machine, the topic, the dead-letter queue, the release and recover functions, the table and the bucket', () => {
     expect(Object.keys(template.findOutputs('*')).sort()).toEqual([
