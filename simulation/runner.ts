@@ -132,6 +132,7 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       bucket,
       settings.evidence,
       store,
+      [ports.location.region, ...settings.regions],
       evidence.sleep,
     ),
     'collect-host-evidence': collectHostEvidenceHandler(

@@ -5,7 +5,8 @@
  * Each lookup's events are kept as evidence (JSON, hashed) and summarised. Bounded: at most
  * `credentialPages` pages a lookup, paced at CloudTrail's two calls a second; what is left out is said.
  * A lookup that fails (throttled past the SDK's retries, denied) is a problem of that lookup, never of
- * the containment.
+ * the containment. Global services' calls are recorded in us-east-1: the lookups run there too when the
+ * responder covers that region and the finding is of another.
  */
 import { type CloudTrailClient, type Event, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import {
@@ -40,12 +41,18 @@ function parsed(text: string | undefined): unknown {
   }
 }
 
-const fileName = (lookup: CredentialLookup) =>
-  `cloudtrail/${lookup.key}-${lookup.value.replace(/[^A-Za-z0-9._-]/g, '_').slice(-100)}.json`;
+const fileName = (lookup: CredentialLookup, region: string) =>
+  `cloudtrail/${region}/${lookup.key}-${lookup.value.replace(/[^A-Za-z0-9._-]/g, '_').slice(-100)}.json`;
+
+/** CloudTrail of one region: the finding's, and us-east-1 for global services' calls (IAM, STS's global endpoint). */
+export type Trail = { region: string; client: CloudTrailClient };
+
+/** The region where CloudTrail records the calls of global services. */
+export const GLOBAL_EVENTS_REGION = 'us-east-1';
 
 export async function collectCredentialActivity(
   input: CredentialInput,
-  cloudtrail: CloudTrailClient,
+  trails: readonly Trail[],
   writer: EvidenceWriter,
   settings: Pick<EvidenceSettings, 'credentialWindowHours' | 'credentialPages'>,
   now: Date = new Date(),
@@ -63,55 +70,56 @@ export async function collectCredentialActivity(
   if (lookups.length === 0) return { ...result, skipped: NOT_A_CREDENTIAL_FINDING };
   const window = lookupWindow(input.plan, settings.credentialWindowHours, now);
   const span = `${window.start.toISOString()} to ${window.end.toISOString()}`;
-  for (const lookup of lookups) {
-    const events: Event[] = [];
-    let left: string | null = null;
-    let failed: string | null = null;
-    let NextToken: string | undefined;
-    let pages = 0;
-    try {
-      do {
-        if (pages > 0) await sleep(PACE_MS);
-        const page = await cloudtrail.send(
-          new LookupEventsCommand({
-            LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }],
-            StartTime: window.start,
-            EndTime: window.end,
-            MaxResults: 50,
-            NextToken,
-          }),
+  for (const { region, client: cloudtrail } of trails)
+    for (const lookup of lookups) {
+      const events: Event[] = [];
+      let left: string | null = null;
+      let failed: string | null = null;
+      let NextToken: string | undefined;
+      let pages = 0;
+      try {
+        do {
+          if (pages > 0) await sleep(PACE_MS);
+          const page = await cloudtrail.send(
+            new LookupEventsCommand({
+              LookupAttributes: [{ AttributeKey: lookup.key, AttributeValue: lookup.value }],
+              StartTime: window.start,
+              EndTime: window.end,
+              MaxResults: 50,
+              NextToken,
+            }),
+          );
+          pages++;
+          events.push(...(page.Events ?? []));
+          NextToken = page.NextToken;
+          if (NextToken && pages >= settings.credentialPages)
+            left = `more events than ${pages} page(s) (${events.length} kept; evidence.credentialPages): the oldest left out`;
+        } while (NextToken && !left);
+      } catch (error) {
+        failed = `${lookup.key} ${lookup.value} in ${region}: ${messageOf(error)}`;
+      }
+      const what = `${lookup.key} ${lookup.value} (${lookup.why}) in ${region}`;
+      if (failed) {
+        result.problems.push(
+          `CloudTrail lookup failed after ${pages} page(s)${events.length > 0 ? ` (${events.length} event(s) kept)` : ''}: ${failed}`,
         );
-        pages++;
-        events.push(...(page.Events ?? []));
-        NextToken = page.NextToken;
-        if (NextToken && pages >= settings.credentialPages)
-          left = `more events than ${pages} page(s) (${events.length} kept; evidence.credentialPages): the oldest left out`;
-      } while (NextToken && !left);
-    } catch (error) {
-      failed = `${lookup.key} ${lookup.value}: ${messageOf(error)}`;
-    }
-    const what = `${lookup.key} ${lookup.value} (${lookup.why})`;
-    if (failed) {
-      result.problems.push(
-        `CloudTrail lookup failed after ${pages} page(s)${events.length > 0 ? ` (${events.length} event(s) kept)` : ''}: ${failed}`,
+        if (events.length === 0) continue;
+      }
+      result.objects.push(
+        await writer.putJson(
+          fileName(lookup, region),
+          {
+            lookup,
+            window: { start: window.start.toISOString(), end: window.end.toISOString() },
+            complete: !left && !failed,
+            events: events.map((event) => ({ ...event, CloudTrailEvent: parsed(event.CloudTrailEvent) })),
+          },
+          `CloudTrail: ${what}`,
+          left ?? (failed ? 'the lookup failed part way: incomplete' : null),
+        ),
       );
-      if (events.length === 0) continue;
+      result.summary?.push(`${what}, ${span}:`, ...summarizeTrail(events).map((line) => `  ${line}`));
+      if (left) result.summary?.push(`  ${left}`);
     }
-    result.objects.push(
-      await writer.putJson(
-        fileName(lookup),
-        {
-          lookup,
-          window: { start: window.start.toISOString(), end: window.end.toISOString() },
-          complete: !left && !failed,
-          events: events.map((event) => ({ ...event, CloudTrailEvent: parsed(event.CloudTrailEvent) })),
-        },
-        `CloudTrail: ${what}`,
-        left ?? (failed ? 'the lookup failed part way: incomplete' : null),
-      ),
-    );
-    result.summary?.push(`${what}, ${span}:`, ...summarizeTrail(events).map((line) => `  ${line}`));
-    if (left) result.summary?.push(`  ${left}`);
-  }
   return result;
 }

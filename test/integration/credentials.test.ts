@@ -50,7 +50,7 @@ describe('what the credentials did', () => {
     expect(lookups(sim)).toHaveLength(1);
     expect(message).toContain('What the credentials did (CloudTrail event history):');
     expect(message).toMatch(
-      /AccessKeyId ASIAEXAMPLEWEBSERVER \(the access key the finding names\), 2026-11-19T11:25:\S+ to \S+:/,
+      /AccessKeyId ASIAEXAMPLEWEBSERVER \(the access key the finding names\) in us-east-1, 2026-11-19T11:25:\S+ to \S+:/,
     );
     expect(message).toContain('7 call(s), first 2026-11-20T11:21:05.000Z, last 2026-11-20T11:39:51.000Z');
     expect(message).toContain('actions: DescribeInstances (2), GetCallerIdentity (1), GetObject (1)');
@@ -58,7 +58,7 @@ describe('what the credentials did', () => {
     expect(message).toContain('errors: 2 (AccessDenied (2))');
     // Kept as evidence: the bytes in the bucket are the hash the record holds, signed.
     const kept = record?.evidence?.find((o) =>
-      o.key.includes('/cloudtrail/AccessKeyId-ASIAEXAMPLEWEBSERVER.json'),
+      o.key.includes('/cloudtrail/us-east-1/AccessKeyId-ASIAEXAMPLEWEBSERVER.json'),
     );
     const stored = sim.account.state.evidence.objects.find((o) => o.key === kept?.key);
     const bytes = Buffer.from(stored?.body ?? '', 'base64');
@@ -106,7 +106,7 @@ describe('what the credentials did', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(outcome).toBe('contained');
     expect(message).toMatch(
-      /collect-credential-activity: not collected: CloudTrail lookup failed after 0 page\(s\): AccessKeyId ASIAEXAMPLEWEBSERVER: .*Rate exceeded/,
+      /collect-credential-activity: not collected: CloudTrail lookup failed after 0 page\(s\): AccessKeyId ASIAEXAMPLEWEBSERVER in us-east-1: .*Rate exceeded/,
     );
     expect(message).not.toContain('What the credentials did');
   });

@@ -176,6 +176,10 @@ describe('a finding from another region', () => {
     const regional = sim.aws.requests.filter((r) => ['ec2', 'autoscaling', 'eks'].includes(r.service));
     expect(regional.length).toBeGreaterThan(0);
     expect(new Set(regional.map((r) => r.region))).toEqual(new Set(['eu-west-1']));
+    // What the pods' role did: CloudTrail of the finding's region, and of us-east-1, where global
+    // services' calls are recorded (the responder covers it).
+    const trails = sim.aws.requests.filter((r) => r.operation === 'LookupEvents');
+    expect(new Set(trails.map((r) => r.region))).toEqual(new Set(['eu-west-1', 'us-east-1']));
     // The responder's own resources stay in its region.
     const own = sim.aws.requests.filter((r) => ['dynamodb', 'sns', 'kms'].includes(r.service));
     expect(new Set(own.map((r) => r.region))).toEqual(new Set(['us-east-1']));
