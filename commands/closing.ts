@@ -57,6 +57,8 @@ export type ClosingOptions = {
   countersignedBy?: string;
   /** The simulation: the person you are (a simulated IAM user); `operator` by default. */
   as: string;
+  /** Local mode, recover: watch the deleted pods from this machine until they are gone or held. */
+  wait: boolean;
 };
 
 /** One way of ending an incident: release or recover. */
@@ -87,6 +89,8 @@ export type Closing<Report extends ClosingReport> = {
   ) => Error;
   /** The exit code of a refusal: 2 (bad input) for release, 1 for a recovery the evidence holds back. */
   refusalExitCode: 1 | 2;
+  /** What `--wait` does after the run in local mode (recover: watch the deleted pods); absent: no --wait. */
+  waitFor?: (report: Report, kubernetes: (cluster: string) => Promise<Kubernetes>, out: Out) => Promise<void>;
 };
 
 /**
@@ -157,6 +161,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     table: { type: 'string' },
     'record-key': { type: 'string' },
     'evidence-bucket': { type: 'string' },
+    wait: { type: 'boolean', default: false },
   });
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
@@ -168,6 +173,10 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     throw new InputError('--as takes a simulated person name of lowercase letters and digits');
   if (values.kubeconfig && values.deployed)
     throw new InputError('--deployed runs in the account; it does not take --kubeconfig');
+  if (values.wait && (command !== 'recover' || !values.kubeconfig))
+    throw new InputError(
+      '--wait is for npm run recover in local mode (--kubeconfig); deployed, the RecoveryWatch state machine watches',
+    );
   if (values.kubeconfig && !(values.table && values['record-key']))
     throw new InputError(
       '--kubeconfig works from the table the local replay used and the key that signed it: give --table NAME and --record-key KEY',
@@ -194,6 +203,7 @@ export function parseClosingArgs(command: string, argv: readonly string[]): Clos
     countersign: values.countersign ?? false,
     countersignedBy: values['countersigned-by'],
     as: values.as ?? 'operator',
+    wait: values.wait ?? false,
   };
 }
 
@@ -344,6 +354,7 @@ async function local<Report extends ClosingReport>(
     `Local: cluster ${kube.server} (${clusterAt.describe()}), table ${options.table}, closures ${options.evidenceBucket ? `in bucket ${options.evidenceBucket}` : 'not kept (--evidence-bucket NAME keeps them)'}`,
   );
   for (const line of closing.describe(report)) out(line);
+  if (options.wait && closing.waitFor) await closing.waitFor(report, async () => kube, out);
   return exitCodeOfReport(report);
 }
 

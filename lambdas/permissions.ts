@@ -31,6 +31,7 @@ const AFTER_ACTIONS = [
   'recover',
   'approve',
   'security-hub-intake',
+  'recovery-watch',
 ] as const;
 type OwnFunction = (typeof BEFORE_ACTIONS)[number] | (typeof AFTER_ACTIONS)[number];
 
@@ -67,8 +68,14 @@ export const MEMBER_REACHING = FUNCTION_NAMES.filter(
 );
 /** The functions a person invokes (an answer, the end of an incident); the state machine never does. */
 export const PERSON_FUNCTIONS = ['release', 'recover', 'approve'] as const satisfies readonly FunctionName[];
-/** The functions that start responses (a Security Hub custom action); the state machine never invokes them. */
-export const INTAKE_FUNCTIONS = ['security-hub-intake'] as const satisfies readonly FunctionName[];
+/**
+ * The functions the response state machine never invokes: the intake of Security Hub custom actions
+ * (it starts responses) and the recovery watch (its own state machine's task).
+ */
+export const INTAKE_FUNCTIONS = [
+  'security-hub-intake',
+  'recovery-watch',
+] as const satisfies readonly FunctionName[];
 /** A function the response state machine invokes (any but the person's). */
 export type WorkflowFunction = FunctionName;
 
@@ -187,6 +194,12 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
       },
     ],
     rbac: [],
+  },
+  'recovery-watch': {
+    kubernetesGroup: 'guardduty-responder-recovery-watch',
+    iam: [CLUSTER_ENDPOINT],
+    // Reads the pods a recovery deleted, nothing else.
+    rbac: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
   },
   'security-hub-intake': {
     iam: [

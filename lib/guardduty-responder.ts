@@ -37,6 +37,7 @@ import { IncidentTable } from './incident-table.js';
 import { LogsKey } from './logs-key.js';
 import { Notifications } from './notifications.js';
 import { RecordKey } from './record-key.js';
+import { RecoveryWatch } from './recovery-watch.js';
 import { ResponseFunction } from './response-function.js';
 import { ResponseWorkflow } from './response-workflow.js';
 import { SecurityHubActions } from './security-hub-actions.js';
@@ -77,6 +78,11 @@ const OWN_FUNCTIONS: Record<string, Omit<FunctionSpec, 'entry'>> = {
     id: 'CollectHostEvidence',
     description: 'Captures the volatile state of an affected host through Systems Manager',
     timeout: Duration.minutes(12),
+  },
+  'recovery-watch': {
+    id: 'RecoveryWatch',
+    description: 'Checks the pods a recovery deleted until their kubelets confirm, then says what it found',
+    timeout: Duration.minutes(1),
   },
   'security-hub-intake': {
     id: 'SecurityHubIntake',
@@ -234,6 +240,7 @@ export class GuardDutyResponder extends Construct {
     notifications.bindPublisher(responder('recover'));
     notifications.bindPublisher(responder('request-approval'));
     notifications.bindPublisher(responder('approve'));
+    notifications.bindPublisher(responder('recovery-watch'));
     responder('request-approval').function.addEnvironment(
       'APPROVE_FUNCTION',
       responder('approve').function.functionName,
@@ -255,6 +262,13 @@ export class GuardDutyResponder extends Construct {
     const intake = new FindingIntake(this, 'Intake', {
       severity: config.severity,
       stateMachine: workflow.stateMachine,
+    });
+
+    new RecoveryWatch(this, 'RecoveryWatchMachine', {
+      check: responder('recovery-watch'),
+      starter: responder('recover'),
+      logRetentionDays: config.logRetentionDays,
+      logsKey: logsKey.key,
     });
 
     if (config.securityHub.customActions)

@@ -58,6 +58,8 @@ function render(part: unknown, location: ResponderLocation): string {
 export function synthesizedDefinition(
   config: ResponderConfig,
   location: ResponderLocation,
+  /** The construct whose state machine: the response (Workflow), or the RecoveryWatch. */
+  construct: 'Workflow' | 'RecoveryWatch' = 'Workflow',
 ): StateMachineDefinition {
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
   const stack = new ResponderStack(app, config.stackName, {
@@ -67,10 +69,10 @@ export function synthesizedDefinition(
   const template = app.synth().getStackArtifact(stack.artifactId).template as {
     Resources: Record<string, { Type: string; Properties: { DefinitionString?: unknown } }>;
   };
-  const machine = Object.values(template.Resources).find(
-    (r) => r.Type === 'AWS::StepFunctions::StateMachine',
-  );
-  if (!machine) throw new Error('the stack has no state machine');
+  const machine = Object.entries(template.Resources).find(
+    ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.startsWith(construct),
+  )?.[1];
+  if (!machine) throw new Error(`the stack has no ${construct} state machine`);
   return JSON.parse(render(machine.Properties.DefinitionString, location));
 }
 
@@ -242,7 +244,13 @@ export async function runLocally(
   definition: StateMachineDefinition,
   input: unknown,
   handlers: Record<string, TaskHandler>,
-  options: { retryWaitMs?: number; executionArn?: string; tokens?: TaskTokens } = {},
+  options: {
+    retryWaitMs?: number;
+    executionArn?: string;
+    tokens?: TaskTokens;
+    /** Wait states' time, in ms, by state name (a Wait of seconds in a test). */
+    waitMs?: Record<string, number>;
+  } = {},
 ): Promise<ExecutionRun> {
   const machine = new StateMachine(definition);
   const tokens = options.tokens ?? new TaskTokens();
@@ -276,7 +284,7 @@ export async function runLocally(
     options.executionArn ??
     `arn:aws:states:us-east-1:000000000000:execution:guardduty-responder-local:${randomUUID()}`;
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers, retryIntervalOverrides: wait },
+    overrides: { taskResourceLocalHandlers, retryIntervalOverrides: wait, waitTimeOverrides: options.waitMs },
     // $$.Task.Token must resolve; each waiting state's handler replaces it with a token of its own.
     context: {
       Execution: { Id: executionArn, Name: executionArn.split(':').at(-1) },

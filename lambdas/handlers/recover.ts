@@ -5,6 +5,7 @@
  */
 
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { type CallerCheck, stsCallers } from '../clients/caller-check.js';
 import { namedCalls } from '../clients/named-calls.js';
@@ -19,8 +20,10 @@ import {
   type RecoverReport,
   recoverIncident,
 } from '../recover/recover.js';
+import type { WatchInput } from '../recover/watch.js';
 import { reachFromEnvironment } from '../settings.js';
 import { requireEnv } from '../shared/env.js';
+import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
 
 /** The recovery as a person asks it; the finding in Security Hub is RESOLVED once recovered. */
@@ -30,10 +33,23 @@ export const recoverHandler = (
   topicArn: string,
   callers: CallerCheck,
   hub?: (region: string) => SecurityHubClient,
+  /** Starts the RecoveryWatch state machine over the deleted pods still terminating. */
+  startWatch?: (watch: WatchInput) => Promise<string>,
 ): ((input: unknown) => Promise<RecoverReport>) =>
   personRequestHandler(
     'recover',
-    (request) => recoverIncident(request, ports),
+    async (request) => {
+      const report = await recoverIncident(request, ports);
+      if (!report.watch || report.dryRun || !startWatch) return report;
+      try {
+        return { ...report, watching: `the RecoveryWatch state machine (${await startWatch(report.watch)})` };
+      } catch (error) {
+        return {
+          ...report,
+          watching: `not watched: the RecoveryWatch state machine did not start (${messageOf(error)})`,
+        };
+      }
+    },
     describeRecovery,
     sns,
     topicArn,
@@ -56,5 +72,15 @@ export const handler = lazyHandler(() =>
     requireEnv('TOPIC_ARN'),
     stsCallers({ region: requireEnv('AWS_REGION') }),
     lambdaSecurityHub(),
+    async (watch) => {
+      const { executionArn } = await namedCalls(new SFNClient({})).send(
+        new StartExecutionCommand({
+          stateMachineArn: requireEnv('WATCH_STATE_MACHINE_ARN'),
+          name: `watch-${watch.findingId.slice(0, 40)}-${Date.now()}`,
+          input: JSON.stringify(watch),
+        }),
+      );
+      return executionArn ?? '';
+    },
   ),
 );

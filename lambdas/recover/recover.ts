@@ -35,6 +35,7 @@ import type {
 import { verifiedIncident } from '../incident/seal.js';
 import { closeIncident, type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
+import { WATCH_MARGIN_SECONDS, type WatchedPod, type WatchInput } from './watch.js';
 
 /** How a drain goes: what it never evicts, and how long it tries a pod a PodDisruptionBudget protects. */
 export type DrainOptions = {
@@ -67,6 +68,10 @@ export type RecoverReport = {
   steps: RecoveryStepRecord[];
   /** What stays contained, by action, and what a person does about it (the action's `remains`). */
   kept: { action: string; targets: string[]; advice: string }[];
+  /** The deleted pods still terminating, for the watch (watch.ts); null when none is. */
+  watch: WatchInput | null;
+  /** Who watches them: the RecoveryWatch state machine's execution, or why none does. */
+  watching?: string;
 };
 
 /** A recovery that cannot start: unknown finding, not open, evidence not complete. Nothing changed. */
@@ -203,6 +208,8 @@ export type Done = {
   status: 'ok' | 'failed' | 'skipped' | 'manual';
   detail: string;
   instanceId?: string | null;
+  /** A deleted pod still terminating: when its kubelet should have stopped it. */
+  terminatingUntil?: string;
 };
 
 /** A pod a kubelet has not yet confirmed stopping: deleted, with its deletion time and what holds it. */
@@ -239,7 +246,11 @@ async function replacePod(kube: Kubernetes, before: { namespace: string; pod: st
   if (!pod.metadata?.deletionTimestamp) await kube.deletePod(before.namespace, before.pod);
   const after = await kube.readPod(before.namespace, before.pod);
   if (!after) return { status: 'ok', detail: `deleted and gone (${how})` };
-  return { status: 'ok', detail: `deleted, ${terminating(after)} (${how})` };
+  return {
+    status: 'ok',
+    detail: `deleted, ${terminating(after)} (${how})`,
+    terminatingUntil: String(after.metadata?.deletionTimestamp ?? new Date().toISOString()),
+  };
 }
 
 const hasLocalStorage = (pod: V1Pod) => (pod.spec?.volumes ?? []).some((volume) => volume.emptyDir);
@@ -507,7 +518,7 @@ export async function recoverIncident(
   };
   if (dryRun) {
     await ports.store.finishRecovery(findingId, recovery, false);
-    return { findingId, dryRun, state: record.state, steps: recovery.steps, kept };
+    return { findingId, dryRun, state: record.state, steps: recovery.steps, kept, watch: null };
   }
   if (!(await ports.store.startRecovery(findingId, recovery))) {
     throw new RecoverError(
@@ -515,6 +526,7 @@ export async function recoverIncident(
     );
   }
   const undrained = new Set<string>();
+  const watched: { pod: WatchedPod; until: number }[] = [];
   for (const [index, step] of plan.entries()) {
     await ports.store.recordRecoveryStep(findingId, index, { ...planned(step), status: 'started' });
     let done: Done;
@@ -523,6 +535,11 @@ export async function recoverIncident(
     } catch (error) {
       done = { status: 'failed', detail: messageOf(error) };
     }
+    if (step.kind === 'pod' && done.terminatingUntil)
+      watched.push({
+        pod: { cluster: step.cluster, namespace: step.namespace, pod: step.pod },
+        until: Date.parse(done.terminatingUntil) || Date.now(),
+      });
     if (step.kind === 'drain' && done.status === 'failed') {
       // A node whose instance is unknown (it could not be read) holds back every instance.
       undrained.add(done.instanceId ?? ANY_INSTANCE);
@@ -546,12 +563,22 @@ export async function recoverIncident(
     });
   const finished = clean && !unclosed;
   await ports.store.finishRecovery(findingId, recovery, finished);
+  const last = Math.max(0, ...watched.map((w) => w.until));
   return {
     findingId,
     dryRun,
     state: finished ? 'recovered' : 'open',
     steps: recovery.steps,
     kept,
+    watch:
+      watched.length > 0
+        ? {
+            findingId,
+            location: { accountId: seal.accountId, region: seal.region },
+            pods: watched.map((w) => w.pod),
+            until: new Date(last + WATCH_MARGIN_SECONDS * 1000).toISOString(),
+          }
+        : null,
   };
 }
 
@@ -589,6 +616,10 @@ export function describeRecovery(report: RecoverReport): string[] {
     lines.push(`  ${step.target}: ${what}`);
   }
   for (const kept of report.kept) lines.push(kept.advice);
+  if (report.watch)
+    lines.push(
+      `${report.watch.pods.length} deleted pod(s) still terminating until their kubelets confirm (at the latest ${report.watch.until}): ${report.watching ?? 'not watched by this command (deployed, the RecoveryWatch state machine watches them; locally, --wait)'}.`,
+    );
   const manual = report.steps.filter((step) => step.status === 'manual').map((step) => step.target);
   if (manual.length > 0) {
     lines.push(`Left for a person (nothing here can replace them): ${manual.join(', ')}.`);

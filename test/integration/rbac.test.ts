@@ -188,6 +188,13 @@ describe('RBAC manifest', () => {
         names: QUARANTINE,
         verbs: '"get", "update", "delete"',
       },
+      // The recovery watch reads the pods a recovery deleted, nothing else.
+      {
+        group: 'guardduty-responder-recovery-watch',
+        apiGroups: '""',
+        resources: '"pods"',
+        verbs: '"get"',
+      },
     ]);
     expect(shipped).not.toMatch(/secrets|"\*"|escalate|bind|impersonate/);
     // Release deletes only the quarantine NetworkPolicy; recover also deletes pods and Karpenter NodeClaims.

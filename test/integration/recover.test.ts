@@ -161,7 +161,7 @@ describe('what recover leaves to a person', () => {
 });
 
 /** A local replay of an audit finding against a kubeconfig cluster, an AWS-compatible endpoint and table. */
-async function localRehearsal(options: { karpenter?: boolean } = {}) {
+async function localRehearsal(options: { karpenter?: boolean; graceSeconds?: number } = {}) {
   const kube = new KubeApiServer();
   await kube.start();
   const nodeName = 'ip-10-0-9-9.ec2.internal';
@@ -175,15 +175,18 @@ async function localRehearsal(options: { karpenter?: boolean } = {}) {
     metadata: { name: 'backup-agent-7f', namespace: 'ops', uid, labels: { app: 'backup' } },
     spec: { selector: { matchLabels: { app: 'backup' } } },
   });
+  const agent = pod({
+    name: 'backup-agent',
+    namespace: 'ops',
+    labels: { app: 'backup' },
+    nodeName,
+    owner: { kind: 'ReplicaSet', name: 'backup-agent-7f', uid },
+  });
   kube.add(
     'pods',
-    pod({
-      name: 'backup-agent',
-      namespace: 'ops',
-      labels: { app: 'backup' },
-      nodeName,
-      owner: { kind: 'ReplicaSet', name: 'backup-agent-7f', uid },
-    }),
+    options.graceSeconds === undefined
+      ? agent
+      : { ...agent, spec: { ...agent.spec, terminationGracePeriodSeconds: options.graceSeconds } },
   );
   kube.add('pods', pod({ name: 'web-1', namespace: 'shop', nodeName }));
   kube.add(
@@ -272,6 +275,19 @@ describe('recover in local mode', () => {
       );
       const [record] = await table.records();
       expect(record?.state).toBe('recovered');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('watches the deleted pod from this machine with --wait, until its kubelet confirms', async () => {
+    const { local, code, id, stop } = await localRehearsal({ graceSeconds: 1 });
+    try {
+      expect(code).toBe(0);
+      const done = command(recover);
+      expect(await done.call([id, ...local, '--wait']), [...done.lines, ...done.errors].join('\n')).toBe(0);
+      expect(done.text()).toMatch(/1 deleted pod\(s\) still terminating until their kubelets confirm/);
+      expect(done.lines.at(-1)).toBe(`The recovery of finding ${id} watched 1 deleted pod(s): 1 gone.`);
     } finally {
       await stop();
     }
@@ -406,6 +422,7 @@ describe('the notice of a release or recovery', () => {
             },
           ],
           kept: [],
+          watch: null,
         }),
         describeRecovery,
         new SNSClient({ region: 'us-east-1' }),

@@ -77,12 +77,26 @@ const grants = (fnId: string) =>
     .sort();
 const roleOf = (fnId: string) =>
   (template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'] as string[])[0] as string;
+/** A role's statements, from its inline policies and the managed overflow policy CDK makes when they grow. */
 const statementsOf = (roleId: string) =>
-  Object.values(template.findResources('AWS::IAM::Policy'))
+  [
+    ...Object.values(template.findResources('AWS::IAM::Policy')),
+    ...Object.values(template.findResources('AWS::IAM::ManagedPolicy')),
+  ]
     .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleId))
     .flatMap(
       (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
     );
+
+/** The response state machine (the other one is the RecoveryWatch). */
+function responseMachine(): { id: string; resource: { Properties: Record<string, unknown> } } {
+  const [id, resource] =
+    Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).find(([key]) =>
+      key.startsWith('Workflow'),
+    ) ?? [];
+  if (!id || !resource) throw new Error('no response state machine');
+  return { id, resource: resource as { Properties: Record<string, unknown> } };
+}
 
 describe('finding intake', () => {
   it('matches GuardDuty findings by source, detail-type and a numeric severity range', () => {
@@ -98,7 +112,7 @@ describe('finding intake', () => {
 
   it('targets the state machine with a retry policy and a dead-letter queue', () => {
     const queue = only(template, 'AWS::SQS::Queue');
-    const machine = only(template, 'AWS::StepFunctions::StateMachine');
+    const machine = responseMachine();
     template.hasResourceProperties('AWS::Events::Rule', {
       Targets: [
         {
@@ -131,7 +145,7 @@ describe('finding intake', () => {
 describe('response workflow', () => {
   it('is a Standard state machine that logs every transition, never the data (task tokens), with X-Ray', () => {
     const logGroups = logicalIds('AWS::Logs::LogGroup');
-    const machine = only(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
+    const machine = responseMachine().resource.Properties;
     expect(machine).toMatchObject({
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
@@ -522,6 +536,7 @@ describe('cluster access', () => {
       [functionId('Keeps the owners'), 'guardduty-responder-evidence'],
       [releaseId, 'guardduty-responder-release'],
       [functionId('Replaces the compromised pods'), 'guardduty-responder-recover'],
+      [functionId('Checks the pods a recovery deleted'), 'guardduty-responder-recovery-watch'],
     ];
     for (const [fn, group] of groups) {
       for (const clusterName of ['prod-eks', 'staging-eks']) {
@@ -533,7 +548,7 @@ describe('cluster access', () => {
         });
       }
     }
-    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(14);
+    expect(logicalIds('AWS::EKS::AccessEntry')).toHaveLength(16);
   });
 
   it('creates no access entry and grants no cluster read when no cluster is configured', () => {
@@ -566,7 +581,7 @@ describe('VPC placement', () => {
 describe('alarms', () => {
   it('alarm on failed executions and on findings left in the dead-letter queue, to the topic', () => {
     const topic = only(template, 'AWS::SNS::Topic').id;
-    const machine = only(template, 'AWS::StepFunctions::StateMachine').id;
+    const machine = responseMachine().id;
     const queue = only(template, 'AWS::SQS::Queue').id;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ExecutionsFailed',

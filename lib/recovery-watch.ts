@@ -1,0 +1,70 @@
+/**
+ * The RecoveryWatch state machine: a recovery's deleted pods stay, terminating, until their kubelets
+ * confirm. Recover starts it with the pods it deleted and the bound; it waits 10 s, has the
+ * recovery-watch function check them (lambdas/recover/watch.ts), and again until they are gone, held, or
+ * the bound passed, when the function publishes what it found. No Lambda waits.
+ */
+import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.js';
+import type { ResponseFunction } from './response-function.js';
+
+/** Between two checks. */
+export const WATCH_PAUSE_SECONDS = 10;
+
+export class RecoveryWatch extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      check: ResponseFunction;
+      starter: ResponseFunction;
+      logRetentionDays: number;
+      logsKey: kms.IKey;
+    },
+  ) {
+    super(scope, id);
+    const wait = new sfn.Wait(this, 'Pause', {
+      comment: 'The kubelets have the pods’ grace period to stop them',
+      time: sfn.WaitTime.duration(Duration.seconds(WATCH_PAUSE_SECONDS)),
+    });
+    const check = new tasks.LambdaInvoke(this, 'CheckPods', {
+      comment: 'Gone, terminating, or held past the grace period; a notice once done',
+      lambdaFunction: props.check.function,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    check.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+    const done = new sfn.Choice(this, 'Done')
+      .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'Watched'))
+      .otherwise(wait);
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      comment: 'guardduty-responder: a recovery’s deleted pods, until their kubelets confirm',
+      definitionBody: sfn.DefinitionBody.fromChainable(wait.next(check).next(done)),
+      timeout: Duration.hours(3),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'Logs', {
+          retention: props.logRetentionDays as logs.RetentionDays,
+          encryptionKey: props.logsKey,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    acknowledge(
+      this.stateMachine,
+      `IAM5[Resource::<${Stack.of(this).getLogicalId(props.check.function.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'Step Functions invokes the function by ARN and by its version and alias qualifiers (ARN:*).',
+    );
+    acknowledge(this.stateMachine, 'IAM5[Resource::*]', 'X-Ray tracing and log delivery take no resource.');
+    this.stateMachine.grantStartExecution(props.starter.role);
+    props.starter.function.addEnvironment('WATCH_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
+  }
+}
