@@ -130,6 +130,3 @@ function mergedKubeconfig(dir: string): string {
   });
   return merged.exportConfig();
 }
-
-/** A scratch directory for a test's files. */
-export const scratch = (): string => mkdtempSync(join(tmpdir(), 'real-cluster-'));
