@@ -6,7 +6,7 @@
  * Neither present: the suite is skipped and says why.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, loadAllYaml } from '@kubernetes/client-node';
@@ -33,7 +33,7 @@ export type RealCluster = {
   kubeconfig: string;
   /** The audit log's completed requests (empty for a cluster without one). */
   audit(): AuditEvent[];
-  /** Stops the shared server (a user's cluster is left alone). */
+  /** Stops the shared server and removes its directory (a user's cluster is left alone). */
   stop(): void;
   /** The shared server stops answering (SIGSTOP) until `resume`: requests hang mid-response. */
   pause(): void;
@@ -86,7 +86,10 @@ export async function realCluster(): Promise<RealCluster> {
         .filter((event) => event.stage === 'ResponseComplete');
     },
     stop: () => {
-      if (!own) execFileSync(join(SHARED_API_SERVER, 'stop'), [dir], { stdio: 'pipe' });
+      if (own) return;
+      execFileSync(join(SHARED_API_SERVER, 'stop'), [dir], { stdio: 'pipe' });
+      // Its etcd data and its copy of the server binary (about 170 MB) go with it.
+      rmSync(dir, { recursive: true, force: true });
     },
     pause: () => signal('SIGSTOP'),
     resume: () => signal('SIGCONT'),
