@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 /** `npm run bench`: the benchmark's figures (commands/bench.ts). */
-import { bench } from '../commands/bench.js';
+import { benchCommand } from '../commands/bench.js';
 
-await bench();
+process.exitCode = await benchCommand(
+  process.argv.slice(2),
+  (line) => console.log(line),
+  (line) => console.error(line),
+);

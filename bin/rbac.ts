@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 /** `npm run rbac`: writes k8s/rbac.yaml from the functions' declared needs (commands/rbac.ts). */
-import { writeRbacManifest } from '../commands/rbac.js';
+import { rbac } from '../commands/rbac.js';
 
-console.log(`wrote ${writeRbacManifest()}`);
+process.exitCode = await rbac(
+  process.argv.slice(2),
+  (line) => console.log(line),
+  (line) => console.error(line),
+);

@@ -18,6 +18,7 @@ import { CONTEXT_KEY, cdkJsonContext, parseConfig } from '../simulation/cdk-json
 import { largestStateBytes, STATE_LIMIT_BYTES, synthesizedDefinition } from '../simulation/runner.js';
 import { locationOf, respondInSimulation } from '../simulation/simulation.js';
 import type { WorldScale } from '../simulation/world.js';
+import { exitCodeOf, noArguments, type Out } from './cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 const FINDINGS = [
@@ -161,6 +162,23 @@ function benchBundles() {
       };
     });
 }
+
+/** `npm run bench`: takes no arguments (BENCH_RUNS and BENCH_SCALE_RUNS in the environment). */
+export const benchCommand = (argv: readonly string[], out: Out, err: Out): Promise<number> =>
+  exitCodeOf(
+    'bench',
+    err,
+    async () => {
+      noArguments(
+        argv,
+        { name: 'bench' },
+        'replays the sample findings and large workloads in the simulation and prints the figures (BENCH_RUNS, BENCH_SCALE_RUNS)',
+      );
+      await bench();
+      return 0;
+    },
+    out,
+  );
 
 /** Runs the benchmark and prints its figures (bin/bench.ts). */
 export async function bench(): Promise<void> {

@@ -6,11 +6,37 @@ export type Out = (line: string) => void;
 /** Input the command cannot use: reported on one line, exit code 2. */
 export class InputError extends Error {}
 
-/** Runs a command's work; a problem becomes one line on `err`, exit code 2 for input, 1 for the rest. */
-export async function exitCodeOf(name: string, err: Out, work: () => Promise<number>): Promise<number> {
+/** `--help` (or `-h`): the usage is printed on standard output, exit code 0. */
+export class HelpRequested extends Error {}
+
+/** How a command is called, for its usage line: its npm script and what it takes besides options. */
+export type CommandName = { name: string; positional?: string };
+
+/** `npm run <name> -- <positional> [--option VALUE] [--flag] …`, from the options the command parses. */
+export function usageOf(command: CommandName, options: ParseArgsOptionsConfig): string {
+  const flags = Object.entries(options).map(([name, option]) =>
+    option.type === 'boolean' ? `[--${name}]` : `[--${name} ${name.toUpperCase().replace(/-/g, '_')}]`,
+  );
+  return `npm run ${command.name} -- ${[command.positional, ...flags].filter(Boolean).join(' ')} (the README says what each does)`;
+}
+
+/**
+ * Runs a command's work; a problem becomes one line on `err`, exit code 2 for input, 1 for the rest;
+ * `--help` prints the usage on `out`, exit code 0.
+ */
+export async function exitCodeOf(
+  name: string,
+  err: Out,
+  work: () => Promise<number>,
+  out: Out = err,
+): Promise<number> {
   try {
     return await work();
   } catch (error) {
+    if (error instanceof HelpRequested) {
+      out(`usage: ${error.message}`);
+      return 0;
+    }
     if (error instanceof InputError) {
       err(`${name}: ${error.message}`);
       return 2;
@@ -20,11 +46,28 @@ export async function exitCodeOf(name: string, err: Out, work: () => Promise<num
   }
 }
 
-/** The options and positionals of a command line; an unknown or malformed option is an InputError. */
-export function parseCommandLine<T extends ParseArgsOptionsConfig>(argv: readonly string[], options: T) {
+/**
+ * The options and positionals of a command line; `--help` is a HelpRequested, an unknown or malformed
+ * option an InputError that ends with the usage, on one line.
+ */
+export function parseCommandLine<T extends ParseArgsOptionsConfig>(
+  argv: readonly string[],
+  options: T,
+  command: CommandName,
+) {
+  if (argv.includes('--help') || argv.includes('-h')) throw new HelpRequested(usageOf(command, options));
   try {
     return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
   } catch (error) {
-    throw new InputError((error as Error).message);
+    const message = (error as Error).message.split('\n')[0]?.replace(/\.?\s*To specify.*$/, '') ?? '';
+    throw new InputError(`${message}; usage: ${usageOf(command, options)}`);
   }
+}
+
+/** A command that takes no arguments: `--help` prints what it does, anything else is an InputError. */
+export function noArguments(argv: readonly string[], command: CommandName, what: string): void {
+  if (argv.includes('--help') || argv.includes('-h'))
+    throw new HelpRequested(`npm run ${command.name}: ${what}`);
+  if (argv.length > 0)
+    throw new InputError(`takes no arguments (${argv.join(' ')}); usage: npm run ${command.name}: ${what}`);
 }

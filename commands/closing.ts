@@ -147,22 +147,26 @@ class Refused extends Error {
 }
 
 export function parseClosingArgs(command: string, argv: readonly string[]): ClosingOptions {
-  const { values, positionals } = parseCommandLine(argv, {
-    'dry-run': { type: 'boolean', default: false },
-    state: { type: 'string', default: SAVED_SIMULATION },
-    countersign: { type: 'boolean', default: false },
-    'countersigned-by': { type: 'string' },
-    as: { type: 'string', default: 'operator' },
-    deployed: { type: 'string' },
-    region: { type: 'string' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'endpoint-url': { type: 'string' },
-    table: { type: 'string' },
-    'record-key': { type: 'string' },
-    'evidence-bucket': { type: 'string' },
-    wait: { type: 'boolean', default: false },
-  });
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      'dry-run': { type: 'boolean', default: false },
+      state: { type: 'string', default: SAVED_SIMULATION },
+      countersign: { type: 'boolean', default: false },
+      'countersigned-by': { type: 'string' },
+      as: { type: 'string', default: 'operator' },
+      deployed: { type: 'string' },
+      region: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'endpoint-url': { type: 'string' },
+      table: { type: 'string' },
+      'record-key': { type: 'string' },
+      'evidence-bucket': { type: 'string' },
+      wait: { type: 'boolean', default: false },
+    },
+    { name: command, positional: '<finding id>' },
+  );
   if (positionals.length !== 1 || !positionals[0])
     throw new InputError(`give exactly one finding id: npm run ${command} -- <finding id> [options]`);
   if (values.kubeconfig && (values.countersign || values['countersigned-by']))
@@ -364,17 +368,22 @@ export async function runClosing<Report extends ClosingReport>(
   out: Out,
   err: Out,
 ): Promise<number> {
-  return exitCodeOf(closing.command, err, async () => {
-    const options = parseClosingArgs(closing.command, argv);
-    try {
-      if (options.deployed) return await deployed(closing, options, out);
-      if (options.kubeconfig) return await local(closing, options, out);
-      return await inSimulation(closing, options, out);
-    } catch (error) {
-      if (!(error instanceof Refused)) throw error;
-      if (error.exitCode === 2) throw new InputError(error.message);
-      err(`${closing.command}: ${error.message}`);
-      return error.exitCode;
-    }
-  });
+  return exitCodeOf(
+    closing.command,
+    err,
+    async () => {
+      const options = parseClosingArgs(closing.command, argv);
+      try {
+        if (options.deployed) return await deployed(closing, options, out);
+        if (options.kubeconfig) return await local(closing, options, out);
+        return await inSimulation(closing, options, out);
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        if (error.exitCode === 2) throw new InputError(error.message);
+        err(`${closing.command}: ${error.message}`);
+        return error.exitCode;
+      }
+    },
+    out,
+  );
 }

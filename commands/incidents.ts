@@ -73,13 +73,17 @@ export type IncidentsOptions = {
 };
 
 export function parseIncidentsArgs(argv: readonly string[]): IncidentsOptions {
-  const { values, positionals } = parseCommandLine(argv, {
-    all: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    state: { type: 'string', default: SAVED_SIMULATION },
-    deployed: { type: 'string' },
-    region: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      all: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      state: { type: 'string', default: SAVED_SIMULATION },
+      deployed: { type: 'string' },
+      region: { type: 'string' },
+    },
+    { name: 'incidents' },
+  );
   if (positionals.length > 0)
     throw new InputError(`unexpected argument ${positionals[0]}: npm run incidents -- [--all] [--json]`);
   return {
@@ -100,29 +104,34 @@ async function fromStore(store: IncidentStore, all: boolean): Promise<IncidentSu
 }
 
 export async function incidents(argv: readonly string[], out: Out, err: Out): Promise<number> {
-  return exitCodeOf('incidents', err, async () => {
-    const options = parseIncidentsArgs(argv);
-    let summaries: IncidentSummary[];
-    if (options.deployed) {
-      const config = options.region ? { region: options.region } : {};
-      const table = await stackOutput(
-        options.deployed,
-        'IncidentTableName',
-        new CloudFormationClient(config),
-      );
-      summaries = await fromStore(IncidentStore.dynamodb(new DynamoDBClient(config), table), options.all);
-    } else {
-      const saved = loadSimulation(options.state);
-      if (!saved) throw new InputError(`no simulation at ${options.state}: run npm run replay first`);
-      const local = await LocalIncidentTable.start(saved.incidents);
-      try {
-        summaries = await fromStore(local.store(), options.all);
-      } finally {
-        await local.stop();
+  return exitCodeOf(
+    'incidents',
+    err,
+    async () => {
+      const options = parseIncidentsArgs(argv);
+      let summaries: IncidentSummary[];
+      if (options.deployed) {
+        const config = options.region ? { region: options.region } : {};
+        const table = await stackOutput(
+          options.deployed,
+          'IncidentTableName',
+          new CloudFormationClient(config),
+        );
+        summaries = await fromStore(IncidentStore.dynamodb(new DynamoDBClient(config), table), options.all);
+      } else {
+        const saved = loadSimulation(options.state);
+        if (!saved) throw new InputError(`no simulation at ${options.state}: run npm run replay first`);
+        const local = await LocalIncidentTable.start(saved.incidents);
+        try {
+          summaries = await fromStore(local.store(), options.all);
+        } finally {
+          await local.stop();
+        }
       }
-    }
-    if (options.json) out(JSON.stringify(summaries, null, 2));
-    else for (const line of describeIncidents(summaries, options.all)) out(line);
-    return 0;
-  });
+      if (options.json) out(JSON.stringify(summaries, null, 2));
+      else for (const line of describeIncidents(summaries, options.all)) out(line);
+      return 0;
+    },
+    out,
+  );
 }

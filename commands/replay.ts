@@ -116,32 +116,36 @@ export type ReplayOptions = {
 };
 
 export function parseReplayArgs(argv: readonly string[]): ReplayOptions {
-  const { values, positionals } = parseCommandLine(argv, {
-    'dry-run': { type: 'boolean', default: false },
-    member: { type: 'boolean', default: false },
-    'require-approval': { type: 'string' },
-    approve: { type: 'boolean', default: false },
-    deny: { type: 'boolean', default: false },
-    rerun: { type: 'boolean', default: false },
-    resume: { type: 'boolean', default: false },
-    forged: { type: 'boolean', default: false },
-    state: { type: 'string', default: SAVED_SIMULATION },
-    table: { type: 'string' },
-    'record-key': { type: 'string' },
-    cluster: { type: 'string' },
-    namespace: { type: 'string' },
-    pod: { type: 'string' },
-    instance: { type: 'string' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'endpoint-url': { type: 'string' },
-    region: { type: 'string' },
-    deployed: { type: 'string' },
-    'topic-arn': { type: 'string' },
-    'evidence-bucket': { type: 'string' },
-    'host-output-bucket': { type: 'string' },
-    world: { type: 'string' },
-  });
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
+      'dry-run': { type: 'boolean', default: false },
+      member: { type: 'boolean', default: false },
+      'require-approval': { type: 'string' },
+      approve: { type: 'boolean', default: false },
+      deny: { type: 'boolean', default: false },
+      rerun: { type: 'boolean', default: false },
+      resume: { type: 'boolean', default: false },
+      forged: { type: 'boolean', default: false },
+      state: { type: 'string', default: SAVED_SIMULATION },
+      table: { type: 'string' },
+      'record-key': { type: 'string' },
+      cluster: { type: 'string' },
+      namespace: { type: 'string' },
+      pod: { type: 'string' },
+      instance: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'endpoint-url': { type: 'string' },
+      region: { type: 'string' },
+      deployed: { type: 'string' },
+      'topic-arn': { type: 'string' },
+      'evidence-bucket': { type: 'string' },
+      'host-output-bucket': { type: 'string' },
+      world: { type: 'string' },
+    },
+    { name: 'replay', positional: '<event.json>' },
+  );
   if (positionals.length !== 1)
     throw new InputError('give exactly one event file: npm run replay -- <event.json> [options]');
   if (values.deployed && (values.kubeconfig || values['endpoint-url'])) {
@@ -569,13 +573,18 @@ export async function replay(
   err: Out,
   hooks: ReplayHooks = {},
 ): Promise<number> {
-  return exitCodeOf('replay', err, async () => {
-    const options = parseReplayArgs(argv);
-    const custom = customActionIn(options.file);
-    if (custom) return await replayCustomAction(custom, options, out, hooks);
-    const event = loadEvent(options);
-    if (options.mode === 'deployed') return await replayDeployed(event, options, out);
-    if (options.mode === 'local') return await replayLocal(event, options, out);
-    return await replaySimulation(event, options, out, hooks);
-  });
+  return exitCodeOf(
+    'replay',
+    err,
+    async () => {
+      const options = parseReplayArgs(argv);
+      const custom = customActionIn(options.file);
+      if (custom) return await replayCustomAction(custom, options, out, hooks);
+      const event = loadEvent(options);
+      if (options.mode === 'deployed') return await replayDeployed(event, options, out);
+      if (options.mode === 'local') return await replayLocal(event, options, out);
+      return await replaySimulation(event, options, out, hooks);
+    },
+    out,
+  );
 }

@@ -87,6 +87,17 @@ describe('replay arguments', () => {
     expect(result.err).toHaveLength(1);
     expect(result.err[0]).toContain(message);
   });
+
+  it('ends an unknown option’s line with the usage, and prints the usage for --help, exit code 0', async () => {
+    const bad = await run(['a.json', '--bogus']);
+    expect(bad.err[0]).toMatch(
+      /^replay: Unknown option '--bogus'; usage: npm run replay -- <event\.json> \[--dry-run\]/,
+    );
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.err).toEqual([]);
+    expect(help.out).toMatch(/^usage: npm run replay -- <event\.json> .*\[--kubeconfig KUBECONFIG\]/);
+  });
 });
 
 describe('rewriting a sample onto a test workload', () => {
