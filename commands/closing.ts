@@ -20,7 +20,7 @@ import { DEFAULT_MEMBER_ROLE_NAME } from '../lambdas/core/settings.js';
 import { evidenceClients } from '../lambdas/evidence/clients.js';
 import { bucketClosures, memoryClosures } from '../lambdas/incident/closures.js';
 import type { PersonRequest } from '../lambdas/incident/record.js';
-import { RecordRefusedError } from '../lambdas/incident/seal.js';
+import { RecordRefusedError, UnknownIncidentError } from '../lambdas/incident/seal.js';
 import { kmsRecordKey } from '../lambdas/incident/signature.js';
 import { IncidentStore } from '../lambdas/incident/store.js';
 import type { ReleasePorts } from '../lambdas/release/release.js';
@@ -221,6 +221,8 @@ async function refusing<Report extends ClosingReport>(
   } catch (error) {
     // A record that fails verification is no bad input: nothing was done, exit 1.
     if (error instanceof RecordRefusedError) throw new Refused(error.message, 1);
+    // No record of the finding: bad input, whichever command was asked.
+    if (error instanceof UnknownIncidentError) throw new Refused(`${error.message}${hint}`, 2);
     if (!(error instanceof closing.refusal)) throw error;
     throw new Refused(`${error.message}${hint}`, closing.refusalExitCode);
   }
@@ -302,6 +304,7 @@ async function deployed<Report extends ClosingReport>(
   if (answer.FunctionError) {
     const message = `${payload?.errorType ?? answer.FunctionError}: ${payload?.errorMessage ?? ''}`;
     if (payload?.errorType === closing.refusal.name) throw new Refused(message, closing.refusalExitCode);
+    if (payload?.errorType === 'UnknownIncident') throw new Refused(message, 2);
     if (payload?.errorType === 'RecordRefused' || payload?.errorType === 'CallerRefused')
       throw new Refused(message, 1);
     throw new Error(message);

@@ -17,6 +17,14 @@ export class RecordRefusedError extends Error {
   override readonly name = 'RecordRefused';
 }
 
+/** A finding the incident table holds no record of: the same bad input for release and recover. */
+export class UnknownIncidentError extends Error {
+  override readonly name = 'UnknownIncident';
+  constructor(findingId: string) {
+    super(`no incident record for finding ${findingId}`);
+  }
+}
+
 export const headerView = (findingId: string, header: Omit<IncidentHeader, 'mac'>): Signable => ({
   kind: 'incident',
   findingId,

@@ -32,7 +32,7 @@ import type {
   RecordEntry,
   RecoveryStepRecord,
 } from '../incident/record.js';
-import { verifiedIncident } from '../incident/seal.js';
+import { UnknownIncidentError, verifiedIncident } from '../incident/seal.js';
 import { closeIncident, type ReleasePorts, refusedWarning } from '../release/release.js';
 import { messageOf } from '../shared/errors.js';
 import { WATCH_MARGIN_SECONDS, type WatchedPod, type WatchInput } from './watch.js';
@@ -470,7 +470,7 @@ export async function recoverIncident(
 ): Promise<RecoverReport> {
   const { findingId, dryRun } = request;
   const stored = await ports.store.get(findingId);
-  if (!stored) throw new RecoverError(`no incident record for finding ${findingId}`);
+  if (!stored) throw new UnknownIncidentError(findingId);
   if (stored.state !== 'open' && stored.state !== 'recovering')
     throw new RecoverError(`finding ${findingId} is ${stored.state}: only an open incident is recovered`);
   // Only verified entries are recovered; evidence that fails verification is no evidence.

@@ -22,7 +22,7 @@ import {
   type ReleaseStepRecord,
   releasePlan,
 } from '../incident/record.js';
-import { type Closures, verifiedIncident } from '../incident/seal.js';
+import { type Closures, UnknownIncidentError, verifiedIncident } from '../incident/seal.js';
 import { type Seal, signedView } from '../incident/signature.js';
 import type { IncidentStore } from '../incident/store.js';
 import { messageOf } from '../shared/errors.js';
@@ -175,7 +175,7 @@ export async function releaseIncident(
 ): Promise<ReleaseReport> {
   const { findingId, dryRun } = request;
   const record = await ports.store.get(findingId);
-  if (!record) throw new ReleaseError(`no incident record for finding ${findingId}`);
+  if (!record) throw new UnknownIncidentError(findingId);
   if (record.state === 'released') {
     const last = record.releases.filter((release) => !release.dryRun).at(-1);
     throw new ReleaseError(`finding ${findingId} was already released${last ? ` at ${last.at}` : ''}`);

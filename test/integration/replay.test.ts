@@ -12,6 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { incidents } from '../../commands/incidents.js';
+import { recover } from '../../commands/recover.js';
 import { release } from '../../commands/release.js';
 import {
   deployedClients,
@@ -770,6 +771,17 @@ describe('release after a replay', () => {
     expect(await call(['unknown-finding'])).toBe(2);
     expect(errors.at(-1)).toBe(
       'release: no incident record for finding unknown-finding (open incidents in the simulation: none)',
+    );
+    // The same situation, the same exit code, whichever command is asked.
+    expect(
+      await recover(
+        ['unknown-finding', '--state', state],
+        () => {},
+        (l) => errors.push(l),
+      ),
+    ).toBe(2);
+    expect(errors.at(-1)).toBe(
+      'recover: no incident record for finding unknown-finding (open incidents in the simulation: none)',
     );
     expect(
       await release(
