@@ -6,6 +6,19 @@ export type Out = (line: string) => void;
 /** Input the command cannot use: reported on one line, exit code 2. */
 export class InputError extends Error {}
 
+/**
+ * What to set when the AWS SDK found no region or no credentials (a `--deployed` command on a machine
+ * not configured for the account); null for any other error.
+ */
+export function awsSetupProblem(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  if (error.message === 'Region is missing')
+    return 'no AWS region: give --region REGION, or set AWS_REGION (or a profile with a region)';
+  if (error.name === 'CredentialsProviderError')
+    return 'no AWS credentials: set AWS_PROFILE (after aws sso login), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY';
+  return null;
+}
+
 /** `--help` (or `-h`): the usage is printed on standard output, exit code 0. */
 export class HelpRequested extends Error {}
 
@@ -39,6 +52,11 @@ export async function exitCodeOf(
     }
     if (error instanceof InputError) {
       err(`${name}: ${error.message}`);
+      return 2;
+    }
+    const setup = awsSetupProblem(error);
+    if (setup) {
+      err(`${name}: ${setup}`);
       return 2;
     }
     err(`${name}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
