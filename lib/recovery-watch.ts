@@ -6,12 +6,12 @@
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag.js';
 import type { ResponseFunction } from './response-function.js';
+import { transitionsOnly } from './response-workflow.js';
 
 /** Between two checks. */
 export const WATCH_PAUSE_SECONDS = 10;
@@ -49,14 +49,7 @@ export class RecoveryWatch extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(wait.next(check).next(done)),
       timeout: Duration.hours(3),
       tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', {
-          retention: props.logRetentionDays as logs.RetentionDays,
-          encryptionKey: props.logsKey,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: false,
-      },
+      logs: transitionsOnly(this, props.logRetentionDays, props.logsKey),
     });
     acknowledge(
       this.stateMachine,

@@ -76,6 +76,20 @@ export const approvalState = (action: ActionName): string => approvalStateOf(spe
  * The Task state that invokes each function. Map iterations run `<Map>Item`; the replay and the tests
  * bind their local handlers by these names.
  */
+/**
+ * A state machine's logging: every transition, never the data (a state's input holds the finding, what
+ * was identified and an approval's task token, which must reach no log; the execution history keeps the
+ * data), in a log group under the responder's logs key.
+ */
+export const transitionsOnly = (scope: Construct, retentionDays: number, key?: kms.IKey): sfn.LogOptions => ({
+  destination: new logs.LogGroup(scope, 'Logs', {
+    retention: retentionDays as logs.RetentionDays,
+    encryptionKey: key,
+  }),
+  level: sfn.LogLevel.ALL,
+  includeExecutionData: false,
+});
+
 export const TASK_STATES: Readonly<Record<WorkflowFunction, string>> = {
   claim: 'Claim',
   identify: 'Identify',
@@ -346,16 +360,7 @@ export class ResponseWorkflow extends Construct {
       ),
       timeout: Duration.minutes(props.timeoutMinutes),
       tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'Logs', {
-          retention: props.logRetentionDays as logs.RetentionDays,
-          encryptionKey: props.logsKey,
-        }),
-        level: sfn.LogLevel.ALL,
-        // Every transition, not the data: a state's input holds the finding, what was identified and an
-        // approval's task token, which must reach no log. The execution history keeps the data.
-        includeExecutionData: false,
-      },
+      logs: transitionsOnly(this, props.logRetentionDays, props.logsKey),
     });
     for (const fn of props.functions.values()) {
       acknowledge(
