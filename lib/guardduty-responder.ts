@@ -269,6 +269,8 @@ export class GuardDutyResponder extends Construct {
       starter: responder('recover'),
       logRetentionDays: config.logRetentionDays,
       logsKey: logsKey.key,
+      topic: notifications.topic,
+      topicKey: notifications.key,
     });
 
     if (config.securityHub.customActions)

@@ -2,10 +2,12 @@
  * The RecoveryWatch state machine: a recovery's deleted pods stay, terminating, until their kubelets
  * confirm. Recover starts it with the pods it deleted and the bound; it waits 10 s, has the
  * recovery-watch function check them (lambdas/recover/watch.ts), and again until they are gone, held, or
- * the bound passed, when the function publishes what it found. No Lambda waits.
+ * the bound passed, when the function publishes what it found. No Lambda waits. A check that keeps
+ * failing ends the watch with a notice that says so and why.
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -27,6 +29,9 @@ export class RecoveryWatch extends Construct {
       starter: ResponseFunction;
       logRetentionDays: number;
       logsKey: kms.IKey;
+      /** Where a watch that could not finish says so, and the topic's key. */
+      topic: sns.ITopic;
+      topicKey: kms.IKey;
     },
   ) {
     super(scope, id);
@@ -41,6 +46,17 @@ export class RecoveryWatch extends Construct {
       retryOnServiceExceptions: true,
     });
     check.addRetry({ errors: ['States.ALL'], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
+    // A check that still fails after its retries (the cluster unreachable): the notice says the watch
+    // stopped and why, and the execution fails.
+    const stopped = new tasks.SnsPublish(this, 'SayWatchStopped', {
+      topic: props.topic,
+      subject: '[guardduty-responder] recovery watch stopped',
+      message: sfn.TaskInput.fromJsonPathAt(
+        "States.Format('The recovery watch of finding {} stopped before the deleted pods were gone: {}: {}. Check them by hand: kubectl get pods.', $.findingId, $.error.Error, $.error.Cause)",
+      ),
+      resultPath: sfn.JsonPath.DISCARD,
+    }).next(new sfn.Fail(this, 'WatchStopped', { error: 'RecoveryWatchStopped' }));
+    check.addCatch(stopped, { errors: ['States.ALL'], resultPath: '$.error' });
     const done = new sfn.Choice(this, 'Done')
       .when(sfn.Condition.booleanEquals('$.done', true), new sfn.Succeed(this, 'Watched'))
       .otherwise(wait);
@@ -57,6 +73,12 @@ export class RecoveryWatch extends Construct {
       'Step Functions invokes the function by ARN and by its version and alias qualifiers (ARN:*).',
     );
     acknowledge(this.stateMachine, 'IAM5[Resource::*]', 'X-Ray tracing and log delivery take no resource.');
+    props.topicKey.grant(this.stateMachine, 'kms:GenerateDataKey*', 'kms:Decrypt');
+    acknowledge(
+      this.stateMachine,
+      'IAM5[Action::kms:GenerateDataKey*]',
+      'Publishing to a KMS-encrypted topic needs the GenerateDataKey family, on this topic key only.',
+    );
     this.stateMachine.grantStartExecution(props.starter.role);
     props.starter.function.addEnvironment('WATCH_STATE_MACHINE_ARN', this.stateMachine.stateMachineArn);
   }

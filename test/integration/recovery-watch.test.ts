@@ -111,4 +111,33 @@ describe('the recovery watch', () => {
       'pod ops/web-2: still there past its grace period: held by finalizer(s) example.com/backup',
     );
   });
+
+  it('says the watch stopped, and why, when the checks keep failing; the execution fails', async () => {
+    const said: unknown[] = [];
+    let checks = 0;
+    const run = await runLocally(
+      definition,
+      input(['web-3']),
+      {
+        CheckPods: async () => {
+          checks++;
+          throw Object.assign(new Error('API server https://prod-eks not reached after 5 attempt(s)'), {
+            name: 'ClusterUnreachableError',
+          });
+        },
+        SayWatchStopped: async (payload: unknown) => {
+          said.push(payload);
+          return {};
+        },
+      },
+      { waitMs: { Pause: 1 } },
+    );
+
+    expect(run.status).toBe('FAILED');
+    // The first try and its three retries.
+    expect(checks).toBe(4);
+    expect(JSON.stringify(said)).toContain(
+      'The recovery watch of finding f0000000000000000000000000000001 stopped before the deleted pods were gone: ClusterUnreachableError: ',
+    );
+  });
 });
