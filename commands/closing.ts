@@ -36,6 +36,7 @@ import {
 import { exitCodeOf, InputError, type Out, parseCommandLine } from './cli.js';
 import { localCluster } from './kubeconfig.js';
 import { stackOutput } from './replay/deployed.js';
+import { localReportPath, writeClosingReport } from './report.js';
 
 export type ClosingOptions = {
   findingId: string;
@@ -270,7 +271,16 @@ async function inSimulation<Report extends ClosingReport>(
       ` (open incidents in the simulation: ${open.join(', ') || 'none'})`,
     );
     out(`Simulation: ${options.state}, account ${saved.location.accountId} ${saved.location.region}`);
-    for (const line of closing.describe(report)) out(line);
+    const lines = closing.describe(report);
+    for (const line of lines) out(line);
+    await writeClosingReport(
+      closing.command,
+      lines,
+      simulation.store(),
+      options.findingId,
+      localReportPath(options.state, options.findingId, closing.command),
+      out,
+    );
     saveSimulation(await saveable(simulation, saved.location, saved.organization), options.state);
     return exitCodeOfReport(report);
   } finally {
@@ -360,7 +370,16 @@ async function local<Report extends ClosingReport>(
   out(
     `Local: cluster ${kube.server} (${clusterAt.describe()}), table ${options.table}, closures ${options.evidenceBucket ? `in bucket ${options.evidenceBucket}` : 'not kept (--evidence-bucket NAME keeps them)'}`,
   );
-  for (const line of closing.describe(report)) out(line);
+  const lines = closing.describe(report);
+  for (const line of lines) out(line);
+  await writeClosingReport(
+    closing.command,
+    lines,
+    ports.store,
+    options.findingId,
+    localReportPath(options.state, options.findingId, closing.command),
+    out,
+  );
   if (options.wait && closing.waitFor) await closing.waitFor(report, async () => kube, out);
   return exitCodeOfReport(report);
 }

@@ -5,9 +5,11 @@
  * type, cluster, what is contained, since when, state and how the last response ended.
  *   (default)        the simulation the last `npm run replay` saved (--state PATH)
  *   --deployed STACK the deployed stack's table (its IncidentTableName output)
- *   --json           one JSON array, for scripts
+ *   --json           one JSON array, for scripts, on stdout (npm prints its own banner there too: use
+ *                    `npm run -s incidents -- --json` to pipe it), or in a file with --output FILE
  * Exit code 0, or 2 for bad input.
  */
+import { writeFileSync } from 'node:fs';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IncidentRecord, IncidentState } from '../lambdas/incident/record.js';
@@ -67,6 +69,8 @@ export function describeIncidents(summaries: readonly IncidentSummary[], all: bo
 export type IncidentsOptions = {
   all: boolean;
   json: boolean;
+  /** Where the JSON goes instead of stdout. */
+  output?: string;
   state: string;
   deployed?: string;
   region?: string;
@@ -78,6 +82,7 @@ export function parseIncidentsArgs(argv: readonly string[]): IncidentsOptions {
     {
       all: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      output: { type: 'string' },
       state: { type: 'string', default: SAVED_SIMULATION },
       deployed: { type: 'string' },
       region: { type: 'string' },
@@ -88,7 +93,8 @@ export function parseIncidentsArgs(argv: readonly string[]): IncidentsOptions {
     throw new InputError(`unexpected argument ${positionals[0]}: npm run incidents -- [--all] [--json]`);
   return {
     all: values.all ?? false,
-    json: values.json ?? false,
+    json: (values.json ?? false) || values.output !== undefined,
+    output: values.output,
     state: values.state ?? SAVED_SIMULATION,
     deployed: values.deployed,
     region: values.region,
@@ -128,7 +134,10 @@ export async function incidents(argv: readonly string[], out: Out, err: Out): Pr
           await local.stop();
         }
       }
-      if (options.json) out(JSON.stringify(summaries, null, 2));
+      if (options.output) {
+        writeFileSync(options.output, `${JSON.stringify(summaries, null, 2)}\n`);
+        out(`${summaries.length} incident(s) written to ${options.output}`);
+      } else if (options.json) out(JSON.stringify(summaries, null, 2));
       else for (const line of describeIncidents(summaries, options.all)) out(line);
       return 0;
     },

@@ -26,7 +26,8 @@
  *   --cluster, --namespace, --pod, --instance   aim the finding at a test workload
  * Exit code 0 when the response succeeded, 1 when it did not, 2 for bad input.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
@@ -53,6 +54,8 @@ import {
   CustomActionEventSchema,
   requestedFindings,
 } from '../lambdas/intake/security-hub.js';
+import { reportKey } from '../lambdas/report/build.js';
+import { reportCommand } from '../lambdas/report/store.js';
 
 /** Where a local replay keeps its evidence when no bucket is given (in memory, on this machine). */
 const LOCAL_EVIDENCE_BUCKET = 'guardduty-responder-replay-evidence';
@@ -61,6 +64,7 @@ const LOCAL_HOST_OUTPUT_BUCKET = `guardduty-responder-replay${HOST_OUTPUT_SUFFIX
 import { simulatedAccount } from '../simulation/account.js';
 import { localTokens } from '../simulation/aws/kms.js';
 import { HOST_OUTPUT_SUFFIX } from '../simulation/aws/s3.js';
+import type { SimulatedObject } from '../simulation/aws/state.js';
 import { AwsApiServer } from '../simulation/aws-api-server.js';
 import {
   CONTEXT_KEY,
@@ -298,11 +302,37 @@ export function loadWorld(file: string): { resource: string; object: KubeObject 
   });
 }
 
-function report(run: ExecutionRun, notification: string | undefined, out: Out): number {
+/** The timeline, then the notification as a person receives it: its subject, then its text. */
+function report(
+  run: ExecutionRun,
+  notification: { Subject?: string; Message?: string } | undefined,
+  out: Out,
+): number {
   for (const line of timeline(run.events)) out(line);
   out('');
-  out(notification ? `Notification:\n${notification}` : 'No notification was published.');
+  out(
+    notification?.Message
+      ? `Notification: ${notification.Subject ?? '(no subject)'}\n\n${notification.Message}`
+      : 'No notification was published.',
+  );
   return run.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/**
+ * The incident report Notify wrote to the (simulated) evidence bucket, kept on this machine beside the
+ * saved simulation; its path is printed.
+ */
+function keepReport(objects: readonly SimulatedObject[], findingId: string, dir: string, out: Out): void {
+  const key = reportKey(findingId);
+  const latest = objects.filter((o) => o.key === key && !o.deleteMarker).at(-1);
+  if (!latest) {
+    out('No incident report was written (identification did not run).');
+    return;
+  }
+  const path = join(dir, 'reports', `incident-${findingId}.html`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, Buffer.from(latest.body, 'base64'));
+  out(`Incident report: ${path}`);
 }
 
 /** The configuration cdk.json deploys, acting on the finding's cluster, for a replay on this machine. */
@@ -373,9 +403,14 @@ async function replaySimulation(
   out(
     `Simulation: ${where}, cluster ${simulation.cluster ?? 'none'}, on this machine${from ? `, resumed from ${options.state}` : ''}`,
   );
-  const code = report(run, simulation.home.state.published.at(-1)?.Message, out);
+  const code = report(run, simulation.home.state.published.at(-1), out);
   out('');
-  out(`The simulation is saved in ${options.state}: npm run release -- ${event.detail.id} undoes it.`);
+  keepReport(simulation.home.state.evidence.objects, event.detail.id, dirname(options.state), out);
+  out(
+    options.dryRun || config.dryRun
+      ? `The simulation is saved in ${options.state}; a dry run changed nothing, so there is nothing to undo.`
+      : `The simulation is saved in ${options.state}: npm run release -- ${event.detail.id} undoes it.`,
+  );
   return code;
 }
 
@@ -464,7 +499,14 @@ async function replayLocal(event: FindingEvent, options: ReplayOptions, out: Out
           ),
       }),
     );
-    return report(run, options.topicArn ? undefined : captured.state.published.at(-1)?.Message, out);
+    const code = report(run, options.topicArn ? undefined : captured.state.published.at(-1), out);
+    if (!options.evidenceBucket)
+      keepReport(captured.state.evidence.objects, event.detail.id, dirname(options.state), out);
+    else
+      out(
+        `Incident report: ${reportCommand(options.evidenceBucket, event.detail.id)} (in the evidence bucket)`,
+      );
+    return code;
   } finally {
     await Promise.all([capture.stop(), records.stop()]);
   }
@@ -562,7 +604,8 @@ async function replayCustomAction(
     out(
       `Simulation: account ${finding.detail.accountId} ${finding.detail.region}, finding ${finding.detail.id}`,
     );
-    code = Math.max(code, report(run, simulation.home.state.published.at(-1)?.Message, out));
+    code = Math.max(code, report(run, simulation.home.state.published.at(-1), out));
+    keepReport(simulation.home.state.evidence.objects, finding.detail.id, dirname(options.state), out);
   }
   return code;
 }

@@ -228,6 +228,8 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
     incidentTable: RECORDS,
     // The header and the chain of custody, checked before the message lists any evidence.
     recordKey: VERIFIES,
+    // The incident report, beside the evidence (lambdas/report/).
+    evidenceBucket: ['s3:PutObject'],
     iam: [SECURITY_HUB_NOTE],
     rbac: [],
   },
@@ -282,9 +284,13 @@ const OWN: Record<OwnFunction, FunctionNeeds> = {
       SECURITY_HUB_NOTE,
       CLUSTER_ENDPOINT,
       {
-        actions: ['ec2:DescribeSnapshots', 'autoscaling:DescribeAutoScalingInstances'],
+        actions: [
+          'ec2:DescribeSnapshots',
+          'ec2:DescribeInstances',
+          'autoscaling:DescribeAutoScalingInstances',
+        ],
         scope: 'any',
-        why: 'whether the evidence snapshots completed, and where the instance stands in its group; Describe actions support no resource-level permissions',
+        why: 'whether the evidence snapshots completed, whether an instance left for a person was terminated, and where the instance stands in its group; Describe actions support no resource-level permissions',
       },
       {
         ...TERMINATION_PROTECTION_OFF,

@@ -9,7 +9,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { METRIC_NAMES, METRICS_NAMESPACE } from '../lambdas/notify/metrics.js';
 
-const OUTCOMES = ['contained', 'not-contained', 'identified', 'failed', 'refused', 'seen-again'];
+const OUTCOMES = ['contained', 'partly-contained', 'not-contained', 'identified', 'refused', 'seen-again'];
 const PERIOD = Duration.minutes(5);
 
 export class ResponderDashboard extends Construct {

@@ -241,6 +241,8 @@ export class GuardDutyResponder extends Construct {
     notifications.bindPublisher(responder('request-approval'));
     notifications.bindPublisher(responder('approve'));
     notifications.bindPublisher(responder('recovery-watch'));
+    // The next steps of the notification name the stack: `npm run release -- <id> --deployed <stack>`.
+    responder('notify').function.addEnvironment('STACK_NAME', Stack.of(this).stackName);
     responder('request-approval').function.addEnvironment(
       'APPROVE_FUNCTION',
       responder('approve').function.functionName,

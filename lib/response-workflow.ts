@@ -27,8 +27,9 @@
  * retry finishes the work with the original state kept. Anything else, and a TransientError past its
  * retries, is caught into the step's place ({Error, Cause}) and the branch goes on to its next action,
  * so every other action still runs and Notify reports it. Notify decides the outcome and writes it to
- * the record; a failed outcome, or a refused one (GuardDuty does not hold the finding as the event said),
- * fails the execution at its very end (ResponseFailed). Every action verifies its input against the
+ * the record; an outcome short of contained (partly or not contained: a compromised target not cut off,
+ * or a step failed), or a refused one (GuardDuty does not hold the finding as the event said), fails the
+ * execution at its very end (ResponseFailed). Every action verifies its input against the
  * plan Identify signed before it acts (lambdas/incident/mandate.ts).
  */
 import { type CfnElement, Duration, Stack } from 'aws-cdk-lib';
@@ -334,15 +335,15 @@ export class ResponseWorkflow extends Construct {
     const verdict = new sfn.Choice(this, 'AnyStepFailed')
       .when(
         sfn.Condition.or(
-          sfn.Condition.stringEquals('$.notify.outcome', 'failed'),
-          // The budget across findings held a target back: the incident is not contained.
+          // Not every compromised target is cut off, or something failed (lambdas/notify/verdict.ts).
+          sfn.Condition.stringEquals('$.notify.outcome', 'partly-contained'),
           sfn.Condition.stringEquals('$.notify.outcome', 'not-contained'),
           // A finding GuardDuty does not hold: nothing was done, and the alarm must still fire.
           sfn.Condition.stringEquals('$.notify.outcome', 'refused'),
         ),
         new sfn.Fail(this, 'ResponseFailed', {
           error: 'ResponseFailed',
-          cause: 'A response step failed; see the notification.',
+          cause: 'The incident is not contained, or a response step failed; see the notification.',
         }),
       )
       .otherwise(new sfn.Succeed(this, 'ResponseComplete'));

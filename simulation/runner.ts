@@ -97,6 +97,8 @@ export type ResponderPorts = {
   findingSource?: FindingSource;
   /** The approval key: Request-approval keeps task tokens only encrypted under it. */
   tokens: TokenVault;
+  /** The deployed stack the notification's commands name; none for a replay on this machine. */
+  stackName?: string | null;
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: each handler takes its own input; the runner passes state JSON
@@ -144,7 +146,21 @@ export function taskHandlers(ports: ResponderPorts): Record<string, TaskHandler>
       store,
       evidence,
     ),
-    notify: notifyHandler(ports.sns, ports.topicArn, store, ports.securityHub, ports.chatTopicArn ?? null),
+    notify: notifyHandler({
+      sns: ports.sns,
+      topicArn: ports.topicArn,
+      store,
+      securityHub: ports.securityHub,
+      chatTopicArn: ports.chatTopicArn ?? null,
+      // Run here, the report is kept on this machine too: the command that ran it prints where.
+      report: ports.stackName
+        ? bucket
+        : {
+            ...bucket,
+            shownAs: (id) => `incident-${id}.html, kept on this machine (its path is printed below)`,
+          },
+      stackName: ports.stackName ?? null,
+    }),
   };
   const approval = requestApprovalHandler(
     store,

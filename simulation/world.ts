@@ -114,6 +114,36 @@ function trailOf(finding: Finding, key: NonNullable<Targets['accessKey']>): Simu
   }));
 }
 
+/** The VPC CNI with its network policy agent on, as the vpc-cni add-on runs it with enableNetworkPolicy. */
+export function vpcCni(nodes: number): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'aws-node', namespace: 'kube-system', uid: uid('aws-node') },
+    spec: {
+      selector: { matchLabels: { 'k8s-app': 'aws-node' } },
+      template: {
+        metadata: { labels: { 'k8s-app': 'aws-node' } },
+        spec: {
+          hostNetwork: true,
+          containers: [
+            {
+              name: 'aws-node',
+              image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.19.2',
+            },
+            {
+              name: 'aws-eks-nodeagent',
+              image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon/aws-network-policy-agent:v1.1.6',
+              args: ['--enable-ipv6=false', '--enable-network-policy=true'],
+            },
+          ],
+        },
+      },
+    },
+    status: { desiredNumberScheduled: nodes, numberReady: nodes },
+  };
+}
+
 export function worldFor(finding: Finding, targets: Targets, scale: WorldScale = {}): World {
   const nodeCount = Math.max(1, scale.nodes ?? 2);
   const objects: World['objects'] = [];
@@ -239,6 +269,8 @@ export function worldFor(finding: Finding, targets: Targets, scale: WorldScale =
       });
     }
   }
+
+  add('daemonsets', vpcCni(nodeCount));
 
   // ------------------------------------------------------------ the workload
   // A host finding names no namespace: its node runs a couple of pods in default, reported, not isolated.

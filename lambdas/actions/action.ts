@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { Reached } from '../clients/reach.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import type { ActionSpec } from '../core/action-spec.js';
+import type { ResponsePlan } from '../core/plan.js';
 import type { ResponderSettings } from '../core/settings.js';
 import type { Identification } from '../identify/identification.js';
 import type { GroupPurpose, OwnGroup } from '../incident/groups.js';
@@ -67,8 +68,11 @@ export type Recovery =
  */
 export type Action<I = never, B = unknown> = {
   spec: ActionSpec;
-  /** What it would act on, named, for the person who approves it. */
-  targets(identification: Identification): string[];
+  /**
+   * What it would act on, named, as it decides before changing anything: for the person who approves
+   * it, and for a dry run's notification.
+   */
+  targets(identification: Identification, plan: ResponsePlan): string[];
   contain(input: I, ports: ActionPorts, journal: Journal): Promise<ActionResult>;
   /** The schema of what it records before each change: release and recover parse each entry with it. */
   before: z.ZodType<B>;

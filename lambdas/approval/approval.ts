@@ -56,8 +56,11 @@ export const answerDigest = (answer: Omit<ApproveRequest, 'requestedBy'>): strin
   requestDigest('approve', { findingId: answer.findingId, action: answer.action, approve: answer.approve });
 
 /** The targets an action would act on, named, for the person who decides. */
-export const targetsOfAction = (action: ActionName, identification: Identification): string[] =>
-  actionNamed(action)?.targets(identification) ?? [];
+export const targetsOfAction = (
+  action: ActionName,
+  identification: Identification,
+  plan: ResponsePlan,
+): string[] => actionNamed(action)?.targets(identification, plan) ?? [];
 
 /** Writes the request, with its token and deadline, to the record. */
 export async function requestApproval(
@@ -93,7 +96,7 @@ export function approvalNotice(
   approveFunction: string,
 ): { subject: string; message: string } {
   const { finding } = request.plan;
-  const targets = targetsOfAction(request.action, request.identification);
+  const targets = targetsOfAction(request.action, request.identification, request.plan);
   const answer = `npm run approve -- ${finding.id} --action ${request.action}`;
   return {
     subject: `[guardduty-responder] approval needed: ${request.action}: ${finding.type}`.slice(0, 100),

@@ -18,6 +18,7 @@ import {
   PolicyV1Api,
   ServerConfiguration,
   setHeaderOptions,
+  type V1DaemonSet,
   type V1Job,
   type V1LabelSelector,
   type V1NetworkPolicy,
@@ -285,6 +286,13 @@ export class Kubernetes {
         limit: PAGE_SIZE,
         _continue: cont,
       }),
+    );
+  }
+
+  /** Every DaemonSet of the cluster: what runs on each node (the NetworkPolicy engine among them). */
+  listDaemonSets(): Promise<V1DaemonSet[]> {
+    return this.allPages((cont) =>
+      this.apis.apps.listDaemonSetForAllNamespaces({ limit: PAGE_SIZE, _continue: cont }),
     );
   }
 

@@ -12,6 +12,20 @@ const timestamp = z.union([z.string(), z.number()]).nullish();
 
 const Tag = z.looseObject({ key: z.string(), value: str });
 
+/** A remote address as GuardDuty describes it: the address, where it is and whose it is. */
+/**
+ * What the notification shows of what GuardDuty saw (lambdas/core/observed.ts): never a reason to refuse
+ * a finding, so a field of an unexpected shape reads as absent.
+ */
+const shown = <T extends z.ZodType>(schema: T) => schema.nullish().catch(null);
+
+const RemoteIp = z.looseObject({
+  ipAddressV4: str,
+  ipAddressV6: str,
+  country: z.looseObject({ countryName: str }).nullish(),
+  organization: z.looseObject({ asnOrg: str, org: str }).nullish(),
+});
+
 export const ContainerSchema = z.looseObject({
   containerRuntime: str,
   id: str,
@@ -174,8 +188,35 @@ const Service = z.looseObject({
           resourceName: str,
           subresource: str,
           statusCode: z.number().nullish(),
+          userAgent: str,
+          sourceIPs: shown(z.array(z.string())),
+          remoteIpDetails: shown(RemoteIp),
         })
         .nullish(),
+      awsApiCallAction: shown(
+        z.looseObject({
+          api: str,
+          serviceName: str,
+          callerType: str,
+          errorCode: str,
+          remoteIpDetails: shown(RemoteIp),
+          domainDetails: z.looseObject({ domain: str }).nullish(),
+        }),
+      ),
+      networkConnectionAction: shown(
+        z.looseObject({
+          connectionDirection: str,
+          protocol: str,
+          remotePortDetails: z.looseObject({ port: z.number().nullish(), portName: str }).nullish(),
+          remoteIpDetails: shown(RemoteIp),
+        }),
+      ),
+      dnsRequestAction: shown(z.looseObject({ domain: str, protocol: str })),
+      portProbeAction: shown(
+        z.looseObject({
+          portProbeDetails: z.array(z.looseObject({ remoteIpDetails: RemoteIp.nullish() })).nullish(),
+        }),
+      ),
     })
     .nullish(),
   runtimeDetails: z
@@ -187,11 +228,21 @@ const Service = z.looseObject({
           executableSha256: str,
           pid: z.number().nullish(),
           user: str,
+          lineage: shown(z.array(z.looseObject({ name: str, executablePath: str }))),
         })
         .nullish(),
-      context: z.looseObject({}).nullish(),
+      context: shown(
+        z.looseObject({ modifyingProcess: shown(z.looseObject({ name: str, executablePath: str })) }),
+      ),
     })
     .nullish(),
+  evidence: shown(
+    z.looseObject({
+      threatIntelligenceDetails: shown(
+        z.array(z.looseObject({ threatListName: str, threatNames: z.array(z.string()).nullish() })),
+      ),
+    }),
+  ),
   additionalInfo: z.looseObject({ sample: bool, value: str, type: str }).nullish(),
   /** Attack sequences only: `service.detection.sequence`. */
   detection: z.looseObject({ sequence: Sequence.nullish() }).nullish(),

@@ -1,6 +1,7 @@
 /** From a finding to a response plan: what it points at and, per action, whether to run it and why not. */
 import type { ActionSpec, AppliesTo } from './action-spec.js';
 import { type Finding, isSampleFinding } from './finding.js';
+import { type Observed, observedOf } from './observed.js';
 import { ruleFor } from './playbook.js';
 import {
   clustersOf,
@@ -11,6 +12,12 @@ import {
 } from './settings.js';
 import { type SeverityLabel, severityLabel } from './severity.js';
 import { namesKubernetesWorkload, type Targets, targetsOf } from './targets.js';
+
+/** The reason a sample finding gives for every action: it is planned and reported, never taken. */
+export const SAMPLE = 'GuardDuty sample finding: planned and reported, nothing is changed';
+
+/** The reason a dry run gives for an action a real run would take. */
+export const DRY_RUN = 'dry run: a real run takes this action; nothing is changed';
 
 export type ActionDecision = 'planned' | 'held-back' | 'not-applicable';
 
@@ -34,6 +41,8 @@ export type FindingSummary = {
   count: number;
   /** An attack sequence's signals, `name (severity s, count c)`, at most MAX_SIGNALS; empty otherwise. */
   signals: string[];
+  /** What GuardDuty saw (observed.ts); absent in a plan signed before it was summarised. */
+  observed?: Observed;
 };
 
 const MAX_SIGNALS = 20;
@@ -59,6 +68,11 @@ export type ResponsePlan = {
   rule: string;
   targets: Targets;
   actions: PlannedAction[];
+  /**
+   * Why the finding is outside the responder's reach (another account or region than those it covers):
+   * it is reported, never acted on. Absent or null within reach.
+   */
+  outside?: string | null;
 };
 
 /**
@@ -82,6 +96,7 @@ function summarize(finding: Finding): FindingSummary {
     updatedAt: finding.updatedAt,
     count: finding.service.count ?? 1,
     signals: signalsOf(finding),
+    observed: observedOf(finding),
   };
 }
 
@@ -117,10 +132,9 @@ function decide(
     return { action, decision: 'not-applicable', reason: 'the finding names nothing this action applies to' };
   }
   if (context.sample && !context.settings.actOnSampleFindings) {
-    return held('GuardDuty sample finding: planned and reported, nothing is changed');
+    return held(SAMPLE);
   }
   if (context.foreign) return held(context.foreign);
-  if (context.settings.dryRun) return held('dry run: this action would run; nothing is changed');
   if (!inSeverityRange(context.severity, context.settings.severity)) {
     return held(
       `severity ${context.severity} is outside the responder's range (${describeSeverityRange(context.settings.severity)})`,
@@ -134,6 +148,8 @@ function decide(
       `the instance is a node of cluster ${targets.cluster}: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes)`,
     );
   }
+  // Last, so that a dry run holds back only what a real run would do, and says every other reason as it.
+  if (context.settings.dryRun) return held(DRY_RUN);
   return { action, decision: 'planned', reason: null };
 }
 
@@ -153,6 +169,7 @@ export function planResponse(
     sample,
     rule: rule.name,
     targets,
+    outside: foreign,
     actions: rule.actions.map((action) =>
       decide(specOf(specs, action), targets, {
         settings,

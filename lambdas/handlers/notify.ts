@@ -7,6 +7,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { type MessageAttributeValue, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { namedCalls } from '../clients/named-calls.js';
+import { evidenceClients } from '../evidence/clients.js';
 import type { IdentifyOutput } from '../identify/identify.js';
 import { verifyCustody } from '../incident/custody.js';
 import type { ClaimOutput, IncidentRecord } from '../incident/record.js';
@@ -21,6 +22,9 @@ import {
 } from '../notify/message.js';
 import { emitResponseMetrics, responderMetrics } from '../notify/metrics.js';
 import { lambdaSecurityHub, noteInSecurityHub } from '../notify/security-hub.js';
+import { reportOfExecution } from '../report/build.js';
+import { renderReport } from '../report/render.js';
+import { putReport, type ReportBucket, reportCommand } from '../report/store.js';
 import { requireEnv } from '../shared/env.js';
 import { messageOf } from '../shared/errors.js';
 import { lazyHandler } from '../shared/handler.js';
@@ -110,19 +114,65 @@ async function publishChat(
   }
 }
 
-export function notifyHandler(
-  sns: SNSClient,
-  topicArn: string,
-  store: IncidentStore,
-  securityHub: (region: string) => SecurityHubClient,
+/**
+ * The incident report, written to the evidence bucket beside the evidence; a line for the message when
+ * it could not be.
+ */
+async function writeReport(
+  ports: ReportBucket,
+  notification: Notification,
+  state: Record<string, unknown>,
+  record: IncidentRecord | null,
+  custody: Custody | null,
+): Promise<string | null> {
+  const { incident } = notification;
+  if (!incident) return null;
+  const claim = state.claim as ClaimOutput | undefined;
+  const report = reportOfExecution({
+    notification,
+    ...incident,
+    record,
+    executionArn: claim?.claimed === true ? claim.executionArn : null,
+    evidence: custody && 'objects' in custody ? custody.objects : [],
+    generatedAt: new Date().toISOString(),
+  });
+  try {
+    await putReport(ports, incident.plan.finding.id, renderReport(report));
+    return null;
+  } catch (error) {
+    logger.error('report not written', { error: messageOf(error) });
+    return `The incident report could not be written to s3://${ports.bucket} (${messageOf(error)}).`;
+  }
+}
+
+export type NotifyPorts = {
+  sns: SNSClient;
+  topicArn: string;
+  store: IncidentStore;
+  securityHub: (region: string) => SecurityHubClient;
   /** The chat topic (`chatNotifications`), which gets the Amazon Q Developer format; null: none. */
-  chatTopicArn: string | null = null,
-  metrics: Metrics = responderMetrics(),
-): (state: unknown) => Promise<NotifyOutput> {
+  chatTopicArn: string | null;
+  /** Where the incident report is kept: the evidence bucket; `shownAs` says where a person finds it. */
+  report: ReportBucket & { shownAs?: (findingId: string) => string };
+  /** The stack the next steps' commands name (`--deployed`); null for a local replay. */
+  stackName: string | null;
+  metrics?: Metrics;
+};
+
+export function notifyHandler(ports: NotifyPorts): (state: unknown) => Promise<NotifyOutput> {
+  const { sns, topicArn, store, securityHub, chatTopicArn } = ports;
+  const metrics = ports.metrics ?? responderMetrics();
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
     const { custody, record } = await recordOf(store, execution);
-    const notification = composeNotification(execution, custody);
+    const findingId = (execution.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
+    const notification = composeNotification(execution, custody, {
+      stackName: ports.stackName,
+      report: findingId
+        ? (ports.report.shownAs ?? reportCommand.bind(null, ports.report.bucket))(findingId)
+        : null,
+    });
+    const reportLine = await writeReport(ports.report, notification, execution, record, custody);
     emitResponseMetrics(
       metrics,
       notification,
@@ -133,7 +183,8 @@ export function notifyHandler(
     const securityHubLine = await noteOutcome(securityHub, execution, attributes.outcome);
     const outcomeProblem = await recordOutcome(store, execution.claim, attributes.outcome);
     const chatLine = chatTopicArn ? await publishChat(sns, chatTopicArn, notification, execution) : null;
-    const problem = [securityHubLine, outcomeProblem, chatLine].filter(Boolean).join('\n\n') || null;
+    const problem =
+      [reportLine, securityHubLine, outcomeProblem, chatLine].filter(Boolean).join('\n\n') || null;
     const messageAttributes: Record<string, MessageAttributeValue> = {
       findingType: { DataType: 'String', StringValue: attributes.findingType },
       outcome: { DataType: 'String', StringValue: attributes.outcome },
@@ -156,11 +207,13 @@ export function notifyHandler(
 }
 
 export const handler = lazyHandler(() =>
-  notifyHandler(
-    namedCalls(new SNSClient({})),
-    requireEnv('TOPIC_ARN'),
-    IncidentStore.fromEnvironment(),
-    lambdaSecurityHub(),
-    process.env.CHAT_TOPIC_ARN || null,
-  ),
+  notifyHandler({
+    sns: namedCalls(new SNSClient({})),
+    topicArn: requireEnv('TOPIC_ARN'),
+    store: IncidentStore.fromEnvironment(),
+    securityHub: lambdaSecurityHub(),
+    chatTopicArn: process.env.CHAT_TOPIC_ARN || null,
+    report: { s3: evidenceClients().s3, bucket: requireEnv('EVIDENCE_BUCKET') },
+    stackName: requireEnv('STACK_NAME'),
+  }),
 );

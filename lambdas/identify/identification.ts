@@ -3,6 +3,7 @@
  * lookup that fails is recorded with the actions whose targets it would have found: "could not look" is
  * never the same answer as "found nothing".
  */
+
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { AttachedVolume, MetadataDoor, RoleRef } from '../clients/aws.js';
 import type { Controller } from '../clients/kubernetes.js';
@@ -10,6 +11,7 @@ import type { TargetKind } from '../core/action-spec.js';
 import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import { messageOf } from '../shared/errors.js';
+import type { NetworkPolicyEnforcement } from './enforcement.js';
 
 export type MatchedBy = 'pod' | 'workload' | 'service-account' | 'image';
 
@@ -115,6 +117,8 @@ export type IdentifiedCluster = {
   endpoint: string | null;
   /** Why it was not reached: the last cause after the retries. */
   error: string | null;
+  /** Whether it enforces NetworkPolicy (enforcement.ts), once pods to isolate were found in it. */
+  networkPolicy?: NetworkPolicyEnforcement;
 };
 
 /**

@@ -14,6 +14,7 @@ import type { ResponsePlan } from '../core/plan.js';
 import { instanceIdFromProviderId } from '../core/selectors.js';
 import type { ResponderSettings } from '../core/settings.js';
 import { clusterFromInstanceTags } from '../core/targets.js';
+import { checkEnforcement } from './enforcement.js';
 import {
   capped,
   type Decided,
@@ -81,6 +82,8 @@ async function resolveCluster(
   const podsLooked = await found.attempt('pods', EVERY_ACTION, () => resolvePods(kube, plan.targets, found));
   if (kube.failure) return noClusterScope();
   cluster.reachable = podsLooked;
+  if (result.pods.length > 0) cluster.networkPolicy = await checkEnforcement(kube, cluster.name);
+  if (kube.failure) return noClusterScope();
 
   const named: IdentifiedNode[] = [];
   for (const instance of nodeInstances) {

@@ -64,7 +64,7 @@ export class DynamoRecordTable implements RecordTable {
       ? undefined
       : write.dryRun
         ? 'attribute_not_exists(findingId)'
-        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome IN (:failed, :notContained, :refused) OR (outcome = :responding AND claimedAt < :stale)))';
+        : 'attribute_not_exists(findingId) OR dryRun = :true OR (#state = :open AND (outcome IN (:failed, :partly, :notContained, :refused) OR (outcome = :responding AND claimedAt < :stale)))';
     try {
       const { Attributes } = await this.update({
         Key: { findingId: write.findingId },
@@ -102,6 +102,7 @@ export class DynamoRecordTable implements RecordTable {
             ? {
                 ':true': true,
                 ':failed': 'failed',
+                ':partly': 'partly-contained',
                 ':notContained': 'not-contained',
                 ':refused': 'refused',
                 ':stale': write.staleBefore,

@@ -185,7 +185,7 @@ function markRefused<R>(
   const items = (result as Partial<ActionResult> | null)?.items;
   for (const item of items ?? []) {
     const note = notes.get(item.target);
-    if (note) item.detail += `; ${note}`;
+    if (note) item.caveats = [...item.caveats, note];
     const why = refusals.get(item.target);
     if (!why) continue;
     item.status = 'failed';

@@ -23,6 +23,7 @@ export const STATE_INDEX_SORT_KEY = 'createdAt';
 export type ResponseOutcome =
   | 'responding'
   | 'contained'
+  | 'partly-contained'
   | 'not-contained'
   | 'identified'
   | 'failed'
@@ -308,7 +309,8 @@ export function releasePlan(
 /**
  * Whether a claim may take the finding (the DynamoDB table says the same as one condition): a rerun
  * always; a dry run only a finding never seen; a real response also one a dry run holds, or an open
- * incident whose last response failed, was not contained (the budget held a target back), was refused, or
+ * incident whose last response was not contained or only partly (a target not cut off, a step failed, the
+ * budget held a target back), was refused, or
  * died without an outcome (claimed before
  * `staleBefore`).
  */
@@ -322,6 +324,7 @@ export function claimable(
   if (old.state !== 'open') return false;
   return (
     old.outcome === 'failed' ||
+    old.outcome === 'partly-contained' ||
     old.outcome === 'not-contained' ||
     old.outcome === 'refused' ||
     (old.outcome === 'responding' && (old.claimedAt ?? '') < write.staleBefore)

@@ -26,15 +26,20 @@ export type ChatNotification = {
   };
 };
 
-/** Kept well under what a chat message shows; the e-mail has the whole report. */
+/** Kept well under what a chat message shows; the e-mail and the incident report have the rest. */
 export const CHAT_DESCRIPTION_LIMIT = 3500;
 
+/**
+ * The same summary as the e-mail: its first line, what GuardDuty saw and what is compromised (the text
+ * up to the list of what was found), and the same next steps.
+ */
 export function chatNotification(notification: Notification, findingId: string | null): ChatNotification {
-  const { subject, message, attributes } = notification;
+  const { subject, message, summary, attributes, nextSteps } = notification;
+  const head = message.split('\n\nFound:')[0] ?? summary;
   const body =
-    message.length > CHAT_DESCRIPTION_LIMIT
-      ? `${message.slice(0, CHAT_DESCRIPTION_LIMIT - 60)}\n… (cut: the e-mail has the whole report)`
-      : message;
+    head.length > CHAT_DESCRIPTION_LIMIT
+      ? `${head.slice(0, CHAT_DESCRIPTION_LIMIT - 60)}\n… (cut: the e-mail has the whole summary)`
+      : head;
   const id = findingId ?? 'unknown';
   return {
     version: '1.0',
@@ -44,16 +49,12 @@ export function chatNotification(notification: Notification, findingId: string |
       textType: 'client-markdown',
       title: subject.replace(/^\[guardduty-responder\] /, ''),
       description: `\`\`\`\n${body}\n\`\`\``,
-      nextSteps: [
-        `List the open incidents: npm run incidents -- --deployed <stack>`,
-        `A false positive: npm run release -- ${id} --deployed <stack>`,
-        `Confirmed, once the snapshots completed: npm run recover -- ${id} --deployed <stack>`,
-      ],
+      nextSteps,
       keywords: ['guardduty-responder', attributes.outcome, attributes.findingType].filter(Boolean),
     },
     metadata: {
       threadId: `guardduty-responder-${id}`,
-      summary: subject,
+      summary,
       eventType: `guardduty-responder ${attributes.outcome}`,
       additionalContext: {
         outcome: attributes.outcome,

@@ -1,38 +1,40 @@
 /**
- * The notification, composed from whatever the execution reached: the event, the plan and identification
- * when identify ran, and the error of every step that failed. Pure: the handler only publishes it.
+ * The notification, composed from whatever the execution reached, to be read in ten seconds: a subject
+ * and a first line that say what happened, to what, what was done and what was not (verdict.ts); then
+ * what GuardDuty saw; then the compromised targets and one line per action; then the next steps as
+ * commands that work. Everything else (each item, each evidence object with its hash, the record) is in
+ * the incident report (lambdas/report/). Pure: the handler only publishes it.
  */
 import { z } from 'zod';
 import { SPECS } from '../actions/registry.js';
+import { targetsOfAction } from '../approval/approval.js';
 import type { MetadataDoor } from '../clients/aws.js';
-import type { ActionItem, ActionResult } from '../core/action-result.js';
-import { phaseOf, resultKeyOf } from '../core/action-spec.js';
+import { resultKeyOf } from '../core/action-spec.js';
 import { NOT_A_CREDENTIAL_FINDING } from '../core/credentials.js';
-import { type ActionName, type ResponsePlan, specOf } from '../core/plan.js';
+import type { Observed } from '../core/observed.js';
+import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { executionOptions } from '../core/settings.js';
 import type { EvidenceReport } from '../evidence/pods.js';
-import {
-  type HeldBack,
-  type Identification,
-  type IdentifyOutput,
-  leavesIncomplete,
-} from '../identify/identify.js';
+import type { HeldBack, Identification, IdentifyOutput } from '../identify/identify.js';
 import type { ClaimOutput, EvidenceObject } from '../incident/record.js';
+import {
+  type ActionOutcome,
+  actionOutcomes,
+  clean,
+  type ExecutionState,
+  StepError,
+  stepError,
+} from './results.js';
+import { leadingReason, type Outcome, type Verdict, verdictOf } from './verdict.js';
 
-/** A step's output in the execution state, or the error its Catch put in the same place. */
-const StepError = z.looseObject({ Error: z.string(), Cause: z.string().nullish() });
-export type StepError = z.infer<typeof StepError>;
-
-/**
- * refused: GuardDuty does not hold the finding as the event said (lambdas/identify/source.ts);
- * not-contained: the budget across findings held a target back, so the incident is not contained (the
- * execution fails, and the next sighting after the budget frees takes the finding again).
- */
-export type Outcome = 'identified' | 'contained' | 'not-contained' | 'failed' | 'refused' | 'seen-again';
+export type { Outcome };
+export { clean, StepError };
 
 export type Notification = {
   subject: string;
   message: string;
+  /** The first line: what happened, to what, what was done and what was not (chat shows it alone). */
+  summary: string;
   attributes: { severity: number | null; findingType: string; outcome: Outcome; sample: boolean };
   /** How each planned action ended, for the metrics; held-back actions with the plan's reason. */
   actions?: {
@@ -40,277 +42,35 @@ export type Notification = {
     status: 'ok' | 'failed' | 'skipped' | 'held-back';
     reason: string | null;
   }[];
+  /** The next steps as commands, for chat. */
+  nextSteps: string[];
+  /** What the verdict was made of, for the incident report; absent when identification did not run. */
+  incident?: { verdict: Verdict; outcomes: ActionOutcome[]; plan: ResponsePlan; found: Identification };
 };
+
+/** Where the commands of the next steps point, and where the incident report is. */
+export type NotificationContext = {
+  /** The deployed stack the commands name (`--deployed`); null: the commands of a local replay. */
+  stackName: string | null;
+  /** Where the incident report is kept, when it was written. */
+  report: string | null;
+};
+
+export const LOCAL: NotificationContext = { stackName: null, report: null };
 
 /** SNS takes at most 256 KiB per message; a larger incident's text is cut, saying so. */
 export const MAX_MESSAGE_BYTES = 250 * 1024;
 
 export function withinSnsLimit(message: string): string {
   if (Buffer.byteLength(message) <= MAX_MESSAGE_BYTES) return message;
-  const note = '\n… (cut to fit an SNS message; the full results are in the execution history)';
+  const note = '\n… (cut to fit an SNS message; the incident report has everything)';
   let cut = message.slice(0, MAX_MESSAGE_BYTES - note.length);
   while (Buffer.byteLength(cut) + Buffer.byteLength(note) > MAX_MESSAGE_BYTES) cut = cut.slice(0, -1024);
   return cut + note;
 }
 
-/** Runtime findings carry attacker-controlled strings: no control characters, bounded length. */
-export function clean(value: unknown, max = 300): string {
-  const text = String(value ?? '')
-    .replace(/\p{Cc}+/gu, ' ')
-    .trim();
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-const list = (items: readonly string[], empty = 'none'): string =>
-  items.length > 0 ? items.join(', ') : empty;
-
-function describeIdentification(found: Identification): string[] {
-  const lines: string[] = [];
-  const { cluster } = found;
-  if (cluster) {
-    const state = !cluster.managed
-      ? 'not one the responder may act on: reported only'
-      : cluster.error
-        ? `managed by the responder; NOT reached: ${clean(cluster.error, 1000)}`
-        : cluster.reachable
-          ? 'managed by the responder'
-          : `managed by the responder, API ${cluster.endpoint ?? ''} answered, lookups failed (below)`;
-    lines.push(`Cluster: ${clean(cluster.name)} (${state})`);
-  }
-  if (found.workload)
-    lines.push(`Workload: ${found.workload.kind} ${found.workload.namespace}/${found.workload.name}`);
-  if (found.matchedBy) lines.push(`Pods found by: ${found.matchedBy}`);
-  lines.push(
-    `Pods (${found.pods.length}): ${list(
-      found.pods.map(
-        (pod) =>
-          `${pod.namespace}/${pod.name} on ${pod.nodeName ?? 'no node'}${pod.hostNetwork ? ' [hostNetwork]' : ''}`,
-      ),
-    )}`,
-  );
-  if (found.podsOnNodes.length > 0) {
-    lines.push(
-      `Other pods on the affected nodes (${found.podsOnNodes.length}): ${list(
-        found.podsOnNodes.map((pod) => `${pod.namespace}/${pod.name}`),
-      )}`,
-    );
-  }
-  lines.push(
-    `Nodes (${found.nodes.length}): ${list(
-      found.nodes.map(
-        (node) =>
-          `${node.name} (${node.instanceId ?? 'no EC2 instance'}${node.unschedulable ? ', already cordoned' : ''}${node.karpenter ? ', Karpenter' : ''})`,
-      ),
-    )}`,
-  );
-  lines.push(
-    `Instances (${found.instances.length}): ${list(
-      found.instances.map((instance) => {
-        const parts = [instance.state];
-        parts.push(
-          instance.autoScalingGroup
-            ? `Auto Scaling group ${instance.autoScalingGroup}`
-            : 'no Auto Scaling group',
-        );
-        if (instance.role) parts.push(`role ${instance.role.name}`);
-        parts.push(metadataDoor(instance.metadata));
-        parts.push(
-          `volumes ${list(instance.volumes.map((v) => `${v.volumeId}${v.deviceName ? ` (${v.deviceName})` : ''}`))}`,
-        );
-        return `${instance.instanceId} (${parts.join('; ')})`;
-      }),
-    )}`,
-  );
-  lines.push(
-    `IAM roles (${found.roles.length}): ${list(
-      found.roles.map(
-        (role) => `${role.arn ?? role.name} [${role.sources.join(', ')}] used by ${list(role.usedBy)}`,
-      ),
-    )}`,
-  );
-  for (const missing of found.notFound)
-    lines.push(`Not found: ${missing.kind} ${clean(missing.name)}: ${missing.detail}`);
-  for (const held of found.heldBack) lines.push(`Held back: ${describeHeldBack(held)}`);
-  for (const error of found.errors) {
-    const consequence = error.consequence ? `: ${error.consequence}` : '';
-    lines.push(`Lookup failed: ${clean(error.step)}: ${clean(error.message, 1000)}${consequence}`);
-  }
-  return lines;
-}
-
-function describeHeldBack(held: HeldBack): string {
-  const more = held.count > held.names.length ? ` … and ${held.count - held.names.length} more` : '';
-  const names = held.names.map((name) => clean(name, 120)).join(', ');
-  return `${held.count} ${held.kind}(s), ${held.reason}: ${names}${more}`;
-}
-
-const isResult = (value: unknown): value is ActionResult =>
-  typeof value === 'object' && value !== null && 'action' in value && 'items' in value;
-
-type ActionReport = {
-  action: ActionName;
-  lines: string[];
-  failed: boolean;
-  acted: boolean;
-  restore: string[];
-  /** Targets the budget across findings held back, `target: reason`: not contained. */
-  held?: string[];
-};
-
-function reportAction(
-  plan: ResponsePlan,
-  found: Identification,
-  action: ActionName,
-  contain: unknown,
-): ActionReport {
-  const decision = plan.actions.find((entry) => entry.action === action);
-  if (!decision) return { action, lines: [], failed: false, acted: false, restore: [] };
-  if (decision.decision !== 'planned') {
-    return {
-      action,
-      lines: [`  ${action}: ${decision.decision} (${decision.reason})`],
-      failed: false,
-      acted: false,
-      restore: [],
-    };
-  }
-  // A lookup that failed leaves the action's targets unknown: it cannot be complete, whatever it did.
-  const blind = found.errors.filter((error) => leavesIncomplete(error, specOf(SPECS, action).targetKind));
-  const heldBack = found.heldBack
-    .filter((held) => held.kind === specOf(SPECS, action).heldBack)
-    .map((held) => `    held back: ${held.count} ${held.kind}(s), ${held.reason} (listed above)`);
-  const unknown = blind.map((error) => `    incomplete: the lookup of ${clean(error.step)} failed (above)`);
-  const report = reportResults(action, contain, blind.length > 0);
-  return { ...report, lines: [...report.lines, ...heldBack, ...unknown] };
-}
-
-/** What the action's results say; `incomplete` (a lookup of its targets failed) makes it failed. */
-function reportResults(action: ActionName, contain: unknown, incomplete: boolean): ActionReport {
-  const containError = StepError.safeParse(contain);
-  if (contain === undefined)
-    return { action, lines: [`  ${action}: not run`], failed: incomplete, acted: false, restore: [] };
-  if (containError.success) {
-    const why = `${clean(containError.data.Error)}: ${clean(containError.data.Cause, 500)}`;
-    return {
-      action,
-      lines: [`  ${action}: failed (containment step failed: ${why})`],
-      failed: true,
-      acted: false,
-      restore: [],
-    };
-  }
-  const raw = (contain as Record<string, unknown>)[resultKeyOf(SPECS, action)];
-  const entries = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  const items: ActionItem[] = [];
-  const skipped: string[] = [];
-  const errors: string[] = [];
-  for (const entry of entries) {
-    const error = StepError.safeParse(entry);
-    if (error.success) errors.push(`${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
-    else if (isResult(entry)) {
-      items.push(...entry.items);
-      if (entry.skipped) skipped.push(entry.skipped);
-    }
-  }
-  const failed = incomplete || errors.length > 0 || items.some((i) => i.status === 'failed');
-  const acted = items.some((i) => i.status === 'ok');
-  const status = failed ? 'failed' : acted ? 'ok' : 'skipped';
-  const nothing = incomplete ? 'its targets could not be looked up' : 'nothing identified to act on';
-  const why = [...new Set(skipped)].join('; ') || (entries.length === 0 ? nothing : '');
-  const lines = [`  ${action}: ${status}${status !== 'ok' && why ? ` (${why})` : ''}`];
-  for (const i of items) {
-    const verified = i.verified === null ? '' : i.verified ? ', verified' : ', NOT verified';
-    lines.push(`    ${clean(i.target)}: ${i.status}${verified}: ${clean(i.detail, 600)}`);
-    for (const caveat of i.caveats) lines.push(`      caveat: ${clean(caveat, 400)}`);
-  }
-  for (const error of errors) lines.push(`    error: ${error}`);
-  const restore = items
-    .filter((i) => i.restore !== null && i.status !== 'skipped')
-    .map((i) => `  ${action} ${clean(i.target)}: ${JSON.stringify(i.restore)}`);
-  const held = items.flatMap((i) =>
-    i.held ? [`${clean(i.target)} (${action}): ${clean(i.held, 400)}`] : [],
-  );
-  return { action, lines, failed, acted, restore, held };
-}
-
-type ExecutionState = {
-  detail?: unknown;
-  claim?: unknown;
-  identify?: unknown;
-  /** The phases' outputs (lambdas/core/action-spec.ts phasesFor): `contain`, `cut`, then `approved`. */
-  contain?: unknown;
-  cut?: unknown;
-  approved?: unknown;
-};
-
-const isEvidence = (value: unknown): value is EvidenceReport =>
-  typeof value === 'object' && value !== null && 'step' in value && 'count' in value;
-
-/** The finding's chain of custody as the incident record holds it, or why it could not be read. */
-export type Custody =
-  | { objects: EvidenceObject[]; refused?: { key: string; why: string }[] }
-  | { error: string };
-
-/**
- * The chain of custody: every evidence object of the finding with its bucket, key, version, size and
- * SHA-256 (from the incident record), and what could not be collected. Missing evidence is said, but does
- * not make the response fail.
- */
-function describeEvidence(state: ExecutionState, custody: Custody | null): string[] {
-  const phase = state.contain as Record<string, unknown> | undefined;
-  const results: { step: string; value: unknown }[] = [
-    { step: 'collect-pod-evidence', value: phase?.[resultKeyOf(SPECS, 'collect-pod-evidence')] },
-    {
-      step: 'collect-credential-activity',
-      value: phase?.[resultKeyOf(SPECS, 'collect-credential-activity')],
-    },
-    ...[phase?.[resultKeyOf(SPECS, 'collect-host-evidence')]]
-      .flat()
-      .map((value) => ({ step: 'collect-host-evidence', value })),
-  ];
-  const lines: string[] = [];
-  for (const { step, value } of results) {
-    if (value === undefined) continue;
-    const error = StepError.safeParse(value);
-    if (error.success)
-      lines.push(`  ${step}: failed: ${clean(error.data.Error)}: ${clean(error.data.Cause, 500)}`);
-    else if (isEvidence(value)) {
-      // A step that found nothing to do (not a credential finding) says nothing.
-      if (value.skipped && value.skipped !== NOT_A_CREDENTIAL_FINDING)
-        lines.push(`  ${step}: ${clean(value.skipped)}`);
-      if (value.summary && value.summary.length > 0)
-        lines.push(
-          '  What the credentials did (CloudTrail event history):',
-          ...value.summary.map((line) => `    ${clean(line, 300)}`),
-        );
-      for (const problem of value.problems) lines.push(`  ${step}: not collected: ${clean(problem, 500)}`);
-    }
-  }
-  if (custody && 'error' in custody)
-    lines.push(
-      `  the chain of custody could not be read from the incident record: ${clean(custody.error, 500)}`,
-    );
-  const objects = custody && 'objects' in custody ? custody.objects : [];
-  const refused = custody && 'objects' in custody ? (custody.refused ?? []) : [];
-  if (refused.length > 0)
-    lines.push(
-      `  ${refused.length} object(s) in the record's evidence list failed verification (written or changed in the incident table by someone else) and are not evidence: ${refused
-        .slice(0, 5)
-        .map((r) => `${clean(r.key, 200)} (${r.why})`)
-        .join('; ')}${refused.length > 5 ? `; and ${refused.length - 5} more` : ''}`,
-    );
-  if (objects.length === 0 && lines.length === 0) return [];
-  const buckets = [...new Set(objects.map((o) => o.bucket))];
-  return [
-    '',
-    `Evidence (${objects.length} object(s)${buckets.length > 0 ? ` in s3://${buckets.join(', s3://')}` : ''}):`,
-    ...objects.map(
-      (o) =>
-        `  ${clean(o.key, 400)} (${o.size} bytes, sha256 ${o.sha256}, version ${o.versionId ?? 'none'})${o.note ? `: ${clean(o.note)}` : ''}`,
-    ),
-    ...lines,
-  ];
-}
+const list = (items: readonly string[], max = 3): string =>
+  items.length > max ? `${items.slice(0, max).join(', ')} and ${items.length - max} more` : items.join(', ');
 
 /**
  * The instance metadata door in words: open to a pod when IMDSv1 is answered or a token may travel more
@@ -324,35 +84,250 @@ export function metadataDoor(metadata: MetadataDoor | null): string {
   return `IMDS: ${metadata.imdsv1 ? 'IMDSv1 allowed' : 'IMDSv2 required'}, hop limit ${hops}${open ? ' (pods can reach the instance role’s credentials)' : ''}`;
 }
 
+const OUTCOME_WORDS: Record<Outcome, string> = {
+  contained: 'CONTAINED',
+  'partly-contained': 'PARTLY CONTAINED',
+  'not-contained': 'NOT CONTAINED',
+  identified: 'IDENTIFIED',
+  refused: 'REFUSED',
+  'seen-again': 'SEEN AGAIN',
+};
+
+/** The outcome and the reason that leads it: `PARTLY CONTAINED (held back)`, `DRY RUN: would be CONTAINED`. */
+export function headline(verdict: Verdict): string {
+  const lead = leadingReason(verdict);
+  if (verdict.wouldBe)
+    return `${verdict.rehearsal}, would be ${OUTCOME_WORDS[verdict.wouldBe]}${lead ? ` (${lead.reason})` : ''}`;
+  return `${OUTCOME_WORDS[verdict.outcome]}${lead && verdict.outcome !== 'identified' ? ` (${lead.reason})` : ''}`;
+}
+
 const subjectLine = (text: string) => clean(text, 100).replace(/[^\x20-\x7e]/g, '?');
+
+/** The commands that work for this incident: with `--deployed <the stack>` once deployed. */
+export function nextSteps(findingId: string, context: NotificationContext, dryRun: boolean): string[] {
+  const where = context.stackName ? ` --deployed ${context.stackName}` : '';
+  const steps = context.report ? [`The incident report: ${context.report}`] : [];
+  if (!dryRun)
+    steps.push(
+      `A false positive, undo the containment: npm run release -- ${findingId}${where}`,
+      `Confirmed, replace what is compromised (once the snapshots completed): npm run recover -- ${findingId}${where}`,
+    );
+  steps.push(`The open incidents: npm run incidents${where ? ` --${where}` : ''}`);
+  return steps;
+}
+
+/** What GuardDuty saw, one line each, only what the finding says. */
+function observedLines(observed: Observed | undefined): string[] {
+  if (!observed) return [];
+  const rows: [string, string | null][] = [
+    ['Process', observed.process],
+    ['Parent', observed.parent],
+    ['SHA-256', observed.hashes.join(', ') || null],
+    ['Remote', observed.remote.join('; ') || null],
+    ['Domains', observed.domains.join(', ') || null],
+    ['API call', observed.apiCall],
+    ['User', observed.user],
+    ['Image', observed.images.join(', ') || null],
+    ['Threat', observed.threats.join(', ') || null],
+  ];
+  return rows.flatMap(([label, value]) =>
+    value ? [`  ${`${label}:`.padEnd(10)} ${clean(value, 400)}`] : [],
+  );
+}
+
+const STATUS_WORDS: Record<ActionOutcome['status'], string> = {
+  ok: 'ok',
+  failed: 'FAILED',
+  skipped: 'skipped',
+  'held-back': 'held back',
+  'not-applicable': 'not applicable',
+  would: 'not taken, would act on',
+  'not-run': 'NOT RUN',
+};
+
+/** One line per action, then its failures, the reasons it left targets alone (once each) and caveats. */
+function actionLines(outcome: ActionOutcome, found: Identification, plan: ResponsePlan): string[] {
+  const name = outcome.action.padEnd(18);
+  const ok = outcome.items.filter((i) => i.status === 'ok');
+  let status = STATUS_WORDS[outcome.status];
+  let what: string;
+  if (outcome.status === 'ok') {
+    // One target: what was done to it; several: how many, and which.
+    const verified = ok.every((i) => i.verified === true) ? ', verified' : '';
+    if (ok.length > 1) status = `ok (${ok.length})`;
+    what = `${ok.length === 1 ? `${clean(ok[0]?.detail, 160)}: ` : ''}${list(ok.map((i) => clean(i.target, 80)))}${verified}`;
+  } else if (outcome.status === 'would') {
+    const targets = targetsOfAction(outcome.action, found, plan);
+    what = targets.length > 0 ? list(targets.map((t) => clean(t, 80))) : 'nothing identified';
+  } else what = clean(outcome.why ?? '', 300);
+  const lines = [`  ${name} ${status}${what ? `: ${what}` : ''}`];
+  if (outcome.status === 'ok' || outcome.status === 'failed' || outcome.status === 'skipped') {
+    for (const failed of outcome.items.filter((i) => i.status === 'failed'))
+      lines.push(`    FAILED ${clean(failed.target, 100)}: ${clean(failed.detail, 300)}`);
+    for (const error of outcome.errors) lines.push(`    FAILED: ${error}`);
+    for (const incomplete of outcome.incomplete) lines.push(`    incomplete: ${incomplete}`);
+    const skipped = new Map<string, string[]>();
+    for (const i of outcome.items.filter((item) => item.status === 'skipped'))
+      skipped.set(i.detail, [...(skipped.get(i.detail) ?? []), i.target]);
+    for (const [why, targets] of skipped)
+      lines.push(`    left alone: ${list(targets.map((t) => clean(t, 80)))}: ${clean(why, 240)}`);
+    // What a person must know (traffic still allowed, credentials valid a while), once each.
+    for (const caveat of new Set(outcome.items.flatMap((i) => i.caveats)))
+      lines.push(`    caveat: ${clean(caveat, 300)}`);
+  }
+  return lines;
+}
+
+/** One line per group the identification held back, once each. */
+const heldBackLine = (held: HeldBack): string => {
+  const shown = held.names.slice(0, 2).map((n) => clean(n, 80));
+  const more = held.count > shown.length ? ` and ${held.count - shown.length} more` : '';
+  return `  held back ${held.count} ${held.kind}(s): ${shown.join(', ')}${more}: ${clean(held.reason, 240)}`;
+};
+
+function foundLine(found: Identification): string {
+  const { cluster } = found;
+  const where = cluster
+    ? `cluster ${clean(cluster.name)} (${!cluster.managed ? 'not one the responder may act on: reported only' : cluster.error ? `NOT reached: ${clean(cluster.error, 300)}` : 'reached'})`
+    : 'no cluster';
+  const workload = found.workload
+    ? `, ${found.workload.kind} ${found.workload.namespace}/${found.workload.name}`
+    : '';
+  const open = found.instances.filter(
+    (i) => i.metadata && (i.metadata.imdsv1 || (i.metadata.hopLimit ?? 2) > 1),
+  );
+  const imds =
+    open.length > 0
+      ? `; ${metadataDoor(open[0]?.metadata ?? null)} on ${open.length} of ${found.instances.length} instance(s)`
+      : '';
+  return `Found: ${where}${workload}, ${found.pods.length} pod(s), ${found.nodes.length} node(s), ${found.instances.length} instance(s), ${found.roles.length} role(s)${imds}`;
+}
+
+const isEvidence = (value: unknown): value is EvidenceReport =>
+  typeof value === 'object' && value !== null && 'step' in value && 'count' in value;
+
+/** The finding's chain of custody as the incident record holds it, or why it could not be read. */
+export type Custody =
+  | { objects: EvidenceObject[]; refused?: { key: string; why: string }[] }
+  | { error: string };
+
+/** What the evidence steps left unsaid elsewhere: what they could not collect, what the credentials did. */
+export function evidenceProblems(state: ExecutionState): { lines: string[]; activity: string[] } {
+  const phase = state.contain as Record<string, unknown> | undefined;
+  const steps = ['collect-pod-evidence', 'collect-credential-activity', 'collect-host-evidence'] as const;
+  const lines: string[] = [];
+  const activity: string[] = [];
+  for (const step of steps) {
+    for (const value of [phase?.[resultKeyOf(SPECS, step)]].flat()) {
+      if (value === undefined) continue;
+      const error = stepError(value);
+      if (error) lines.push(`${step}: FAILED: ${error}`);
+      else if (isEvidence(value)) {
+        if (value.skipped && value.skipped !== NOT_A_CREDENTIAL_FINDING)
+          lines.push(`${step}: ${clean(value.skipped)}`);
+        activity.push(...(value.summary ?? []).map((line) => clean(line, 300)));
+        for (const problem of value.problems) lines.push(`${step}: not collected: ${clean(problem, 400)}`);
+      }
+    }
+  }
+  return { lines, activity };
+}
+
+/** The evidence in one line (the report lists each object and its SHA-256), then what went wrong. */
+function evidenceLines(state: ExecutionState, custody: Custody | null, findingId: string): string[] {
+  const { lines, activity } = evidenceProblems(state);
+  const out: string[] = [];
+  if (custody && 'error' in custody)
+    out.push(
+      `    the chain of custody could not be read from the incident record: ${clean(custody.error, 400)}`,
+    );
+  const objects = custody && 'objects' in custody ? custody.objects : [];
+  const refused = custody && 'objects' in custody ? (custody.refused ?? []) : [];
+  if (refused.length > 0)
+    out.push(
+      `    ${refused.length} object(s) in the record failed verification (written or changed by someone else) and are not evidence: ${list(refused.map((r) => `${clean(r.key, 400)} (${r.why})`))}`,
+    );
+  for (const line of lines) out.push(`    ${line}`);
+  if (activity.length > 0)
+    out.push(
+      '  What the credentials did (CloudTrail event history):',
+      ...activity.slice(0, 8).map((line) => `    ${line}`),
+    );
+  if (objects.length === 0 && out.length === 0) return [];
+  const buckets = [...new Set(objects.map((o) => o.bucket))];
+  const where = buckets.length > 0 ? ` in s3://${buckets[0]}/incidents/${findingId}/` : '';
+  return [
+    `  ${'evidence'.padEnd(18)} ${objects.length} object(s)${where} (each with its SHA-256 in the report)`,
+    ...out,
+  ];
+}
 
 /** The short notice for a finding already handled: what changed, and that nothing was done again. */
 export function composeSeenAgain(
   claim: Extract<ClaimOutput, { claimed: false }>,
   type: string,
+  context: NotificationContext = LOCAL,
 ): Notification {
   const { previous, now } = claim;
+  const summary = `SEEN AGAIN: ${clean(type)}: nothing was done again; the incident is ${claim.state}${claim.dryRun ? ' (dry run)' : ''}.`;
   const lines = [
-    `GuardDuty finding ${clean(type)} seen again`,
+    summary,
     `Finding id ${claim.findingId}`,
-    `First handled by ${claim.firstExecutionArn} at ${claim.firstSeenAt}; the incident is ${claim.state}${claim.dryRun ? ' (dry run)' : ''}.`,
+    `First handled by ${claim.firstExecutionArn} at ${claim.firstSeenAt}.`,
     `Count ${previous.count} -> ${now.count}, severity ${previous.severity} -> ${now.severity}, updated ${previous.updatedAt} -> ${now.updatedAt}; sighting ${claim.sightings} since.`,
   ];
   if (now.count > previous.count) lines.push('GuardDuty counted new activity since the last sighting.');
   if (now.severity > previous.severity) lines.push('The severity went up.');
+  const where = context.stackName ? ` --deployed ${context.stackName}` : '';
   lines.push(
     claim.state === 'released'
-      ? 'The incident was released: nothing is contained now. To contain again, start the response with the rerun option (npm run replay -- <event> --deployed <stack> --rerun).'
+      ? `The incident was released: nothing is contained now. To contain again: npm run replay -- <the event file>${where} --rerun`
       : `The actions were not repeated: the ${claim.entries} recorded change(s) of the incident stand.`,
   );
   return {
-    subject: subjectLine(`[guardduty-responder] seen-again: ${type}`),
+    subject: subjectLine(`[guardduty-responder] SEEN AGAIN: ${type}`),
+    summary,
     message: withinSnsLimit(lines.join('\n')),
     attributes: { severity: now.severity, findingType: type, outcome: 'seen-again', sample: claim.sample },
+    nextSteps: nextSteps(claim.findingId, context, claim.dryRun),
   };
 }
 
-export function composeNotification(state: ExecutionState, custody: Custody | null = null): Notification {
+/** The first line: what happened, to what, what was done and what was not. */
+function summaryLine(verdict: Verdict, plan: ResponsePlan, outcomes: ActionOutcome[]): string {
+  const lead = leadingReason(verdict);
+  const what = `${plan.finding.type} (${plan.finding.severityLabel} ${plan.finding.severity})`;
+  const on =
+    verdict.targets.length > 0
+      ? ` on ${list(
+          verdict.targets.map((t) => t.target),
+          2,
+        )}`
+      : '';
+  const done = outcomes.filter((o) => o.status === 'ok').map((o) => o.action);
+  const notDone = outcomes.filter(
+    (o) => o.status === 'failed' || o.status === 'held-back' || o.status === 'not-run',
+  );
+  const why = lead
+    ? ` ${lead.reason}: ${lead.target ? `${lead.target}: ` : ''}${clean(lead.detail, 240)}.`
+    : verdict.outcome === 'identified' && !verdict.wouldBe
+      ? plan.outside
+        ? ` Reported only: ${clean(plan.outside, 300)}.`
+        : plan.actions.length === 0
+          ? ` The playbook rule ${plan.rule} reports only.`
+          : ' The finding names nothing the responder cuts off.'
+      : '';
+  const did = verdict.wouldBe
+    ? ' Nothing was changed.'
+    : ` Done: ${done.length > 0 ? done.join(', ') : 'nothing'}.${notDone.length > 0 ? ` Not done: ${notDone.map((o) => `${o.action} (${STATUS_WORDS[o.status]})`).join(', ')}.` : ''}`;
+  return `${headline(verdict)}: ${what}${on}.${why}${did}`;
+}
+
+export function composeNotification(
+  state: ExecutionState,
+  custody: Custody | null = null,
+  context: NotificationContext = LOCAL,
+): Notification {
   const claim = state.claim as ClaimOutput | undefined;
   const claimError = StepError.safeParse(state.claim);
   const identifyError = StepError.safeParse(state.identify);
@@ -365,126 +340,113 @@ export function composeNotification(state: ExecutionState, custody: Custody | nu
     })
     .catch({ type: 'unknown', severity: null, id: '' })
     .parse(state.detail);
-  if (claim && !claimError.success && claim.claimed === false) return composeSeenAgain(claim, detail.type);
+  if (claim && !claimError.success && claim.claimed === false)
+    return composeSeenAgain(claim, detail.type, context);
 
-  const reports = identified
-    ? identified.plan.actions.map((entry) =>
-        reportAction(
-          identified.plan,
-          identified.identification,
-          entry.action,
-          // An action that waited for approval ran in the last phase (phasesFor).
-          state.approved && resultKeyOf(SPECS, entry.action) in (state.approved as object)
-            ? state.approved
-            : state[phaseOf(SPECS, entry.action).key],
-        ),
-      )
-    : [];
   const refused = identifyError.success && identifyError.data.Error === 'FindingRefused';
-  const held = reports.flatMap((r) => r.held ?? []);
-  const outcome: Outcome = refused
-    ? 'refused'
-    : !identified || reports.some((r) => r.failed)
-      ? 'failed'
-      : held.length > 0
-        ? 'not-contained'
-        : reports.some((r) => r.acted)
-          ? 'contained'
-          : 'identified';
-  const plan = identified?.plan;
-  const finding = plan?.finding;
-  const lines: string[] = [];
-  if (finding) {
-    lines.push(
-      `GuardDuty finding ${finding.type}`,
-      `Severity: ${finding.severityLabel} (${finding.severity})`,
-      `Title: ${clean(finding.title)}`,
-      `Account ${finding.accountId}, region ${finding.region}`,
-      `Finding id ${finding.id}, seen ${finding.count} time(s), updated ${finding.updatedAt}`,
-      `Console: https://console.aws.amazon.com/guardduty/home?region=${finding.region}#/findings?macros=current&fId=${finding.id}`,
-    );
-    if (plan.sample) lines.push('This is a GuardDuty sample finding.');
-    const { requestedFrom } = executionOptions(state);
-    if (requestedFrom) lines.push(`Requested from ${clean(requestedFrom)}`);
-    // A plan made before signals were summarised (an execution under way across an upgrade) has none.
-    const signals = finding.signals ?? [];
-    if (signals.length > 0)
-      lines.push(`Attack sequence signals: ${signals.map((signal) => clean(signal)).join('; ')}`);
-    if (plan.targets.namespace) lines.push(`Namespace: ${clean(plan.targets.namespace)}`);
-    if (plan.targets.kubernetesUser) lines.push(`Kubernetes user: ${clean(plan.targets.kubernetesUser)}`);
-    for (const note of plan.targets.notes) lines.push(`Note: ${clean(note)}`);
-    const retried = claim?.claimed === true && !claim.rerun ? claim.previous : null;
-    if (retried && !retried.dryRun) {
+  if (!identified) {
+    const failure = claimError.success
+      ? `the claim failed: ${stepError(state.claim)}`
+      : identifyError.success
+        ? `${refused ? 'GuardDuty does not hold the finding as the event said' : 'identification failed'}: ${clean(identifyError.data.Cause, 1500)}`
+        : 'identification did not run';
+    const outcome: Outcome = refused ? 'refused' : 'not-contained';
+    const summary = `${OUTCOME_WORDS[outcome]}${refused ? '' : ' (failed)'}: ${clean(detail.type)} (${detail.id || 'no id'}): ${failure}. Nothing was done.`;
+    const lines = [summary];
+    if (refused)
       lines.push(
-        `Contained again on this sighting: the previous response (${retried.executionArn}, ${retried.at}) ended ${retried.outcome}.`,
+        'If GuardDuty should hold this finding, check its id and detector; if it should not, someone started a response with a finding of their own: see who (CloudTrail: states:StartExecution, events:PutEvents).',
       );
-    }
-  } else {
-    lines.push(`GuardDuty finding ${clean(detail.type)} (${detail.id || 'no id'})`);
-  }
-  const failedActions = reports.filter((r) => r.failed).map((r) => r.action);
-  if (refused && identifyError.success) {
-    lines.push(
-      `Outcome: REFUSED: ${clean(identifyError.data.Cause, 2000)}`,
-      'Nothing was done. If GuardDuty should hold this finding, check its id and detector; if it should not, someone started a response with a finding of their own: see who (CloudTrail: states:StartExecution, events:PutEvents).',
-    );
-  }
-  if (outcome === 'not-contained') {
-    lines.push(
-      `Outcome: NOT CONTAINED: the budget across findings held back ${held.join('; ')}. The next sighting after that contains ${held.length === 1 ? 'it' : 'them'}.`,
-    );
-  }
-  if (outcome === 'failed') {
-    const what = !identified
-      ? `the ${claimError.success ? 'claim' : 'identification'} step failed (below)`
-      : `${failedActions.join(', ') || 'a step'} did not complete (below)`;
-    lines.push(`Outcome: FAILED: ${what}`);
-  }
-  if (identified) {
-    lines.push('', 'What was found:', ...describeIdentification(identified.identification));
-    lines.push('', `What was done (playbook rule ${identified.plan.rule}):`);
-    if (identified.plan.actions.length === 0) lines.push('  nothing: this rule identifies and notifies only');
-    for (const report of reports) lines.push(...report.lines);
-    lines.push(...describeEvidence(state, custody));
-    const restore = reports.flatMap((report) => report.restore);
-    if (restore.length > 0) {
-      lines.push(
-        '',
-        'Recorded for restore:',
-        ...restore,
-        `Release once the investigation is over: npm run release -- ${identified.plan.finding.id} --deployed <stack>`,
-      );
-    }
-  }
-  if (claimError.success) {
-    lines.push('', `Claim failed: ${clean(claimError.data.Error)}: ${clean(claimError.data.Cause, 2000)}`);
-  }
-  if (identifyError.success && !refused) {
-    lines.push(
-      '',
-      `Identification failed: ${clean(identifyError.data.Error)}: ${clean(identifyError.data.Cause, 2000)}`,
-    );
+    return {
+      subject: subjectLine(
+        `[guardduty-responder] ${OUTCOME_WORDS[outcome]}${refused ? '' : ' (failed)'}: ${detail.type}`,
+      ),
+      summary,
+      message: withinSnsLimit(lines.join('\n')),
+      attributes: { severity: detail.severity, findingType: detail.type, outcome, sample: false },
+      actions: [],
+      nextSteps: [],
+    };
   }
 
-  const severity = finding?.severity ?? detail.severity;
-  const subject = subjectLine(
-    `[guardduty-responder] ${outcome}: ${finding ? `${finding.severityLabel} ` : ''}${finding?.type ?? detail.type}`,
+  const { plan, identification: found } = identified;
+  const { finding } = plan;
+  const outcomes = actionOutcomes(plan, found, state);
+  const verdict = verdictOf(plan, found, outcomes);
+  const summary = summaryLine(verdict, plan, outcomes);
+  const dryRun = verdict.wouldBe !== null;
+  const steps = nextSteps(finding.id, context, dryRun || verdict.outcome === 'identified');
+
+  const lines = [summary, ''];
+  lines.push(
+    `What GuardDuty saw: ${clean(finding.title, 200)}`,
+    `  ${'Finding:'.padEnd(10)} ${finding.id}, ${finding.severityLabel} (${finding.severity}), seen ${finding.count} time(s), updated ${finding.updatedAt}`,
+    `  ${'Where:'.padEnd(10)} account ${finding.accountId}, ${finding.region}${plan.targets.cluster ? `, cluster ${clean(plan.targets.cluster)}` : ''}${plan.targets.namespace ? `, namespace ${clean(plan.targets.namespace)}` : ''}`,
+    ...observedLines(finding.observed),
   );
+  if (plan.sample) lines.push('  This is a GuardDuty sample finding.');
+  const { requestedFrom } = executionOptions(state);
+  if (requestedFrom) lines.push(`  Requested from ${clean(requestedFrom)}`);
+  const signals = finding.signals ?? [];
+  if (signals.length > 0)
+    lines.push(
+      `  Signals: ${list(
+        signals.map((s) => clean(s, 120)),
+        4,
+      )}`,
+    );
+  for (const note of plan.targets.notes) lines.push(`  Note: ${clean(note, 300)}`);
+  const retried = claim?.claimed === true && !claim.rerun ? claim.previous : null;
+  if (retried && !retried.dryRun)
+    lines.push(`  Responded again: the previous response (${retried.at}) ended ${retried.outcome}.`);
+
+  if (verdict.targets.length > 0) {
+    lines.push('', 'Compromised:');
+    for (const target of verdict.targets)
+      lines.push(
+        `  ${target.cut ? (dryRun ? 'would be cut off' : 'cut off') : `NOT cut off (${target.reason})`}: ${target.target}: ${clean(target.detail, 400)}`,
+      );
+  }
+  lines.push('', foundLine(found));
+  for (const missing of found.notFound)
+    lines.push(`  not found: ${missing.kind} ${clean(missing.name)}: ${clean(missing.detail)}`);
+  for (const held of found.heldBack) lines.push(heldBackLine(held));
+  for (const error of found.errors)
+    lines.push(
+      `  LOOKUP FAILED: ${clean(error.step)}: ${clean(error.message, 600)}${error.consequence ? `: ${clean(error.consequence)}` : ''}`,
+    );
+
+  lines.push('', `Actions (playbook rule ${plan.rule}):`);
+  if (outcomes.length === 0) lines.push('  none: this rule identifies and notifies only');
+  for (const outcome of outcomes) lines.push(...actionLines(outcome, found, plan));
+  lines.push(...evidenceLines(state, custody, finding.id));
+  const budgetHeld = outcomes.flatMap((o) => o.held);
+  if (budgetHeld.length > 0)
+    lines.push(
+      `  The budget across findings held back ${budgetHeld.length} target(s): the next sighting after it frees responds again.`,
+    );
+
+  lines.push('', 'Next steps:', ...steps.map((step) => `  ${step}`));
+  lines.push(
+    `  GuardDuty: https://console.aws.amazon.com/guardduty/home?region=${finding.region}#/findings?macros=current&fId=${finding.id}`,
+  );
+
   return {
-    subject,
+    subject: subjectLine(`[guardduty-responder] ${headline(verdict)}: ${finding.type}`),
+    summary,
     message: withinSnsLimit(lines.join('\n')),
     attributes: {
-      severity,
-      findingType: finding?.type ?? detail.type,
-      outcome,
-      sample: plan?.sample ?? false,
+      severity: finding.severity,
+      findingType: finding.type,
+      outcome: verdict.outcome,
+      sample: plan.sample,
     },
-    actions: (identified?.plan.actions ?? []).map((entry) => {
-      const report = reports.find((r) => r.action === entry.action);
-      if (entry.decision !== 'planned')
-        return { action: entry.action, status: 'held-back', reason: entry.reason };
-      const status = report?.failed ? 'failed' : report?.acted ? 'ok' : 'skipped';
-      return { action: entry.action, status, reason: null };
-    }),
+    actions: outcomes.map((o) =>
+      o.status === 'ok' || o.status === 'failed' || o.status === 'skipped' || o.status === 'not-run'
+        ? { action: o.action, status: o.status === 'not-run' ? 'failed' : o.status, reason: null }
+        : { action: o.action, status: 'held-back', reason: o.why },
+    ),
+    nextSteps: steps,
+    incident: { verdict, outcomes, plan, found },
   };
 }

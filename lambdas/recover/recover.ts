@@ -14,7 +14,11 @@ import {
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeSnapshotsCommand, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  ModifyInstanceAttributeCommand,
+} from '@aws-sdk/client-ec2';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Entry, Recovery } from '../actions/action.js';
 import { REMOVED_LABELS_ANNOTATION } from '../actions/isolate-pods/isolate-pods.js';
@@ -367,6 +371,18 @@ export async function drainNode(
  * capacity, so the group launches a new one. Outside any group nothing would replace it: it is left
  * contained and reported.
  */
+/** Whether the instance is gone or going: terminated, shutting down, or no longer known to EC2. */
+async function terminated(ports: RecoverAt, instanceId: string): Promise<boolean> {
+  const answer = await ports.ec2
+    .send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))
+    .catch((error) => {
+      if ((error as { name?: string }).name === 'InvalidInstanceID.NotFound') return null;
+      throw error;
+    });
+  const state = answer?.Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  return answer === null || state === 'terminated' || state === 'shutting-down';
+}
+
 async function replaceInstance(
   step: Extract<RecoveryStep, { kind: 'replace' }>,
   ports: RecoverAt,
@@ -377,6 +393,9 @@ async function replaceInstance(
     return { status: 'skipped', detail: 'its node (or a node it may be) was not drained: not terminated' };
   if (!autoScalingGroup && step.karpenter) return replaceNodeClaim(step, step.karpenter, ports);
   if (!autoScalingGroup) {
+    // Left for a person the first time; once they terminated it, a second recovery finds it gone.
+    if (await terminated(ports, instanceId))
+      return { status: 'skipped', detail: 'already terminated (by hand): nothing left to replace' };
     return {
       status: 'manual',
       detail:
@@ -552,7 +571,10 @@ export async function recoverIncident(
     };
     await ports.store.recordRecoveryStep(findingId, index, recovery.steps[index]);
   }
-  const clean = recovery.steps.every((step) => step.status !== 'failed' && step.status !== 'refused');
+  // Recovered only when nothing is left: a step left for a person keeps the incident open (and listed).
+  const clean = recovery.steps.every(
+    (step) => step.status !== 'failed' && step.status !== 'refused' && step.status !== 'manual',
+  );
   const unclosed = clean ? await closeIncident(ports.closures, seal, 'recovered', now()) : null;
   if (unclosed)
     recovery.steps.push({
@@ -622,9 +644,12 @@ export function describeRecovery(report: RecoverReport): string[] {
     );
   const manual = report.steps.filter((step) => step.status === 'manual').map((step) => step.target);
   if (manual.length > 0) {
-    lines.push(`Left for a person (nothing here can replace them): ${manual.join(', ')}.`);
+    lines.push(
+      `Left for a person (nothing here can replace them): ${manual.join(', ')}. The incident stays open (npm run incidents lists it); once they are dealt with, recover again to close it.`,
+    );
   }
-  if (!report.dryRun && report.state === 'open') {
+  const failed = report.steps.some((step) => step.status === 'failed' || step.status === 'refused');
+  if (!report.dryRun && report.state === 'open' && failed) {
     lines.push('Some steps failed: the incident stays open; fix the cause and recover again.');
   }
   return lines;

@@ -186,7 +186,7 @@ describe('an action that requires approval', () => {
     expect(cordoned(sim)).toBe(0);
     const message = finalNotice(sim)?.Message ?? '';
     expect(message).toMatch(
-      /cordon-nodes: skipped \(held back: denied by arn:aws:iam::111122223333:user\/alice at /,
+      /cordon-nodes +skipped: held back: denied by arn:aws:iam::111122223333:user\/alice at /,
     );
     expect((await sim.store().get(findingId))?.approvals?.['cordon-nodes']?.state).toBe('denied');
   });
@@ -198,7 +198,7 @@ describe('an action that requires approval', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(cordoned(sim)).toBe(0);
     expect(finalNotice(sim)?.Message).toContain(
-      'cordon-nodes: skipped (held back: no answer within 1 minute(s) of the request)',
+      'cordon-nodes       skipped: held back: no answer within 1 minute(s) of the request',
     );
 
     const late = await answerApproval(

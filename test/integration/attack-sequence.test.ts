@@ -113,12 +113,16 @@ describe('attack sequences', () => {
     expect(contained.snapshots).toHaveLength(likeWorkload.snapshots.length);
     const notice = sim.account.state.published[0];
     expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('contained');
-    expect(notice?.Message).toContain('GuardDuty finding AttackSequence:EKS/CompromisedCluster');
-    expect(notice?.Message).toContain('Workload: Deployment shop/web-frontend');
-    expect(notice?.Message).toContain(
-      'Attack sequence signals: PrivilegeEscalation:Kubernetes/PrivilegedContainer (severity 5, count 1); CryptoCurrency:Runtime/BitcoinTool.B!DNS (severity 8, count 14); Execution:Runtime/ReverseShell (severity 8, count 1)',
+    expect(notice?.Message).toMatch(
+      /^CONTAINED: AttackSequence:EKS\/CompromisedCluster \(Critical 9\) on Deployment shop\/web-frontend\./,
     );
-    expect(notice?.Message).toContain('  isolate-pods: ok');
+    expect(notice?.Message).toContain(
+      '  Signals: PrivilegeEscalation:Kubernetes/PrivilegedContainer (severity 5, count 1), CryptoCurrency:Runtime/BitcoinTool.B!DNS (severity 8, count 14), Execution:Runtime/ReverseShell (severity 8, count 1)',
+    );
+    // What the sequence's actors and endpoints say happened.
+    expect(notice?.Message).toContain('  Process:   xmrig (/tmp/.x/xmrig)');
+    expect(notice?.Message).toContain('  Domains:   pool.supportxmr.com');
+    expect(notice?.Message).toMatch(/^ {2}isolate-pods +ok( \(\d+\))?: /m);
   });
 
   it('is held back with the reason, and changes nothing, in the default range', async () => {
@@ -132,8 +136,9 @@ describe('attack sequences', () => {
     });
     const notice = sim.account.state.published[0]?.Message ?? '';
     expect(notice).toContain(
-      "  isolate-pods: held-back (severity 9 is outside the responder's range (4 up to but not including 9))",
+      "  isolate-pods       held back: severity 9 is outside the responder's range (4 up to but not including 9)",
     );
+    expect(notice).toMatch(/^NOT CONTAINED \(held back\): /);
   });
 
   it('takes further workloads in their own namespaces, and notes what it does not act on', () => {

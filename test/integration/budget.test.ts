@@ -88,7 +88,7 @@ async function ageSpending(
 }
 
 describe('a burst of findings on one cluster', () => {
-  it('cordons no more nodes than the hourly budget, ends not-contained where it held a node back, and contains it on a sighting once the budget frees', async () => {
+  it('cordons no more nodes than the hourly budget, ends partly contained where it held a node back, and contains it on a sighting once the budget frees', async () => {
     const NODES = 10;
     const BUDGET = 4;
     const config = parseConfig({ clusters: ['prod-eks'], budget: { nodesPerHour: BUDGET } });
@@ -167,17 +167,23 @@ describe('a burst of findings on one cluster', () => {
       // its execution fails (the alarm fires) and its notice says the budget and when it frees.
       const heldIds = new Set(held.map((record) => record.findingId));
       const outcomeOf = (id: string) =>
-        notices.find((n) => n.Message?.includes(`Finding id ${id}`))?.MessageAttributes?.outcome?.StringValue;
+        notices.find((n) => n.Message?.includes(`Finding:   ${id}`))?.MessageAttributes?.outcome?.StringValue;
       for (const event of events) {
         const id = event.detail.id;
         expect([outcomeOf(id), statuses.get(id)]).toEqual(
-          heldIds.has(id) ? ['not-contained', 'FAILED'] : ['contained', 'SUCCEEDED'],
+          heldIds.has(id) ? ['partly-contained', 'FAILED'] : ['contained', 'SUCCEEDED'],
         );
       }
-      const heldNotice = notices.find((n) => n.MessageAttributes?.outcome?.StringValue === 'not-contained');
-      expect(heldNotice?.Subject).toMatch(/^\[guardduty-responder\] not-contained: /);
+      // The workload is cut off; its node is not cordoned: partly contained, the budget's hold first.
+      const heldNotice = notices.find(
+        (n) => n.MessageAttributes?.outcome?.StringValue === 'partly-contained',
+      );
+      expect(heldNotice?.Subject).toMatch(/^\[guardduty-responder\] PARTLY CONTAINED \(held back\): /);
       expect(heldNotice?.Message).toMatch(
-        /Outcome: NOT CONTAINED: the budget across findings held back node \S+ \(cordon-nodes\): budget: 4 nodes .*; room again at \S+\. The next sighting after that contains it\./,
+        /^PARTLY CONTAINED \(held back\): .* held back: cordon-nodes: node \S+: budget: 4 nodes .*; room again at \S+\./,
+      );
+      expect(heldNotice?.Message).toContain(
+        'The budget across findings held back 1 target(s): the next sighting after it frees responds again.',
       );
 
       // An hour later the budget has room again: the next sighting of a held finding contains it.

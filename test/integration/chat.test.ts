@@ -50,12 +50,17 @@ describe('the chat notification', () => {
     expect([chat.length, email.length]).toEqual([1, 1]);
 
     const message = CustomNotificationSchema.parse(JSON.parse(chat[0]?.Message ?? '{}'));
-    expect(message.content.title).toBe(
-      'contained: Medium PrivilegeEscalation:Kubernetes/PrivilegedContainer',
+    // The same summary as the e-mail: its subject, its first lines, its next steps.
+    expect(message.content.title).toBe('CONTAINED: PrivilegeEscalation:Kubernetes/PrivilegedContainer');
+    const first = email[0]?.Message?.split('\n')[0] ?? '';
+    expect(first).toMatch(/^CONTAINED: PrivilegeEscalation:Kubernetes\/PrivilegedContainer \(Medium 5\) on /);
+    expect(message.content.description).toContain(first);
+    expect(message.content.description).toContain(
+      '  cut off: Deployment shop/web-frontend: 2 pod(s) isolated',
     );
-    expect(message.content.description).toContain('isolate-pods: ok');
+    expect(message.metadata?.summary).toBe(first);
     expect(message.content.nextSteps).toContain(
-      `A false positive: npm run release -- ${event.detail.id} --deployed <stack>`,
+      `A false positive, undo the containment: npm run release -- ${event.detail.id}`,
     );
     expect(message.metadata?.threadId).toBe(`guardduty-responder-${event.detail.id}`);
     expect(message.metadata?.additionalContext).toEqual({

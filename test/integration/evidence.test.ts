@@ -24,7 +24,7 @@ import { isEksToken } from '../../simulation/eks-token.js';
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { runLocally, synthesizedDefinition } from '../../simulation/runner.js';
 import { type FakeAccount, mockAccount, nodeInstance } from '../support/aws-account.js';
-import { addDeployment, addSampleNode } from '../support/cluster.js';
+import { addDeployment, addSampleNode, enforceNetworkPolicy } from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useIncidentTable } from '../support/incidents.js';
 import { EVIDENCE_BUCKET, HOST_OUTPUT_BUCKET, reachAs, responderHandlers } from '../support/responder.js';
@@ -38,6 +38,7 @@ let account: ReturnType<typeof mockAccount>;
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
   applyShippedPolicies(server);
+  enforceNetworkPolicy(server);
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
@@ -132,7 +133,8 @@ describe('evidence', () => {
     // The chain of custody: every object written is in the record, with the hash of the bytes stored.
     const [record] = await incidents.table().records();
     const custody = record?.evidence ?? [];
-    expect(custody.length).toBe(stored().length);
+    // (The incident report beside them is no evidence: it is drawn from the record.)
+    expect(custody.length).toBe(stored().filter((o) => !o.key.endsWith('/report.html')).length);
     for (const object of custody) {
       expect(object.bucket).toBe(EVIDENCE_BUCKET);
       expect(object.sha256).toBe(createHash('sha256').update(body(object.key)).digest('hex'));
@@ -147,10 +149,16 @@ describe('evidence', () => {
     expect(body(keyEndingWith(`logs/payments/${first}/main.previous.log`)).length).toBe(200);
     expect(body(keyEndingWith(`logs/payments/${second}/main.current.log`)).length).toBe(1024);
     expect(note(`logs/payments/${second}/main.current.log`)).toBe('cut at 1024 bytes (the first 1024 kept)');
-    // The notification lists them with the bucket.
-    expect(message()).toContain(`Evidence (${custody.length} object(s) in s3://${EVIDENCE_BUCKET}):`);
+    // The notification counts them with the bucket and prefix; the report lists each with its hash.
+    const id = custody[0]?.key.split('/')[1];
+    expect(message()).toContain(
+      `  evidence           ${custody.length} object(s) in s3://${EVIDENCE_BUCKET}/incidents/${id}/ (each with its SHA-256 in the report)`,
+    );
+    const report = body(keyEndingWith('/report.html')).toString();
     for (const object of custody)
-      expect(message()).toContain(`${object.key} (${object.size} bytes, sha256 ${object.sha256}`);
+      expect(report).toContain(
+        `s3://${EVIDENCE_BUCKET}/${object.key}</td><td>${object.size}</td><td class="mono">${object.sha256}</td>`,
+      );
   });
 
   it('captures an SSM-managed host through Run Command before isolating it, and the responder takes its output into the evidence', async () => {
@@ -193,7 +201,14 @@ describe('evidence', () => {
     expect(record?.evidence?.find((o) => o.key === output?.key)?.sha256).toBe(
       createHash('sha256').update(bytes).digest('hex'),
     );
-    expect(message()).toMatch(/host\/i-0f1e2d3c4b5a69788\/.*\/stdout \(\d+ bytes, sha256 [0-9a-f]{64}/);
+    // The notification counts the evidence; the report lists each object with its hash.
+    expect(message()).toMatch(
+      /^ {2}evidence +\d+ object\(s\) in s3:\/\/\S+ \(each with its SHA-256 in the report\)$/m,
+    );
+    const report = body(stored().find((o) => o.key.endsWith('/report.html'))?.key ?? '').toString();
+    expect(report).toMatch(
+      /host\/i-0f1e2d3c4b5a69788\/.*\/stdout<\/td><td>\d+<\/td><td class="mono">[0-9a-f]{64}/,
+    );
   });
 
   it('never lets a host write evidence: not into the evidence bucket, not under another host, and what it leaves beside its command is not taken', async () => {

@@ -2,19 +2,30 @@
  * Identification over the real Kubernetes client against a local Kubernetes API server, and the real
  * SDK clients against aws-sdk-client-mock. The handler is the one the Lambda runs.
  */
+import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { eksToken } from '../../lambdas/clients/eks-token.js';
+import { apisFromKubeConfig, Kubernetes } from '../../lambdas/clients/kubernetes.js';
 import { claimHandler } from '../../lambdas/handlers/claim.js';
 import { identifyHandler } from '../../lambdas/handlers/identify.js';
+import { checkEnforcement, TURN_ON } from '../../lambdas/identify/enforcement.js';
 import { EVERY_ACTION, type IdentifyOutput } from '../../lambdas/identify/identify.js';
 import { ResponderSettingsSchema } from '../../lambdas/settings.js';
 import { irsaTrust, oidcIssuerOf } from '../../simulation/account.js';
-import { isEksToken } from '../../simulation/eks-token.js';
-import { KubeApiServer } from '../../simulation/kube-api-server.js';
+import { functionAccessKey, isEksToken } from '../../simulation/eks-token.js';
+import { KubeApiServer, TEST_CA_PEM } from '../../simulation/kube-api-server.js';
 import { ACCOUNT, type FakeAccount, mockAccount, nodeInstance, roleArn } from '../support/aws-account.js';
-import { addDeployment, addSampleNode, node, pod, serviceAccount } from '../support/cluster.js';
+import {
+  addDeployment,
+  addSampleNode,
+  kubeconfigFor,
+  node,
+  pod,
+  serviceAccount,
+} from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { EXECUTION, useIncidentTable } from '../support/incidents.js';
-import { reachAs } from '../support/responder.js';
+import { FAST_RETRY, reachAs } from '../support/responder.js';
 
 const CLUSTER = 'prod-eks';
 let server: KubeApiServer;
@@ -66,6 +77,72 @@ function podListRequests() {
   return server.requests.filter((r) => r.method === 'GET' && /\/pods$/.test(r.path));
 }
 
+describe('whether the cluster enforces NetworkPolicy', () => {
+  const agent = (args: string[]) => ({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'aws-node', namespace: 'kube-system' },
+    spec: {
+      template: {
+        spec: {
+          containers: [
+            { name: 'aws-node', image: 'amazon-k8s-cni' },
+            { name: 'aws-eks-nodeagent', image: 'aws-network-policy-agent', args },
+          ],
+        },
+      },
+    },
+  });
+  const daemonSet = (namespace: string, name: string, numberReady?: number) => ({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace },
+    ...(numberReady === undefined ? {} : { status: { numberReady, desiredNumberScheduled: 3 } }),
+  });
+  /** As Identify reaches the cluster: its own role's token. */
+  const told = async () => {
+    const token = await eksToken({
+      clusterName: CLUSTER,
+      region: 'us-east-1',
+      credentials: { accessKeyId: functionAccessKey('identify'), secretAccessKey: 'simulation' },
+    });
+    const config = new KubeConfig();
+    config.loadFromFile(kubeconfigFor(server.url, TEST_CA_PEM, token));
+    return checkEnforcement(new Kubernetes(apisFromKubeConfig(config), FAST_RETRY), CLUSTER);
+  };
+
+  it('is enforced by the VPC CNI policy agent started with --enable-network-policy=true', async () => {
+    server.add('daemonsets', agent(['--enable-ipv6=false', '--enable-network-policy=true']));
+    expect(await told()).toEqual({ enforced: true, detail: 'enforced by the VPC CNI network policy agent' });
+  });
+
+  it('is not enforced by the VPC CNI as the add-on installs it by default (the agent off), and says what to turn on', async () => {
+    server.add('daemonsets', agent(['--enable-network-policy=false']));
+    expect(await told()).toEqual({
+      enforced: false,
+      detail: `cluster ${CLUSTER} does not enforce NetworkPolicy (the VPC CNI's network policy agent is off): ${TURN_ON}`,
+    });
+  });
+
+  it('is enforced by Calico or Cilium running, not by one whose pods are not ready', async () => {
+    server.add('daemonsets', agent([]));
+    server.add('daemonsets', daemonSet('kube-system', 'cilium', 0));
+    expect((await told()).enforced).toBe(false);
+    server.add('daemonsets', daemonSet('calico-system', 'calico-node', 3));
+    expect(await told()).toEqual({
+      enforced: true,
+      detail: 'enforced by Calico (DaemonSet calico-system/calico-node)',
+    });
+  });
+
+  it('cannot be told when the DaemonSets cannot be listed, and says why', async () => {
+    server.inject({ path: /daemonsets/, status: 403, times: 10 });
+    const result = await told();
+    expect(result.enforced).toBeNull();
+    expect(result.detail).toMatch(/could not be told \(the DaemonSets could not be listed: .*403/);
+  });
+});
+
 describe('identify', () => {
   it('resolves a Deployment finding through its ReplicaSets to pods, nodes, instances, groups, roles and volumes', async () => {
     server.add('nodes', node('ip-10-0-1-10.ec2.internal', 'i-0aaa00000000000a1'));
@@ -109,7 +186,14 @@ describe('identify', () => {
       },
     });
 
-    expect(identification.cluster).toEqual(reached());
+    // Pods to isolate were found: whether the cluster enforces NetworkPolicy was asked (no engine here).
+    expect(identification.cluster).toEqual({
+      ...reached(),
+      networkPolicy: {
+        enforced: false,
+        detail: `cluster ${CLUSTER} does not enforce NetworkPolicy (no NetworkPolicy engine runs): ${TURN_ON}`,
+      },
+    });
     expect(identification.matchedBy).toBe('workload');
     expect(identification.workload).toMatchObject({
       kind: 'Deployment',

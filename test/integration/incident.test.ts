@@ -128,7 +128,7 @@ describe('deduplication', () => {
     expect(outcomes(sim)).toEqual(['contained', 'seen-again']);
     const notice = published(sim)[1];
     expect(notice?.Subject).toBe(
-      '[guardduty-responder] seen-again: PrivilegeEscalation:Kubernetes/PrivilegedContainer',
+      '[guardduty-responder] SEEN AGAIN: PrivilegeEscalation:Kubernetes/PrivilegedContainer',
     );
     expect(notice?.Message).toContain(
       'The actions were not repeated: the 12 recorded change(s) of the incident stand.',

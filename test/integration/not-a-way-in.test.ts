@@ -51,7 +51,7 @@ import {
   simulatedReleasePorts,
 } from '../../simulation/simulation.js';
 import { type World, worldFor } from '../../simulation/world.js';
-import { localModeArgs, pod } from '../support/cluster.js';
+import { enforceNetworkPolicy, localModeArgs, pod } from '../support/cluster.js';
 import { EVENTS_DIR, eventFiles, loadEvent, RESPONDER } from '../support/events.js';
 import { asked, callersOf, personArn } from '../support/persons.js';
 import { useSimulation } from '../support/simulated.js';
@@ -348,7 +348,9 @@ describe('5. input the responder did not make', () => {
     );
 
     expect(code).toBe(1);
-    expect(lines.join('\n')).toContain('Outcome: REFUSED: GuardDuty does not hold finding');
+    expect(lines.join('\n')).toMatch(
+      /^REFUSED: .*: GuardDuty does not hold the finding as the event said: GuardDuty does not hold finding/m,
+    );
     expect(
       loadSimulation(state)?.world.objects.some((o) => o.object.metadata.labels?.[QUARANTINE_LABEL]),
     ).toBe(false);
@@ -365,7 +367,7 @@ describe('5. input the responder did not make', () => {
     expect(sim.kube.list('pods').filter((p) => p.metadata.labels?.[QUARANTINE_LABEL])).toEqual([]);
     expect(sim.kube.list('nodes').filter((n) => n.spec?.unschedulable)).toEqual([]);
     const notice = lastNotice(sim);
-    expect(notice?.Subject).toMatch(/^\[guardduty-responder\] refused: /);
+    expect(notice?.Subject).toMatch(/^\[guardduty-responder\] REFUSED: /);
     expect(notice?.Message).toContain('GuardDuty does not hold finding');
     expect((await recordOf(sim, podEvent.detail.id)).outcome).toBe('refused');
   });
@@ -572,14 +574,22 @@ describe('7. the chain of custody changed in the table', () => {
 
     const message = lastNotice(sim)?.Message ?? '';
     expect(message).toContain(
-      "2 object(s) in the record's evidence list failed verification (written or changed in the incident table by someone else) and are not evidence",
+      '2 object(s) in the record failed verification (written or changed by someone else) and are not evidence',
     );
     expect(message).toContain(`${first.key} (its MAC does not match)`);
     expect(message).toContain(`${first.key}.planted (its MAC does not match)`);
     expect(message).not.toContain('0'.repeat(64));
-    // Every other object, and the rerun's own, are listed with their hashes.
+    // Every other object, and the rerun's own, are listed with their hashes in the report; not the two.
+    const report = Buffer.from(
+      sim.home.state.evidence.objects.filter((o) => o.key.endsWith('/report.html')).at(-1)?.body ?? '',
+      'base64',
+    ).toString();
     for (const object of rest)
-      expect(message).toContain(`${object.key} (${object.size} bytes, sha256 ${object.sha256}`);
+      expect(report).toContain(
+        `${object.key}</td><td>${object.size}</td><td class="mono">${object.sha256}</td>`,
+      );
+    expect(report).not.toContain('0'.repeat(64));
+    expect(report).not.toContain(`${first.key}.planted`);
   });
 });
 
@@ -650,6 +660,7 @@ describe('the checks under faults', () => {
 describe('in the local mode: a kubeconfig cluster, an AWS-compatible endpoint, its table and bucket', () => {
   it('refuses a planted entry, and a record set back after its release, with the closure in the bucket', async () => {
     const kube = new KubeApiServer();
+    enforceNetworkPolicy(kube);
     await kube.start();
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops', labels: { app: 'backup' } }));
     // A node someone cordoned by hand, which the finding has nothing to do with.

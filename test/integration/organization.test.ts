@@ -129,7 +129,8 @@ describe('a finding from a member account', () => {
     expect(run.events.at(-1)).toMatchObject({ type: 'ExecutionFailed', error: 'ResponseFailed' });
     expect(quarantined(sim)).toBe(0);
     const notice = sim.home.state.published.at(-1);
-    expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('failed');
+    expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('not-contained');
+    expect(notice?.Subject).toMatch(/^\[guardduty-responder\] NOT CONTAINED \(failed\): /);
     expect(notice?.Message).toContain('sts:AssumeRole');
     expect(notice?.Message).toContain('the external id does not match');
   });

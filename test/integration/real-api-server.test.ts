@@ -152,7 +152,13 @@ describe.skipIf(why !== null)('a real API server', () => {
 
   it('contains a workload as each function’s own group: labels, the quarantine NetworkPolicy, cordon, none refused', async () => {
     const done = await run(replay, [`${EVENTS_DIR}${EVENT}`, ...local(), '--cluster', 'prod-eks']);
-    expect(done.code, done.text).toBe(0);
+    // This API server runs no network plugin: the policy is created and the pods labelled, and nothing
+    // enforces it. Identify asked (its group lists DaemonSets), and the outcome says so.
+    expect(done.code, done.text).toBe(1);
+    expect(done.text).toMatch(/^Notification: \[guardduty-responder\] NOT CONTAINED \(not enforced\): /m);
+    expect(done.text).toContain(
+      'cluster prod-eks does not enforce NetworkPolicy (no NetworkPolicy engine runs)',
+    );
     expect(done.text).toContain("Kubernetes: each function as its own group's context");
 
     const pod = await core.readNamespacedPod({ namespace: 'shop', name: POD });
@@ -176,6 +182,11 @@ describe.skipIf(why !== null)('a real API server', () => {
           'guardduty-responder-isolate-user',
         ]),
       );
+      expect(
+        byUser
+          .get('guardduty-responder-identify-user')
+          ?.some((e) => e.verb === 'list' && e.objectRef?.resource === 'daemonsets'),
+      ).toBe(true);
       const refused = responder.filter(
         (e) => (e.responseStatus?.code ?? 0) === 401 || e.responseStatus?.code === 403,
       );

@@ -16,7 +16,7 @@ import { AwsApiServer } from '../../simulation/aws-api-server.js';
 import { LocalIncidentTable } from '../../simulation/incident-table.js';
 import { KubeApiServer } from '../../simulation/kube-api-server.js';
 import { loadSimulation, type SavedSimulation } from '../../simulation/simulation.js';
-import { localModeArgs, node, pod } from '../support/cluster.js';
+import { enforceNetworkPolicy, localModeArgs, node, pod } from '../support/cluster.js';
 import { mockDeployedStack, payloadOf } from '../support/deployed.js';
 import { EVENTS_DIR, loadEvent } from '../support/events.js';
 import { asked, callersOf } from '../support/persons.js';
@@ -138,7 +138,7 @@ describe('recover after a replay', () => {
 });
 
 describe('what recover leaves to a person', () => {
-  it('reports an instance in no Auto Scaling group as left for a person, contained, not terminated', async () => {
+  it('reports an instance in no Auto Scaling group as left for a person, keeps the incident open and listed until it is dealt with', async () => {
     const state = join(mkdtempSync(join(tmpdir(), 'recover-')), 'simulation.json');
     const event = 'ec2-backdoor-cc-activity.json';
     const id = loadEvent(event).detail.id;
@@ -157,12 +157,36 @@ describe('what recover leaves to a person', () => {
     );
     expect(instance?.state ?? 'running').toBe('running');
     expect(instance?.terminationProtection).toBe(true);
+    // Not "recovered" while something is left for a person: open, and listed.
+    expect(done.text()).toContain(`Recovery of finding ${id}: the incident is open.`);
+    expect(done.text()).toContain('The incident stays open (npm run incidents lists it)');
+    const listed = command(incidents, state);
+    expect(await listed.call([])).toBe(0);
+    expect(listed.text()).toMatch(new RegExp(`${id} {2}open`));
+
+    // The person terminates it by hand; the next recovery finds it gone and closes the incident.
+    const saved = JSON.parse(readFileSync(state, 'utf8'));
+    const own = saved.world.account.instances.find(
+      (i: { instanceId: string }) => i.instanceId === 'i-0c1d2e3f4a5b60718',
+    );
+    own.state = 'terminated';
+    writeFileSync(state, JSON.stringify(saved));
+    const after = command(recover, state);
+    expect(await after.call([id])).toBe(0);
+    expect(after.text()).toContain(`Recovery of finding ${id}: the incident is recovered.`);
+    expect(after.text()).toContain(
+      'instance i-0c1d2e3f4a5b60718: skipped: already terminated (by hand): nothing left to replace',
+    );
+    const closed = command(incidents, state);
+    await closed.call([]);
+    expect(closed.text()).not.toContain(id);
   });
 });
 
 /** A local replay of an audit finding against a kubeconfig cluster, an AWS-compatible endpoint and table. */
 async function localRehearsal(options: { karpenter?: boolean; graceSeconds?: number } = {}) {
   const kube = new KubeApiServer();
+  enforceNetworkPolicy(kube);
   await kube.start();
   const nodeName = 'ip-10-0-9-9.ec2.internal';
   if (options.karpenter)

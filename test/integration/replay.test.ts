@@ -1,5 +1,5 @@
 /** The replay command: argument handling, rewriting, bad input, the simulation, dry-run, deployed mode. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -136,7 +136,8 @@ describe('rewriting a sample onto a test workload', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.out).toContain('ok pod canary/canary-0: labelled guardduty-responder/quarantine=');
-    expect(result.out).toContain('Cluster: staging (managed by the responder)');
+    expect(result.out).toContain('Found: cluster staging (reached)');
+    expect(result.out).toContain('  cut off: pod canary/canary-0: 1 pod(s) isolated');
   });
 });
 
@@ -169,11 +170,47 @@ describe('bad input', () => {
 });
 
 describe('simulation', () => {
-  it.each(eventFiles())('replays %s to a notification', async (name) => {
+  /**
+   * What each sample ends with in the default configuration, said first. Contained only where every
+   * compromised target is cut off; the exit code (and the execution) fails otherwise.
+   */
+  const OUTCOMES: Record<string, string> = {
+    'attack-sequence-eks-compromised-cluster.json': 'NOT CONTAINED (held back)', // severity 9: outside 4–8.9
+    'attack-sequence-iam-compromised-credentials.json': 'IDENTIFIED', // names nothing to cut off
+    'ec2-backdoor-cc-activity.json': 'CONTAINED',
+    'ec2-bitcoin-tool-dns-on-eks-node.json': 'NOT CONTAINED (held back)', // a node: isolateClusterNodes
+    'ec2-ssh-brute-force-inbound-low-severity.json': 'NOT CONTAINED (held back)', // severity 2
+    'ec2-ssh-brute-force-outbound.json': 'CONTAINED',
+    'eks-audit-admin-access-to-default-service-account.json': 'IDENTIFIED', // report-only
+    'eks-audit-anonymous-access-granted.json': 'IDENTIFIED',
+    'eks-audit-container-with-sensitive-mount.json': 'CONTAINED',
+    'eks-audit-discovery-successful-anonymous-access.json': 'IDENTIFIED',
+    'eks-audit-exec-in-kube-system-pod.json': 'NOT CONTAINED (protected)', // kube-proxy
+    'eks-audit-exposed-dashboard.json': 'IDENTIFIED',
+    'eks-audit-impact-successful-anonymous-access.json': 'IDENTIFIED',
+    'eks-audit-privileged-container.json': 'CONTAINED',
+    'eks-runtime-bitcoin-tool-dns.json': 'CONTAINED',
+    'eks-runtime-fileless-execution.json': 'CONTAINED',
+    'eks-runtime-new-binary-executed.json': 'CONTAINED',
+    'eks-runtime-new-library-loaded.json': 'CONTAINED',
+    'guardduty-sample-privileged-container.json': 'SAMPLE FINDING, would be NOT CONTAINED (not found)',
+    'iam-instance-credential-exfiltration-outside-aws.json': 'CONTAINED',
+  };
+
+  it.each(eventFiles())('replays %s to a short notification that says its outcome first', async (name) => {
     const result = await run([`${EVENTS_DIR}${name}`]);
-    expect(result.code).toBe(0);
-    expect(result.out).toMatch(/Notify\s+\d+ ms {2}published message-1, outcome (contained|identified)/);
-    expect(result.out).toContain('Notification:\nGuardDuty finding ');
+    const outcome = OUTCOMES[name];
+    expect(outcome).toBeDefined();
+    const fine = outcome === 'CONTAINED' || outcome === 'IDENTIFIED' || outcome?.startsWith('SAMPLE');
+    expect(result.code).toBe(fine ? 0 : 1);
+    const subject = /^Notification: \[guardduty-responder\] (.*)$/m.exec(result.out)?.[1] ?? '';
+    expect(subject.startsWith(`${outcome}: `)).toBe(true);
+    const message =
+      result.out.split(/^Notification: .*\n\n/m)[1]?.split(/\n\n(Security Hub|Incident report)/)[0] ?? '';
+    expect(message.startsWith(`${outcome}: `)).toBe(true);
+    expect(message.split('\n').length).toBeLessThanOrEqual(45);
+    expect(Buffer.byteLength(message)).toBeLessThan(4500);
+    expect(result.out).toMatch(/^Incident report: .*\.html$/m);
   });
 
   it('shows the whole response in the timeline', async () => {
@@ -198,9 +235,11 @@ describe('simulation', () => {
     expect(result.out).toMatch(
       /CollectPodEvidence .* \d+ evidence object\(s\) in s3:\/\/guardduty-responder-evidence-simulation/,
     );
+    // One line in the notification; each object, with its hash, in the report.
     expect(result.out).toMatch(
-      /Evidence \(\d+ object\(s\) in s3:\/\/guardduty-responder-evidence-simulation\):/,
+      /^ {2}evidence +19 object\(s\) in s3:\/\/guardduty-responder-evidence-simulation\/incidents\/a40b6e451d346c734d1ed1b874607990\/ \(each with its SHA-256 in the report\)$/m,
     );
+    const report = readFileSync(/^Incident report: (.*)$/m.exec(result.out)?.[1] ?? '', 'utf8');
     for (const kind of [
       '/pod.json',
       '/owner.Deployment.payments-api.json',
@@ -208,9 +247,9 @@ describe('simulation', () => {
       '.current.log',
       '/stdout',
     ])
-      expect(result.out).toMatch(
+      expect(report).toMatch(
         new RegExp(
-          `incidents/\\w+/\\S+${kind.replace(/\./g, '\\.')} \\(\\d+ bytes, sha256 [0-9a-f]{64}, version \\w+\\)`,
+          `incidents/\\w+/\\S+${kind.replace(/\./g, '\\.')}</td><td>\\d+</td><td class="mono">[0-9a-f]{64}</td>`,
         ),
       );
   });
@@ -233,9 +272,9 @@ describe('simulation', () => {
     const coredns = loadEvent('eks-audit-exec-in-kube-system-pod.json');
     coredns.detail.resource.kubernetesDetails.kubernetesWorkloadDetails.name = 'coredns-6d4b75cb6d-x2x8n';
     const protectedRun = await run([file('coredns.json', JSON.stringify(coredns))]);
-    expect(protectedRun.code).toBe(0);
+    expect(protectedRun.code).toBe(1);
     expect(protectedRun.out).toContain(
-      'Held back: 1 pod(s), protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated: kube-system/coredns-6d4b75cb6d-x2x8n',
+      '  NOT cut off (protected): pod kube-system/coredns-6d4b75cb6d-x2x8n: protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated',
     );
     expect(
       protectedRun.simulation?.kube.get('pods', 'kube-system', 'coredns-6d4b75cb6d-x2x8n')?.metadata.labels,
@@ -248,10 +287,10 @@ describe('simulation', () => {
     const host = loadEvent('eks-audit-container-with-sensitive-mount.json');
     Object.assign(host.detail.resource.kubernetesDetails.kubernetesWorkloadDetails, { hostNetwork: true });
     const hostRun = await run([file('host-network.json', JSON.stringify(host))]);
-    expect(hostRun.out).toContain('ops/backup-agent on ');
-    expect(hostRun.out).toContain('[hostNetwork]');
+    // A NetworkPolicy does not apply to a pod on the node's network: not cut off, and said so.
+    expect(hostRun.code).toBe(1);
     expect(hostRun.out).toContain(
-      'pod ops/backup-agent: skipped, NOT verified: labelled, but NOT isolated: a hostNetwork pod uses the node network',
+      '  NOT cut off (not enforced): pod ops/backup-agent: 0 of 1 pod(s) isolated; pod ops/backup-agent: labelled, but NOT isolated: a hostNetwork pod uses the node network',
     );
     // The containers are the finding's own.
     expect(hostRun.simulation?.kube.get('pods', 'ops', 'backup-agent')?.spec?.containers).toEqual([
@@ -312,7 +351,12 @@ describe('simulation', () => {
       file('world.yaml', world),
     ]);
 
-    expect(result.code).toBe(0);
+    // This copy of a cluster runs no NetworkPolicy engine: the pods are labelled, not cut off.
+    expect(result.code).toBe(1);
+    expect(result.out).toMatch(/^Notification: \[guardduty-responder\] NOT CONTAINED \(not enforced\)/m);
+    expect(result.out).toContain(
+      'cluster prod-eks does not enforce NetworkPolicy (no NetworkPolicy engine runs): turn on the VPC CNI network policy agent',
+    );
     const pods = result.simulation?.kube.list('pods', 'shop') ?? [];
     expect(pods.map((p) => p.metadata.name).sort()).toEqual([
       'web-frontend-7c9d-0',
@@ -334,9 +378,14 @@ describe('simulation', () => {
   it('changes nothing with --dry-run, shown by the requests the simulation received', async () => {
     const result = await run([`${EVENTS_DIR}eks-audit-privileged-container.json`, '--dry-run']);
     expect(result.code).toBe(0);
+    // The real decision, targets named, nothing claimed and nothing to undo.
+    expect(result.out).toMatch(/^Notification: \[guardduty-responder\] DRY RUN, would be CONTAINED: /m);
+    expect(result.out).toMatch(/^ {2}isolate-pods +not taken, would act on: pod shop\/web-frontend-/m);
     expect(result.out).toContain(
-      'isolate-pods: held-back (dry run: this action would run; nothing is changed)',
+      '  would be cut off: Deployment shop/web-frontend: 2 pod(s) would be isolated',
     );
+    expect(result.out).not.toContain('npm run release');
+    expect(result.out).toContain('a dry run changed nothing, so there is nothing to undo');
     const kube = result.simulation?.kube.requests ?? [];
     const aws = result.simulation?.aws.requests ?? [];
     expect(kube.length).toBeGreaterThan(0);
@@ -344,9 +393,13 @@ describe('simulation', () => {
     const writes = aws.filter((r) => !/^(Describe|List|Get)/.test(r.operation));
     // The only writes: the notification, and the incident record (claim and its signed header, plan and
     // signed plan, outcome), which holds no change; the signatures are the responder's own key's (KMS).
+    // … and the incident report, the dry run's decision for a person to look at.
     expect(
       writes.filter((r) => r.service !== 'dynamodb' && r.service !== 'kms').map((r) => r.operation),
-    ).toEqual(['Publish']);
+    ).toEqual(['PutObject', 'Publish']);
+    expect(result.simulation?.home.state.evidence.objects.map((o) => o.key)).toEqual([
+      'incidents/3f6775ab9e14d3f990f5d6c7c18fb7cf/report.html',
+    ]);
     expect(writes.filter((r) => r.service === 'dynamodb').map((r) => r.operation)).toEqual(
       Array(5).fill('UpdateItem'),
     );
@@ -479,8 +532,9 @@ describe('local mode', () => {
     const { simulatedAccount } = await import('../../simulation/account.js');
     const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
     const { KubeApiServer, TEST_CA_PEM } = await import('../../simulation/kube-api-server.js');
-    const { pod } = await import('../support/cluster.js');
+    const { enforceNetworkPolicy, pod } = await import('../support/cluster.js');
     const kube = new KubeApiServer();
+    enforceNetworkPolicy(kube);
     await kube.start();
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
     const account = simulatedAccount({});
@@ -505,7 +559,7 @@ describe('local mode', () => {
       ).toBeDefined();
       expect(kube.requests.every((r) => r.status !== 401)).toBe(true);
       expect(result.out).toContain(
-        'Notification:\nGuardDuty finding Persistence:Kubernetes/ContainerWithSensitiveMount',
+        'Notification: [guardduty-responder] CONTAINED: Persistence:Kubernetes/ContainerWithSensitiveMount',
       );
       expect(aws.requests.map((r) => r.operation)).toContain('GetCallerIdentity');
     } finally {
@@ -518,11 +572,12 @@ describe('local mode', () => {
     const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
     const { LocalIncidentTable } = await import('../../simulation/incident-table.js');
     const { KubeApiServer } = await import('../../simulation/kube-api-server.js');
-    const { pod } = await import('../support/cluster.js');
+    const { enforceNetworkPolicy, pod } = await import('../support/cluster.js');
     // The API server's port, with nothing listening on it: connections are refused.
     const kube = new KubeApiServer();
     const endpoint = await kube.start();
     await kube.stop();
+    enforceNetworkPolicy(kube);
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
     const table = await LocalIncidentTable.start();
     const aws = new AwsApiServer(simulatedAccount({ macKey: table.macKey }), table.url);
@@ -538,15 +593,13 @@ describe('local mode', () => {
     try {
       const down = await run([sighting(1), ...args]);
       expect(down.code).toBe(1);
-      expect(down.out).toContain(
-        'Outcome: FAILED: isolate-pods, cordon-nodes, protect-instances, harden-imds, revoke-iam, snapshot-volumes did not complete',
-      );
+      expect(down.out).toMatch(/^Notification: \[guardduty-responder\] NOT CONTAINED \(failed\): /m);
       expect(down.out).toMatch(
         new RegExp(
-          `Cluster: prod-eks \\(managed by the responder; NOT reached: API server ${endpoint} not reached after \\d+ attempt\\(s\\) over [\\d.]+ s: TypeError: fetch failed: connect ECONNREFUSED`,
+          `Found: cluster prod-eks \\(NOT reached: API server ${endpoint} not reached after \\d+ attempt\\(s\\) over [\\d.]+ s: TypeError: fetch failed: connect ECONNREFUSED`,
         ),
       );
-      expect(down.out).toContain('  isolate-pods: failed (cluster prod-eks not reached)');
+      expect(down.out).toMatch(/^ {2}isolate-pods +FAILED: /m);
       expect(down.out).not.toContain('already gone');
       expect(down.out).toMatch(/ResponseFailed/);
 
@@ -554,17 +607,15 @@ describe('local mode', () => {
       const up = await run([sighting(2), ...args]);
       expect(up.code).toBe(0);
       expect(quarantined()).toBeDefined();
-      expect(up.out).toMatch(
-        /Contained again on this sighting: the previous response \(\S+, \S+\) ended failed\./,
-      );
+      expect(up.out).toMatch(/Responded again: the previous response \(\S+\) ended not-contained\./);
 
       const again = await run([sighting(3), ...args]);
       expect(again.code).toBe(0);
-      expect(again.out).toContain('seen again');
+      expect(again.out).toContain('SEEN AGAIN');
       expect(again.out).toContain('The actions were not repeated');
 
       const [record] = await table.records();
-      expect(record?.outcomes.map((o) => o.outcome)).toEqual(['failed', 'contained']);
+      expect(record?.outcomes.map((o) => o.outcome)).toEqual(['not-contained', 'contained']);
       expect(record?.executions).toHaveLength(2);
       expect(record?.sightings.map((s) => s.count)).toEqual([3]);
       expect(record?.outcome).toBe('contained');
@@ -581,8 +632,9 @@ describe('release in local mode', () => {
     const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
     const { LocalIncidentTable } = await import('../../simulation/incident-table.js');
     const { KubeApiServer } = await import('../../simulation/kube-api-server.js');
-    const { pod } = await import('../support/cluster.js');
+    const { enforceNetworkPolicy, pod } = await import('../support/cluster.js');
     const kube = new KubeApiServer();
+    enforceNetworkPolicy(kube);
     await kube.start();
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops', labels: { app: 'backup' } }));
     const table = await LocalIncidentTable.start();
@@ -634,13 +686,15 @@ describe('incidents', () => {
     expect(
       await replay([`${EVENTS_DIR}eks-runtime-new-binary-executed.json`, '--state', state], quiet, quiet),
     ).toBe(0);
+    // Resumed in the first finding's world, the Deployment of the second is not there: not contained, and
+    // listed all the same.
     expect(
       await replay(
         [`${EVENTS_DIR}eks-audit-privileged-container.json`, '--state', state, '--resume'],
         quiet,
         quiet,
       ),
-    ).toBe(0);
+    ).toBe(1);
     const list = async (args: string[]) => {
       const lines: string[] = [];
       const errors: string[] = [];
@@ -662,6 +716,7 @@ describe('incidents', () => {
     expect(open.text).toMatch(
       /cluster prod-eks; contained: .*isolate-pods \d.*; last response contained; \d+ evidence object\(s\)/,
     );
+    expect(open.text).toMatch(new RegExp(`${audit} {2}open .*\n.*last response not-contained`));
 
     const said: string[] = [];
     const released = await release(

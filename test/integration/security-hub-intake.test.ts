@@ -45,9 +45,9 @@ describe('a Security Hub custom action', () => {
     expect(text).toContain(
       'Security Hub custom action "Contain": 1 GuardDuty finding(s) selected, 1 response(s) started',
     );
-    expect(text).toContain('Severity: Low (2)');
-    expect(text).toContain('Requested from Security Hub custom action "Contain"');
-    expect(text).toMatch(/ {2}isolate-host: ok/);
+    expect(text).toMatch(/^CONTAINED: UnauthorizedAccess:EC2\/SSHBruteForce \(Low 2\) on instance /m);
+    expect(text).toContain('  Requested from Security Hub custom action "Contain"');
+    expect(text).toMatch(/^ {2}isolate-host +ok( \(\d+\))?: /m);
     expect(text).not.toContain('outside the responder');
     const record = loadSimulation(state)?.incidents.find(
       (r) => r.findingId === 'e87ada85155d25a3b0ee22d73ba924d7',
@@ -63,7 +63,8 @@ describe('a Security Hub custom action', () => {
     const { code, text } = await run(file);
     expect(code).toBe(0);
     expect(text).toContain('Security Hub custom action "Dry run" (a dry run)');
-    expect(text).toContain('isolate-host: held-back (dry run: this action would run; nothing is changed)');
+    expect(text).toMatch(/^DRY RUN, would be CONTAINED: /m);
+    expect(text).toMatch(/^ {2}isolate-host +not taken, would act on: instance i-/m);
   });
 
   it('refuses what GuardDuty does not hold, and what is not a GuardDuty finding, starting nothing for them', async () => {

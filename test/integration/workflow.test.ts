@@ -21,7 +21,14 @@ import {
   nodeInstance,
   roleArn,
 } from '../support/aws-account.js';
-import { addDeployment, addSampleNode, node, pod, serviceAccount } from '../support/cluster.js';
+import {
+  addDeployment,
+  addSampleNode,
+  enforceNetworkPolicy,
+  node,
+  pod,
+  serviceAccount,
+} from '../support/cluster.js';
 import { loadEvent, RESPONDER } from '../support/events.js';
 import { useIncidentTable } from '../support/incidents.js';
 import { responderHandlers } from '../support/responder.js';
@@ -36,6 +43,7 @@ let account: ReturnType<typeof mockAccount>;
 beforeEach(async () => {
   server = new KubeApiServer(isEksToken);
   applyShippedPolicies(server);
+  enforceNetworkPolicy(server);
   await server.start();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'message-1' });
@@ -143,19 +151,25 @@ describe('response state machine', () => {
     // What reached notify.
     const text = message();
     expect(outcome()).toBe('contained');
-    for (const line of [
-      '  isolate-pods: ok',
-      '  cordon-nodes: ok',
-      '  protect-instances: ok',
-      '  revoke-iam: ok',
-      '  snapshot-volumes: ok',
-      '    role web-irsa: ok, verified: detached 1 managed policy (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess), deleted 0 inline (none)',
-      'Recorded for restore:',
-    ]) {
-      expect(text).toContain(line);
-    }
+    expect(text.split('\n')[0]).toMatch(
+      /^CONTAINED: PrivilegeEscalation:Kubernetes\/PrivilegedContainer \(Medium 5\) on Deployment shop\/web-frontend\./,
+    );
+    for (const action of [
+      'isolate-pods',
+      'cordon-nodes',
+      'protect-instances',
+      'revoke-iam',
+      'snapshot-volumes',
+    ])
+      expect(text).toMatch(new RegExp(`^  ${action} +ok( \\(\\d+\\))?: `, 'm'));
     expect(text).toContain(
-      '    role eks-node-role: skipped: the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
+      '  revoke-iam         ok: detached 1 managed policy (arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess), deleted 0 inline (none): role web-irsa, verified',
+    );
+    expect(text).toContain(
+      '    left alone: role eks-node-role: the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
+    );
+    expect(text).toContain(
+      '  cut off: Deployment shop/web-frontend: 2 pod(s) isolated, enforced by the VPC CNI network policy agent',
     );
   });
 
@@ -179,7 +193,7 @@ describe('response state machine', () => {
     expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-0c1']);
     // A runtime finding is about a container: the node's role is not the compromised identity.
     expect(account.state.roles['eks-node-role']?.attached).toHaveLength(1);
-    expect(message()).toContain('pod payments/payments-api-5d8f7c9b6-p0: ok, verified: labelled');
+    expect(message()).toMatch(/^ {2}isolate-pods +ok( \(\d+\))?: .*pod payments\/payments-api-5d8f7c9b6-p0/m);
   });
 
   it('contains an EC2 finding on a standalone instance without touching any cluster', async () => {
@@ -193,10 +207,12 @@ describe('response state machine', () => {
     expect(account.state.roles['orders-app-role']).toEqual({ attached: [], inline: {} });
     expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
     const text = message();
+    expect(outcome()).toBe('contained');
     expect(text).toContain(
-      '  isolate-pods: not-applicable (the finding names nothing this action applies to)',
+      '  isolate-pods       not applicable: the finding names nothing this action applies to',
     );
-    expect(text).toContain('  cordon-nodes: not-applicable');
+    expect(text).toMatch(/^ {2}cordon-nodes +not applicable/m);
+    expect(text).toContain('  cut off: instance i-0c1d2e3f4a5b60718: isolated');
     expect(text).toContain('orders-app-role');
   });
 
@@ -221,15 +237,17 @@ describe('response state machine', () => {
     expect(execution.status).toBe('FAILED');
     expect(execution.events.at(-1)).toMatchObject({ type: 'ExecutionFailed', error: 'ResponseFailed' });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
-    expect(outcome()).toBe('failed');
-    expect(message()).toContain('  snapshot-volumes: failed');
+    // The workload is cut off; the evidence is not all there: partly contained, the failure said.
+    expect(outcome()).toBe('partly-contained');
+    expect(message().split('\n')[0]).toMatch(/^PARTLY CONTAINED \(failed\): .* failed: snapshot-volumes: /);
+    expect(message()).toMatch(/^ {2}snapshot-volumes +FAILED: /m);
     expect(message()).toContain('UnauthorizedOperation: You are not authorized to perform this operation.');
     expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
     expect(server.list('pods', 'payments')[0]?.metadata.labels?.[QUARANTINE_LABEL]).toBeDefined();
     expect(account.state.instances[0]).toMatchObject({ terminationProtection: true, scaleInProtected: true });
   });
 
-  it('still protects and snapshots the instance when the pod is already gone', async () => {
+  it('still protects and snapshots the instance when the pod is already gone, and does not call that contained', async () => {
     addSampleNode(server);
     withAccount({
       instances: [nodeInstance('i-0f1e2d3c4b5a69788', 'ip-10-0-12-34.ec2.internal', 'vol-0c1')],
@@ -237,14 +255,18 @@ describe('response state machine', () => {
 
     const execution = await run('eks-runtime-fileless-execution.json');
 
-    expect(execution.status).toBe('SUCCEEDED');
+    // Nothing compromised was cut off: the alarm fires.
+    expect(execution.status).toBe('FAILED');
     expect(account.state.instances[0]).toMatchObject({ terminationProtection: true, scaleInProtected: true });
     expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-0c1']);
     expect(server.get('nodes', null, 'ip-10-0-12-34.ec2.internal')?.spec?.unschedulable).toBe(true);
     const text = message();
-    expect(text).toContain('Not found: pod edge/api-gateway-7d9f8c6b5-qw4rt');
-    expect(text).toContain('  isolate-pods: skipped (no pod to isolate was identified)');
-    expect(outcome()).toBe('contained');
+    expect(text).toContain('  not found: pod edge/api-gateway-7d9f8c6b5-qw4rt');
+    expect(text).toContain('  isolate-pods       skipped: no pod to isolate was identified');
+    expect(outcome()).toBe('not-contained');
+    expect(text.split('\n')[0]).toMatch(
+      /^NOT CONTAINED \(not found\): .* not found: pod edge\/api-gateway-7d9f8c6b5-qw4rt: /,
+    );
   });
 
   describe('an action that fails after all its retries', () => {
@@ -298,9 +320,10 @@ describe('response state machine', () => {
           expect.objectContaining({ error: 'ResponseFailed' }),
         ]);
         expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
-        expect(outcome()).toBe('failed');
-        expect(message()).toContain(`Outcome: FAILED: ${action} did not complete`);
-        expect(message()).toContain(`  ${action}: failed`);
+        // Isolation failed: the workload is not cut off; any other action failed: partly contained.
+        expect(outcome()).toBe(action === 'isolate-pods' ? 'not-contained' : 'partly-contained');
+        expect(message().split('\n')[0]).toContain('(failed)');
+        expect(message()).toMatch(new RegExp(`^  ${action} +FAILED: `, 'm'));
         expect(message()).toContain('TransientError');
 
         // Every other action did its work.
@@ -321,10 +344,10 @@ describe('response state machine', () => {
           'snapshot-volumes': action !== 'snapshot-volumes',
         });
         for (const other of Object.keys(done).filter((name) => name !== action))
-          expect(message()).toContain(`  ${other}: ok`);
-        // The record says the response failed, so the next sighting contains it again.
+          expect(message()).toMatch(new RegExp(`^  ${other} +ok( \\(\\d+\\))?: `, 'm'));
+        // The record says the response is unfinished, so the next sighting contains it again.
         const [record] = await incidents.table().records();
-        expect(record?.outcome).toBe('failed');
+        expect(record?.outcome).toBe(outcome());
       },
     );
   });
@@ -341,14 +364,18 @@ describe('response state machine', () => {
         g.Tags.some((t) => t.Key === 'guardduty-responder:purpose' && t.Value === 'quarantine'),
       );
 
-    it('holds isolate-host back for an EKS node by default, and says why', async () => {
+    it('holds isolate-host back for an EKS node by default, says why, and does not call the host contained', async () => {
       node();
       const execution = await run('ec2-bitcoin-tool-dns-on-eks-node.json');
 
-      expect(execution.status).toBe('SUCCEEDED');
+      expect(execution.status).toBe('FAILED');
+      expect(outcome()).toBe('not-contained');
       expect(quarantined()).toBeUndefined();
       expect(message()).toContain(
-        '  isolate-host: held-back (the instance is a node of cluster prod-eks: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes))',
+        '  isolate-host       held back: the instance is a node of cluster prod-eks: isolating it cuts every pod on it and its kubelet off the API server (set isolateClusterNodes to isolate nodes)',
+      );
+      expect(message()).toContain(
+        '  NOT cut off (held back): instance i-0f1e2d3c4b5a69788: isolate-host: the instance is a node of cluster prod-eks',
       );
     });
 
@@ -368,7 +395,8 @@ describe('response state machine', () => {
       const eni = account.state.instances[0]?.networkInterfaces?.[0];
       expect(eni?.groups).toEqual([quarantined()?.GroupId]);
       expect(account.state.instances[0]?.lifecycleState).toBe('Standby');
-      expect(message()).toContain('  isolate-host: ok');
+      expect(message()).toMatch(/^ {2}isolate-host +ok( \(\d+\))?: /m);
+      expect(outcome()).toBe('contained');
     });
 
     it('fails only isolate-host when ModifyNetworkInterfaceAttribute is denied, and says so', async () => {
@@ -386,15 +414,17 @@ describe('response state machine', () => {
 
       expect(execution.status).toBe('FAILED');
       expect(entered(execution).slice(-3)).toEqual(['Notify', 'AnyStepFailed', 'ResponseFailed']);
-      expect(outcome()).toBe('failed');
+      expect(outcome()).toBe('not-contained');
       const text = message();
-      expect(text).toContain('Outcome: FAILED: isolate-host did not complete');
-      expect(text).toContain('  isolate-host: failed');
+      expect(text.split('\n')[0]).toMatch(
+        /^NOT CONTAINED \(failed\): .* failed: instance i-0c1d2e3f4a5b60718: isolate-host: /,
+      );
+      expect(text).toMatch(/^ {2}isolate-host +FAILED: /m);
       expect(text).toContain(
         'security groups: UnauthorizedOperation: You are not authorized to perform this operation.',
       );
       for (const other of ['protect-instances', 'revoke-iam', 'snapshot-volumes'])
-        expect(text).toContain(`  ${other}: ok`);
+        expect(text).toMatch(new RegExp(`^  ${other} +ok( \\(\\d+\\))?: `, 'm'));
       expect(account.state.instances[0]).toMatchObject({ terminationProtection: true });
       expect(account.state.snapshots.map((s) => s.VolumeId)).toEqual(['vol-app']);
     });
@@ -470,17 +500,17 @@ describe('response state machine', () => {
       .map((n) => n.metadata.name);
     // The instances behind the isolated pods are protected, as far as the nodes cordoned: here all ten.
     expect(account.state.instances.filter((i) => i.terminationProtection)).toHaveLength(10);
-    const heldBack = `Held back: 7 node(s), over the limit of 3 nodes cordoned per execution: ${server
+    const [first, second] = server
       .list('nodes')
       .map((n) => n.metadata.name)
       .filter((name) => !cordoned.includes(name))
-      .sort()
-      .join(', ')}`;
-    expect(message()).toContain(heldBack);
-    expect(message()).toContain('    held back: 7 node(s), over the limit of 3 nodes cordoned per execution');
+      .sort();
+    expect(message()).toContain(
+      `  held back 7 node(s): ${first}, ${second} and 5 more: over the limit of 3 nodes cordoned per execution`,
+    );
   });
 
-  it('never isolates a protected system pod, and says so', async () => {
+  it('never isolates a protected system pod, says so, and does not call it contained', async () => {
     addSampleNode(server);
     server.add('pods', {
       ...pod({
@@ -498,13 +528,14 @@ describe('response state machine', () => {
       event.detail.resource.kubernetesDetails.kubernetesWorkloadDetails.name = 'coredns-6d4b75cb6d-x2x8n';
     });
 
-    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.status).toBe('FAILED');
+    expect(outcome()).toBe('not-contained');
     expect(server.get('pods', 'kube-system', 'coredns-6d4b75cb6d-x2x8n')?.metadata.labels).toEqual({
       'k8s-app': 'kube-dns',
     });
     expect(server.list('networkpolicies')).toEqual([]);
-    expect(message()).toContain(
-      'Held back: 1 pod(s), protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated: kube-system/coredns-6d4b75cb6d-x2x8n',
+    expect(message().split('\n')[0]).toBe(
+      'NOT CONTAINED (protected): Execution:Kubernetes/ExecInKubeSystemPod (Medium 5) on pod kube-system/coredns-6d4b75cb6d-x2x8n. protected: pod kube-system/coredns-6d4b75cb6d-x2x8n: protected workload (kube-system k8s-app in (kube-dns,aws-node,kube-proxy,ebs-csi-node,ebs-csi-controller)): identified and reported, never isolated. Done: cordon-nodes, protect-instances, harden-imds, snapshot-volumes.',
     );
   });
 
@@ -528,6 +559,6 @@ describe('response state machine', () => {
     });
     expect(broken.status).toBe('FAILED');
     expect(entered(broken)).toEqual(['Claim', 'Notify', 'AnyStepFailed', 'ResponseFailed']);
-    expect(message()).toContain('Claim failed: FindingValidationError');
+    expect(message()).toContain('the claim failed: FindingValidationError');
   });
 });

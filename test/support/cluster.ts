@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INCIDENT_TABLE } from '../../simulation/incident-table.js';
 import { type KubeApiServer, type KubeObject, TEST_CA_PEM } from '../../simulation/kube-api-server.js';
+import { vpcCni } from '../../simulation/world.js';
 
 type Owner = { kind: string; name: string; uid: string };
 
@@ -146,3 +147,7 @@ export const localModeArgs = (server: string, endpointUrl: string, recordKey: st
   '--record-key',
   recordKey,
 ];
+
+/** The cluster enforces NetworkPolicy, as an EKS cluster with the VPC CNI's policy agent on does. */
+export const enforceNetworkPolicy = (server: KubeApiServer, nodes = 2) =>
+  server.add('daemonsets', vpcCni(nodes));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Action } from '../action.js';
 import {
   revokeIam as contain,
+  decideRole,
   type ProfileBefore,
   ProfileBeforeSchema,
   type RevokeInput,
@@ -19,8 +20,10 @@ const isRole = (before: Before): before is RoleRecord => 'roleName' in before;
 
 export const revokeIam: Action<RevokeInput, Before> = {
   spec,
-  targets: (identification) =>
-    identification.roles.filter((role) => !role.heldBack).map((role) => `role ${role.name}`),
+  targets: (identification, plan) =>
+    identification.roles
+      .filter((role) => !('leftAlone' in decideRole(role, plan, identification.instances)))
+      .map((role) => `role ${role.name}`),
   contain: (input, { clients, settings }, journal) => contain(input, clients, settings, journal),
   before: z.union([RoleRecordSchema, ProfileBeforeSchema]),
   resourceOf: ({ before }) =>

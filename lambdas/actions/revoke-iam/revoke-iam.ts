@@ -200,38 +200,15 @@ export async function revokeIam(
   const { roles, instances } = input.identification;
   if (roles.length === 0) return skippedResult('revoke-iam', 'no IAM role was identified');
 
-  // An instance-profile role is a compromised identity when the finding is about the host itself (an EC2
-  // finding); the role of nodes that merely run an affected pod is not.
-  const hostFinding = input.plan.finding.resourceType === 'Instance';
-  const named = new Set(input.plan.targets.instanceIds);
   const items: ActionItem[] = [];
   for (const role of roles) {
     const target = `role ${role.name}`;
-    const leftAlone = roleLeftAlone(role);
-    if (leftAlone) {
-      items.push(item(target, 'skipped', leftAlone));
+    const decided = decideRole(role, input.plan, instances);
+    if ('leftAlone' in decided) {
+      items.push(item(target, 'skipped', decided.leftAlone));
       continue;
     }
-    const compromisedHosts = hostFinding
-      ? instances.filter(
-          (instance) =>
-            instance.role?.arn === role.arn &&
-            named.has(instance.instanceId) &&
-            instance.instanceProfileArn !== null &&
-            instance.state !== 'terminated',
-        )
-      : [];
-    const ownRole = role.sources.some((source) => source !== 'instance-profile');
-    if (!ownRole && compromisedHosts.length === 0) {
-      items.push(
-        item(
-          target,
-          'skipped',
-          'the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
-        ),
-      );
-      continue;
-    }
+    const { compromisedHosts, ownRole } = decided;
     const shared = role.usedOutsideIncident === null || role.usedOutsideIncident.length > 0;
     if (shared && !options.revokeSharedRoles) {
       const users =
@@ -264,6 +241,39 @@ export async function revokeIam(
     items.push(done.ok ? done.value : item(target, 'failed', done.error));
   }
   return { action: 'revoke-iam', skipped: null, items };
+}
+
+/**
+ * Whether revoke-iam acts on a role, decided before anything is changed (a dry run names the same
+ * roles): a role no action may change is left alone, and so is the instance-profile role of nodes that
+ * merely run an affected pod. An instance-profile role is a compromised identity when the finding is
+ * about the host itself (an EC2 finding).
+ */
+export function decideRole(
+  role: IdentifiedRole,
+  plan: ResponsePlan,
+  instances: readonly IdentifiedInstance[],
+): { leftAlone: string } | { compromisedHosts: IdentifiedInstance[]; ownRole: boolean } {
+  const leftAlone = roleLeftAlone(role);
+  if (leftAlone) return { leftAlone };
+  const named = new Set(plan.targets.instanceIds);
+  const compromisedHosts =
+    plan.finding.resourceType === 'Instance'
+      ? instances.filter(
+          (instance) =>
+            instance.role?.arn === role.arn &&
+            named.has(instance.instanceId) &&
+            instance.instanceProfileArn !== null &&
+            instance.state !== 'terminated',
+        )
+      : [];
+  const ownRole = role.sources.some((source) => source !== 'instance-profile');
+  if (!ownRole && compromisedHosts.length === 0)
+    return {
+      leftAlone:
+        'the instance-profile role of nodes that run the affected pods: the finding does not say the host is compromised',
+    };
+  return { compromisedHosts, ownRole };
 }
 
 /** Release of a role: every recorded managed policy attached again, every inline policy put back. */

@@ -81,8 +81,14 @@ describe('revoke-sessions', () => {
     expect(entry?.mac).toMatch(/^[A-Za-z0-9+/]+=*$/);
     const notice = sim.account.state.published[0];
     expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('contained');
+    expect(notice?.Message).toMatch(
+      new RegExp(
+        `^ {2}revoke-sessions +ok: denied every session issued before .*: role ${ROLE}, verified$`,
+        'm',
+      ),
+    );
     expect(notice?.Message).toContain(
-      `  revoke-sessions: ok\n    role ${ROLE}: ok, verified: denied every session issued before`,
+      `  cut off: role ${ROLE}: revoke-sessions: denied every session issued before`,
     );
 
     const report = await release(sim, event.detail.id);
@@ -183,10 +189,11 @@ describe('revoke-sessions', () => {
     expect(execution.status).toBe('FAILED');
     expect(denyOf(sim)).toBeUndefined();
     const notice = sim.account.state.published[0];
-    expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('failed');
-    expect(notice?.Message).toContain('Outcome: FAILED: revoke-sessions did not complete');
+    // The credentials are the compromised target: not cut off, and the reason first.
+    expect(notice?.MessageAttributes?.outcome?.StringValue).toBe('not-contained');
+    expect(notice?.Message).toMatch(/^NOT CONTAINED \(failed\): .* failed: role /);
     expect(notice?.Message).toContain(
-      `role ${ROLE}: failed: IAM PutRolePolicy: AccessDenied: User is not authorized to perform: iam:PutRolePolicy on resource: role ${ROLE} (HTTP 403)`,
+      `    FAILED role ${ROLE}: IAM PutRolePolicy: AccessDenied: User is not authorized to perform: iam:PutRolePolicy on resource: role ${ROLE} (HTTP 403)`,
     );
   });
 

@@ -224,7 +224,7 @@ describe('functions', () => {
     ]);
   });
 
-  it('grant notify publishing on the topic and use of its key, the outcome in the record, and the Security Hub note, nothing else', () => {
+  it('grant notify publishing on the topic and use of its key, the outcome in the record, the Security Hub note and the incident report beside the evidence, nothing else', () => {
     const topic = only(template, 'AWS::SNS::Topic').id;
     const key = topicKeyId();
     const statements = statementsOf(roleOf(notifyId)).filter(
@@ -234,6 +234,17 @@ describe('functions', () => {
     );
     expect(statements).toEqual([
       expect.objectContaining({ Action: 'securityhub:BatchUpdateFindings', Resource: '*' }),
+      // The incident report, under the evidence prefix: s3:PutObject only (no read, no delete).
+      expect.objectContaining({
+        Action: 's3:PutObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [{ 'Fn::GetAtt': [expect.stringMatching(/^EvidenceBucket/), 'Arn'] }, '/incidents/*'],
+          ],
+        },
+      }),
+      expect.objectContaining({ Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'] }),
       expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: topic } }),
       expect.objectContaining({
         Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],

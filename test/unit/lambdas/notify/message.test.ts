@@ -42,34 +42,54 @@ describe('composeNotification', () => {
       ],
     });
 
-    const { subject, message, attributes } = composeNotification(state);
+    const { subject, message, attributes, summary } = composeNotification(state);
 
-    expect(subject).toBe('[guardduty-responder] identified: Medium Execution:Runtime/NewBinaryExecuted');
+    // Nothing ran: the workload the finding names is not cut off, and the subject says so first.
+    expect(subject).toBe('[guardduty-responder] NOT CONTAINED (failed): Execution:Runtime/NewBinaryExecuted');
     expect(attributes).toEqual({
       severity: 5,
       findingType: 'Execution:Runtime/NewBinaryExecuted',
-      outcome: 'identified',
+      outcome: 'not-contained',
       sample: false,
     });
     const lines = message.split('\n');
-    expect(lines.slice(0, 2)).toEqual([
-      'GuardDuty finding Execution:Runtime/NewBinaryExecuted',
-      'Severity: Medium (5)',
-    ]);
+    expect(lines[0]).toBe(summary);
+    expect(summary).toMatch(
+      /^NOT CONTAINED \(failed\): Execution:Runtime\/NewBinaryExecuted \(Medium 5\) on Deployment payments\/payments-api\. failed: /,
+    );
     expect(lines).toEqual(
       expect.arrayContaining([
-        'Account 111122223333, region us-east-1',
-        `Console: https://console.aws.amazon.com/guardduty/home?region=us-east-1#/findings?macros=current&fId=${state.detail.id}`,
-        'Cluster: prod-eks (managed by the responder)',
-        'Workload: Deployment payments/payments-api',
-        'Pods (1): payments/payments-api-1 on ip-10-0-12-34.ec2.internal',
+        'What GuardDuty saw: A newly created or recently modified binary file has been executed.',
+        // What happened, from the finding: the process, its parent, the file's writer, the hash, the image.
+        '  Process:   xmrig-dl (/tmp/.cache/kworkerd)',
+        '  Parent:    sh (/bin/sh); curl wrote the file',
+        '  SHA-256:   0416d63c9866039678307309ef89541545afedd3bc0b978a329c09757cf30fc2',
+        '  Image:     111122223333.dkr.ecr.us-east-1.amazonaws.com/payments-api:2.3.1',
+        '  NOT cut off (failed): Deployment payments/payments-api: isolate-pods: the execution did not reach it',
         // The metadata door as found, whether or not harden-imds is in the playbook.
-        'Instances (2): i-0f1e2d3c4b5a69788 (running; Auto Scaling group eks-general; role eks-node-role; IMDS: IMDSv1 allowed, hop limit 2 (pods can reach the instance role’s credentials); volumes vol-1 (/dev/xvda)), i-0aaaaaaaaaaaaaaa2 (running; no Auto Scaling group; IMDS: IMDSv2 required, hop limit 1; volumes none)',
-        'Not found: service-account payments/payments-api: no such service account',
-        'What was done (playbook rule workload-or-host-compromise):',
-        '  isolate-pods: not run',
+        'Found: cluster prod-eks (reached), Deployment payments/payments-api, 1 pod(s), 0 node(s), 2 instance(s), 0 role(s); IMDS: IMDSv1 allowed, hop limit 2 (pods can reach the instance role’s credentials) on 1 of 2 instance(s)',
+        '  not found: service-account payments/payments-api: no such service account',
+        'Actions (playbook rule workload-or-host-compromise):',
+        '  isolate-pods       NOT RUN: the execution did not reach it',
+        `  A false positive, undo the containment: npm run release -- ${state.detail.id}`,
       ]),
     );
+    expect(lines.length).toBeLessThan(45);
+  });
+
+  it('names the deployed stack in the commands of the next steps, and the report', () => {
+    const state = identified('eks-runtime-new-binary-executed.json');
+    const { message, nextSteps } = composeNotification(state, null, {
+      stackName: 'GuardDutyResponder',
+      report: 'aws s3 cp s3://evidence/incidents/x/report.html .',
+    });
+    expect(nextSteps).toEqual([
+      'The incident report: aws s3 cp s3://evidence/incidents/x/report.html .',
+      `A false positive, undo the containment: npm run release -- ${state.detail.id} --deployed GuardDutyResponder`,
+      `Confirmed, replace what is compromised (once the snapshots completed): npm run recover -- ${state.detail.id} --deployed GuardDutyResponder`,
+      'The open incidents: npm run incidents -- --deployed GuardDutyResponder',
+    ]);
+    expect(message).not.toContain('<stack>');
   });
 
   it('reports a failed identification with the error, from the raw event', () => {
@@ -81,27 +101,32 @@ describe('composeNotification', () => {
         Cause: '{"errorMessage":"detail.severity: expected number"}',
       },
     });
-    expect(subject).toBe('[guardduty-responder] failed: PrivilegeEscalation:Kubernetes/PrivilegedContainer');
-    expect(attributes).toMatchObject({ outcome: 'failed', severity: 5 });
+    expect(subject).toBe(
+      '[guardduty-responder] NOT CONTAINED (failed): PrivilegeEscalation:Kubernetes/PrivilegedContainer',
+    );
+    expect(attributes).toMatchObject({ outcome: 'not-contained', severity: 5 });
     expect(message).toContain(
-      'Identification failed: FindingValidationError: {"errorMessage":"detail.severity: expected number"}',
+      'identification failed: {"errorMessage":"detail.severity: expected number"}. Nothing was done.',
     );
   });
 
   it('still says something useful for input that is not an event at all', () => {
     const { subject, attributes, message } = composeNotification({ identify: { Error: 'X', Cause: null } });
-    expect(subject).toBe('[guardduty-responder] failed: unknown');
-    expect(attributes).toEqual({ severity: null, findingType: 'unknown', outcome: 'failed', sample: false });
-    expect(message).toContain('Identification failed: X');
+    expect(subject).toBe('[guardduty-responder] NOT CONTAINED (failed): unknown');
+    expect(attributes).toEqual({
+      severity: null,
+      findingType: 'unknown',
+      outcome: 'not-contained',
+      sample: false,
+    });
+    expect(message).toContain('identification failed');
   });
 
   it('cuts a message that would not fit in SNS, and says so', () => {
     const huge = `${'é'.repeat(200 * 1024)}`;
     const cut = withinSnsLimit(huge);
     expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
-    expect(cut.endsWith('(cut to fit an SNS message; the full results are in the execution history)')).toBe(
-      true,
-    );
+    expect(cut.endsWith('(cut to fit an SNS message; the incident report has everything)')).toBe(true);
     expect(withinSnsLimit('short')).toBe('short');
   });
 
@@ -144,15 +169,17 @@ describe('a lookup that failed', () => {
 
     const { message, attributes } = composeNotification(state);
 
-    expect(attributes.outcome).toBe('failed');
+    // No pod found is the first reason; the failed lookup fails revoke-iam all the same.
+    expect(attributes.outcome).toBe('not-contained');
     const lines = message.split('\n');
-    expect(lines).toContain('Outcome: FAILED: revoke-iam did not complete (below)');
+    expect(lines[0]).toContain('NOT CONTAINED (not found)');
     expect(lines).toContain(
-      'Lookup failed: pod identity associations: EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html): roles are treated as shared; a Pod Identity role of the pods may be missed',
+      '  LOOKUP FAILED: pod identity associations: EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html): roles are treated as shared; a Pod Identity role of the pods may be missed',
     );
-    expect(lines).toContain('  revoke-iam: failed (no IAM role was identified)');
-    expect(lines).toContain('    incomplete: the lookup of pod identity associations failed (above)');
-    expect(lines).toContain('  cordon-nodes: skipped (nothing identified to act on)');
+    expect(lines).toContain(
+      '  revoke-iam         FAILED: the lookup of pod identity associations failed: EKS ListPodIdentityAssociations: HTTP 404, the answer is not an AWS response (text/html)',
+    );
+    expect(lines).toContain('  cordon-nodes       skipped: nothing identified to act on');
   });
 
   it('does not fail the response when it only tells whether a role is shared', () => {
@@ -169,7 +196,10 @@ describe('a lookup that failed', () => {
       }),
       ...contained,
     };
-    expect(composeNotification(state).attributes.outcome).toBe('identified');
+    expect(composeNotification(state).message).toContain(
+      '  revoke-iam         skipped: no IAM role was identified',
+    );
+    expect(composeNotification(state).message).not.toContain('revoke-iam         FAILED');
   });
 
   it('names an unreachable cluster with its endpoint and cause', () => {
@@ -178,8 +208,6 @@ describe('a lookup that failed', () => {
     const state = identified('eks-runtime-new-binary-executed.json', {
       cluster: { name: 'prod-eks', managed: true, reachable: false, endpoint: 'https://10.0.0.1:443', error },
     });
-    expect(composeNotification(state).message).toContain(
-      `Cluster: prod-eks (managed by the responder; NOT reached: ${error})`,
-    );
+    expect(composeNotification(state).message).toContain(`Found: cluster prod-eks (NOT reached: ${error})`);
   });
 });
