@@ -30,7 +30,7 @@ export function usageOf(command: CommandName, options: ParseArgsOptionsConfig): 
   const flags = Object.entries(options).map(([name, option]) =>
     option.type === 'boolean' ? `[--${name}]` : `[--${name} ${name.toUpperCase().replace(/-/g, '_')}]`,
   );
-  return `npm run ${command.name} -- ${[command.positional, ...flags].filter(Boolean).join(' ')} (the README says what each does)`;
+  return `npm run ${command.name} -- ${[command.positional, ...flags].filter(Boolean).join(' ')} (docs/operations.md says what each does)`;
 }
 
 /**

@@ -253,7 +253,7 @@ export async function collectHostEvidence(
     result.problems.push(...taken.problems.map((problem) => `host capture on ${instanceId}: ${problem}`));
     if (taken.objects.length === 0 && status === 'Success')
       result.problems.push(
-        `host capture on ${instanceId}: the command succeeded but left no output under its prefix of ${hostOutput} (the instance role may not write there: see the README)`,
+        `host capture on ${instanceId}: the command succeeded but left no output under its prefix of ${hostOutput} (the instance role may not write there: see docs/design.md, Evidence)`,
       );
   } catch (error) {
     result.problems.push(`host capture on ${instanceId}: ${messageOf(error)}`);

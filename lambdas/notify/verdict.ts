@@ -132,9 +132,11 @@ function workloadVerdict(
     return notCut(
       target,
       'not found',
-      missing
-        ? `${missing.kind} ${clean(missing.name)}: ${clean(missing.detail)}`
-        : `no pod of it was found in cluster ${clean(targets.cluster)}`,
+      !missing
+        ? `no pod of it was found in cluster ${clean(targets.cluster)}`
+        : target.includes(missing.name)
+          ? clean(missing.detail)
+          : `${missing.kind} ${clean(missing.name)}: ${clean(missing.detail)}`,
     );
   }
   if (isolate?.status === 'failed') return notCut(target, 'failed', `isolate-pods: ${isolate.why}`);

@@ -23,7 +23,9 @@ describe('the command line', () => {
   it('prints the usage for --help on standard output, exit code 0', async () => {
     expect(await run(parse(['--help']))).toEqual({
       code: 0,
-      out: ['usage: npm run demo -- <id> [--region REGION] [--dry-run] (the README says what each does)'],
+      out: [
+        'usage: npm run demo -- <id> [--region REGION] [--dry-run] (docs/operations.md says what each does)',
+      ],
       err: [],
     });
   });
@@ -32,7 +34,7 @@ describe('the command line', () => {
     const { code, err } = await run(parse(['x', '--bogus']));
     expect(code).toBe(2);
     expect(err).toEqual([
-      "demo: Unknown option '--bogus'; usage: npm run demo -- <id> [--region REGION] [--dry-run] (the README says what each does)",
+      "demo: Unknown option '--bogus'; usage: npm run demo -- <id> [--region REGION] [--dry-run] (docs/operations.md says what each does)",
     ]);
   });
 
