@@ -567,7 +567,7 @@ describe('local mode', () => {
     }
   });
 
-  it('fails loudly when the API server refuses connections, and contains the finding on its next sighting', async () => {
+  it('fails loudly when the API server is gone (every connection cut), and contains the finding on its next sighting', async () => {
     const { simulatedAccount } = await import('../../simulation/account.js');
     const { AwsApiServer } = await import('../../simulation/aws-api-server.js');
     const { LocalIncidentTable } = await import('../../simulation/incident-table.js');
@@ -577,6 +577,11 @@ describe('local mode', () => {
     const kube = new KubeApiServer();
     const endpoint = await kube.start();
     await kube.stop();
+    // Held while the API server is down, so that no other test's server takes the port meanwhile: every
+    // connection is cut at once, as a server going away does.
+    const { createServer } = await import('node:net');
+    const holder = createServer((socket) => socket.destroy());
+    await new Promise<void>((done) => holder.listen(Number(new URL(endpoint).port), '127.0.0.1', done));
     enforceNetworkPolicy(kube);
     kube.add('pods', pod({ name: 'backup-agent', namespace: 'ops' }));
     const table = await LocalIncidentTable.start();
@@ -596,13 +601,14 @@ describe('local mode', () => {
       expect(down.out).toMatch(/^Notification: \[guardduty-responder\] NOT CONTAINED \(failed\): /m);
       expect(down.out).toMatch(
         new RegExp(
-          `Found: cluster prod-eks \\(NOT reached: API server ${endpoint} not reached after \\d+ attempt\\(s\\) over [\\d.]+ s: TypeError: fetch failed: connect ECONNREFUSED`,
+          `Found: cluster prod-eks \\(NOT reached: API server ${endpoint} not reached after \\d+ attempt\\(s\\) over [\\d.]+ s: TypeError: fetch failed: `,
         ),
       );
       expect(down.out).toMatch(/^ {2}isolate-pods +FAILED: /m);
       expect(down.out).not.toContain('already gone');
       expect(down.out).toMatch(/ResponseFailed/);
 
+      await new Promise((done) => holder.close(done));
       await kube.start(Number(new URL(endpoint).port));
       const up = await run([sighting(2), ...args]);
       expect(up.code).toBe(0);
@@ -621,7 +627,12 @@ describe('local mode', () => {
       expect(record?.outcome).toBe('contained');
     } finally {
       // Settled: the API server may be down still when an expectation above failed.
-      await Promise.allSettled([kube.stop(), aws.stop(), table.stop()]);
+      await Promise.allSettled([
+        new Promise((done) => holder.close(done)),
+        kube.stop(),
+        aws.stop(),
+        table.stop(),
+      ]);
     }
   });
 });
