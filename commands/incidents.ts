@@ -5,8 +5,8 @@
  * type, cluster, what is contained, since when, state and how the last response ended.
  *   (default)        the simulation the last `npm run replay` saved (--state PATH)
  *   --deployed STACK the deployed stack's table (its IncidentTableName output)
- *   --json           one JSON array, for scripts, on stdout (npm prints its own banner there too: use
- *                    `npm run -s incidents -- --json` to pipe it), or in a file with --output FILE
+ *   --json           one JSON array, for scripts, alone on stdout (the project's .npmrc sends npm's
+ *                    banners to stderr), or in a file with --output FILE
  * Exit code 0, or 2 for bad input.
  */
 import { writeFileSync } from 'node:fs';

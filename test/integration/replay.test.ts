@@ -746,6 +746,14 @@ describe('incidents', () => {
       [runtime, 'open'],
     ]);
     expect((await list(['extra'])).code).toBe(2);
+
+    // As a person types it: npm's own banners go to stderr (.npmrc), the JSON alone to stdout.
+    const { execFileSync } = await import('node:child_process');
+    const stdout = execFileSync('npm', ['run', 'incidents', '--', '--all', '--json', '--state', state], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(JSON.parse(stdout).map((i: { findingId: string }) => i.findingId)).toEqual([audit, runtime]);
   });
 });
 
