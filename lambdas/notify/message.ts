@@ -28,7 +28,7 @@ import {
 import { leadingReason, type Outcome, type Verdict, verdictOf } from './verdict.js';
 
 export type { Outcome };
-export { clean, StepError };
+export { clean };
 
 export type Notification = {
   subject: string;

@@ -107,8 +107,7 @@ function timelineOf(
   const entries = Object.values(record?.entries ?? {}).filter(
     (entry) => executionArn === null || entry.executionArn === executionArn,
   );
-  const byAction = new Map<string, RecordEntry[]>();
-  for (const entry of entries) byAction.set(entry.action, [...(byAction.get(entry.action) ?? []), entry]);
+  const byAction = byActionOf(entries);
   const seen = new Set<string>();
   for (const outcome of outcomes) {
     seen.add(outcome.action);
@@ -143,6 +142,13 @@ function timelineOf(
     });
   }
   return steps;
+}
+
+/** The entries of each action. */
+function byActionOf(entries: readonly RecordEntry[]): Map<string, RecordEntry[]> {
+  const byAction = new Map<string, RecordEntry[]>();
+  for (const entry of entries) byAction.set(entry.action, [...(byAction.get(entry.action) ?? []), entry]);
+  return byAction;
 }
 
 const evidenceOf = (objects: readonly EvidenceObject[]): ReportData['evidence'] =>
@@ -240,8 +246,7 @@ export function reportOfRecord(input: {
     for (const step of release.steps) graph.mark(step.target, { action: 'release', status: step.status });
   for (const recovery of record.recoveries ?? [])
     for (const step of recovery.steps) graph.mark(step.target, { action: 'recover', status: step.status });
-  const byAction = new Map<string, RecordEntry[]>();
-  for (const entry of entries) byAction.set(entry.action, [...(byAction.get(entry.action) ?? []), entry]);
+  const byAction = byActionOf(entries);
   const timeline = timelineOf(record, null, [], input.generatedAt);
   for (const release of record.releases ?? [])
     timeline.push({
