@@ -90,6 +90,7 @@ import { localCluster } from './kubeconfig.js';
 import { deployedClients, runDeployed, stateMachineArn } from './replay/deployed.js';
 import { type Rewrites, rewriteEvent } from './replay/rewrite.js';
 import { timeline } from './replay/timeline.js';
+import { safeName } from './report.js';
 
 export type ReplayOptions = {
   file: string;
@@ -326,10 +327,12 @@ function keepReport(objects: readonly SimulatedObject[], findingId: string, dir:
   const key = reportKey(findingId);
   const latest = objects.filter((o) => o.key === key && !o.deleteMarker).at(-1);
   if (!latest) {
-    out('No incident report was written (identification did not run).');
+    out(
+      `No incident report is in the evidence bucket at ${key} (identification did not run, or it could not be written).`,
+    );
     return;
   }
-  const path = join(dir, 'reports', `incident-${findingId}.html`);
+  const path = join(dir, 'reports', `incident-${safeName(findingId)}.html`);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, Buffer.from(latest.body, 'base64'));
   out(`Incident report: ${path}`);

@@ -14,7 +14,10 @@ import type { Out } from './cli.js';
 
 /** Beside the replay's report (`incident-<id>.html`), one per command: `incident-<id>.recover.html`. */
 export const localReportPath = (stateFile: string, findingId: string, command: string): string =>
-  join(dirname(stateFile), 'reports', `incident-${findingId}.${command}.html`);
+  join(dirname(stateFile), 'reports', `incident-${safeName(findingId)}.${command}.html`);
+
+/** A finding id as a file name: GuardDuty's are hex; anything else (`../`, `/`) cannot leave the folder. */
+export const safeName = (findingId: string): string => findingId.replace(/[^A-Za-z0-9_-]/g, '_');
 
 export async function writeClosingReport(
   command: 'release' | 'recover',

@@ -128,15 +128,15 @@ async function writeReport(
   const { incident } = notification;
   if (!incident) return null;
   const claim = state.claim as ClaimOutput | undefined;
-  const report = reportOfExecution({
-    notification,
-    ...incident,
-    record,
-    executionArn: claim?.claimed === true ? claim.executionArn : null,
-    evidence: custody && 'objects' in custody ? custody.objects : [],
-    generatedAt: new Date().toISOString(),
-  });
   try {
+    const report = reportOfExecution({
+      notification,
+      ...incident,
+      record,
+      executionArn: claim?.claimed === true ? claim.executionArn : null,
+      evidence: custody && 'objects' in custody ? custody.objects : [],
+      generatedAt: new Date().toISOString(),
+    });
     await putReport(ports, incident.plan.finding.id, renderReport(report));
     return null;
   } catch (error) {

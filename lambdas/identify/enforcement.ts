@@ -16,14 +16,18 @@ export type NetworkPolicyEnforcement = {
   detail: string;
 };
 
-/** Engines that enforce NetworkPolicy, by the name of the DaemonSet that runs their agent on each node. */
-const ENGINES: Record<string, string> = {
-  'calico-node': 'Calico',
-  cilium: 'Cilium',
-  'antrea-agent': 'Antrea',
-  'kube-router': 'kube-router',
-  'weave-net': 'Weave Net',
-  canal: 'Canal',
+/**
+ * Engines that enforce NetworkPolicy, by the name of the DaemonSet that runs their agent on each node and
+ * the namespaces they install it in: a DaemonSet of that name elsewhere (which anyone who may create one
+ * in their own namespace could make) proves nothing.
+ */
+const ENGINES: Record<string, { name: string; namespaces: string[] }> = {
+  'calico-node': { name: 'Calico', namespaces: ['kube-system', 'calico-system'] },
+  cilium: { name: 'Cilium', namespaces: ['kube-system', 'cilium'] },
+  'antrea-agent': { name: 'Antrea', namespaces: ['kube-system'] },
+  'kube-router': { name: 'kube-router', namespaces: ['kube-system'] },
+  'weave-net': { name: 'Weave Net', namespaces: ['kube-system'] },
+  canal: { name: 'Canal', namespaces: ['kube-system'] },
 };
 
 export const TURN_ON =
@@ -46,10 +50,10 @@ export function enforcementOf(cluster: string, sets: readonly V1DaemonSet[]): Ne
     if (vpcCniAgent(set) === 'enabled' && runs(set))
       return { enforced: true, detail: 'enforced by the VPC CNI network policy agent' };
     const engine = ENGINES[set.metadata?.name ?? ''];
-    if (engine && runs(set))
+    if (engine?.namespaces.includes(set.metadata?.namespace ?? '') && runs(set))
       return {
         enforced: true,
-        detail: `enforced by ${engine} (DaemonSet ${set.metadata?.namespace}/${set.metadata?.name})`,
+        detail: `enforced by ${engine.name} (DaemonSet ${set.metadata?.namespace}/${set.metadata?.name})`,
       };
   }
   const cni = sets.some((set) => vpcCniAgent(set) === 'disabled')

@@ -82,8 +82,8 @@ async function resolveCluster(
   const podsLooked = await found.attempt('pods', EVERY_ACTION, () => resolvePods(kube, plan.targets, found));
   if (kube.failure) return noClusterScope();
   cluster.reachable = podsLooked;
+  // Never fails the lookups: a refused or failed listing reads as "could not be told" (not enforced).
   if (result.pods.length > 0) cluster.networkPolicy = await checkEnforcement(kube, cluster.name);
-  if (kube.failure) return noClusterScope();
 
   const named: IdentifiedNode[] = [];
   for (const instance of nodeInstances) {

@@ -135,6 +135,12 @@ describe('whether the cluster enforces NetworkPolicy', () => {
     });
   });
 
+  it("is not fooled by an engine's name in a namespace the engine does not use", async () => {
+    server.add('daemonsets', daemonSet('default', 'calico-node', 3));
+    server.add('daemonsets', daemonSet('attacker', 'cilium', 3));
+    expect((await told()).enforced).toBe(false);
+  });
+
   it('cannot be told when the DaemonSets cannot be listed, and says why', async () => {
     server.inject({ path: /daemonsets/, status: 403, times: 10 });
     const result = await told();
