@@ -148,3 +148,20 @@ export function observedOf(finding: Finding): Observed {
     ),
   };
 }
+
+/** What GuardDuty saw as labelled rows, in the order a person reads them; only what the finding says. */
+export function observedRows(observed: Observed | undefined): [string, string][] {
+  if (!observed) return [];
+  const rows: [string, string | null][] = [
+    ['Process', observed.process],
+    ['Parent', observed.parent],
+    ['SHA-256', observed.hashes.join(', ') || null],
+    ['Remote', observed.remote.join('; ') || null],
+    ['Domains', observed.domains.join(', ') || null],
+    ['API call', observed.apiCall],
+    ['User', observed.user],
+    ['Image', observed.images.join(', ') || null],
+    ['Threat', observed.threats.join(', ') || null],
+  ];
+  return rows.flatMap(([label, value]): [string, string][] => (value ? [[label, value]] : []));
+}

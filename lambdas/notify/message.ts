@@ -11,7 +11,7 @@ import { targetsOfAction } from '../approval/approval.js';
 import type { MetadataDoor } from '../clients/aws.js';
 import { resultKeyOf } from '../core/action-spec.js';
 import { NOT_A_CREDENTIAL_FINDING } from '../core/credentials.js';
-import type { Observed } from '../core/observed.js';
+import { type Observed, observedRows } from '../core/observed.js';
 import type { ActionName, ResponsePlan } from '../core/plan.js';
 import { executionOptions } from '../core/settings.js';
 import type { EvidenceReport } from '../evidence/pods.js';
@@ -116,24 +116,9 @@ export function nextSteps(findingId: string, context: NotificationContext, dryRu
   return steps;
 }
 
-/** What GuardDuty saw, one line each, only what the finding says. */
-function observedLines(observed: Observed | undefined): string[] {
-  if (!observed) return [];
-  const rows: [string, string | null][] = [
-    ['Process', observed.process],
-    ['Parent', observed.parent],
-    ['SHA-256', observed.hashes.join(', ') || null],
-    ['Remote', observed.remote.join('; ') || null],
-    ['Domains', observed.domains.join(', ') || null],
-    ['API call', observed.apiCall],
-    ['User', observed.user],
-    ['Image', observed.images.join(', ') || null],
-    ['Threat', observed.threats.join(', ') || null],
-  ];
-  return rows.flatMap(([label, value]) =>
-    value ? [`  ${`${label}:`.padEnd(10)} ${clean(value, 400)}`] : [],
-  );
-}
+/** What GuardDuty saw, one line each. */
+const observedLines = (observed: Observed | undefined): string[] =>
+  observedRows(observed).map(([label, value]) => `  ${`${label}:`.padEnd(10)} ${clean(value, 400)}`);
 
 const STATUS_WORDS: Record<ActionOutcome['status'], string> = {
   ok: 'ok',

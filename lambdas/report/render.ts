@@ -6,7 +6,7 @@
  * evidence with its hashes, the record's entries and the next steps. Every string in it is escaped: most
  * of them are the attacker's. Pure.
  */
-import type { Observed } from '../core/observed.js';
+import { type Observed, observedRows } from '../core/observed.js';
 
 export type Mark = { action: string; status: string };
 
@@ -203,20 +203,11 @@ footer{color:#5b6578;font-size:12px;margin-top:30px}`;
 export function renderReport(data: ReportData): string {
   const lead =
     data.targets.every((t) => t.cut) && !/partly|not|fail|refused/i.test(data.title) ? '#2f9e5b' : '#d64545';
-  const observed = data.finding.observed;
-  const seen: [string, string | null | undefined][] = [
+  const seen: [string, string][] = [
     ['Finding', `${data.finding.type}, severity ${data.finding.severity}: ${data.finding.title}`],
     ['Id', data.finding.id],
     ['Where', `account ${data.finding.accountId}, ${data.finding.region}`],
-    ['Process', observed?.process],
-    ['Parent', observed?.parent],
-    ['SHA-256', observed?.hashes.join(', ')],
-    ['Remote', observed?.remote.join('; ')],
-    ['Domains', observed?.domains.join(', ')],
-    ['API call', observed?.apiCall],
-    ['User', observed?.user],
-    ['Image', observed?.images.join(', ')],
-    ['Threat', observed?.threats.join(', ')],
+    ...observedRows(data.finding.observed),
   ];
   const actionRows = data.actions.flatMap((a) => [
     `<td><b>${esc(a.action)}</b></td>${statusCell(a.status)}<td colspan="3">${esc(a.why ?? '')}</td>`,
@@ -232,10 +223,7 @@ export function renderReport(data: ReportData): string {
 <h1>${esc(data.title)}</h1>
 <p class="summary" id="summary">${esc(data.summary)}</p>
 <h2>What GuardDuty saw</h2>
-<div class="card"><dl>${seen
-    .filter(([, v]) => v)
-    .map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`)
-    .join('')}</dl></div>
+<div class="card"><dl>${seen.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl></div>
 ${
   data.targets.length === 0
     ? ''
