@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { verifyCustody } from '../lambdas/incident/custody.js';
+import { verifyRecord } from '../lambdas/incident/signature.js';
 import type { IncidentStore } from '../lambdas/incident/store.js';
 import { reportOfRecord } from '../lambdas/report/build.js';
 import { renderReport } from '../lambdas/report/render.js';
@@ -30,9 +31,12 @@ export async function writeClosingReport(
   try {
     const { record, seal } = await store.sealed(findingId);
     const { verified } = await verifyCustody(store.key, seal, record.evidence ?? []);
+    // Only what the responder signed is drawn; an entry planted in the table is listed refused.
+    const entries = await verifyRecord(store.key, seal, record.entries ?? {});
     const heading = command === 'release' ? 'Release' : 'Recovery';
     const report = reportOfRecord({
       record,
+      entries,
       title: `[guardduty-responder] ${record.state.toUpperCase()}: ${record.finding.type}`,
       summary: lines[0] ?? `${heading} of finding ${findingId}`,
       sections: [{ heading: `${heading}, ${new Date().toISOString()}`, lines: [...lines] }],

@@ -11,6 +11,7 @@ import { evidenceClients } from '../evidence/clients.js';
 import type { IdentifyOutput } from '../identify/identify.js';
 import { verifyCustody } from '../incident/custody.js';
 import type { ClaimOutput, IncidentRecord } from '../incident/record.js';
+import { verifyRecord } from '../incident/signature.js';
 import { IncidentStore } from '../incident/store.js';
 import { chatNotification } from '../notify/chat.js';
 import {
@@ -22,7 +23,7 @@ import {
 } from '../notify/message.js';
 import { emitResponseMetrics, responderMetrics } from '../notify/metrics.js';
 import { lambdaSecurityHub, noteInSecurityHub } from '../notify/security-hub.js';
-import { reportOfExecution } from '../report/build.js';
+import { type CheckedEntries, NO_ENTRIES, reportOfExecution } from '../report/build.js';
 import { renderReport } from '../report/render.js';
 import { putReport, type ReportBucket, reportCommand } from '../report/store.js';
 import { requireEnv } from '../shared/env.js';
@@ -47,20 +48,23 @@ async function recordOutcome(store: IncidentStore, claim: unknown, outcome: Outc
 
 /**
  * The incident record, once anything ran: its evidence (the chain of custody, each object's MAC checked
- * for the incident) for the message, its entries and holds for the metrics. Read once.
+ * for the incident) for the message, its entries checked for the report, its entries and holds for the
+ * metrics. Read once.
  */
 async function recordOf(
   store: IncidentStore,
   state: Record<string, unknown>,
-): Promise<{ custody: Custody | null; record: IncidentRecord | null }> {
+): Promise<{ custody: Custody | null; record: IncidentRecord | null; entries: CheckedEntries }> {
   const findingId = (state.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
-  if (!findingId || state.contain === undefined) return { custody: null, record: null };
+  if (!findingId || state.contain === undefined) return { custody: null, record: null, entries: NO_ENTRIES };
   try {
     const { record, seal } = await store.sealed(findingId);
     const { verified, refused } = await verifyCustody(store.key, seal, record.evidence ?? []);
-    return { custody: { objects: verified, refused }, record };
+    // The report draws only the entries the responder signed: one planted in the table is listed refused.
+    const entries = await verifyRecord(store.key, seal, record.entries ?? {});
+    return { custody: { objects: verified, refused }, record, entries };
   } catch (error) {
-    return { custody: { error: messageOf(error) }, record: null };
+    return { custody: { error: messageOf(error) }, record: null, entries: NO_ENTRIES };
   }
 }
 
@@ -123,6 +127,7 @@ async function writeReport(
   notification: Notification,
   state: Record<string, unknown>,
   record: IncidentRecord | null,
+  entries: CheckedEntries,
   custody: Custody | null,
 ): Promise<string | null> {
   const { incident } = notification;
@@ -133,6 +138,7 @@ async function writeReport(
       notification,
       ...incident,
       record,
+      entries,
       executionArn: claim?.claimed === true ? claim.executionArn : null,
       evidence: custody && 'objects' in custody ? custody.objects : [],
       generatedAt: new Date().toISOString(),
@@ -164,7 +170,7 @@ export function notifyHandler(ports: NotifyPorts): (state: unknown) => Promise<N
   const metrics = ports.metrics ?? responderMetrics();
   return async (state) => {
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
-    const { custody, record } = await recordOf(store, execution);
+    const { custody, record, entries } = await recordOf(store, execution);
     const findingId = (execution.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
     const notification = composeNotification(execution, custody, {
       stackName: ports.stackName,
@@ -172,7 +178,7 @@ export function notifyHandler(ports: NotifyPorts): (state: unknown) => Promise<N
         ? (ports.report.shownAs ?? reportCommand.bind(null, ports.report.bucket))(findingId)
         : null,
     });
-    const reportLine = await writeReport(ports.report, notification, execution, record, custody);
+    const reportLine = await writeReport(ports.report, notification, execution, record, entries, custody);
     emitResponseMetrics(
       metrics,
       notification,

@@ -98,13 +98,14 @@ function graphOf(found: Identification, outcomes: readonly ActionOutcome[]): Rep
 /** The steps on a time axis: the claim, each action's entries from intended to settled, Notify. */
 function timelineOf(
   record: IncidentRecord | null,
+  checked: CheckedEntries,
   executionArn: string | null,
   outcomes: readonly ActionOutcome[],
   end: string,
 ): TimelineStep[] {
   const start = record?.claimedAt ?? end;
   const steps: TimelineStep[] = [{ step: 'claim', start, end: start, status: 'ok' }];
-  const entries = Object.values(record?.entries ?? {}).filter(
+  const entries = [...checked.verified.values()].filter(
     (entry) => executionArn === null || entry.executionArn === executionArn,
   );
   const byAction = byActionOf(entries);
@@ -161,14 +162,33 @@ const evidenceOf = (objects: readonly EvidenceObject[]): ReportData['evidence'] 
     note,
   }));
 
-const entriesOf = (record: IncidentRecord | null): ReportData['entries'] =>
-  Object.entries(record?.entries ?? {}).map(([key, entry]) => ({
+/**
+ * The record's entries as checked against the responder's key (signature.ts verifyRecord): only those that
+ * verified are drawn; those that did not are listed as refused, nothing of theirs shown as done.
+ */
+export type CheckedEntries = {
+  verified: ReadonlyMap<string, RecordEntry>;
+  refused: ReadonlyMap<string, string>;
+};
+
+export const NO_ENTRIES: CheckedEntries = { verified: new Map(), refused: new Map() };
+
+const entriesOf = (checked: CheckedEntries): ReportData['entries'] => [
+  ...[...checked.verified].map(([key, entry]) => ({
     key,
     status: entry.status,
     intendedAt: entry.intendedAt,
     settledAt: entry.settledAt,
     before: entry.before,
-  }));
+  })),
+  ...[...checked.refused].map(([key, why]) => ({
+    key,
+    status: `refused: failed verification (${why})`,
+    intendedAt: '',
+    settledAt: null,
+    before: null,
+  })),
+];
 
 /** The report of an execution, as Notify has it. */
 export function reportOfExecution(input: {
@@ -178,12 +198,13 @@ export function reportOfExecution(input: {
   found: Identification;
   plan: { finding: ReportData['finding'] & { observed?: ReportData['finding']['observed'] } };
   record: IncidentRecord | null;
+  entries: CheckedEntries;
   executionArn: string | null;
   evidence: readonly EvidenceObject[];
   generatedAt: string;
 }): ReportData {
   const { notification, verdict, outcomes, found, plan, record } = input;
-  const timeline = timelineOf(record, input.executionArn, outcomes, input.generatedAt);
+  const timeline = timelineOf(record, input.entries, input.executionArn, outcomes, input.generatedAt);
   timeline.push({
     step: 'notify',
     start: input.generatedAt,
@@ -211,7 +232,7 @@ export function reportOfExecution(input: {
       })),
     })),
     evidence: evidenceOf(input.evidence),
-    entries: entriesOf(record),
+    entries: entriesOf(input.entries),
     sections: [],
     nextSteps: notification.nextSteps,
   };
@@ -223,6 +244,7 @@ export function reportOfExecution(input: {
  */
 export function reportOfRecord(input: {
   record: IncidentRecord;
+  entries: CheckedEntries;
   title: string;
   summary: string;
   sections: ReportData['sections'];
@@ -234,7 +256,7 @@ export function reportOfRecord(input: {
   const parsed = FindingSchema.safeParse(safeJson(record.finding.json));
   const finding = parsed.success ? parsed.data : null;
   const graph = new Graph();
-  const entries = Object.values(record.entries);
+  const entries = [...input.entries.verified.values()];
   for (const entry of entries) {
     const cluster = entry.cluster ? graph.add('cluster', entry.cluster) : null;
     graph.mark(entry.target, { action: entry.action, status: entry.status });
@@ -247,7 +269,7 @@ export function reportOfRecord(input: {
   for (const recovery of record.recoveries ?? [])
     for (const step of recovery.steps) graph.mark(step.target, { action: 'recover', status: step.status });
   const byAction = byActionOf(entries);
-  const timeline = timelineOf(record, null, [], input.generatedAt);
+  const timeline = timelineOf(record, input.entries, null, [], input.generatedAt);
   for (const release of record.releases ?? [])
     timeline.push({
       step: `release${release.dryRun ? ' (dry run)' : ''}`,
@@ -295,7 +317,7 @@ export function reportOfRecord(input: {
       })),
     })),
     evidence: evidenceOf(input.evidence),
-    entries: entriesOf(record),
+    entries: entriesOf(input.entries),
     sections: input.sections,
     nextSteps: input.nextSteps,
   };

@@ -568,6 +568,15 @@ describe('7. the chain of custody changed in the table', () => {
     const changed = { ...first, sha256: '0'.repeat(64) };
     const planted = { ...first, key: `${first.key}.planted`, subject: 'planted', mac: first.mac };
     record.evidence = [changed, ...rest, planted];
+    // And an entry of a node the finding never touched, "cordoned" with another entry's signature.
+    const [signed] = Object.values(record.entries);
+    if (!signed) throw new Error('the response recorded no entry');
+    const plantedKey = 'cordon-nodes|prod-eks|node ip-10-9-9-9.planted.internal';
+    record.entries[plantedKey] = {
+      ...signed,
+      action: 'cordon-nodes',
+      target: 'node ip-10-9-9-9.planted.internal',
+    };
     await putRecord(sim, record);
 
     await respond(podEvent, { sim, input: { ...podEvent, 'guardduty-responder': { rerun: true } } });
@@ -590,6 +599,14 @@ describe('7. the chain of custody changed in the table', () => {
       );
     expect(report).not.toContain('0'.repeat(64));
     expect(report).not.toContain(`${first.key}.planted`);
+    // The planted entry is listed refused, never drawn as a node the responder cordoned.
+    expect(report).toMatch(
+      new RegExp(
+        `${plantedKey.replace(/[.|]/g, '\\$&')}</td><td><span class="badge" [^>]*>refused: failed verification`,
+      ),
+    );
+    expect(report).not.toContain('data-kind="node" data-status="ok"><title>ip-10-9-9-9.planted.internal');
+    expect(report).not.toMatch(/<text[^>]*class="label">ip-10-9-9-9\.planted/);
   });
 });
 
