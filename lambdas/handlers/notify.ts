@@ -17,7 +17,9 @@ import { chatNotification } from '../notify/chat.js';
 import {
   type Custody,
   composeNotification,
+  composeUnreadable,
   type Notification,
+  type NotificationContext,
   type Outcome,
   withinSnsLimit,
 } from '../notify/message.js';
@@ -151,6 +153,20 @@ async function writeReport(
   }
 }
 
+/** The notification; one that says it could not be composed, rather than none, should composing fail. */
+function composeOrSayWhy(
+  state: Record<string, unknown>,
+  custody: Custody | null,
+  context: NotificationContext,
+): Notification {
+  try {
+    return composeNotification(state, custody, context);
+  } catch (error) {
+    logger.error('notification not composed', { error: messageOf(error) });
+    return composeUnreadable(state, messageOf(error));
+  }
+}
+
 export type NotifyPorts = {
   sns: SNSClient;
   topicArn: string;
@@ -172,7 +188,7 @@ export function notifyHandler(ports: NotifyPorts): (state: unknown) => Promise<N
     const execution = typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : {};
     const { custody, record, entries } = await recordOf(store, execution);
     const findingId = (execution.identify as IdentifyOutput | undefined)?.plan?.finding?.id;
-    const notification = composeNotification(execution, custody, {
+    const notification = composeOrSayWhy(execution, custody, {
       stackName: ports.stackName,
       report: findingId
         ? (ports.report.shownAs ?? reportCommand.bind(null, ports.report.bucket))(findingId)

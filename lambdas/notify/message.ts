@@ -435,3 +435,24 @@ export function composeNotification(
     incident: { verdict, outcomes, plan, found },
   };
 }
+
+/**
+ * The notification of an execution whose state could not be read as a response (a state shape this
+ * version does not know, a defect): still published, saying so, and never claiming anything was
+ * contained. The execution's history holds every step's result.
+ */
+export function composeUnreadable(state: ExecutionState, error: string): Notification {
+  const detail = z
+    .looseObject({ type: z.string().catch('unknown'), id: z.string().catch('') })
+    .catch({ type: 'unknown', id: '' })
+    .parse(state.detail);
+  const summary = `NOT CONTAINED (failed): ${clean(detail.type)} (${clean(detail.id) || 'no id'}): the notification could not be composed (${clean(error, 500)}); every step's result is in the execution's history.`;
+  return {
+    subject: subjectLine(`[guardduty-responder] NOT CONTAINED (failed): ${detail.type}`),
+    summary,
+    message: summary,
+    attributes: { severity: null, findingType: detail.type, outcome: 'not-contained', sample: false },
+    actions: [],
+    nextSteps: [],
+  };
+}

@@ -64,6 +64,18 @@ describe('the incident report from Notify', () => {
     expect(message).toContain(`npm run release -- ${id} --deployed GuardDutyResponder`);
   });
 
+  it('cannot keep the notification from being published: a state it cannot read is said, and not contained', async () => {
+    const broken = state();
+    (broken.identify.plan as { actions: unknown }).actions = 'not a list';
+    const output = await notify()(broken);
+    expect(output).toEqual({ messageId: 'message-1', outcome: 'not-contained' });
+    const published = sns.commandCalls(PublishCommand)[0]?.args[0].input;
+    expect(published?.Subject).toBe(
+      '[guardduty-responder] NOT CONTAINED (failed): Execution:Runtime/NewBinaryExecuted',
+    );
+    expect(published?.Message).toMatch(/the notification could not be composed \(.+\); every step's result/);
+  });
+
   it('is said to be missing when the bucket refuses it, and the notification is published all the same', async () => {
     s3.on(PutObjectCommand).rejects(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' }));
     const output = await notify()(state());
