@@ -7,7 +7,6 @@
  */
 import { z } from 'zod';
 import { SPECS } from '../actions/registry.js';
-import { targetsOfAction } from '../approval/approval.js';
 import type { MetadataDoor } from '../clients/aws.js';
 import { resultKeyOf } from '../core/action-spec.js';
 import { NOT_A_CREDENTIAL_FINDING } from '../core/credentials.js';
@@ -131,7 +130,7 @@ const STATUS_WORDS: Record<ActionOutcome['status'], string> = {
 };
 
 /** One line per action, then its failures, the reasons it left targets alone (once each) and caveats. */
-function actionLines(outcome: ActionOutcome, found: Identification, plan: ResponsePlan): string[] {
+function actionLines(outcome: ActionOutcome): string[] {
   const name = outcome.action.padEnd(18);
   const ok = outcome.items.filter((i) => i.status === 'ok');
   let status = STATUS_WORDS[outcome.status];
@@ -142,7 +141,7 @@ function actionLines(outcome: ActionOutcome, found: Identification, plan: Respon
     if (ok.length > 1) status = `ok (${ok.length})`;
     what = `${ok.length === 1 ? `${clean(ok[0]?.detail, 160)}: ` : ''}${list(ok.map((i) => clean(i.target, 80)))}${verified}`;
   } else if (outcome.status === 'would') {
-    const targets = targetsOfAction(outcome.action, found, plan);
+    const targets = outcome.wouldActOn;
     what = targets.length > 0 ? list(targets.map((t) => clean(t, 80))) : 'nothing identified';
   } else what = clean(outcome.why ?? '', 300);
   const lines = [`  ${name} ${status}${what ? `: ${what}` : ''}`];
@@ -403,7 +402,7 @@ export function composeNotification(
 
   lines.push('', `Actions (playbook rule ${plan.rule}):`);
   if (outcomes.length === 0) lines.push('  none: this rule identifies and notifies only');
-  for (const outcome of outcomes) lines.push(...actionLines(outcome, found, plan));
+  for (const outcome of outcomes) lines.push(...actionLines(outcome));
   lines.push(...evidenceLines(state, custody, finding.id));
   const budgetHeld = outcomes.flatMap((o) => o.held);
   if (budgetHeld.length > 0)

@@ -4,7 +4,7 @@
  * unknown. The notification, the verdict and the incident report all read these. Pure.
  */
 import { z } from 'zod';
-import { SPECS } from '../actions/registry.js';
+import { actionNamed, SPECS } from '../actions/registry.js';
 import type { ActionItem, ActionResult } from '../core/action-result.js';
 import { phaseOf, resultKeyOf } from '../core/action-spec.js';
 import {
@@ -50,6 +50,8 @@ export type ActionOutcome = {
   incomplete: string[];
   /** Targets the budget across findings held back, `target: reason`. */
   held: string[];
+  /** A dry run's (or a sample finding's): what the action would act on, as it decides that itself. */
+  wouldActOn: string[];
 };
 
 /** The state of an execution as far as it got; the phases' outputs are `contain`, `cut`, `approved`. */
@@ -77,12 +79,15 @@ function outcomeOf(
   action: ActionName,
 ): ActionOutcome {
   const decision = plan.actions.find((entry) => entry.action === action);
-  const base = { action, items: [], errors: [], incomplete: [], held: [] };
+  const base = { action, items: [], errors: [], incomplete: [], held: [], wouldActOn: [] };
   if (!decision) return { ...base, decision: 'not-applicable', status: 'not-applicable', why: null };
   if (decision.decision !== 'planned') {
     // A dry run and a sample finding plan what a real response takes, and take nothing.
-    const status = decision.reason === DRY_RUN || decision.reason === SAMPLE ? 'would' : decision.decision;
-    return { ...base, decision: decision.decision, status, why: decision.reason };
+    if (decision.reason === DRY_RUN || decision.reason === SAMPLE) {
+      const wouldActOn = actionNamed(action)?.targets(found, plan) ?? [];
+      return { ...base, decision: decision.decision, status: 'would', why: decision.reason, wouldActOn };
+    }
+    return { ...base, decision: decision.decision, status: decision.decision, why: decision.reason };
   }
   const spec = specOf(SPECS, action);
   // A lookup that failed leaves the action's targets unknown: it cannot be complete, whatever it did.

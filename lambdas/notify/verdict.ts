@@ -190,7 +190,10 @@ function hostVerdict(
     return notCut(target, 'failed', `isolate-host: ${failed ? clean(failed.detail, 400) : isolate?.why}`);
   const held = items.find((i) => i.held);
   if (held) return notCut(target, 'held back', clean(held.held, 400));
-  if (isolate?.status === 'would') return cut(target, 'would be isolated');
+  if (isolate?.status === 'would')
+    return isolate.wouldActOn.includes(target)
+      ? cut(target, 'would be isolated')
+      : notCut(target, 'held back', 'isolate-host would not act on it');
   if (items.some((i) => i.status === 'ok')) return cut(target, 'isolated');
   return notCut(target, 'held back', clean(items[0]?.detail ?? isolate?.why ?? 'not isolated', 400));
 }
@@ -212,8 +215,10 @@ function credentialsVerdict(plan: ResponsePlan, outcomes: ActionOutcome[]): Targ
   const items = revoking.flatMap((o) => itemsAbout(o, roleName));
   const done = revoking.find((o) => itemsAbout(o, roleName).some((i) => i.status === 'ok'));
   if (done) return cut(target, `${done.action}: ${clean(itemsAbout(done, roleName)[0]?.detail, 200)}`);
-  const would = revoking.find((o) => o.status === 'would');
-  if (would) return cut(target, `${would.action} would revoke it`);
+  const would = revoking.filter((o) => o.status === 'would');
+  const revokes = would.find((o) => o.wouldActOn.includes(target));
+  if (revokes) return cut(target, `${revokes.action} would revoke it`);
+  if (would[0]) return notCut(target, 'held back', `${would[0].action} would leave it alone`);
   const failed = items.find((i) => i.status === 'failed');
   if (failed) return notCut(target, 'failed', clean(failed.detail, 400));
   const stepFailed = revoking.find((o) => o.status === 'failed');

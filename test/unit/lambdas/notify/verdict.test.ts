@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { item } from '../../../../lambdas/core/action-result.js';
+import { DRY_RUN } from '../../../../lambdas/core/plan.js';
 import type { Identification } from '../../../../lambdas/identify/identify.js';
 import type { ActionOutcome } from '../../../../lambdas/notify/results.js';
 import { leadingReason, verdictOf } from '../../../../lambdas/notify/verdict.js';
@@ -21,6 +22,7 @@ const done = (action: string, targets: string[], status: 'ok' | 'failed' = 'ok')
   errors: [],
   incomplete: [],
   held: [],
+  wouldActOn: [],
 });
 
 const pods = [identifiedPod('payments-api-1', 'payments'), identifiedPod('payments-api-2', 'payments')];
@@ -123,6 +125,25 @@ describe('verdictOf', () => {
     expect(verdict.targets[0]?.detail).toBe(
       '2 pod(s) would be isolated, enforced by the VPC CNI network policy agent',
     );
+  });
+
+  it("takes a dry run's targets from the action's own decision: a role it would leave alone is not cut off", () => {
+    const plan = planFor('iam-instance-credential-exfiltration-outside-aws.json', { dryRun: true });
+    const role = `role ${plan.targets.roleName}`;
+    const would = (wouldActOn: string[]): ActionOutcome => ({
+      ...done('revoke-sessions', []),
+      decision: 'held-back',
+      status: 'would',
+      why: DRY_RUN,
+      wouldActOn,
+    });
+    expect(verdictOf(plan, identification(), [would([role])])).toMatchObject({ wouldBe: 'contained' });
+    const alone = verdictOf(plan, identification(), [would([])]);
+    expect(alone.wouldBe).toBe('not-contained');
+    expect(alone.targets[0]).toMatchObject({
+      reason: 'held back',
+      detail: 'revoke-sessions would leave it alone',
+    });
   });
 
   it('does not isolate a node of a cluster by default: an EC2 finding on a node is not contained', () => {
