@@ -15,8 +15,13 @@ import { parseFindingEvent } from '../lambdas/core/finding.js';
 import { targetsOf } from '../lambdas/core/targets.js';
 import { ResponderStack } from '../lib/responder-stack.js';
 import { CONTEXT_KEY, cdkJsonContext, parseConfig } from '../simulation/cdk-json.js';
-import { largestStateBytes, STATE_LIMIT_BYTES, synthesizedDefinition } from '../simulation/runner.js';
-import { locationOf, respondInSimulation } from '../simulation/simulation.js';
+import {
+  type ExecutionRun,
+  largestStateBytes,
+  STATE_LIMIT_BYTES,
+  synthesizedDefinition,
+} from '../simulation/runner.js';
+import { locationOf, respondInSimulation, type Simulation } from '../simulation/simulation.js';
 import type { WorldScale } from '../simulation/world.js';
 import { exitCodeOf, noArguments, type Out } from './cli.js';
 
@@ -55,6 +60,18 @@ const stats = (values: number[]) => ({
 });
 const fmt = (value: number) => (Number.isNaN(value) ? '     -' : value.toFixed(0).padStart(6));
 
+/**
+ * The outcome Notify published, once the execution ran to its end: failing with ResponseFailed is the
+ * verdict (an incident not contained, as a sample may be), failing anyhow else a defect the bench stops on.
+ */
+function outcomeOf(label: string, execution: ExecutionRun, simulation: Simulation): string {
+  const last = execution.events.at(-1);
+  const verdict = last?.type === 'ExecutionFailed' && last.error === 'ResponseFailed';
+  if (execution.status !== 'SUCCEEDED' && !verdict)
+    throw new Error(`${label}: execution ${execution.status}: ${execution.error}`);
+  return simulation.home.state.published.at(-1)?.MessageAttributes?.outcome?.StringValue ?? 'none';
+}
+
 async function benchFinding(file: string) {
   const event = parseFindingEvent(JSON.parse(readFileSync(join(ROOT, 'events', file), 'utf8')));
   const finding = event.detail;
@@ -71,10 +88,10 @@ async function benchFinding(file: string) {
   const kubeCalls: number[] = [];
   const awsCalls: number[] = [];
   const recordCalls: number[] = [];
+  let outcome = '';
   for (let run = 0; run < RUNS; run++) {
     const { run: execution, simulation } = await respondInSimulation(event, config, { definition });
-    if (execution.status !== 'SUCCEEDED')
-      throw new Error(`${file}: execution ${execution.status}: ${execution.error}`);
+    outcome = outcomeOf(file, execution, simulation);
     const pods = execution.events.find((e) => e.type === 'StateExited' && e.state === 'IsolatePods');
     const result = (pods?.output as { isolatePods?: ActionResult } | undefined)?.isolatePods;
     if (pods && result?.items?.some((item) => item.target.startsWith('pod ') && item.status === 'ok'))
@@ -88,6 +105,7 @@ async function benchFinding(file: string) {
   return {
     finding: file,
     type: finding.type,
+    outcome,
     toPodsIsolatedMs: stats(isolated),
     toEndMs: stats(total),
     kubernetesCalls: stats(kubeCalls).p50,
@@ -108,10 +126,10 @@ async function benchScale({ label, kind, name, scale }: (typeof SCALES)[number])
   const total: number[] = [];
   const largest: number[] = [];
   let calls = { kubernetes: 0, aws: 0, record: 0 };
+  let outcome = '';
   for (let run = 0; run < SCALE_RUNS; run++) {
     const { run: execution, simulation } = await respondInSimulation(event, config, { definition, scale });
-    if (execution.status !== 'SUCCEEDED')
-      throw new Error(`${label}: execution ${execution.status}: ${execution.error}`);
+    outcome = outcomeOf(label, execution, simulation);
     total.push(execution.durationMs);
     largest.push(largestStateBytes(execution));
     const record = simulation.aws.requests.filter((r) => r.service === 'dynamodb').length;
@@ -121,7 +139,7 @@ async function benchScale({ label, kind, name, scale }: (typeof SCALES)[number])
       record,
     };
   }
-  return { label, toEndMs: stats(total), calls, largestStateBytes: Math.max(...largest) };
+  return { label, outcome, toEndMs: stats(total), calls, largestStateBytes: Math.max(...largest) };
 }
 
 function benchBundles() {
@@ -196,11 +214,13 @@ export async function bench(): Promise<void> {
 
   console.log(`guardduty-responder benchmark: ${RUNS} runs per finding, simulation on ${machine}\n`);
   const width = Math.max(52, ...results.map((r) => r.type.length));
-  console.log(`${'finding type'.padEnd(width)} to pods isolated (ms)   to end (ms)     API calls`);
+  console.log(
+    `${'finding type'.padEnd(width)} to pods isolated (ms)   to end (ms)     API calls            outcome`,
+  );
   console.log(`${''.padEnd(width)}      p50     p99         p50    p99    k8s   AWS  record`);
   for (const r of results) {
     console.log(
-      `${r.type.padEnd(width)} ${fmt(r.toPodsIsolatedMs.p50)}  ${fmt(r.toPodsIsolatedMs.p99)}      ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}  ${String(r.kubernetesCalls).padStart(5)} ${String(r.awsCalls).padStart(5)} ${String(r.incidentRecordCalls).padStart(7)}`,
+      `${r.type.padEnd(width)} ${fmt(r.toPodsIsolatedMs.p50)}  ${fmt(r.toPodsIsolatedMs.p99)}      ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}  ${String(r.kubernetesCalls).padStart(5)} ${String(r.awsCalls).padStart(5)} ${String(r.incidentRecordCalls).padStart(7)}   ${r.outcome}`,
     );
   }
   console.log(
@@ -211,7 +231,7 @@ export async function bench(): Promise<void> {
   );
   for (const r of scaled) {
     console.log(
-      `${r.label.padEnd(40)} ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}          ${String(r.calls.kubernetes).padStart(5)} / ${String(r.calls.aws).padStart(4)} / ${String(r.calls.record).padStart(4)}        ${String(r.largestStateBytes).padStart(8)} ${r.largestStateBytes < STATE_LIMIT_BYTES ? 'under' : 'OVER'} the limit`,
+      `${r.label.padEnd(40)} ${fmt(r.toEndMs.p50)} ${fmt(r.toEndMs.p99)}          ${String(r.calls.kubernetes).padStart(5)} / ${String(r.calls.aws).padStart(4)} / ${String(r.calls.record).padStart(4)}        ${String(r.largestStateBytes).padStart(8)} ${r.largestStateBytes < STATE_LIMIT_BYTES ? 'under' : 'OVER'} the limit; ${r.outcome}`,
     );
   }
   console.log(
